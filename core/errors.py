@@ -1,0 +1,33 @@
+"""Exception classes of numpynet: one family, so callers can catch them all.
+
+Every message names the thing that is wrong (a file, a layer, a value) and,
+where it helps, what to do about it.
+"""
+
+
+class NumpynetError(Exception):
+    """Base of every error numpynet raises on purpose."""
+
+
+class ShapeError(NumpynetError, ValueError):
+    """An architecture or an input whose shapes do not fit.
+
+    ``layer_index`` is the position of the offending layer in the model
+    (None for an input that does not match the model).
+    """
+
+    def __init__(self, message, layer_index=None):
+        super().__init__(message)
+        self.layer_index = layer_index
+
+
+class ModelFileError(NumpynetError):
+    """A saved model that cannot be read: missing, corrupt, foreign or too new."""
+
+
+class DatasetError(NumpynetError):
+    """A dataset that cannot be found, downloaded or read."""
+
+
+class TrainingError(NumpynetError):
+    """Training cannot start or go on (e.g. the model is not compiled)."""

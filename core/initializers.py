@@ -1,0 +1,41 @@
+"""Weight initialisers, by name. Fans follow Keras: a conv kernel's fan is
+channels * kh * kw, so Dense and Conv2D share one formula."""
+import numpy as np
+
+NAMES = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "uniform", "normal", "zeros")
+
+# Defaults per activation that follows the layer: He for the ReLU family, Glorot otherwise.
+_DEFAULT_FOR = {"relu": "he_uniform", "leaky_relu": "he_uniform"}
+
+
+def default_for(activation):
+    return _DEFAULT_FOR.get(activation, "glorot_uniform")
+
+
+def fans(shape):
+    """(fan_in, fan_out) for Dense (in, out) or Conv2D (out, in, kh, kw) weights."""
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    receptive = int(np.prod(shape[2:]))
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def initialize(name, shape, rng):
+    if name not in NAMES:
+        raise ValueError(f"unknown initializer {name!r}; choose one of {', '.join(NAMES)}")
+    fan_in, fan_out = fans(shape)
+    if name == "zeros":
+        w = np.zeros(shape)
+    elif name == "glorot_uniform":
+        w = rng.uniform(-1, 1, shape) * np.sqrt(6.0 / (fan_in + fan_out))
+    elif name == "glorot_normal":
+        w = rng.standard_normal(shape) * np.sqrt(2.0 / (fan_in + fan_out))
+    elif name == "he_uniform":
+        w = rng.uniform(-1, 1, shape) * np.sqrt(6.0 / fan_in)
+    elif name == "he_normal":
+        w = rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
+    elif name == "uniform":
+        w = rng.uniform(-0.05, 0.05, shape)
+    else:
+        w = rng.standard_normal(shape) * 0.05
+    return w.astype(np.float32)

@@ -1,0 +1,97 @@
+"""The Layer contract every layer follows, and the one registry of layer types.
+
+A layer is configured in ``__init__``, creates its parameters in
+``build(input_shape)`` once the shape is known (shapes exclude the batch
+axis), and keeps between ``forward`` and ``backward`` exactly what backward
+needs. ``params`` holds trainable arrays, ``grads`` their gradients under the
+same keys, ``buffers`` non-trainable state that is saved with the model
+(BatchNorm's running statistics).
+"""
+import numpy as np
+
+from ..errors import ShapeError
+
+_REGISTRY = {}
+
+
+def register(cls):
+    """Class decorator: make a layer type known to ``from_config``."""
+    _REGISTRY[cls.__name__] = cls
+    return cls
+
+
+def layer_types():
+    """Names of every registered layer type, in registration order."""
+    return list(_REGISTRY)
+
+
+def layer_class(type_name):
+    try:
+        return _REGISTRY[type_name]
+    except KeyError:
+        known = ", ".join(_REGISTRY)
+        raise ValueError(f"unknown layer type {type_name!r}; known types: {known}") from None
+
+
+def from_config(entry):
+    """Rebuild a layer from ``{"type": ..., "config": {...}}`` (what ``to_entry`` gives)."""
+    return layer_class(entry["type"])(**entry.get("config", {}))
+
+
+def to_entry(layer):
+    return {"type": type(layer).__name__, "config": layer.get_config()}
+
+
+class Layer:
+    """Base class: a layer without parameters that passes shapes through."""
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+        self.buffers = {}
+        self.input_shape = None
+        self.output_shape = None
+        self.index = None          # 1-based position in its model, for messages
+        self.need_input_grad = True  # False for a model's first layer: saves work
+
+    @property
+    def name(self):
+        where = f" #{self.index}" if self.index is not None else ""
+        return f"{type(self).__name__}{where}"
+
+    def build(self, input_shape):
+        """Create parameters for ``input_shape`` (no batch axis); return the output shape."""
+        self.input_shape = tuple(input_shape)
+        self.output_shape = self.compute_output_shape(self.input_shape)
+        return self.output_shape
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def forward(self, x, training=False):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {}
+
+    def count_params(self):
+        return int(sum(p.size for p in self.params.values()))
+
+    def shape_error(self, message):
+        return ShapeError(f"{self.name}: {message}", layer_index=self.index)
+
+    def _require_rank(self, input_shape, ranks, what):
+        if len(input_shape) not in ranks:
+            raise self.shape_error(
+                f"expects {what}, got input of shape {fmt_shape(input_shape)}")
+
+
+def fmt_shape(shape):
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def zero_grads(params):
+    return {k: np.zeros_like(v) for k, v in params.items()}

@@ -1,0 +1,90 @@
+"""2-D convolution: W (out_channels, in_channels, kh, kw), b (out_channels,).
+
+Forward is one im2col and one GEMM; backward reuses the forward's columns
+for dW and needs one GEMM and one col2im for dx (skipped for a first layer).
+"""
+import numpy as np
+
+from .. import conv_ops, initializers
+from .base import register
+from .dense import ParamLayer
+
+
+def pair(v, what):
+    t = (v, v) if np.isscalar(v) else tuple(v)
+    if len(t) != 2 or any(int(a) < 1 for a in t):
+        raise ValueError(f"{what} must be a positive int or a pair of them, got {v!r}")
+    return tuple(int(a) for a in t)
+
+
+def check_padding(padding):
+    if padding in ("valid", "same"):
+        return padding
+    if isinstance(padding, (int, np.integer)) and not isinstance(padding, bool) and padding >= 0:
+        return int(padding)
+    raise ValueError(f"padding must be 'valid', 'same' or a non-negative int, got {padding!r}")
+
+
+@register
+class Conv2D(ParamLayer):
+    def __init__(self, filters, kernel_size, stride=1, padding="valid", activation=None, init=None, seed=None):
+        super().__init__(activation, init, seed)
+        if int(filters) < 1:
+            raise ValueError(f"Conv2D filters must be at least 1, got {filters}")
+        self.filters = int(filters)
+        self.kernel = pair(kernel_size, "kernel_size")
+        self.stride = pair(stride, "stride")
+        self.padding = check_padding(padding)
+
+    def compute_output_shape(self, input_shape):
+        self._require_rank(input_shape, (3,), "an image input (channels, height, width)")
+        c, h, w = input_shape
+        self.pads = conv_ops.resolve_padding(self.padding, (h, w), self.kernel, self.stride)
+        hp, wp = h + sum(self.pads[0]), w + sum(self.pads[1])
+        kh, kw = self.kernel
+        if kh > hp or kw > wp:
+            raise self.shape_error(f"kernel {kh}x{kw} is larger than its {hp}x{wp} "
+                                   f"{'padded ' if (hp, wp) != (h, w) else ''}input")
+        oh = conv_ops.output_size(h, kh, self.stride[0], sum(self.pads[0]))
+        ow = conv_ops.output_size(w, kw, self.stride[1], sum(self.pads[1]))
+        return (self.filters, oh, ow)
+
+    def build(self, input_shape):
+        out = super().build(input_shape)
+        shape = (self.filters, input_shape[0], *self.kernel)
+        if "W" not in self.params or self.params["W"].shape != shape:
+            self.params = {"W": initializers.initialize(self.init, shape, self.rng),
+                           "b": np.zeros(self.filters, np.float32)}
+        return out
+
+    def _w_matrix(self):
+        """W as (kh*kw*C, F): the row order of the channels-last columns."""
+        return self.params["W"].transpose(2, 3, 1, 0).reshape(-1, self.filters)
+
+    def linear_forward(self, x):
+        n = x.shape[0]
+        _, oh, ow = self.output_shape
+        xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), self.pads)
+        self._xp_shape = xp.shape
+        self._cols = conv_ops.im2col(xp, self.kernel, self.stride, (oh, ow))
+        out = self._cols @ self._w_matrix()
+        out += self.params["b"]
+        return conv_ops.to_nchw(out.reshape(n, oh, ow, self.filters))
+
+    def linear_backward(self, grad):
+        n, f, oh, ow = grad.shape
+        g = np.ascontiguousarray(conv_ops.to_nhwc(grad)).reshape(-1, f)
+        kh, kw = self.kernel
+        c = self.input_shape[0]
+        dw = (self._cols.T @ g).reshape(kh, kw, c, f).transpose(3, 2, 0, 1)
+        self.grads = {"W": np.ascontiguousarray(dw), "b": g.sum(axis=0)}
+        self._cols = None
+        if not self.need_input_grad:
+            return None
+        dcols = (g @ self._w_matrix().T).reshape(n, oh, ow, kh, kw, c)
+        dx = conv_ops.col2im(dcols, self._xp_shape, self.kernel, self.stride, self.pads)
+        return conv_ops.to_nchw(dx)
+
+    def get_config(self):
+        return {"filters": self.filters, "kernel_size": list(self.kernel), "stride": list(self.stride),
+                "padding": self.padding, **self.base_config()}

@@ -1,0 +1,70 @@
+"""Fully connected layer: W (in_features, out_features), b (out_features,)."""
+import numpy as np
+
+from .. import initializers
+from .activations import make_activation
+from .base import Layer, register
+
+
+class ParamLayer(Layer):
+    """A layer with weights, an initialiser and an optional fused activation.
+
+    ``activation='relu'`` is the Keras shorthand for a ReLU layer right after
+    this one; the activation runs inside forward/backward, so the model sees
+    one layer.
+    """
+
+    def __init__(self, activation=None, init=None, seed=None):
+        super().__init__()
+        self.activation = None if activation == "linear" else activation
+        self.act = make_activation(self.activation)
+        self.init = init or initializers.default_for(self.activation)
+        if self.init not in initializers.NAMES:
+            raise ValueError(f"unknown initializer {self.init!r}; choose one of {', '.join(initializers.NAMES)}")
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+
+    def forward(self, x, training=False):
+        y = self.linear_forward(x)
+        return self.act.forward(y, training) if self.act else y
+
+    def backward(self, grad):
+        if self.act:
+            grad = self.act.backward(grad)
+        return self.linear_backward(grad)
+
+    def base_config(self):
+        return {"activation": self.activation, "init": self.init}
+
+
+@register
+class Dense(ParamLayer):
+    def __init__(self, units, activation=None, init=None, seed=None):
+        super().__init__(activation, init, seed)
+        if int(units) < 1:
+            raise ValueError(f"Dense units must be at least 1, got {units}")
+        self.units = int(units)
+
+    def compute_output_shape(self, input_shape):
+        self._require_rank(input_shape, (1,), "a flat (features,) input; add Flatten before it")
+        return (self.units,)
+
+    def build(self, input_shape):
+        out = super().build(input_shape)
+        if "W" not in self.params or self.params["W"].shape != (input_shape[0], self.units):
+            self.params = {
+                "W": initializers.initialize(self.init, (input_shape[0], self.units), self.rng),
+                "b": np.zeros(self.units, np.float32),
+            }
+        return out
+
+    def linear_forward(self, x):
+        self._x = x
+        return x @ self.params["W"] + self.params["b"]
+
+    def linear_backward(self, grad):
+        self.grads = {"W": self._x.T @ grad, "b": grad.sum(axis=0)}
+        return grad @ self.params["W"].T if self.need_input_grad else None
+
+    def get_config(self):
+        return {"units": self.units, **self.base_config()}

@@ -1,0 +1,97 @@
+"""Dropout and BatchNorm: the layers that behave differently in training."""
+import numpy as np
+
+from .base import Layer, register
+
+
+@register
+class Dropout(Layer):
+    """Inverted dropout: scales kept units by 1/(1-rate) in training, identity at inference."""
+
+    def __init__(self, rate=0.5, seed=None):
+        super().__init__()
+        if not 0 <= rate < 1:
+            raise ValueError(f"Dropout rate must be in [0, 1), got {rate}")
+        self.rate = float(rate)
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+
+    def forward(self, x, training=False):
+        if not training or self.rate == 0:
+            self._mask = None
+            return x
+        keep = 1.0 - self.rate
+        self._mask = (self.rng.random(x.shape, dtype=np.float32) < keep) * np.asarray(1 / keep, x.dtype)
+        return x * self._mask
+
+    def backward(self, grad):
+        return grad if self._mask is None else grad * self._mask
+
+    def get_config(self):
+        return {"rate": self.rate}
+
+
+@register
+class BatchNorm(Layer):
+    """Normalises each feature (after Dense) or channel (after Conv2D).
+
+    Training uses the batch's statistics and updates running ones
+    (``running = momentum * running + (1 - momentum) * batch``); inference uses
+    the running ones.
+    """
+
+    def __init__(self, momentum=0.9, epsilon=1e-5):
+        super().__init__()
+        if not 0 <= momentum < 1:
+            raise ValueError(f"BatchNorm momentum must be in [0, 1), got {momentum}")
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+
+    def compute_output_shape(self, input_shape):
+        self._require_rank(input_shape, (1, 3), "a (features,) or (channels, height, width) input")
+        return input_shape
+
+    def build(self, input_shape):
+        out = super().build(input_shape)
+        c = input_shape[0]
+        if "gamma" not in self.params or self.params["gamma"].shape != (c,):
+            self.params = {"gamma": np.ones(c, np.float32), "beta": np.zeros(c, np.float32)}
+            self.buffers = {"mean": np.zeros(c, np.float32), "var": np.ones(c, np.float32)}
+        return out
+
+    @staticmethod
+    def _rows(x):
+        """(rows, C) view: channels-last memory makes this free for conv outputs."""
+        return x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1]) if x.ndim == 4 else x
+
+    @staticmethod
+    def _unrows(rows, like):
+        if like.ndim == 2:
+            return rows
+        n, c, h, w = like.shape
+        return rows.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+
+    def forward(self, x, training=False):
+        r = self._rows(x)
+        if training:
+            mean, var = r.mean(axis=0), r.var(axis=0)
+            m = self.momentum
+            self.buffers["mean"] = (m * self.buffers["mean"] + (1 - m) * mean).astype(np.float32)
+            self.buffers["var"] = (m * self.buffers["var"] + (1 - m) * var).astype(np.float32)
+        else:
+            mean, var = self.buffers["mean"], self.buffers["var"]
+        inv_std = 1.0 / np.sqrt(var + np.asarray(self.epsilon, var.dtype))
+        xhat = (r - mean) * inv_std
+        self._xhat, self._inv_std, self._like = xhat, inv_std, x
+        return self._unrows(xhat * self.params["gamma"] + self.params["beta"], x)
+
+    def backward(self, grad):
+        g = self._rows(grad)
+        xhat = self._xhat
+        self.grads = {"gamma": (g * xhat).sum(axis=0), "beta": g.sum(axis=0)}
+        dxhat = g * self.params["gamma"]
+        dx = self._inv_std * (dxhat - dxhat.mean(axis=0) - xhat * (dxhat * xhat).mean(axis=0))
+        return self._unrows(dx, self._like)
+
+    def get_config(self):
+        return {"momentum": self.momentum, "epsilon": self.epsilon}

@@ -1,0 +1,17 @@
+"""Flatten: (C, H, W) -> (C*H*W,), in C, H, W order as PyTorch flattens NCHW."""
+import numpy as np
+
+from .base import Layer, register
+
+
+@register
+class Flatten(Layer):
+    def compute_output_shape(self, input_shape):
+        return (int(np.prod(input_shape)),)
+
+    def forward(self, x, training=False):
+        self._shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, grad):
+        return grad.reshape(self._shape)

@@ -1,0 +1,335 @@
+"""Sequential: a list of layers that builds itself from an input shape and trains.
+
+``fit`` reports to callbacks (the GUI worker and the CLI progress line are
+two of them), guards against a diverging loss by restoring the last good
+weights, and returns a ``History``.
+"""
+import math
+
+import numpy as np
+
+from . import losses as losses_mod
+from . import optimizers as optimizers_mod
+from . import schedules, serialization
+from .callbacks import CallbackList, History, ProgressLine
+from .errors import ShapeError, TrainingError
+from .layers import Softmax, Sigmoid, from_config, to_entry
+from .layers.activations import softmax
+from .layers.base import fmt_shape
+from .layers.dense import ParamLayer
+
+
+class Sequential:
+    def __init__(self, layers=None, input_shape=None, seed=None):
+        self.layers = list(layers or [])
+        self.input_shape = None
+        self.seed = seed
+        self.optimizer = None
+        self.loss = None
+        self.stop_training = False
+        self.meta = {}            # class names, preprocessing, dataset, metrics: saved in model.json
+        self.train_history = {}   # every epoch this model has trained, across fits
+        if input_shape is not None:
+            self.build(input_shape)
+
+    # ----- construction -----------------------------------------------------
+    def add(self, layer):
+        self.layers.append(layer)
+        if self.input_shape is not None:
+            self.build(self.input_shape)
+
+    def build(self, input_shape):
+        """Infer every layer's shape and create its parameters; ShapeError names the culprit."""
+        shape = tuple(int(d) for d in input_shape)
+        if not shape or any(d < 1 for d in shape):
+            raise ShapeError(f"input_shape must be positive sizes like (1, 28, 28), got {input_shape}")
+        self.input_shape = shape
+        for i, layer in enumerate(self.layers):
+            layer.index = i + 1
+            layer.need_input_grad = i > 0
+            if getattr(layer, "seed", 0) is None and self.seed is not None:
+                layer.rng = np.random.default_rng([self.seed, i])
+            shape = layer.build(shape)
+        return shape
+
+    @property
+    def output_shape(self):
+        return self.layers[-1].output_shape if self.layers else self.input_shape
+
+    def count_params(self):
+        return sum(layer.count_params() for layer in self.layers)
+
+    def summary(self):
+        """A table of layers, output shapes and parameter counts, with the total."""
+        self._require_built()
+        rows = [(layer.name, fmt_shape(layer.output_shape), f"{layer.count_params():,}") for layer in self.layers]
+        rows.insert(0, ("Input", fmt_shape(self.input_shape), ""))
+        w = [max(len(r[i]) for r in rows + [("Layer", "Output shape", "Params")]) for i in range(3)]
+        line = "-" * (w[0] + w[1] + w[2] + 6)
+        out = [f"{'Layer':<{w[0]}}   {'Output shape':<{w[1]}}   {'Params':>{w[2]}}", line]
+        out += [f"{a:<{w[0]}}   {b:<{w[1]}}   {c:>{w[2]}}" for a, b, c in rows]
+        out += [line, f"Total params: {self.count_params():,}"]
+        return "\n".join(out)
+
+    def get_config(self):
+        return {"input_shape": list(self.input_shape) if self.input_shape else None,
+                "layers": [to_entry(layer) for layer in self.layers]}
+
+    def save(self, path):
+        """Save to a folder (model.json + weights.npz), atomically; see ``serialization``."""
+        return serialization.save_model(self, path)
+
+    @classmethod
+    def from_config(cls, config, seed=None):
+        layers = [from_config(entry) for entry in config["layers"]]
+        return cls(layers, input_shape=config.get("input_shape"), seed=seed)
+
+    # ----- weights ----------------------------------------------------------
+    def get_weights(self):
+        """Every parameter and buffer, keyed 'position.name' (position from 0)."""
+        out = {}
+        for i, layer in enumerate(self.layers):
+            for name, arr in {**layer.params, **layer.buffers}.items():
+                out[f"{i}.{name}"] = arr
+        return out
+
+    def set_weights(self, weights):
+        """Copy arrays in place; refuses missing keys and wrong shapes, naming them."""
+        current = self.get_weights()
+        missing = sorted(set(current) - set(weights))
+        extra = sorted(set(weights) - set(current))
+        if missing or extra:
+            raise ShapeError(f"weights do not match the architecture: missing {missing or 'none'}, "
+                             f"unexpected {extra or 'none'}")
+        for key, arr in current.items():
+            new = np.asarray(weights[key])
+            if new.shape != arr.shape:
+                layer = self.layers[int(key.split('.')[0])]
+                raise ShapeError(f"{layer.name} {key.split('.')[1]}: saved shape {new.shape} "
+                                 f"but the architecture needs {arr.shape}", layer_index=layer.index)
+        for key, arr in current.items():
+            np.copyto(arr, weights[key], casting="same_kind")
+
+    def copy(self):
+        """An independent model with the same architecture, weights and metadata.
+
+        The GUI gives copies to views, so nothing reads a model while it trains.
+        """
+        twin = Sequential.from_config(self.get_config())
+        twin.set_weights(self.get_weights())
+        twin.meta = {k: v for k, v in self.meta.items()}
+        twin.train_history = {k: list(v) for k, v in self.train_history.items()}
+        return twin
+
+    # ----- running ----------------------------------------------------------
+    def compile(self, optimizer="sgd", loss="crossentropy"):
+        if isinstance(optimizer, str):
+            optimizer = optimizers_mod.from_config({"type": optimizer})
+        self.optimizer = optimizer
+        self.loss = losses_mod.get(loss)
+
+    @property
+    def _fused(self):
+        """CrossEntropy takes logits, so a final softmax is skipped and (p - y) flows back."""
+        last = self.layers[-1]
+        ends_in_softmax = isinstance(last, Softmax) or isinstance(getattr(last, "act", None), Softmax)
+        return getattr(self.loss, "fuses_softmax", False) and ends_in_softmax
+
+    def forward(self, x, training=False):
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    def backward(self, grad):
+        """Backpropagate ``grad`` (of the output) through every layer; returns d/d input."""
+        for layer in reversed(self.layers):
+            grad = layer.backward(grad)
+        return grad
+
+    def _forward_logits(self, x, training):
+        *body, last = self.layers
+        for layer in body:
+            x = layer.forward(x, training)
+        if not self._fused:
+            return last.forward(x, training)
+        return x if isinstance(last, Softmax) else last.linear_forward(x)
+
+    def _backward_logits(self, grad):
+        *body, last = self.layers
+        if not self._fused:
+            grad = last.backward(grad)
+        elif not isinstance(last, Softmax):
+            grad = last.linear_backward(grad)
+        for layer in reversed(body):
+            grad = layer.backward(grad)
+
+    def _slots(self):
+        return [((i, name), name, p, layer.grads[name])
+                for i, layer in enumerate(self.layers) for name, p in layer.params.items()]
+
+    def train_step(self, x, y, before_update=None):
+        """One batch: forward, loss, backward, update. Returns (loss, accuracy).
+
+        A non-finite loss skips the update. ``before_update`` runs once the loss
+        is known to be finite, while the weights are still the ones that gave it.
+        """
+        out = self._forward_logits(x, training=True)
+        loss, grad = self.loss.value_and_grad(out, y)
+        acc = accuracy(out, y)
+        if math.isfinite(loss):
+            if before_update is not None:
+                before_update()
+            self._backward_logits(grad)
+            self.optimizer.step(self._slots())
+        return loss, acc
+
+    def _batches(self, x, batch_size):
+        for i in range(0, len(x), batch_size):
+            yield i, x[i:i + batch_size]
+
+    def predict(self, x, batch_size=256):
+        """Class probabilities (N, classes), float32, whatever the last layer is."""
+        x = self._check_input(x, "predict")
+        out = np.empty((len(x), *self.output_shape), np.float32)
+        for i, xb in self._batches(x, batch_size):
+            out[i:i + len(xb)] = self.forward(xb)
+        last = self.layers[-1]
+        probabilistic = isinstance(last, (Softmax, Sigmoid)) or isinstance(getattr(last, "act", None), (Softmax, Sigmoid))
+        return out if probabilistic or out.ndim != 2 else softmax(out)
+
+    def evaluate(self, x, y, batch_size=256):
+        """Mean loss and accuracy over (x, y), in inference mode."""
+        self._require_compiled()
+        x = self._check_input(x, "evaluate")
+        y = self._check_labels(y, len(x))
+        total_loss = total_acc = 0.0
+        for i, xb in self._batches(x, batch_size):
+            yb = y[i:i + len(xb)]
+            out = self._forward_logits(xb, training=False)
+            total_loss += self.loss.value(out, yb) * len(xb)
+            total_acc += accuracy(out, yb) * len(xb)
+        return {"loss": total_loss / len(x), "accuracy": total_acc / len(x)}
+
+    def fit(self, x, y, epochs=1, batch_size=32, validation_data=None, callbacks=None, shuffle=True,
+            seed=None, lr_schedule=None, augment=None, initial_epoch=0, verbose=False):
+        """Train for ``epochs``; returns a History (``stop_reason`` set if it stopped early).
+
+        ``augment(x_batch, rng) -> x_batch`` transforms each training batch.
+        ``lr_schedule`` is a Schedule or a name ('step', 'exponential', 'cosine').
+        """
+        self._require_compiled()
+        x = self._check_input(x, "fit")
+        y = self._check_labels(y, len(x))
+        if batch_size < 1 or epochs < 0:
+            raise ValueError(f"batch_size must be >= 1 and epochs >= 0, got {batch_size}, {epochs}")
+        if validation_data is not None:
+            validation_data = (self._check_input(validation_data[0], "validation"),
+                               self._check_labels(validation_data[1], len(validation_data[0])))
+        rng = np.random.default_rng(seed)
+        if seed is not None:
+            for layer in self.layers:
+                if hasattr(layer, "rng") and not isinstance(layer, ParamLayer):
+                    layer.rng = np.random.default_rng(rng.integers(1 << 63))
+        schedule = schedules.get(lr_schedule, epochs)
+        steps = math.ceil(len(x) / batch_size)
+        params = {"epochs": initial_epoch + epochs, "steps": steps, "samples": len(x), "batch_size": batch_size}
+        cbs = CallbackList(list(callbacks or []) + ([ProgressLine()] if verbose else []), self, params)
+        history = History()
+        guard = _DivergenceGuard(self)
+        self.stop_training = False
+        cbs.on_train_begin()
+        for epoch in range(initial_epoch, initial_epoch + epochs):
+            logs = self._fit_epoch(x, y, epoch, steps, batch_size, rng, shuffle, schedule, augment, cbs, guard)
+            if validation_data is not None and not self.stop_training:
+                val = self.evaluate(*validation_data)
+                logs.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
+            history.record(epoch, logs)
+            for k, v in logs.items():
+                self.train_history.setdefault(k, []).append(v)
+            cbs.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        history.stop_reason, history.diverged = guard.reason, guard.reason is not None
+        self.optimizer.lr = self.optimizer.base_lr
+        cbs.on_train_end({"stop_reason": guard.reason})
+        return history
+
+    def _fit_epoch(self, x, y, epoch, steps, batch_size, rng, shuffle, schedule, augment, cbs, guard):
+        cbs.on_epoch_begin(epoch)
+        order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
+        total_loss = total_acc = 0.0
+        seen = 0
+        for b in range(steps):
+            if schedule is not None:
+                self.optimizer.lr = self.optimizer.base_lr * schedule.factor(epoch + b / steps)
+            idx = order[b * batch_size:(b + 1) * batch_size]
+            xb, yb = x[idx], y[idx]
+            if augment is not None:
+                xb = augment(xb, rng)
+            cbs.on_batch_begin(b)
+            loss, acc = self.train_step(xb, yb, before_update=guard.remember)
+            if not math.isfinite(loss):
+                guard.restore(loss, epoch, b)
+                self.stop_training = True
+                break
+            total_loss += loss * len(idx)
+            total_acc += acc * len(idx)
+            seen += len(idx)
+            cbs.on_batch_end(b, {"loss": loss, "accuracy": acc, "size": len(idx), "lr": self.optimizer.lr})
+            if self.stop_training:
+                break
+        return {"loss": total_loss / max(seen, 1), "accuracy": total_acc / max(seen, 1), "lr": self.optimizer.lr}
+
+    # ----- checks -----------------------------------------------------------
+    def _require_built(self):
+        if self.input_shape is None:
+            raise TrainingError("the model has no input shape yet: pass input_shape= to Sequential")
+
+    def _require_compiled(self):
+        self._require_built()
+        if self.optimizer is None or self.loss is None:
+            raise TrainingError("call compile(optimizer=..., loss=...) before fit or evaluate")
+
+    def _check_input(self, x, what):
+        self._require_built()
+        x = np.asarray(x)
+        if x.ndim == len(self.input_shape) and len(self.input_shape) == 3 and self.input_shape[0] == 1:
+            x = x[:, None]  # (N, H, W) grey images
+        if x.shape[1:] != self.input_shape:
+            raise ShapeError(f"{what}: expected input of shape (N, {', '.join(map(str, self.input_shape))}), "
+                             f"got {tuple(x.shape)}")
+        return x.astype(np.float32, copy=False)
+
+    def _check_labels(self, y, n):
+        y = np.asarray(y)
+        if len(y) != n:
+            raise ValueError(f"x and y have different lengths: {n} inputs but {len(y)} labels")
+        return y.astype(np.int64, copy=False) if y.ndim == 1 else y.astype(np.float32, copy=False)
+
+
+def accuracy(out, y):
+    """Fraction of rows whose top output is the label (index or one-hot)."""
+    labels = y if y.ndim == 1 else y.argmax(axis=1)
+    return float((out.argmax(axis=1) == labels).mean())
+
+
+class _DivergenceGuard:
+    """Keeps a copy of the weights that last gave a finite loss, to restore on NaN/inf."""
+
+    def __init__(self, model):
+        self.model = model
+        self.live = model.get_weights()
+        self.saved = {k: v.copy() for k, v in self.live.items()}
+        self.reason = None
+
+    def remember(self):
+        for k, v in self.live.items():
+            np.copyto(self.saved[k], v)
+
+    def restore(self, loss, epoch, batch):
+        for k, v in self.live.items():
+            np.copyto(v, self.saved[k])
+        self.reason = (f"loss became {loss} at epoch {epoch + 1}, batch {batch + 1} "
+                       f"(learning rate {self.model.optimizer.lr:g}); the weights of the last good batch "
+                       f"were restored. Try a lower learning rate.")
+

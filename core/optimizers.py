@@ -1,0 +1,139 @@
+"""Optimizers. Each updates parameters in place from their gradients.
+
+Formulas follow PyTorch's (momentum buffers accumulate gradients, and the
+learning rate multiplies at the update, so schedules act at once).
+``weight_decay`` adds ``wd * W`` to the gradient of weight matrices and
+kernels only (keys 'W'); decaying biases and BatchNorm scales only hurts.
+"""
+import math
+
+import numpy as np
+
+
+class Optimizer:
+    defaults = {}
+
+    def __init__(self, lr, weight_decay=0.0, **hyper):
+        if not lr > 0:
+            raise ValueError(f"{type(self).__name__}: learning rate must be positive, got {lr}")
+        if weight_decay < 0:
+            raise ValueError(f"{type(self).__name__}: weight_decay must be >= 0, got {weight_decay}")
+        self.lr = float(lr)
+        self.base_lr = float(lr)
+        self.weight_decay = float(weight_decay)
+        self.hyper = {**self.defaults, **hyper}
+        for k, v in self.hyper.items():
+            setattr(self, k, v)
+        self.state = {}
+        self.iterations = 0
+
+    def step(self, slots):
+        """Update each (key, name, param, grad) in ``slots``; key identifies the slot's state."""
+        self.iterations += 1
+        for key, name, p, g in slots:
+            if self.weight_decay and name == "W":
+                g = g + np.asarray(self.weight_decay, g.dtype) * p
+            self.update(self.state.setdefault(key, {}), p, g)
+
+    def update(self, state, p, g):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {"type": type(self).__name__, "lr": self.base_lr, "weight_decay": self.weight_decay, **self.hyper}
+
+
+def _zeros(state, name, like):
+    if name not in state:
+        state[name] = np.zeros_like(like)
+    return state[name]
+
+
+class SGD(Optimizer):
+    defaults = {"momentum": 0.0, "nesterov": False}
+
+    def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
+        if not 0 <= momentum < 1:
+            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum}")
+        if nesterov and momentum == 0:
+            raise ValueError("SGD: nesterov needs a momentum above 0")
+        super().__init__(lr, weight_decay, momentum=float(momentum), nesterov=bool(nesterov))
+
+    def update(self, state, p, g):
+        if self.momentum == 0:
+            p -= self.lr * g
+            return
+        v = _zeros(state, "v", p)
+        v *= self.momentum
+        v += g
+        p -= self.lr * (g + self.momentum * v if self.nesterov else v)
+
+
+class AdaGrad(Optimizer):
+    defaults = {"epsilon": 1e-7}
+
+    def __init__(self, lr=0.01, epsilon=1e-7, weight_decay=0.0):
+        super().__init__(lr, weight_decay, epsilon=float(epsilon))
+
+    def update(self, state, p, g):
+        acc = _zeros(state, "acc", p)
+        acc += g * g
+        p -= self.lr * g / (np.sqrt(acc) + self.epsilon)
+
+
+class RMSprop(Optimizer):
+    defaults = {"rho": 0.9, "epsilon": 1e-7}
+
+    def __init__(self, lr=0.001, rho=0.9, epsilon=1e-7, weight_decay=0.0):
+        super().__init__(lr, weight_decay, rho=float(rho), epsilon=float(epsilon))
+
+    def update(self, state, p, g):
+        s = _zeros(state, "s", p)
+        s *= self.rho
+        s += (1 - self.rho) * g * g
+        p -= self.lr * g / (np.sqrt(s) + self.epsilon)
+
+
+class AdaDelta(Optimizer):
+    """Zeiler's AdaDelta; ``lr`` scales the step (1.0 is the paper's method)."""
+    defaults = {"rho": 0.95, "epsilon": 1e-6}
+
+    def __init__(self, lr=1.0, rho=0.95, epsilon=1e-6, weight_decay=0.0):
+        super().__init__(lr, weight_decay, rho=float(rho), epsilon=float(epsilon))
+
+    def update(self, state, p, g):
+        eg, edx = _zeros(state, "eg", p), _zeros(state, "edx", p)
+        eg *= self.rho
+        eg += (1 - self.rho) * g * g
+        dx = np.sqrt(edx + self.epsilon) / np.sqrt(eg + self.epsilon) * g
+        edx *= self.rho
+        edx += (1 - self.rho) * dx * dx
+        p -= self.lr * dx
+
+
+class Adam(Optimizer):
+    defaults = {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.0):
+        super().__init__(lr, weight_decay, beta1=float(beta1), beta2=float(beta2), epsilon=float(epsilon))
+
+    def update(self, state, p, g):
+        m, v = _zeros(state, "m", p), _zeros(state, "v", p)
+        m *= self.beta1
+        m += (1 - self.beta1) * g
+        v *= self.beta2
+        v += (1 - self.beta2) * g * g
+        t = self.iterations
+        step = self.lr * math.sqrt(1 - self.beta2 ** t) / (1 - self.beta1 ** t)
+        p -= step * m / (np.sqrt(v) + self.epsilon * math.sqrt(1 - self.beta2 ** t))
+
+
+OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, AdaGrad, RMSprop, AdaDelta, Adam)}
+
+
+def from_config(config):
+    config = dict(config)
+    name = config.pop("type")
+    try:
+        return OPTIMIZERS[name.lower()](**config)
+    except KeyError:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}") from None

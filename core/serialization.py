@@ -1,0 +1,126 @@
+"""The one place that knows the saved-model format: a folder with model.json + weights.npz.
+
+Saving writes a temporary sibling folder and renames it into place, so a
+crash never leaves a half-written model. Loading never runs code: the npz is
+read with ``allow_pickle=False`` and the JSON names only registered layers.
+"""
+import datetime
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from . import losses, optimizers
+from .errors import ModelFileError, NumpynetError
+from .layers import layer_class
+
+FORMAT = "numpynet-model"
+FORMAT_VERSION = 1
+
+
+def model_to_json(model):
+    meta = dict(model.meta)
+    meta.setdefault("created", datetime.datetime.now().isoformat(timespec="seconds"))
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "architecture": model.get_config(),
+        "optimizer": model.optimizer.get_config() if model.optimizer else None,
+        "loss": model.loss.get_config() if model.loss else None,
+        "history": model.train_history,
+        **meta,
+    }
+
+
+def save_model(model, path):
+    """Write ``path``/model.json and ``path``/weights.npz atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        with open(tmp / "model.json", "w", encoding="utf-8") as f:
+            json.dump(model_to_json(model), f, indent=1, default=_json_default)
+        np.savez(tmp / "weights.npz", **model.get_weights())
+        old = None
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(path, old)
+        os.replace(tmp, path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ModelFileError(f"could not save the model to {path}: {e.strerror or e}") from e
+    return path
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"{type(o).__name__} is not JSON serialisable")
+
+
+def read_model_json(path):
+    """The parsed, checked model.json of a saved-model folder."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ModelFileError(f"{path}: no such model folder (a saved model is a folder with model.json and weights.npz)")
+    file = path / "model.json"
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelFileError(f"{file}: missing; this folder is not a saved model") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ModelFileError(f"{file}: not valid JSON ({e})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT or "architecture" not in doc:
+        raise ModelFileError(f"{file}: not a numpynet model (no 'format': '{FORMAT}' with an architecture)")
+    version = doc.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFileError(f"{file}: format version {version} is newer than this numpynet reads "
+                             f"({FORMAT_VERSION}); update numpynet-studio")
+    for i, entry in enumerate(doc["architecture"].get("layers", [])):
+        try:
+            layer_class(entry.get("type"))
+        except ValueError as e:
+            raise ModelFileError(f"{file}: layer {i + 1}: {e}") from None
+    return doc
+
+
+def read_weights(path):
+    file = Path(path) / "weights.npz"
+    try:
+        with np.load(file, allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except FileNotFoundError:
+        raise ModelFileError(f"{file}: missing; the model's weights were not saved") from None
+    except ValueError as e:
+        raise ModelFileError(f"{file}: holds Python objects, which are never loaded ({e})") from None
+    except (OSError, zipfile.BadZipFile, EOFError) as e:
+        raise ModelFileError(f"{file}: not a readable weights archive ({e})") from None
+
+
+def load_model(path):
+    """A compiled Sequential from a saved folder, with its metadata and history."""
+    from .model import Sequential  # imported here: model.py imports this module
+
+    doc = read_model_json(path)
+    try:
+        model = Sequential.from_config(doc["architecture"])
+        model.set_weights(read_weights(path))
+    except ModelFileError:
+        raise
+    except (NumpynetError, ValueError, TypeError, KeyError) as e:
+        raise ModelFileError(f"{Path(path)}: {e}") from None
+    if doc.get("optimizer"):
+        model.compile(optimizers.from_config(doc["optimizer"]), losses.get((doc.get("loss") or {}).get("type", "CrossEntropy")))
+    model.train_history = doc.get("history") or {}
+    reserved = {"format", "format_version", "architecture", "optimizer", "loss", "history"}
+    model.meta = {k: v for k, v in doc.items() if k not in reserved}
+    return model

@@ -1,0 +1,65 @@
+"""Named architectures the GUI and CLI offer. ``build`` returns an uncompiled model."""
+from .layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Softmax
+
+
+def _mlp(classes):
+    return [Flatten(), Dense(100, "relu"), Dense(100, "relu"), Dense(classes), Softmax()]
+
+
+def _mlp_wide(classes):
+    return [Flatten(), Dense(512, "relu"), Dense(1024, "relu"), Dense(classes), Softmax()]
+
+
+def _cnn_small(classes):
+    return [Conv2D(5, 3, activation="relu"), MaxPool2D(2), Flatten(),
+            Dense(100, "relu"), Dense(classes), Softmax()]
+
+
+def _lenet5(classes):
+    """Caffe's LeNet: no activation after the convolutions, as in its prototxt."""
+    return [Conv2D(20, 5), MaxPool2D(2), Conv2D(50, 5), MaxPool2D(2),
+            Flatten(), Dense(500, "relu"), Dense(classes), Softmax()]
+
+
+def _alexnet_mini(classes):
+    return [Conv2D(32, 4, stride=2, activation="relu"),
+            Conv2D(64, 3, stride=2, padding=1, activation="relu"),
+            Conv2D(128, 3, stride=2, padding=1, activation="relu"),
+            Flatten(), Dense(1024, "relu"), Dense(classes), Softmax()]
+
+
+def _vgg_mini(classes):
+    def block(filters):
+        return [Conv2D(filters, 3, padding="same"), BatchNorm(), ReLU(),
+                Conv2D(filters, 3, padding="same"), BatchNorm(), ReLU(), MaxPool2D(2), Dropout(0.25)]
+    return [*block(32), *block(64), Flatten(), Dense(256), BatchNorm(), ReLU(), Dropout(0.5),
+            Dense(classes), Softmax()]
+
+
+_PRESETS = {
+    "mlp": (_mlp, "784-100-100-10 perceptron, ReLU"),
+    "mlp_wide": (_mlp_wide, "784-512-1024-10 perceptron, ReLU"),
+    "cnn_small": (_cnn_small, "5 3x3 filters, 2x2 pool, FC100, FC10"),
+    "lenet5": (_lenet5, "Caffe LeNet-5: C20@5x5, pool, C50@5x5, pool, FC500, FC10"),
+    "alexnet_mini": (_alexnet_mini, "three strided convs (32, 64, 128), FC1024, FC10"),
+    "vgg_mini": (_vgg_mini, "two VGG blocks of 3x3 convs with BatchNorm and Dropout"),
+}
+
+
+def names():
+    return list(_PRESETS)
+
+
+def describe(name):
+    return _PRESETS[_check(name)][1]
+
+
+def _check(name):
+    if name not in _PRESETS:
+        raise ValueError(f"unknown model {name!r}; the zoo has {', '.join(_PRESETS)}")
+    return name
+
+
+def build(name, input_shape=(1, 28, 28), classes=10, seed=None):
+    from .model import Sequential
+    return Sequential(_PRESETS[_check(name)][0](classes), input_shape=input_shape, seed=seed)
