@@ -1,0 +1,36 @@
+"""The app's shared state: the current model and dataset, and training events.
+
+Panels never talk to each other; they subscribe to these signals (napari's
+habit: a Qt-free data model, views that listen). While training runs, the
+worker owns ``model``: views draw from copies and from ``weightsUpdated``
+snapshots, never from the live model.
+"""
+from PySide6.QtCore import QObject, Signal
+
+
+class AppState(QObject):
+    modelChanged = Signal(object)      # a core.Sequential, free to read (not training)
+    datasetChanged = Signal(object)    # a core.datasets.Dataset, or None
+    trainingStarted = Signal()
+    trainingFinished = Signal()
+    weightsUpdated = Signal(dict)      # {'0.W': array copy, ...} a few times a second while training
+    inputChosen = Signal(object)       # a (1, C, H, W) float32 input to look inside (drawing, test image)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.model = None
+        self.model_path = None         # folder it was loaded from / saved to, or None
+        self.dataset = None
+        self.training = False
+
+    def set_model(self, model, path=None):
+        self.model, self.model_path = model, path
+        self.modelChanged.emit(model)
+
+    def set_dataset(self, dataset):
+        self.dataset = dataset
+        self.datasetChanged.emit(dataset)
+
+    def set_training(self, running):
+        self.training = running
+        (self.trainingStarted if running else self.trainingFinished).emit()
