@@ -13,7 +13,8 @@ class AppState(QObject):
     datasetChanged = Signal(object)    # a core.datasets.Dataset, or None
     trainingStarted = Signal()
     trainingFinished = Signal()
-    weightsUpdated = Signal(dict)      # {'0.W': array copy, ...} a few times a second while training
+    weightsUpdated = Signal(dict, dict)  # (weights, grads) copies keyed '0.W', a few times a second while training
+    validityChanged = Signal(bool, str)  # the edited architecture can run / why not
     inputChosen = Signal(object)       # a (1, C, H, W) float32 input to look inside (drawing, test image)
 
     def __init__(self, parent=None):
@@ -22,6 +23,7 @@ class AppState(QObject):
         self.model_path = None         # folder it was loaded from / saved to, or None
         self.dataset = None
         self.training = False
+        self.architecture_valid, self.invalid_reason = True, ""
 
     def set_model(self, model, path=None):
         self.model, self.model_path = model, path
@@ -34,3 +36,8 @@ class AppState(QObject):
     def set_training(self, running):
         self.training = running
         (self.trainingStarted if running else self.trainingFinished).emit()
+
+    def set_architecture_valid(self, ok, reason=""):
+        """The editor reports here; Training will not start while this is False."""
+        self.architecture_valid, self.invalid_reason = ok, reason
+        self.validityChanged.emit(ok, reason)

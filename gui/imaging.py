@@ -1,0 +1,41 @@
+"""Arrays to QImages: the one place pixels cross from NumPy into Qt.
+
+Colour maps are computed with NumPy; every view that shows an array as an
+image goes through here, so all of them look alike.
+"""
+import numpy as np
+from PySide6.QtGui import QImage
+
+
+def rgb_qimage(rgb):
+    """A QImage owning a copy of an (H, W, 3) uint8 array."""
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    h, w, _ = rgb.shape
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
+
+
+def gray_qimage(a, vmin=0.0, vmax=1.0):
+    """A grey image of a 2-D array, ``vmin`` black and ``vmax`` white."""
+    scaled = np.clip((np.asarray(a, np.float32) - vmin) / max(vmax - vmin, 1e-12), 0, 1)
+    g = (scaled * 255).astype(np.uint8)
+    return rgb_qimage(np.repeat(g[:, :, None], 3, axis=2))
+
+
+# Blue - white - red, for signed values such as weights and gradients.
+_DIVERGING = np.array([[33, 102, 172], [103, 169, 207], [209, 229, 240], [247, 247, 247],
+                       [253, 219, 199], [239, 138, 98], [178, 24, 43]], np.float32)
+
+
+def diverging_rgb(a, limit=None):
+    """(H, W, 3) uint8 colours of a signed array, white at zero, symmetric around it."""
+    a = np.asarray(a, np.float32)
+    limit = float(limit if limit is not None else np.abs(a).max()) or 1.0
+    t = np.clip(a / limit, -1, 1) * 0.5 + 0.5
+    pos = t * (len(_DIVERGING) - 1)
+    lo = np.floor(pos).astype(int).clip(0, len(_DIVERGING) - 2)
+    frac = (pos - lo)[..., None]
+    return (_DIVERGING[lo] * (1 - frac) + _DIVERGING[lo + 1] * frac).astype(np.uint8)
+
+
+def diverging_qimage(a, limit=None):
+    return rgb_qimage(diverging_rgb(a, limit))
