@@ -1,11 +1,13 @@
-"""Convolution arithmetic as pure functions: output sizes, padding, im2col, col2im.
+"""Convolution arithmetic as pure functions: output sizes, padding, and window offsets.
 
 Conv2D and both pooling layers call these; nothing else computes windows.
 
-Inside, arrays are channels-last (N, H, W, C): a window then reads runs of C
-contiguous floats, and the columns matrix comes out in the (kh, kw, C) order
-a GEMM wants. Layers take and return logical NCHW arrays that are transposed
-*views* of channels-last memory, so no layout copy happens between layers.
+Arrays are channels-last (N, H, W, C) inside. im2col copies a strided
+window *view* into a columns matrix in one NumPy copy; everything that adds
+into windows (conv and pooling backward) or reduces over them (pooling) loops
+over the kh*kw *kernel offsets*, each a strided slice of the whole batch whose
+rows are runs of W*C contiguous floats (never a loop over pixels or samples). Layers take and return logical NCHW arrays that are transposed *views*
+of channels-last memory, so no layout copy happens between layers.
 """
 import math
 
@@ -43,40 +45,32 @@ def pad_nhwc(x, pads, value=0.0):
     return out
 
 
-def windows(xp, kernel, stride, out_hw):
-    """A read-only view (N, OH, OW, kh, kw, C) of the windows of padded NHWC ``xp``."""
-    n, _, _, c = xp.shape
-    sn, sh, sw, sc = xp.strides
-    (kh, kw), (st_h, st_w), (oh, ow) = kernel, stride, out_hw
-    return as_strided(xp, shape=(n, oh, ow, kh, kw, c),
-                      strides=(sn, sh * st_h, sw * st_w, sh, sw, sc), writeable=False)
+def unpad_nhwc(xp, pads):
+    (t, b), (l, r) = pads
+    return xp[:, t:xp.shape[1] - b, l:xp.shape[2] - r, :]
+
+
+def offsets(kernel, stride, out_hw):
+    """Yield (i, j, index) and the NHWC slice of the inputs seen at kernel offset (i, j).
+
+    The slice picks, for every output position, the input pixel under that
+    kernel offset: ``xp[sl]`` has shape (N, OH, OW, C).
+    """
+    (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out_hw
+    for i in range(kh):
+        for j in range(kw):
+            yield i * kw + j, (slice(None), slice(i, i + sh * (oh - 1) + 1, sh),
+                               slice(j, j + sw * (ow - 1) + 1, sw), slice(None))
 
 
 def im2col(xp, kernel, stride, out_hw):
-    """Columns (N*OH*OW, kh*kw*C), contiguous, ready for one GEMM."""
+    """Columns (N*OH*OW, kh*kw*C) of padded NHWC ``xp``, contiguous, for one GEMM."""
     n, _, _, c = xp.shape
-    w = windows(xp, kernel, stride, out_hw)
-    return w.reshape(n * out_hw[0] * out_hw[1], kernel[0] * kernel[1] * c)
-
-
-def col2im(dcols, padded_shape, kernel, stride, pads):
-    """Sum window gradients (N, OH, OW, kh, kw, C) back onto the unpadded NHWC input.
-
-    One strided add per kernel offset (kh*kw of them), never ``np.add.at``.
-    Non-overlapping windows that tile the input exactly need no adds at all.
-    """
-    n, hp, wp, c = padded_shape
-    _, oh, ow, kh, kw, _ = dcols.shape
-    sh, sw = stride
-    (t, b), (l, r) = pads
-    if (sh, sw) == (kh, kw) and oh * kh == hp and ow * kw == wp:
-        dxp = dcols.transpose(0, 1, 3, 2, 4, 5).reshape(n, hp, wp, c)
-    else:
-        dxp = np.zeros(padded_shape, dtype=dcols.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                dxp[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :] += dcols[:, :, :, i, j, :]
-    return dxp[:, t:hp - b, l:wp - r, :]
+    sn, sh, sw, sc = xp.strides
+    (kh, kw), (st_h, st_w), (oh, ow) = kernel, stride, out_hw
+    windows = as_strided(xp, shape=(n, oh, ow, kh, kw, c),
+                         strides=(sn, sh * st_h, sw * st_w, sh, sw, sc), writeable=False)
+    return windows.reshape(n * oh * ow, kh * kw * c)
 
 
 def to_nhwc(x):

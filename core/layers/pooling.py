@@ -1,9 +1,10 @@
 """Max and average pooling over any window, stride and padding.
 
-Both read windows through ``conv_ops.windows`` and send gradients back
-through ``conv_ops.col2im``, so overlapping windows (stride < size) need no
-special code. Max pooling keeps the argmax of each window from forward; a tie
-sends the gradient to the first maximum only, as PyTorch does.
+Both are a loop over the kernel offsets (``conv_ops.offsets``): a running
+maximum or sum of strided slices, so overlapping windows (stride < size)
+need no special code and nothing is gathered into window arrays.
+Max pooling finds the winner again in backward from the kept input and
+output; a tie sends the gradient to the first maximum only, as PyTorch does.
 Average pooling counts padded zeros in the window, as PyTorch's default does.
 """
 import numpy as np
@@ -14,6 +15,8 @@ from .conv import pair
 
 
 class Pool2D(Layer):
+    pad_value = 0.0
+
     def __init__(self, pool_size=2, stride=None, padding=0):
         super().__init__()
         self.pool = pair(pool_size, "pool_size")
@@ -35,14 +38,24 @@ class Pool2D(Layer):
         ow = conv_ops.output_size(w, self.pool[1], self.stride[1], 2 * p)
         return (c, oh, ow)
 
-    def _windows(self, x, pad_value):
-        _, oh, ow = self.output_shape
-        xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), self.pads, pad_value)
-        self._xp_shape = xp.shape
-        return conv_ops.windows(xp, self.pool, self.stride, (oh, ow))
+    def _offsets(self):
+        return conv_ops.offsets(self.pool, self.stride, self.output_shape[1:])
 
-    def _to_input(self, dwin):
-        return conv_ops.to_nchw(conv_ops.col2im(dwin, self._xp_shape, self.pool, self.stride, self.pads))
+    def forward(self, x, training=False):
+        xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), self.pads, self.pad_value)
+        self._xp = xp
+        return conv_ops.to_nchw(self.reduce(xp))
+
+    def backward(self, grad):
+        # Windows that tile without overlap own disjoint pixels: scatter may then
+        # write each offset's slice instead of adding into zeros.
+        overlap = any(st < k for st, k in zip(self.stride, self.pool))
+        dxp = (np.zeros if overlap or self.padding else np.empty)(self._xp.shape, grad.dtype)
+        if not overlap and any(dxp.shape[1 + a] > (self.output_shape[1 + a]) * self.stride[a] for a in (0, 1)):
+            dxp[...] = 0  # rows/columns no window covers get no gradient
+        self.scatter(dxp, conv_ops.to_nhwc(grad), overlap)
+        self._xp = None
+        return conv_ops.to_nchw(conv_ops.unpad_nhwc(dxp, self.pads))
 
     def get_config(self):
         return {"pool_size": list(self.pool), "stride": list(self.stride), "padding": self.padding}
@@ -50,29 +63,40 @@ class Pool2D(Layer):
 
 @register
 class MaxPool2D(Pool2D):
-    def forward(self, x, training=False):
-        win = self._windows(x, -np.inf)
-        n, oh, ow, kh, kw, c = win.shape
-        flat = win.reshape(n, oh, ow, kh * kw, c)
-        self._arg = flat.argmax(axis=3)[:, :, :, None, :]
-        return conv_ops.to_nchw(np.take_along_axis(flat, self._arg, axis=3)[:, :, :, 0, :])
+    pad_value = -np.inf
 
-    def backward(self, grad):
-        n, c, oh, ow = grad.shape
-        kh, kw = self.pool
-        dwin = np.zeros((n, oh, ow, kh * kw, c), grad.dtype)
-        np.put_along_axis(dwin, self._arg, conv_ops.to_nhwc(grad)[:, :, :, None, :], axis=3)
-        return self._to_input(dwin.reshape(n, oh, ow, kh, kw, c))
+    def reduce(self, xp):
+        out = None
+        for _, sl in self._offsets():
+            out = xp[sl].copy() if out is None else np.maximum(out, xp[sl], out=out)
+        self._out = out
+        return out
+
+    def scatter(self, dxp, g, overlap):
+        free = np.ones(g.shape, bool)  # windows whose maximum has not been claimed yet
+        win = np.empty(g.shape, bool)
+        for _, sl in self._offsets():
+            np.equal(self._xp[sl], self._out, out=win)
+            win &= free
+            free ^= win
+            if overlap:
+                dxp[sl] += g * win
+            else:
+                np.multiply(g, win, out=dxp[sl])
 
 
 @register
 class AvgPool2D(Pool2D):
-    def forward(self, x, training=False):
-        return conv_ops.to_nchw(self._windows(x, 0.0).mean(axis=(3, 4), dtype=x.dtype))
+    def reduce(self, xp):
+        out = None
+        for _, sl in self._offsets():
+            out = xp[sl].copy() if out is None else np.add(out, xp[sl], out=out)
+        return out * np.asarray(1.0 / (self.pool[0] * self.pool[1]), out.dtype)
 
-    def backward(self, grad):
-        n, c, oh, ow = grad.shape
-        kh, kw = self.pool
-        g = conv_ops.to_nhwc(grad) * np.asarray(1.0 / (kh * kw), grad.dtype)
-        dwin = np.broadcast_to(g[:, :, :, None, None, :], (n, oh, ow, kh, kw, c))
-        return self._to_input(dwin)
+    def scatter(self, dxp, g, overlap):
+        g = g * np.asarray(1.0 / (self.pool[0] * self.pool[1]), g.dtype)
+        for _, sl in self._offsets():
+            if overlap:
+                dxp[sl] += g
+            else:
+                dxp[sl] = g

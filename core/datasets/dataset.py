@@ -1,0 +1,59 @@
+"""The ``Dataset`` every loader returns, and the one conversion of raw pixels to model input."""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(eq=False)
+class Dataset:
+    """Train and test arrays ready for ``Sequential.fit``, with what they mean and where they came from.
+
+    Images are float32 (N, C, H, W) in [0, 1], labels int64 class indices.
+    ``source`` is the folder or URL the data was read from, so a user can tell
+    a download from a local copy. ``skipped`` lists files a loader could not
+    read (name and reason), so a folder with one bad image still loads.
+    """
+
+    name: str
+    x_train: np.ndarray = field(repr=False)
+    y_train: np.ndarray = field(repr=False)
+    x_test: np.ndarray = field(repr=False)
+    y_test: np.ndarray = field(repr=False)
+    class_names: list
+    source: str
+    skipped: list = field(default_factory=list, repr=False)
+
+    @property
+    def input_shape(self):
+        """(C, H, W) of one image: what ``Sequential(input_shape=...)`` needs."""
+        return tuple(self.x_train.shape[1:])
+
+    @property
+    def num_classes(self):
+        return len(self.class_names)
+
+    def __len__(self):
+        return len(self.x_train) + len(self.x_test)
+
+    def describe(self):
+        """One line for a status bar or a terminal."""
+        c, h, w = self.input_shape
+        return (f"{self.name}: {len(self.x_train):,} train / {len(self.x_test):,} test images, "
+                f"{c}x{h}x{w}, {self.num_classes} classes, from {self.source}")
+
+
+def to_images(pixels):
+    """uint8 (N, H, W) or (N, C, H, W) pixels -> float32 (N, C, H, W) in [0, 1].
+
+    Every loader ends here, so all datasets share one scaling.
+    """
+    x = np.asarray(pixels)
+    if x.ndim == 3:
+        x = x[:, None]
+    out = x.astype(np.float32)
+    out *= np.float32(1 / 255)
+    return out
+
+
+def to_labels(labels):
+    return np.asarray(labels).astype(np.int64)

@@ -1,0 +1,361 @@
+"""Looking inside a model: activations, filters, saliency, evaluation and weight statistics.
+
+NumPy only. The GUI's Inside and Evaluation views draw what these functions
+return and compute nothing themselves, so everything a picture shows can be
+checked in a test or reproduced in a notebook.
+
+Functions that run the model (``activations``, ``input_gradients``,
+``saliency``, ``evaluate_predictions``, ``batch_gradients``) overwrite the
+layers' caches and gradients as a training step would: give them a copy
+(``model.copy()``) when the model may be training in another thread.
+
+"Class scores" are the pre-softmax logits when the model ends in Softmax (a
+layer or a fused ``activation='softmax'``) or in Sigmoid, else the raw
+outputs: the quantity whose gradient tells which pixels argue for a class
+(the softmax would mix every other class into it).
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ShapeError
+from .layers import BatchNorm, Dense, Dropout, Flatten, Sigmoid, Softmax
+from .layers.dense import ParamLayer
+from .losses import CrossEntropy, log_softmax
+
+
+# ----- running one input through the model ------------------------------------------------
+
+def one_input(model, x):
+    """``x`` as a float32 (1, C, H, W) batch of one; (C, H, W) and grey (H, W) are accepted."""
+    x = np.asarray(x, np.float32)
+    shape = tuple(model.input_shape)
+    if x.shape == shape[1:] and shape[0] == 1:
+        x = x[None]
+    if x.shape == shape:
+        x = x[None]
+    if x.shape != (1, *shape):
+        raise ShapeError(f"expected one input of shape (1, {', '.join(map(str, shape))}), got {x.shape}")
+    return x
+
+
+def activations(model, x):
+    """Every layer's output for one input, in inference mode: [(layer, array without batch axis)]."""
+    out = one_input(model, x)
+    result = []
+    for layer in model.layers:
+        out = layer.forward(out, training=False)
+        result.append((layer, np.ascontiguousarray(out[0], dtype=np.float32)))
+    return result
+
+
+def _squashing(layer):
+    return isinstance(layer, (Softmax, Sigmoid))
+
+
+def _score_path(model):
+    """(layers run whole, final ParamLayer run without its softmax/sigmoid or None)."""
+    *body, last = model.layers
+    if _squashing(last):
+        return body, None
+    if isinstance(last, ParamLayer) and _squashing(last.act):
+        return body, last
+    return model.layers, None
+
+
+def class_scores(model, x, training=False):
+    """The class scores (N, K) of a batch: logits before a final softmax or sigmoid."""
+    body, head = _score_path(model)
+    for layer in body:
+        x = layer.forward(x, training)
+    return head.linear_forward(x) if head is not None else x
+
+
+def _backprop_scores(model, grad, training):
+    """Backpropagate d/d scores through ``class_scores``' path; returns d/d input."""
+    body, head = _score_path(model)
+    if head is not None:
+        grad = head.linear_backward(grad)
+    for layer in reversed(body):
+        if isinstance(layer, BatchNorm) and not training:
+            grad = _batchnorm_inference_grad(layer, grad)
+        else:
+            grad = layer.backward(grad)
+    return grad
+
+
+def _batchnorm_inference_grad(layer, grad):
+    """In inference BatchNorm is a fixed affine map per channel: d/dx = gamma / sqrt(var + eps).
+
+    (BatchNorm.backward differentiates the batch statistics, which is right
+    only after a training-mode forward.)
+    """
+    scale = layer.params["gamma"] / np.sqrt(layer.buffers["var"] + layer.epsilon)
+    if grad.ndim == 4:
+        scale = scale[None, :, None, None]
+    return grad * scale.astype(grad.dtype)
+
+
+def input_gradients(model, x):
+    """d score_k / d input for every class k of one input: (K, C, H, W), float32.
+
+    One batched pass: the input repeated K times, each copy backpropagating
+    the unit vector of its own class. The first layer is asked for its input
+    gradient (models skip it) and restored afterwards.
+    """
+    x = one_input(model, x)
+    k = int(np.prod(model.output_shape))
+    first = model.layers[0]
+    saved = first.need_input_grad
+    first.need_input_grad = True
+    try:
+        scores = class_scores(model, np.repeat(x, k, axis=0))
+        grad = _backprop_scores(model, np.eye(k, dtype=scores.dtype), training=False)
+    finally:
+        first.need_input_grad = saved
+    return np.asarray(grad, np.float32)
+
+
+def saliency(model, x, class_index=None):
+    """How strongly each pixel moves the score of ``class_index``: (H, W), max |gradient| over channels.
+
+    ``class_index=None`` gives every class at once: (K, H, W).
+    """
+    grads = np.abs(input_gradients(model, x)).max(axis=1)
+    if class_index is None:
+        return grads
+    if not 0 <= class_index < len(grads):
+        raise ValueError(f"class_index must be in [0, {len(grads) - 1}], got {class_index}")
+    return grads[class_index]
+
+
+# ----- filters and feature maps ------------------------------------------------------------
+
+@dataclass
+class Tiles:
+    """Signed images to draw as a grid with one diverging colour map.
+
+    ``tiles[i, j]`` is part ``j`` of tile ``i`` (an input channel of filter
+    ``i``), drawn side by side; ``limit`` is the largest |value| of all of
+    them, so the colour map is symmetric around zero and tiles compare.
+    """
+    tiles: np.ndarray   # (n, parts, h, w) float32
+    limit: float
+
+
+def filter_grid(W, input_channel=None):
+    """The kernels of a Conv2D weight (out, in, kh, kw): one tile per output channel.
+
+    ``input_channel`` picks one input channel's kernel; None shows every input
+    channel side by side. The limit covers the whole layer either way, so
+    switching channels keeps the colours comparable.
+    """
+    W = np.asarray(W, np.float32)
+    if W.ndim != 4:
+        raise ShapeError(f"filter_grid expects a Conv2D weight (out, in, kh, kw), got shape {W.shape}")
+    if input_channel is not None:
+        if not 0 <= input_channel < W.shape[1]:
+            raise ValueError(f"input_channel must be in [0, {W.shape[1] - 1}], got {input_channel}")
+        W_shown = W[:, input_channel:input_channel + 1]
+    else:
+        W_shown = W
+    return Tiles(np.ascontiguousarray(W_shown), _limit(W))
+
+
+def dense_unit_images(W, input_shape, units=None):
+    """A Dense weight (features, units) on flattened images: each unit's weights as (C, H, W).
+
+    ``units`` (a slice or index array) chooses which units, e.g. ``slice(0, 64)``.
+    """
+    W = np.asarray(W, np.float32)
+    c, h, w = input_shape
+    if W.ndim != 2 or W.shape[0] != c * h * w:
+        raise ShapeError(f"a Dense weight of shape {W.shape} does not sit on {c}x{h}x{w} images "
+                         f"(needs {c * h * w} input features)")
+    chosen = W[:, units] if units is not None else W
+    return Tiles(np.ascontiguousarray(chosen.T.reshape(-1, c, h, w)), _limit(W))
+
+
+def _limit(a):
+    return float(np.abs(a).max()) if a.size else 0.0
+
+
+def dense_on_input(model):
+    """The first Dense layer when only Flatten or Dropout stand before it (it sees raw pixels), else None."""
+    for layer in model.layers:
+        if isinstance(layer, Dense):
+            return layer
+        if not isinstance(layer, (Flatten, Dropout)):
+            return None
+    return None
+
+
+@dataclass
+class FeatureMaps:
+    """One layer's activations ready to draw as a grid of maps.
+
+    ``signed`` maps need a diverging colour map around zero, others a
+    sequential one from 0; ``limit`` is the layer's largest |value|, shared by
+    all maps so a weak channel looks weak. A flat vector of ``units`` values
+    becomes one near-square map (row-major, zero-padded at the end).
+    """
+    maps: np.ndarray    # (n, h, w) float32
+    signed: bool
+    limit: float
+    units: int | None = None
+
+
+def feature_map_grid(act):
+    """(C, H, W) maps, or a flat (F,) vector arranged as one map; see ``FeatureMaps``."""
+    act = np.asarray(act, np.float32)
+    signed = bool(act.size and act.min() < 0)
+    if act.ndim == 3:
+        return FeatureMaps(act, signed, _limit(act))
+    if act.ndim != 1:
+        raise ShapeError(f"feature_map_grid expects (C, H, W) or (F,), got shape {act.shape}")
+    rows, cols = vector_shape(len(act))
+    flat = np.zeros(rows * cols, np.float32)
+    flat[:len(act)] = act
+    return FeatureMaps(flat.reshape(1, rows, cols), signed, _limit(act), units=len(act))
+
+
+def vector_shape(n):
+    """(rows, cols) for showing n units: one row when short, else a near-square block."""
+    if n <= 32:
+        return 1, n
+    cols = int(np.ceil(np.sqrt(n)))
+    return int(np.ceil(n / cols)), cols
+
+
+# ----- evaluation ------------------------------------------------------------------------
+
+@dataclass
+class Evaluation:
+    """A model's answers on a labelled set, and the summaries the Evaluation view shows."""
+    probs: np.ndarray        # (N, K) float32
+    preds: np.ndarray        # (N,) int64
+    labels: np.ndarray       # (N,) int64
+    loss: float              # mean cross-entropy of the class scores
+    accuracy: float
+    confusion: np.ndarray    # (K, K) counts, rows true, columns predicted
+    per_class: np.ndarray    # (K,) accuracy of each true class (NaN when absent)
+
+
+def confusion_matrix(y_true, y_pred, k):
+    """(k, k) int64 counts: row = true class, column = predicted class."""
+    y_true, y_pred = np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true and y_pred differ in shape: {y_true.shape} vs {y_pred.shape}")
+    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
+        if y.size and (y.min() < 0 or y.max() >= k):
+            raise ValueError(f"{name} must hold class indices in [0, {k - 1}], got [{y.min()}, {y.max()}]")
+    return np.bincount(y_true * k + y_pred, minlength=k * k).reshape(k, k)
+
+
+def per_class_accuracy(cm):
+    """Diagonal over row sums: each true class's recall; NaN for a class with no samples."""
+    cm = np.asarray(cm)
+    totals = cm.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, np.diag(cm) / totals, np.nan)
+
+
+def cell_indices(labels, preds, true_class, pred_class):
+    """Indices of the samples behind one confusion-matrix cell."""
+    return np.flatnonzero((np.asarray(labels) == true_class) & (np.asarray(preds) == pred_class))
+
+
+def top_mistakes(probs, y, n):
+    """Indices of the ``n`` most confident wrong predictions, most confident first (ties by index)."""
+    probs, y = np.asarray(probs), np.asarray(y)
+    preds = probs.argmax(axis=1)
+    wrong = np.flatnonzero(preds != y)
+    confidence = probs[wrong, preds[wrong]]
+    return wrong[np.argsort(-confidence, kind="stable")][:n]
+
+
+def evaluate_predictions(model, x, y, batch_size=256, progress=None):
+    """Probabilities, predictions, loss, accuracy and confusion matrix of ``model`` on (x, y).
+
+    ``progress(done, total)`` is called after each batch, so a GUI can show a
+    bar; raising from it cancels the evaluation. The loss is cross-entropy of
+    the class scores whatever the model was compiled with, the same number
+    ``model.evaluate`` gives for a cross-entropy model.
+    """
+    x = model._check_input(x, "evaluate_predictions")
+    y = model._check_labels(y, len(x))
+    labels = y if y.ndim == 1 else y.argmax(axis=1)
+    k = int(np.prod(model.output_shape))
+    probs = np.empty((len(x), k), np.float32)
+    total_loss = 0.0
+    for start in range(0, len(x), batch_size):
+        stop = min(start + batch_size, len(x))
+        logp = log_softmax(class_scores(model, x[start:stop]))
+        probs[start:stop] = np.exp(logp)
+        total_loss -= float(logp[np.arange(stop - start), labels[start:stop]].sum())
+        if progress is not None:
+            progress(stop, len(x))
+    preds = probs.argmax(axis=1)
+    cm = confusion_matrix(labels, preds, k)
+    return Evaluation(probs, preds, labels, total_loss / max(len(x), 1), float((preds == labels).mean()),
+                      cm, per_class_accuracy(cm))
+
+
+# ----- weights and gradients over time -----------------------------------------------------
+
+@dataclass
+class LayerHistogram:
+    """Histograms of one weight array and of its gradient magnitudes.
+
+    Gradients are binned on log10|g| over fixed edges, so successive updates
+    line up and a drift to 1e-8 (vanishing) or 1e+2 (exploding) is plain;
+    exact zeros (dead ReLUs) cannot be logged and are counted apart.
+    """
+    key: str                  # '3.W': layer position (from 0) and parameter name
+    weight_counts: np.ndarray
+    weight_edges: np.ndarray
+    grad_counts: np.ndarray | None = None
+    grad_edges: np.ndarray | None = None
+    zero_grads: float = 0.0   # fraction of exactly-zero gradients
+    grad_rms: float = float("nan")
+
+
+GRAD_LOG_RANGE = (-10.0, 2.0)
+
+
+def weight_histograms(weights, grads=None, bins=40, param="W", grad_range=GRAD_LOG_RANGE):
+    """Per-layer histograms of parameter ``param`` in a ``get_weights()``-style dict, in layer order.
+
+    Weight edges are symmetric around zero; gradient edges span
+    ``grad_range`` in log10, values outside it land in the end bins.
+    """
+    keys = sorted((k for k in weights if k.split(".", 1)[1] == param), key=lambda k: int(k.split(".")[0]))
+    result = []
+    for key in keys:
+        w = np.asarray(weights[key], np.float32).ravel()
+        m = _limit(w) or 1.0
+        wc, we = np.histogram(w, bins=bins, range=(-m, m))
+        hist = LayerHistogram(key, wc, we)
+        if grads is not None and key in grads:
+            g = np.abs(np.asarray(grads[key], np.float64).ravel())
+            nonzero = g[g > 0]
+            logs = np.clip(np.log10(nonzero), grad_range[0], grad_range[1])
+            hist.grad_counts, hist.grad_edges = np.histogram(logs, bins=bins, range=grad_range)
+            hist.zero_grads = 1.0 - len(nonzero) / max(len(g), 1)
+            hist.grad_rms = float(np.sqrt(np.mean(g * g))) if g.size else float("nan")
+        result.append(hist)
+    return result
+
+
+def batch_gradients(model, x, y):
+    """Gradients of the cross-entropy of one batch, as a training step computes them, keyed '3.W'.
+
+    For looking at gradient sizes when no training is running; the forward is
+    in training mode (dropout on, BatchNorm on batch statistics), so run it on
+    a copy: BatchNorm's running statistics move.
+    """
+    x = model._check_input(x, "batch_gradients")
+    y = model._check_labels(y, len(x))
+    _, grad = CrossEntropy().value_and_grad(class_scores(model, x, training=True), y)
+    _backprop_scores(model, grad, training=True)
+    return {f"{i}.{name}": g.copy() for i, layer in enumerate(model.layers) for name, g in layer.grads.items()}

@@ -1,0 +1,265 @@
+"""Background work for the window: training and dataset loading, each on a QThread.
+
+Qt's worker-object pattern: a QObject whose ``run`` slot is started on a
+QThread, talking to the window only through signals (queued, so their slots
+run on the GUI thread). Signals carry plain numbers and small arrays, never
+the live model. Pause, resume, stop and cancel are ``threading.Event``s the
+worker checks between batches (or inside a download's progress callback),
+because the worker's own event loop is busy while ``run`` works.
+"""
+import dataclasses
+import threading
+import time
+import traceback
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from core import optimizers
+from core.callbacks import Callback
+from core.errors import NumpynetError
+
+STOPPED = "stopped by user"
+SNAPSHOT_INTERVAL = 0.3   # seconds between weight snapshots: a few per second at most
+PROGRESS_INTERVAL = 0.1
+TEST_CHUNK = 1000          # test images evaluated between two looks at the stop flag
+
+
+def describe_exception(exc):
+    """(message, details): what the user reads first, and the traceback behind it."""
+    text = str(exc) or type(exc).__name__
+    if not isinstance(exc, (NumpynetError, ValueError, OSError)):
+        text = f"{type(exc).__name__}: {text}"
+    return text, "".join(traceback.format_exception(exc))
+
+
+def start_worker(worker):
+    """Move ``worker`` to a new QThread, run it, and end the thread when it says ``done``.
+
+    The caller keeps both objects referenced until ``thread.finished``: a
+    QThread collected while running aborts the process.
+    """
+    thread = QThread()
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    worker.done.connect(thread.quit)
+    thread.start()
+    return thread
+
+
+@dataclasses.dataclass
+class TrainJob:
+    """Everything one training run needs, fixed when Start is pressed."""
+    x: object
+    y: object
+    epochs: int
+    batch_size: int
+    optimizer: dict                      # core.optimizers config, e.g. {"type": "Adam", "lr": 1e-3}
+    schedule: str = None                 # None, 'step', 'exponential', 'cosine'
+    augment: object = None               # callable(x_batch, rng) -> x_batch
+    validation_fraction: float = 0.0     # split off the training set by the worker
+    test: tuple = None                   # (x, y) evaluated after a run that was not stopped
+    seed: int = 0
+    initial_epoch: int = 0               # epochs the model has already trained
+    first_step: int = 0                  # batches already plotted, so steps continue
+
+
+class TrainWorker(QObject):
+    batchDone = Signal(int, float, float, float)          # global step, loss, accuracy, lr
+    epochDone = Signal(int, dict)                         # epoch (1-based, across runs), logs
+    progress = Signal(int, int, int, int, float, float)   # epoch, epochs, batch, steps, samples/s, ETA s
+    weightsSnapshot = Signal(dict, dict)                  # weights, grads: copies keyed '0.W'
+    message = Signal(str)                                 # what the run is doing, for a status line
+    finished = Signal(dict, str)    # {'history', 'diverged', 'test'}, stop reason ('' = ran to the end)
+    failed = Signal(str, str)       # message, details (traceback)
+    done = Signal()                 # last signal of every run, whatever happened
+
+    def __init__(self, model, job):
+        super().__init__()
+        self.model, self.job = model, job
+        self._resume = threading.Event()
+        self._resume.set()
+        self._stop = threading.Event()
+
+    # --- called from the GUI thread ------------------------------------------------
+    def pause(self):
+        self._resume.clear()
+
+    def resume(self):
+        self._resume.set()
+
+    def stop(self):
+        """Stop after the current batch (or test chunk); also wakes a paused run."""
+        self._stop.set()
+        self._resume.set()
+
+    @property
+    def paused(self):
+        return not self._resume.is_set()
+
+    # --- the worker thread -------------------------------------------------------------
+    @Slot()
+    def run(self):
+        try:
+            result, reason = self._train()
+        except Exception as exc:  # noqa: BLE001 -- every failure must reach the window
+            self.failed.emit(*describe_exception(exc))
+        else:
+            self.finished.emit(result, reason)
+        finally:
+            self.done.emit()
+
+    def _train(self):
+        from core import datasets  # loaded lazily: only training needs the split
+        job, model = self.job, self.model
+        self._compile()
+        x, y, validation = job.x, job.y, None
+        if job.validation_fraction > 0:
+            self.message.emit("Splitting off validation images…")
+            x, y, xv, yv = datasets.split_validation(x, y, job.validation_fraction, job.seed)
+            validation = (xv, yv)
+        relay = _Relay(self)
+        history = model.fit(x, y, epochs=job.epochs, batch_size=job.batch_size, validation_data=validation,
+                            callbacks=[relay], seed=job.seed, lr_schedule=job.schedule, augment=job.augment,
+                            initial_epoch=job.initial_epoch)
+        if history.diverged:
+            reason = history.stop_reason
+        else:
+            reason = STOPPED if self._stop.is_set() else ""
+        test = {} if reason == STOPPED else self._evaluate_test()
+        return {"history": history.history, "diverged": history.diverged, "test": test}, reason
+
+    def _compile(self):
+        """Keep the model's optimizer (and its momentum) when its settings did not change."""
+        wanted = optimizers.from_config(self.job.optimizer)
+        current = self.model.optimizer
+        if current is None or current.get_config() != wanted.get_config():
+            self.model.compile(wanted, self.model.loss or "crossentropy")
+
+    def _evaluate_test(self):
+        """Test loss and accuracy, in chunks so a stop request is honoured within one chunk."""
+        if self.job.test is None:
+            return {}
+        x, y = self.job.test
+        self.message.emit(f"Evaluating on {len(x):,} test images…")
+        loss = acc = 0.0
+        for i in range(0, len(x), TEST_CHUNK):
+            if self._stop.is_set():
+                return {}
+            part = self.model.evaluate(x[i:i + TEST_CHUNK], y[i:i + TEST_CHUNK])
+            n = len(x[i:i + TEST_CHUNK])
+            loss, acc = loss + part["loss"] * n, acc + part["accuracy"] * n
+        return {"test_loss": loss / len(x), "test_accuracy": acc / len(x)}
+
+    def _wait_while_paused(self):
+        """Block between two batches while paused; returns the seconds spent waiting."""
+        if self._resume.is_set():
+            return 0.0
+        start = time.perf_counter()
+        self.message.emit("Paused")
+        self._resume.wait()
+        self.message.emit("Training…")
+        return time.perf_counter() - start
+
+    def _snapshot(self):
+        model = self.model
+        weights = {k: v.copy() for k, v in model.get_weights().items()}
+        grads = {f"{i}.{k}": g.copy() for i, layer in enumerate(model.layers) for k, g in layer.grads.items()}
+        self.weightsSnapshot.emit(weights, grads)
+
+
+class _Relay(Callback):
+    """The worker's ears inside ``fit``: turns hooks into signals, honours pause and stop."""
+
+    def __init__(self, worker):
+        self.worker = worker
+        self.step = worker.job.first_step
+
+    def on_train_begin(self, logs=None):
+        self.start = self.last_progress = self.last_snapshot = time.perf_counter()
+        self.paused_for = 0.0
+        self.seen = 0
+        self.total = self.params["samples"] * self.worker.job.epochs
+        self.worker.message.emit("Training…")
+        self._check_stop()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        w = self.worker
+        self.step += 1
+        self.seen += logs["size"]
+        w.batchDone.emit(self.step, float(logs["loss"]), float(logs["accuracy"]), float(logs["lr"]))
+        now = time.perf_counter()
+        if now - self.last_progress >= PROGRESS_INTERVAL or batch + 1 == self.params["steps"]:
+            self.last_progress = now
+            self._emit_progress(batch, now)
+        if now - self.last_snapshot >= SNAPSHOT_INTERVAL:
+            self.last_snapshot = now
+            w._snapshot()
+        self.paused_for += w._wait_while_paused()
+        self._check_stop()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.worker.epochDone.emit(epoch + 1, {k: float(v) for k, v in logs.items()})
+
+    def _emit_progress(self, batch, now):
+        rate = self.seen / max(now - self.start - self.paused_for, 1e-9)
+        eta = (self.total - self.seen) / max(rate, 1e-9)
+        job = self.worker.job
+        self.worker.progress.emit(self.epoch - job.initial_epoch + 1, job.epochs, batch + 1,
+                                  self.params["steps"], rate, eta)
+
+    def _check_stop(self):
+        # fit resets stop_training when it starts, so a stop asked before that is re-applied here
+        if self.worker._stop.is_set():
+            self.model.stop_training = True
+
+
+class Cancelled(Exception):
+    """Raised inside a download's progress callback: that is how Cancel reaches the loader."""
+
+
+class LoadWorker(QObject):
+    """Runs ``load(progress)`` (a dataset loader) off the GUI thread, with progress and cancel."""
+
+    progress = Signal(float, float)   # bytes done, bytes total (0 when unknown)
+    loaded = Signal(object)           # the Dataset
+    failed = Signal(str, str)         # message, details
+    cancelled = Signal()
+    done = Signal()
+
+    def __init__(self, load):
+        super().__init__()
+        self._load = load
+        self._cancel = threading.Event()
+        self._last_emit = 0.0
+
+    def cancel(self):
+        self._cancel.set()
+
+    @Slot()
+    def run(self):
+        try:
+            dataset = self._load(self._progress)
+        except Exception as exc:  # noqa: BLE001 -- shown to the user, never lost
+            if self._cancel.is_set():
+                self.cancelled.emit()
+            else:
+                self.failed.emit(*describe_exception(exc))
+        else:
+            # loaders without a progress callback cannot be interrupted; drop their result instead
+            if self._cancel.is_set():
+                self.cancelled.emit()
+            else:
+                self.loaded.emit(dataset)
+        finally:
+            self.done.emit()
+
+    def _progress(self, done, total):
+        if self._cancel.is_set():
+            raise Cancelled("the download was cancelled")
+        now = time.perf_counter()
+        if now - self._last_emit >= 0.05 or (total and done >= total):
+            self._last_emit = now
+            self.progress.emit(float(done), float(total or 0))

@@ -1,0 +1,250 @@
+"""Finite-difference checks of every layer's backward, every loss's gradient and a whole model's."""
+import numpy as np
+import pytest
+
+from core import Sequential
+from core.layers import (AvgPool2D, BatchNorm, Conv2D, Dense, Dropout, Flatten, LeakyReLU, MaxPool2D, ReLU,
+                         Sigmoid, Softmax, Tanh)
+from core.losses import MSE, CrossEntropy, one_hot
+from core.optimizers import SGD
+from gradcheck import assert_gradients, check_layer
+
+# ----- the checks can fail -------------------------------------------------
+
+
+def test_helper_catches_one_wrong_element():
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    analytic = 2 * x
+    analytic[1, 2] *= 1.001
+
+    with pytest.raises(AssertionError, match="gradients of x differ"):
+        assert_gradients(lambda: float(np.sum(x * x)), {"x": x}, {"x": analytic})
+
+
+def test_helper_passes_a_right_gradient():
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    assert_gradients(lambda: float(np.sum(np.sin(x))), {"x": x}, {"x": np.cos(x)})
+
+
+def test_helper_refuses_float32():
+    x = np.ones(3, np.float32)
+    with pytest.raises(AssertionError, match="float64"):
+        assert_gradients(lambda: float(x.sum()), {"x": x}, {"x": np.ones(3)})
+
+
+class _ReLUWithoutMask(ReLU):
+    def backward(self, grad):
+        return grad
+
+
+class _DenseWithScaledWeightGrad(Dense):
+    def linear_backward(self, grad):
+        dx = super().linear_backward(grad)
+        self.grads["W"] = self.grads["W"] * 1.01
+        return dx
+
+
+class _DenseWithoutBiasGrad(Dense):
+    def linear_backward(self, grad):
+        dx = super().linear_backward(grad)
+        del self.grads["b"]
+        return dx
+
+
+@pytest.mark.parametrize("broken", [_ReLUWithoutMask(), _DenseWithScaledWeightGrad(3), _DenseWithoutBiasGrad(3)],
+                         ids=["input-grad", "param-grad", "missing-grad"])
+def test_check_layer_catches_a_broken_backward(broken):
+    with pytest.raises(AssertionError):
+        check_layer(broken, (4,))
+
+
+# ----- layers ----------------------------------------------------------------
+
+CONV_CASES = {
+    "3x3": (dict(filters=2, kernel_size=3), (1, 5, 5)),
+    "stride2": (dict(filters=2, kernel_size=3, stride=2), (1, 7, 7)),
+    "stride2-uneven": (dict(filters=2, kernel_size=3, stride=2), (1, 6, 6)),
+    "same": (dict(filters=2, kernel_size=3, padding="same"), (1, 5, 5)),
+    "same-stride2": (dict(filters=2, kernel_size=3, stride=2, padding="same"), (1, 6, 6)),
+    "same-even-kernel": (dict(filters=2, kernel_size=4, padding="same"), (1, 5, 5)),
+    "int-padding": (dict(filters=2, kernel_size=3, padding=1), (1, 4, 4)),
+    "int-padding-stride2": (dict(filters=2, kernel_size=3, stride=2, padding=2), (1, 5, 5)),
+    "3-channels": (dict(filters=4, kernel_size=3), (3, 5, 5)),
+    "non-square": (dict(filters=2, kernel_size=(2, 3), stride=(2, 1)), (2, 5, 6)),
+    "1x1": (dict(filters=3, kernel_size=1), (2, 3, 3)),
+    "relu": (dict(filters=3, kernel_size=3, activation="relu"), (2, 5, 5)),
+    "tanh-same": (dict(filters=2, kernel_size=3, padding="same", activation="tanh"), (3, 4, 4)),
+}
+
+
+@pytest.mark.parametrize("kwargs, shape", CONV_CASES.values(), ids=CONV_CASES.keys())
+def test_conv2d(kwargs, shape):
+    check_layer(Conv2D(**kwargs), shape)
+
+
+POOL_CASES = {
+    "2x2": (dict(pool_size=2), (2, 4, 4)),
+    "odd-input": (dict(pool_size=2), (2, 5, 5)),
+    "overlap": (dict(pool_size=3, stride=1), (2, 5, 5)),
+    "overlap-stride2": (dict(pool_size=3, stride=2), (1, 7, 7)),
+    "padding": (dict(pool_size=2, padding=1), (2, 5, 5)),
+    "padding-overlap": (dict(pool_size=3, stride=2, padding=1), (1, 6, 6)),
+    "stride-larger": (dict(pool_size=2, stride=3), (2, 7, 7)),
+    "non-square": (dict(pool_size=(2, 3), stride=(1, 2)), (1, 5, 7)),
+}
+
+
+@pytest.mark.parametrize("kind", [MaxPool2D, AvgPool2D])
+@pytest.mark.parametrize("kwargs, shape", POOL_CASES.values(), ids=POOL_CASES.keys())
+def test_pooling(kind, kwargs, shape):
+    check_layer(kind(**kwargs), shape)
+
+
+@pytest.mark.parametrize("activation", [None, "relu", "leaky_relu", "sigmoid", "tanh", "softmax"])
+def test_dense(activation):
+    check_layer(Dense(4, activation=activation), (6,), batch=3)
+
+
+def test_flatten():
+    check_layer(Flatten(), (2, 3, 4))
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_dropout_with_a_fixed_mask(training):
+    layer = Dropout(0.4)
+
+    def same_mask():
+        layer.rng = np.random.default_rng(7)
+
+    check_layer(layer, (3, 4, 4), batch=3, training=training, before_forward=same_mask)
+
+
+@pytest.mark.parametrize("shape, batch", [((5,), 6), ((3, 4, 4), 3)], ids=["after-dense", "after-conv"])
+def test_batchnorm_training(shape, batch):
+    check_layer(BatchNorm(), shape, batch=batch, training=True)
+
+
+@pytest.mark.parametrize("shape", [(5,), (3, 4, 4)], ids=["after-dense", "after-conv"])
+def test_batchnorm_inference(shape):
+    """At inference the statistics are constants, so backward is gamma / sqrt(var + eps) * grad
+    (what a saliency map of a BatchNorm model needs)."""
+    layer = BatchNorm()
+    layer.build(shape)
+    rng = np.random.default_rng(3)
+    layer.buffers = {"mean": rng.normal(0, 1, shape[0]).astype(np.float32),
+                     "var": rng.uniform(0.5, 2, shape[0]).astype(np.float32)}
+    check_layer(layer, shape, batch=3, training=False)
+
+
+@pytest.mark.parametrize("layer", [ReLU(), LeakyReLU(0.1), Sigmoid(), Tanh()], ids=lambda l: type(l).__name__)
+@pytest.mark.parametrize("shape", [(7,), (2, 3, 3)], ids=["flat", "image"])
+def test_elementwise_activation(layer, shape):
+    check_layer(layer, shape, batch=3)
+
+
+def test_softmax():
+    check_layer(Softmax(), (6,), batch=4)
+
+
+# ----- losses -------------------------------------------------------------------
+
+def _labels(kind, n, k, rng):
+    y = rng.integers(0, k, n)
+    if kind == "onehot":
+        return one_hot(y, k, np.float64)
+    if kind == "soft":
+        t = rng.random((n, k))
+        return t / t.sum(axis=1, keepdims=True)
+    return y
+
+
+@pytest.mark.parametrize("loss", [CrossEntropy(), MSE()], ids=["crossentropy", "mse"])
+@pytest.mark.parametrize("kind", ["index", "onehot", "soft"])
+def test_loss(loss, kind):
+    rng = np.random.default_rng(1)
+    z = rng.normal(0, 2, (5, 4))
+    y = _labels(kind, 5, 4, rng)
+    value, grad = loss.value_and_grad(z, y)
+    assert value == pytest.approx(loss.value(z, y))
+    assert_gradients(lambda: loss.value(z, y), {"z": z}, {"z": grad})
+
+
+# ----- whole models ------------------------------------------------------------
+
+def _float64_model(layers, input_shape, loss=CrossEntropy()):
+    model = Sequential(layers, input_shape=input_shape, seed=0)
+    rng = np.random.default_rng(5)
+    for layer in model.layers:
+        layer.params = {k: v.astype(np.float64) + rng.normal(0, 0.2, v.shape) for k, v in layer.params.items()}
+    model.compile(SGD(lr=0.1), loss)
+    return model
+
+
+def _small_cnn(last="softmax-layer"):
+    head = [Dense(4), Softmax()] if last == "softmax-layer" else [Dense(4, activation="softmax")]
+    return [Conv2D(3, 3, activation="relu"), BatchNorm(), MaxPool2D(2), Conv2D(2, 2, padding="same"),
+            Flatten(), Dense(5, activation="tanh"), *head]
+
+
+def _param_arrays(model):
+    return {f"{i}.{k}": v for i, layer in enumerate(model.layers) for k, v in layer.params.items()}
+
+
+@pytest.mark.parametrize("last", ["softmax-layer", "dense-activation"])
+def test_model_fused_softmax_crossentropy(last):
+    """The training path: logits, loss (p - y) / N, backward through every layer."""
+    model = _float64_model(_small_cnn(last), (2, 7, 7))
+    rng = np.random.default_rng(2)
+    x, y = rng.random((3, 2, 7, 7)), rng.integers(0, 4, 3)
+
+    def loss():
+        return model.loss.value(model._forward_logits(x, training=True), y)
+
+    _, grad = model.loss.value_and_grad(model._forward_logits(x, training=True), y)
+    model._backward_logits(grad)
+    analytic = {f"{i}.{k}": layer.grads[k] for i, layer in enumerate(model.layers) for k in layer.params}
+    assert_gradients(loss, _param_arrays(model), analytic)
+
+
+def test_model_mse_through_softmax():
+    model = _float64_model(_small_cnn(), (2, 7, 7), loss=MSE())
+    rng = np.random.default_rng(2)
+    x, y = rng.random((3, 2, 7, 7)), rng.integers(0, 4, 3)
+
+    def loss():
+        return model.loss.value(model._forward_logits(x, training=True), y)
+
+    _, grad = model.loss.value_and_grad(model._forward_logits(x, training=True), y)
+    model._backward_logits(grad)
+    analytic = {f"{i}.{k}": layer.grads[k] for i, layer in enumerate(model.layers) for k in layer.params}
+    assert_gradients(loss, _param_arrays(model), analytic)
+
+
+def test_model_forward_backward_input_gradient():
+    """model.backward returns d/d input through every layer, the final Softmax included."""
+    model = _float64_model(_small_cnn(), (2, 7, 7))
+    model.layers[0].need_input_grad = True
+    rng = np.random.default_rng(4)
+    x, r = rng.random((3, 2, 7, 7)), rng.standard_normal((3, 4))
+
+    def loss():
+        return float(np.sum(model.forward(x, training=True) * r))
+
+    loss()
+    dx = model.backward(r)
+    analytic = {"x": dx, **{f"{i}.{k}": layer.grads[k] for i, layer in enumerate(model.layers) for k in layer.params}}
+    assert_gradients(loss, {"x": x, **_param_arrays(model)}, analytic)
+
+
+def test_train_step_moves_weights_along_the_true_gradient():
+    """With plain SGD, train_step changes every parameter by exactly -lr * d loss / d parameter."""
+    model = _float64_model(_small_cnn(), (2, 7, 7))
+    rng = np.random.default_rng(6)
+    x, y = rng.random((4, 2, 7, 7)), rng.integers(0, 4, 4)
+    params = _param_arrays(model)
+    before = {k: v.copy() for k, v in params.items()}
+    model.train_step(x, y)
+    implied = {k: (before[k] - params[k]) / model.optimizer.lr for k in params}
+    for k, v in params.items():
+        np.copyto(v, before[k])
+    assert_gradients(lambda: model.loss.value(model._forward_logits(x, training=True), y), params, implied, rtol=1e-4)
