@@ -230,7 +230,7 @@ class Sequential:
             for layer in self.layers:
                 if hasattr(layer, "rng") and not isinstance(layer, ParamLayer):
                     layer.rng = np.random.default_rng(rng.integers(1 << 63))
-        schedule = schedules.get(lr_schedule, epochs)
+        schedule = schedules.get(lr_schedule, initial_epoch + epochs)  # a named cosine spans the whole run
         steps = math.ceil(len(x) / batch_size)
         params = {"epochs": initial_epoch + epochs, "steps": steps, "samples": len(x), "batch_size": batch_size}
         cbs = CallbackList(list(callbacks or []) + ([ProgressLine()] if verbose else []), self, params)
@@ -239,7 +239,8 @@ class Sequential:
         self.stop_training = False
         cbs.on_train_begin()
         for epoch in range(initial_epoch, initial_epoch + epochs):
-            logs = self._fit_epoch(x, y, epoch, steps, batch_size, rng, shuffle, schedule, augment, cbs, guard)
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by the guard instead
+                logs = self._fit_epoch(x, y, epoch, steps, batch_size, rng, shuffle, schedule, augment, cbs, guard)
             if validation_data is not None and not self.stop_training:
                 val = self.evaluate(*validation_data)
                 logs.update(val_loss=val["loss"], val_accuracy=val["accuracy"])

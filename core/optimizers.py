@@ -23,6 +23,7 @@ class Optimizer:
         self.weight_decay = float(weight_decay)
         self.hyper = {**self.defaults, **hyper}
         for k, v in self.hyper.items():
+            _check_range(type(self).__name__, k, v)
             setattr(self, k, v)
         self.state = {}
         self.iterations = 0
@@ -42,6 +43,14 @@ class Optimizer:
         return {"type": type(self).__name__, "lr": self.base_lr, "weight_decay": self.weight_decay, **self.hyper}
 
 
+def _check_range(owner, name, value):
+    """Decay rates live in [0, 1) (1 would divide by zero or never forget); epsilon is positive."""
+    if name in ("rho", "beta1", "beta2", "momentum") and not 0 <= value < 1:
+        raise ValueError(f"{owner}: {name} must be in [0, 1), got {value}")
+    if name == "epsilon" and not value > 0:
+        raise ValueError(f"{owner}: epsilon must be positive, got {value}")
+
+
 def _zeros(state, name, like):
     if name not in state:
         state[name] = np.zeros_like(like)
@@ -52,8 +61,6 @@ class SGD(Optimizer):
     defaults = {"momentum": 0.0, "nesterov": False}
 
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
-        if not 0 <= momentum < 1:
-            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum}")
         if nesterov and momentum == 0:
             raise ValueError("SGD: nesterov needs a momentum above 0")
         super().__init__(lr, weight_decay, momentum=float(momentum), nesterov=bool(nesterov))

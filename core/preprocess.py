@@ -66,7 +66,7 @@ def load_image(path):
             return ImageOps.exif_transpose(img)
     except FileNotFoundError:
         raise ImageFileError(f"image file not found: {path}") from None
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as e:
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
         raise ImageFileError(f"cannot read the image {path}: {e}. "
                              f"Use a PNG, JPEG, BMP or GIF picture.") from None
 

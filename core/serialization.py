@@ -37,26 +37,39 @@ def model_to_json(model):
 
 
 def save_model(model, path):
-    """Write ``path``/model.json and ``path``/weights.npz atomically."""
+    """Write ``path``/model.json and ``path``/weights.npz atomically.
+
+    Whatever goes wrong (a full disk, a value JSON cannot hold, a crash),
+    the temporary folder is removed and an existing model at ``path`` stays.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
-        with open(tmp / "model.json", "w", encoding="utf-8") as f:
-            json.dump(model_to_json(model), f, indent=1, default=_json_default)
+        text = json.dumps(model_to_json(model), indent=1, default=_json_default)
+        (tmp / "model.json").write_text(text, encoding="utf-8")
         np.savez(tmp / "weights.npz", **model.get_weights())
-        old = None
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
-        os.replace(tmp, path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except OSError as e:
+        _replace_dir(tmp, path)
+    except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise ModelFileError(f"could not save the model to {path}: {e.strerror or e}") from e
+        if isinstance(e, OSError):
+            raise ModelFileError(f"could not save the model to {path}: {e.strerror or e}") from e
+        if isinstance(e, TypeError):
+            raise ModelFileError(f"could not save the model to {path}: {e}") from e
+        raise
     return path
+
+
+def _replace_dir(new, path):
+    """Move folder ``new`` to ``path``, replacing any folder there with two renames."""
+    old = None
+    if path.exists():
+        old = path.with_name(f".{path.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(path, old)
+    os.replace(new, path)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _json_default(o):
@@ -64,7 +77,7 @@ def _json_default(o):
         return o.item()
     if isinstance(o, np.ndarray):
         return o.tolist()
-    raise TypeError(f"{type(o).__name__} is not JSON serialisable")
+    raise TypeError(f"a {type(o).__name__} in the model's metadata is not JSON serialisable")
 
 
 def read_model_json(path):
@@ -79,14 +92,19 @@ def read_model_json(path):
         raise ModelFileError(f"{file}: missing; this folder is not a saved model") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ModelFileError(f"{file}: not valid JSON ({e})") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT or "architecture" not in doc:
-        raise ModelFileError(f"{file}: not a numpynet model (no 'format': '{FORMAT}' with an architecture)")
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ModelFileError(f"{file}: not a numpynet model (no 'format': '{FORMAT}')")
+    arch = doc.get("architecture")
+    if not isinstance(arch, dict) or not isinstance(arch.get("layers"), list):
+        raise ModelFileError(f"{file}: 'architecture' must be an object with a list of 'layers'")
     version = doc.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ModelFileError(f"{file}: format version {version} is newer than this numpynet reads "
                              f"({FORMAT_VERSION}); update numpynet-studio")
-    for i, entry in enumerate(doc["architecture"].get("layers", [])):
+    for i, entry in enumerate(arch["layers"]):
         try:
+            if not isinstance(entry, dict):
+                raise ValueError(f"expected {{'type': ..., 'config': {{...}}}}, got {entry!r}")
             layer_class(entry.get("type"))
         except ValueError as e:
             raise ModelFileError(f"{file}: layer {i + 1}: {e}") from None
@@ -95,6 +113,8 @@ def read_model_json(path):
 
 def read_weights(path):
     file = Path(path) / "weights.npz"
+    if file.is_file() and not zipfile.is_zipfile(file):
+        raise ModelFileError(f"{file}: not a readable weights archive (damaged, or not an .npz zip file)")
     try:
         with np.load(file, allow_pickle=False) as npz:
             return {k: npz[k] for k in npz.files}
@@ -114,12 +134,13 @@ def load_model(path):
     try:
         model = Sequential.from_config(doc["architecture"])
         model.set_weights(read_weights(path))
+        if doc.get("optimizer"):
+            model.compile(optimizers.from_config(doc["optimizer"]),
+                          losses.get((doc.get("loss") or {}).get("type", "CrossEntropy")))
     except ModelFileError:
         raise
     except (NumpynetError, ValueError, TypeError, KeyError) as e:
         raise ModelFileError(f"{Path(path)}: {e}") from None
-    if doc.get("optimizer"):
-        model.compile(optimizers.from_config(doc["optimizer"]), losses.get((doc.get("loss") or {}).get("type", "CrossEntropy")))
     model.train_history = doc.get("history") or {}
     reserved = {"format", "format_version", "architecture", "optimizer", "loss", "history"}
     model.meta = {k: v for k, v in doc.items() if k not in reserved}

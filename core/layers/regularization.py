@@ -82,7 +82,7 @@ class BatchNorm(Layer):
             mean, var = self.buffers["mean"], self.buffers["var"]
         inv_std = 1.0 / np.sqrt(var + np.asarray(self.epsilon, var.dtype))
         xhat = (r - mean) * inv_std
-        self._xhat, self._inv_std, self._like = xhat, inv_std, x
+        self._xhat, self._inv_std, self._like, self._training = xhat, inv_std, x, training
         return self._unrows(xhat * self.params["gamma"] + self.params["beta"], x)
 
     def backward(self, grad):
@@ -90,6 +90,8 @@ class BatchNorm(Layer):
         xhat = self._xhat
         self.grads = {"gamma": (g * xhat).sum(axis=0), "beta": g.sum(axis=0)}
         dxhat = g * self.params["gamma"]
+        if not self._training:  # running statistics are constants: a per-feature scale
+            return self._unrows(dxhat * self._inv_std, self._like)
         dx = self._inv_std * (dxhat - dxhat.mean(axis=0) - xhat * (dxhat * xhat).mean(axis=0))
         return self._unrows(dx, self._like)
 
