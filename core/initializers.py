@@ -2,14 +2,18 @@
 channels * kh * kw, so Dense and Conv2D share one formula."""
 import numpy as np
 
-NAMES = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "uniform", "normal", "zeros")
+NAMES = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
+         "uniform", "normal", "zeros")
 
-# Defaults per activation that follows the layer: He for the ReLU family, Glorot otherwise.
-_DEFAULT_FOR = {"relu": "he_uniform", "leaky_relu": "he_uniform"}
+# Defaults per activation that follows the layer, each keeping the variance of a
+# signal steady through the layer: He (2 / fan_in) before the ReLU family, whose
+# halves are zero; LeCun (1 / fan_in) for linear maps and the rest. Measured on
+# LeNet-5 (see README, "Accuracy"), both train faster than Glorot there.
+_DEFAULT_FOR = {"relu": "he_normal", "leaky_relu": "he_normal"}
 
 
 def default_for(activation):
-    return _DEFAULT_FOR.get(activation, "glorot_uniform")
+    return _DEFAULT_FOR.get(activation, "lecun_normal")
 
 
 def fans(shape):
@@ -34,6 +38,10 @@ def initialize(name, shape, rng):
         w = rng.uniform(-1, 1, shape) * np.sqrt(6.0 / fan_in)
     elif name == "he_normal":
         w = rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
+    elif name == "lecun_uniform":
+        w = rng.uniform(-1, 1, shape) * np.sqrt(3.0 / fan_in)
+    elif name == "lecun_normal":
+        w = rng.standard_normal(shape) * np.sqrt(1.0 / fan_in)
     elif name == "uniform":
         w = rng.uniform(-0.05, 0.05, shape)
     else:
