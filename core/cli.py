@@ -14,6 +14,7 @@ from . import datasets, load_model, optimizers, schedules, zoo
 from .callbacks import Callback
 from .errors import NumpynetError
 from .model import Sequential
+from .preprocess import mode_for_dataset
 
 EXIT_ERROR, EXIT_INTERRUPTED = 2, 130
 
@@ -83,9 +84,9 @@ def cmd_train(args):
     print(f"test accuracy {metrics['accuracy']:.4f}  test loss {metrics['loss']:.4f}  ({seconds:.1f}s training)")
     if args.out:
         model.meta.update(dataset=ds.name, class_names=list(ds.class_names),
-                          preprocessing="mnist" if ds.name in ("mnist", "kmnist") else "fit",
+                          preprocessing=mode_for_dataset(ds.name),
                           metrics={"test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"]},
-                          command="numpynet " + " ".join(sys.argv[1:]))
+                          command="numpynet " + " ".join(args.argv))
         print(f"saved {model.save(args.out)}")
     return EXIT_INTERRUPTED if stopper.interrupted else 0
 
@@ -101,12 +102,20 @@ def cmd_evaluate(args):
 
 
 def cmd_predict(args):
+    """One line per image; a file that cannot be read is reported and the rest still run."""
     from .preprocess import predict_files
 
     model = load_model(args.model_dir)
-    for path, top in predict_files(model, args.images, top=args.top):
-        answers = "  ".join(f"{name} {p:.1%}" for name, p in top)
-        print(f"{path}: {answers}")
+    failed = 0
+    for path in args.images:
+        try:
+            [(_, top)] = predict_files(model, [path], top=args.top)
+        except NumpynetError as e:
+            print(f"numpynet: error: {e}", file=sys.stderr)
+            failed += 1
+            continue
+        print(f"{path}: " + "  ".join(f"{name} {p:.1%}" for name, p in top))
+    return EXIT_ERROR if failed else 0
 
 
 def cmd_datasets(args):
@@ -158,7 +167,9 @@ def build_parser():
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         return args.func(args) or 0
     except KeyboardInterrupt:

@@ -78,6 +78,16 @@ def class_names(model):
     return [str(n) for n in names] if names and len(names) == count else [str(i) for i in range(count)]
 
 
+# Datasets whose images were made the MNIST way (digit centred by its mass in a
+# 20x20 box); every other dataset's images fill their frame.
+_MNIST_STYLE = ("mnist", "synthetic-digits")
+
+
+def mode_for_dataset(name):
+    """The preprocessing a model trained on dataset ``name`` expects: 'mnist' or 'fit'."""
+    return "mnist" if (name or "").lower() in _MNIST_STYLE else "fit"
+
+
 def preprocessing_mode(model):
     """The mode the model was trained with (``meta['preprocessing']``), "mnist" when unrecorded."""
     mode = model.meta.get("preprocessing") or "mnist"
