@@ -176,9 +176,11 @@ def summary(type_name, config):
         parts.append(f"pad {padding}")
     if config.get("activation"):
         parts.append(config["activation"])
-    for key, label in (("rate", "rate"), ("alpha", "α"), ("momentum", "momentum")):
+    for key, label in (("rate", "rate"), ("alpha", "α")):
         if key in config:
             parts.append(f"{label} {config[key]:g}")
+    if "momentum" in config and config["momentum"] != default_config(type_name).get("momentum"):
+        parts.append(f"momentum {config['momentum']:g}")
     return ", ".join(parts)
 
 
