@@ -4,7 +4,6 @@ Every failure is one line on stderr and a non-zero exit, never a traceback.
 Ctrl-C during training stops after the current batch and still saves.
 """
 import argparse
-import json
 import signal
 import sys
 import time
@@ -14,6 +13,7 @@ from . import datasets, load_model, optimizers, schedules, zoo
 from .callbacks import Callback
 from .errors import NumpynetError
 from .model import Sequential
+from .serialization import load_architecture
 from .preprocess import mode_for_dataset
 
 EXIT_ERROR, EXIT_INTERRUPTED = 2, 130
@@ -28,11 +28,7 @@ def _model_from(args, input_shape=(1, 28, 28), classes=10):
     if path.is_dir():
         return load_model(path)
     if path.is_file():
-        try:
-            config = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as e:
-            raise NumpynetError(f"{path}: not a readable architecture JSON ({e})") from None
-        return Sequential.from_config(config.get("architecture", config), seed=args.seed)
+        return Sequential.from_config(load_architecture(path), seed=args.seed)
     raise NumpynetError(f"--model {spec!r} is neither a zoo model ({', '.join(zoo.names())}), "
                         f"an architecture .json file, nor a saved-model folder")
 

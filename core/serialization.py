@@ -94,21 +94,47 @@ def read_model_json(path):
         raise ModelFileError(f"{file}: not valid JSON ({e})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ModelFileError(f"{file}: not a numpynet model (no 'format': '{FORMAT}')")
-    arch = doc.get("architecture")
-    if not isinstance(arch, dict) or not isinstance(arch.get("layers"), list):
-        raise ModelFileError(f"{file}: 'architecture' must be an object with a list of 'layers'")
     version = doc.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ModelFileError(f"{file}: format version {version} is newer than this numpynet reads "
                              f"({FORMAT_VERSION}); update numpynet-studio")
+    check_architecture(doc.get("architecture"), file)
+    return doc
+
+
+def check_architecture(arch, file):
+    """Refuse (ModelFileError naming ``file``) an architecture that is not
+    ``{"input_shape": [positive ints], "layers": [{"type": known, "config": {...}}]}``."""
+    if not isinstance(arch, dict) or not isinstance(arch.get("layers"), list):
+        raise ModelFileError(f"{file}: not an architecture (expected {{\"input_shape\": [...], \"layers\": [...]}})")
+    shape = arch.get("input_shape")
+    if not (isinstance(shape, list) and shape and all(isinstance(d, int) and d > 0 for d in shape)):
+        raise ModelFileError(f"{file}: input_shape must be a list of positive sizes like [1, 28, 28], got {shape!r}")
     for i, entry in enumerate(arch["layers"]):
         try:
-            if not isinstance(entry, dict):
+            if not isinstance(entry, dict) or not isinstance(entry.get("config", {}), dict):
                 raise ValueError(f"expected {{'type': ..., 'config': {{...}}}}, got {entry!r}")
             layer_class(entry.get("type"))
         except ValueError as e:
             raise ModelFileError(f"{file}: layer {i + 1}: {e}") from None
-    return doc
+    return {"input_shape": shape, "layers": arch["layers"]}
+
+
+def save_architecture(path, config):
+    """An architecture alone, as JSON: the same schema as model.json's "architecture"."""
+    Path(path).write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
+
+
+def load_architecture(path):
+    """An architecture config from a JSON file: one saved by ``save_architecture``, or a model.json."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ModelFileError(f"{path}: cannot read it ({e.strerror or e})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ModelFileError(f"{path}: not valid JSON ({e})") from None
+    return check_architecture(doc.get("architecture", doc) if isinstance(doc, dict) else None, path)
 
 
 def read_weights(path):

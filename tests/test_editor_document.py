@@ -12,7 +12,8 @@ from core import Sequential, initializers, zoo
 from core.errors import ModelFileError
 from core.layers import layer_types
 from gui.editor import fields
-from gui.editor.document import (Document, Expectation, Row, WeightBank, load_architecture, save_architecture)
+from core.serialization import load_architecture, save_architecture
+from gui.editor.document import Document, Expectation, Row, WeightBank
 
 ROOT = Path(__file__).resolve().parents[1]
 

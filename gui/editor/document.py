@@ -7,13 +7,11 @@ training will see; the model that inference builds is the model the editor
 hands to the app.
 """
 import copy
-import json
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from core import Sequential
-from core.errors import ModelFileError, ShapeError
+from core.errors import ShapeError
 from core.layers import from_config, layer_class, to_entry
 
 from .fields import default_config, follow_ups
@@ -287,33 +285,3 @@ class WeightBank:
                 layer.buffers[name] = saved[name].copy()
             kept.append(i)
         return kept
-
-
-# ----- architecture files --------------------------------------------------------
-def save_architecture(path, config):
-    Path(path).write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
-
-
-def load_architecture(path):
-    """An architecture config from a JSON file: the editor's own, or a saved model's model.json."""
-    path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ModelFileError(f"{path}: cannot read it ({e.strerror or e})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ModelFileError(f"{path}: not valid JSON ({e})") from None
-    arch = doc.get("architecture", doc) if isinstance(doc, dict) else None
-    if not isinstance(arch, dict) or not isinstance(arch.get("layers"), list):
-        raise ModelFileError(f"{path}: not an architecture (expected {{\"input_shape\": [...], \"layers\": [...]}})")
-    shape = arch.get("input_shape")
-    if not (isinstance(shape, list) and shape and all(isinstance(d, int) and d > 0 for d in shape)):
-        raise ModelFileError(f"{path}: input_shape must be a list of positive sizes like [1, 28, 28], got {shape!r}")
-    for i, entry in enumerate(arch["layers"]):
-        if not isinstance(entry, dict) or not isinstance(entry.get("config", {}), dict):
-            raise ModelFileError(f"{path}: layer {i + 1} must be {{\"type\": ..., \"config\": {{...}}}}")
-        try:
-            layer_class(entry.get("type"))
-        except ValueError as e:
-            raise ModelFileError(f"{path}: layer {i + 1}: {e}") from None
-    return {"input_shape": shape, "layers": arch["layers"]}

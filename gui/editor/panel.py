@@ -19,10 +19,11 @@ from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMen
 
 from core import optimizers, zoo
 from core.errors import ModelFileError
+from core.serialization import load_architecture, save_architecture
 
 from .commands import EditCommand
 from .diagram import NetworkDiagram
-from .document import Document, Expectation, WeightBank, load_architecture, save_architecture
+from .document import Document, Expectation, WeightBank
 from .form import LayerForm, ShapeEditor
 from .layer_list import LayerListView
 from .palette import Palette
