@@ -139,17 +139,17 @@ def smooth_field(rng, n, size, sigma):
     gy, gx = ky.shape[1], kx.shape[1]
     noise = rng.standard_normal((n * 2, gy, gx), dtype=np.float32)
     along_x = (noise.reshape(-1, gx) @ kx.T).reshape(n * 2, gy, w)        # two big products,
-    along_y = along_x.transpose(0, 2, 1).reshape(-1, gy) @ ky.T            # not one per sample
-    smooth = along_y.reshape(n * 2, w, h).transpose(0, 2, 1)
-    norm = np.sqrt(np.outer((ky ** 2).sum(1), (kx ** 2).sum(1))).astype(np.float32)
-    return (smooth / norm).reshape(n, 2, h, w)
+    along_y = ky @ along_x.transpose(1, 0, 2).reshape(gy, -1)              # not one per sample
+    return along_y.reshape(h, n, 2, w).transpose(1, 2, 0, 3)
 
 
 def _gaussian_matrix(size, sigma):
-    """(size, points) weights of Gaussian bumps on a grid spaced ~sigma (at most 1 pixel
-    apart) that reaches ``sigma`` past each edge: a field is ``K @ heights``."""
+    """(size, points) weights of Gaussian bumps on a grid spaced ~sigma (at least 1 pixel
+    apart) that reaches ``sigma`` past each edge: a field is ``K @ heights``. Rows have unit
+    norm, so a field of unit-variance heights has unit variance at every pixel."""
     spacing = max(float(sigma), 1.0)
     points = int(np.ceil((size - 1 + 2 * sigma) / spacing)) + 1
     centres = np.linspace(-sigma, size - 1 + sigma, points, dtype=np.float32)
     d = np.arange(size, dtype=np.float32)[:, None] - centres[None, :]
-    return np.exp(-0.5 * (d / sigma) ** 2).astype(np.float32)
+    weights = np.exp(-0.5 * (d / sigma) ** 2)
+    return (weights / np.sqrt((weights ** 2).sum(axis=1, keepdims=True))).astype(np.float32)

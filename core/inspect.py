@@ -138,9 +138,12 @@ class Tiles:
     ``tiles[i, j]`` is part ``j`` of tile ``i`` (an input channel of filter
     ``i``), drawn side by side; ``limit`` is the largest |value| of all of
     them, so the colour map is symmetric around zero and tiles compare.
+    ``limits[i]`` is tile ``i``'s own largest |value| (over all its parts), for
+    showing the pattern of a weak filter.
     """
     tiles: np.ndarray   # (n, parts, h, w) float32
     limit: float
+    limits: np.ndarray  # (n,)
 
 
 def filter_grid(W, input_channel=None):
@@ -159,7 +162,7 @@ def filter_grid(W, input_channel=None):
         W_shown = W[:, input_channel:input_channel + 1]
     else:
         W_shown = W
-    return Tiles(np.ascontiguousarray(W_shown), _limit(W))
+    return Tiles(np.ascontiguousarray(W_shown), _limit(W), np.abs(W).max(axis=(1, 2, 3)))
 
 
 def dense_unit_images(W, input_shape, units=None):
@@ -173,7 +176,7 @@ def dense_unit_images(W, input_shape, units=None):
         raise ShapeError(f"a Dense weight of shape {W.shape} does not sit on {c}x{h}x{w} images "
                          f"(needs {c * h * w} input features)")
     chosen = W[:, units] if units is not None else W
-    return Tiles(np.ascontiguousarray(chosen.T.reshape(-1, c, h, w)), _limit(W))
+    return Tiles(np.ascontiguousarray(chosen.T.reshape(-1, c, h, w)), _limit(W), np.abs(chosen).max(axis=0))
 
 
 def _limit(a):

@@ -4,6 +4,7 @@
 two of them), guards against a diverging loss by restoring the last good
 weights, and returns a ``History``.
 """
+import copy
 import math
 
 import numpy as np
@@ -117,7 +118,7 @@ class Sequential:
         """
         twin = Sequential.from_config(self.get_config())
         twin.set_weights(self.get_weights())
-        twin.meta = {k: v for k, v in self.meta.items()}
+        twin.meta = copy.deepcopy(self.meta)
         twin.train_history = {k: list(v) for k, v in self.train_history.items()}
         return twin
 
@@ -202,6 +203,8 @@ class Sequential:
         self._require_compiled()
         x = self._check_input(x, "evaluate")
         y = self._check_labels(y, len(x))
+        if len(x) == 0:
+            raise ValueError("evaluate: no samples to evaluate")
         total_loss = total_acc = 0.0
         for i, xb in self._batches(x, batch_size):
             yb = y[i:i + len(xb)]
@@ -220,6 +223,9 @@ class Sequential:
         self._require_compiled()
         x = self._check_input(x, "fit")
         y = self._check_labels(y, len(x))
+        if not np.isfinite(x).all():  # else the guard would blame the learning rate
+            bad = int(np.flatnonzero(~np.isfinite(x.reshape(len(x), -1)).all(axis=1))[0])
+            raise ValueError(f"fit: x holds NaN or infinite values (first in sample {bad}); clean the data")
         if batch_size < 1 or epochs < 0:
             raise ValueError(f"batch_size must be >= 1 and epochs >= 0, got {batch_size}, {epochs}")
         if validation_data is not None:
@@ -230,7 +236,8 @@ class Sequential:
             for layer in self.layers:
                 if hasattr(layer, "rng") and not isinstance(layer, ParamLayer):
                     layer.rng = np.random.default_rng(rng.integers(1 << 63))
-        schedule = schedules.get(lr_schedule, initial_epoch + epochs)  # a named cosine spans the whole run
+        # A named cosine spans the whole run, resumed epochs included.
+        schedule = schedules.get(lr_schedule, initial_epoch + epochs) if epochs else None
         steps = math.ceil(len(x) / batch_size)
         params = {"epochs": initial_epoch + epochs, "steps": steps, "samples": len(x), "batch_size": batch_size}
         cbs = CallbackList(list(callbacks or []) + ([ProgressLine()] if verbose else []), self, params)
@@ -241,7 +248,9 @@ class Sequential:
         for epoch in range(initial_epoch, initial_epoch + epochs):
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by the guard instead
                 logs = self._fit_epoch(x, y, epoch, steps, batch_size, rng, shuffle, schedule, augment, cbs, guard)
-            if validation_data is not None and not self.stop_training:
+            if logs is None:   # diverged on the epoch's first batch: nothing to report for it
+                break
+            if validation_data is not None:
                 val = self.evaluate(*validation_data)
                 logs.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
             history.record(epoch, logs)
@@ -250,9 +259,11 @@ class Sequential:
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
-        history.stop_reason, history.diverged = guard.reason, guard.reason is not None
+        history.diverged = guard.reason is not None
+        stopped = "stopped on request (model.stop_training)" if self.stop_training else None
+        history.stop_reason = guard.reason or stopped
         self.optimizer.lr = self.optimizer.base_lr
-        cbs.on_train_end({"stop_reason": guard.reason})
+        cbs.on_train_end({"stop_reason": history.stop_reason})
         return history
 
     def _fit_epoch(self, x, y, epoch, steps, batch_size, rng, shuffle, schedule, augment, cbs, guard):
@@ -279,7 +290,9 @@ class Sequential:
             cbs.on_batch_end(b, {"loss": loss, "accuracy": acc, "size": len(idx), "lr": self.optimizer.lr})
             if self.stop_training:
                 break
-        return {"loss": total_loss / max(seen, 1), "accuracy": total_acc / max(seen, 1), "lr": self.optimizer.lr}
+        if not seen:
+            return None
+        return {"loss": total_loss / seen, "accuracy": total_acc / seen, "lr": self.optimizer.lr}
 
     # ----- checks -----------------------------------------------------------
     def _require_built(self):
@@ -319,17 +332,15 @@ class _DivergenceGuard:
 
     def __init__(self, model):
         self.model = model
-        self.live = model.get_weights()
-        self.saved = {k: v.copy() for k, v in self.live.items()}
+        self.saved = {k: v.copy() for k, v in model.get_weights().items()}
         self.reason = None
 
     def remember(self):
-        for k, v in self.live.items():
+        for k, v in self.model.get_weights().items():
             np.copyto(self.saved[k], v)
 
     def restore(self, loss, epoch, batch):
-        for k, v in self.live.items():
-            np.copyto(v, self.saved[k])
+        self.model.set_weights(self.saved)
         self.reason = (f"loss became {loss} at epoch {epoch + 1}, batch {batch + 1} "
                        f"(learning rate {self.model.optimizer.lr:g}); the weights of the last good batch "
                        f"were restored. Try a lower learning rate.")

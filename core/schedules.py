@@ -59,6 +59,8 @@ def get(spec, epochs=None):
     if spec is None or isinstance(spec, Schedule):
         return spec
     if spec == "cosine":
+        if not epochs:
+            raise ValueError("the 'cosine' schedule needs the number of epochs it spans")
         return CosineDecay(epochs)
     try:
         return SCHEDULES[spec]()

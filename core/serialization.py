@@ -22,7 +22,13 @@ FORMAT = "numpynet-model"
 FORMAT_VERSION = 1
 
 
+RESERVED = ("format", "format_version", "architecture", "optimizer", "loss", "history")
+
+
 def model_to_json(model):
+    clash = sorted(set(model.meta) & set(RESERVED))
+    if clash:
+        raise ValueError(f"model.meta keys {clash} are reserved by the saved-model format; rename them")
     meta = dict(model.meta)
     meta.setdefault("created", datetime.datetime.now().isoformat(timespec="seconds"))
     return {
@@ -168,6 +174,5 @@ def load_model(path):
     except (NumpynetError, ValueError, TypeError, KeyError) as e:
         raise ModelFileError(f"{Path(path)}: {e}") from None
     model.train_history = doc.get("history") or {}
-    reserved = {"format", "format_version", "architecture", "optimizer", "loss", "history"}
-    model.meta = {k: v for k, v in doc.items() if k not in reserved}
+    model.meta = {k: v for k, v in doc.items() if k not in RESERVED}
     return model

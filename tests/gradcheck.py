@@ -63,7 +63,7 @@ def check_layer(layer, input_shape, batch=2, training=True, before_forward=None,
 
     loss()
     dx = layer.backward(r)
-    analytic = {"x": None if dx is None else np.array(dx)}
-    analytic.update({k: np.array(g) for k, g in layer.grads.items()})
-    assert set(layer.grads) == set(layer.params), f"{layer.name}: grads {set(layer.grads)} != params {set(layer.params)}"
+    grads = {k: np.array(g) for k, g in layer.grads.items()}
+    assert grads.keys() == layer.params.keys(), f"{layer.name}: grads {sorted(grads)}, params {sorted(layer.params)}"
+    analytic = {"x": None if dx is None else np.array(dx), **grads}
     assert_gradients(loss, {"x": x, **layer.params}, analytic)

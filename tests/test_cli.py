@@ -1,6 +1,5 @@
 """The numpynet command line: each sub-command end to end, and errors as one clean line."""
 import numpy as np
-import pytest
 from PIL import Image
 
 from core import cli, load_model, zoo

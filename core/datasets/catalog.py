@@ -15,7 +15,8 @@ from .synthetic import NAME as SYNTHETIC
 def catalog(root=None):
     """A list of dicts, one per dataset: name, title, found (folder or None), mirrors,
     download_to, images (count or None), bytes (on disk if found, else to download;
-    None when unknown), classes, problem (why a found copy is unreadable, or None)."""
+    None when unknown), classes, problem (why a found copy is unreadable, or None),
+    and two strings for a table: ``where`` and ``size``."""
     return [*(_idx_entry(s, root) for s in IDX_SOURCES.values()), _quickdraw_entry(root),
             _synthetic_entry()]
 
@@ -23,22 +24,20 @@ def catalog(root=None):
 def catalog_text(entries=None):
     """The catalogue as a table for a terminal."""
     entries = catalog() if entries is None else entries
-    rows = [("dataset", "images", "size", "where")]
-    for e in entries:
-        images = f"{e['images']:,}" if e["images"] is not None else "?"
-        size = _megabytes(e["bytes"])
-        where = e["found"] or f"not here; downloads from {e['mirrors'][0]}"
-        if e["problem"]:
-            where += f"  (unreadable: {e['problem']})"
-        rows.append((e["name"], images, size, where))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    return "\n".join(f"{a:<{widths[0]}}  {b:>{widths[1]}}  {c:>{widths[2]}}  {d}" for a, b, c, d in rows)
+    rows = [("dataset", "size", "where")] + [(e["name"], e["size"], e["where"]) for e in entries]
+    widths = [max(len(r[i]) for r in rows) for i in range(2)]
+    return "\n".join(f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c}" for a, b, c in rows)
 
 
-def _entry(name, title, found, mirrors, download_to, images, size, classes, problem=None):
+def _entry(name, title, found, mirrors, download_to, images, size, classes, problem=None, size_text=None):
+    where = found or f"not here; would download from {mirrors[0]}"
+    if problem:
+        where += f" (unreadable: {problem})"
+    if size_text is None:
+        size_text = f"{images:,} images, {_megabytes(size)}" if images is not None else _megabytes(size)
     return {"name": name, "title": title, "found": found, "mirrors": list(mirrors),
             "download_to": download_to, "images": images, "bytes": size, "classes": classes,
-            "problem": problem}
+            "problem": problem, "where": where, "size": size_text}
 
 
 def _idx_entry(source, root):
@@ -73,12 +72,13 @@ def _quickdraw_entry(root):
     return _entry(QUICKDRAW, title, found, [f"{m}<category>.npy" for m in QUICKDRAW_MIRRORS],
                   str(cache_dir(QUICKDRAW)), images if files else None,
                   sum(p.stat().st_size for p in files.values()) if files else None,
-                  len(files) or None, "; ".join(problems) or None)
+                  len(files) or None, "; ".join(problems) or None,
+                  None if files else "100,000+ images, ~100 MB per category")
 
 
 def _synthetic_entry():
     return _entry(SYNTHETIC, "digits rendered offline from the fonts at hand", "generated on demand",
-                  (), None, None, 0, 10)
+                  (), None, None, 0, 10, size_text="any number, nothing to download")
 
 
 def _megabytes(size):

@@ -61,7 +61,10 @@ def _running_total(progress, before, hint, later):
 
 def fetch(item, progress=None):
     """Download ``item`` from the first mirror that delivers a verified file; returns its URL."""
-    item.dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        item.dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _unwritable(item.dest.parent, e) from e
     failures = []
     for url in item.urls:
         try:
@@ -77,8 +80,7 @@ def _fetch_one(url, item, progress):
     try:
         fd, tmp = tempfile.mkstemp(dir=item.dest.parent, prefix=f".{item.dest.name}.", suffix=".part")
     except OSError as e:
-        raise DatasetError(f"cannot write to {item.dest.parent} ({e.strerror or e}); "
-                           f"set NUMPYNET_CACHE to a writable folder") from e
+        raise _unwritable(item.dest.parent, e) from e
     try:
         os.close(fd)
         with open(tmp, "wb") as out:
@@ -86,14 +88,19 @@ def _fetch_one(url, item, progress):
         if item.md5 and digest != item.md5:
             raise MirrorError(f"md5 {digest} differs from the published {item.md5}")
         if item.check is not None:
-            _run_check(item.check, tmp, url)
+            _run_check(item.check, tmp)
         os.replace(tmp, item.dest)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
 
 
-def _run_check(check, path, url):
+def _unwritable(folder, error):
+    return DatasetError(f"cannot write to {folder} ({error.strerror or error}); free some space "
+                        f"or set NUMPYNET_CACHE to a writable folder")
+
+
+def _run_check(check, path):
     try:
         check(path)
     except DatasetError as e:
@@ -140,8 +147,7 @@ def _write(out, chunk):
     try:
         out.write(chunk)
     except OSError as e:
-        raise DatasetError(f"cannot write {out.name} ({e.strerror or e}); free some space "
-                           f"or set NUMPYNET_CACHE to another folder") from e
+        raise _unwritable(out.name, e) from e
 
 
 def _reason(e):

@@ -20,7 +20,7 @@ from .pen_digits import SKELETONS, draw_pen_digit
 CANVAS = 64          # side of a cached glyph image, pixels
 INK_HEIGHT = 40      # height of a digit's ink in the canvas (about 2x the 20 pixels of MNIST)
 STROKES = (0, 1, 2)      # extra stroke widths (canvas pixels) rendered for each font
-PEN_WIDTHS = (4, 6, 8)   # pen widths (canvas pixels) of the stroke-drawn digits
+PEN_WIDTHS = (3, 5, 7)   # pen widths (canvas pixels) of the stroke-drawn digits
 FONT, PEN = 0, 1         # kinds of glyph
 MAX_FONTS = 24
 _BLUR = 1.0          # pre-filter (canvas pixels) so sampling at half resolution does not alias
@@ -32,23 +32,20 @@ class GlyphBank:
     digits: np.ndarray    # (K,) which digit each image shows
     kinds: np.ndarray     # (K,) FONT or PEN
     centres: np.ndarray   # (K, 2) centre of mass (y, x)
-    outlines: np.ndarray  # (K, P, 2) convex hull of the ink (y, x), padded by repetition
+    outlines: np.ndarray  # (K, P, 2) outermost ink points (y, x), for bounding boxes after a warp
     fonts: tuple          # names of the fonts used
-
-    def select(self, digit, kind):
-        return np.flatnonzero((self.digits == digit) & (self.kinds == kind))
 
 
 @functools.lru_cache(maxsize=1)
 def glyph_bank():
     """Every digit from every usable font at every stroke width, and every pen-drawn
     variant at every pen width."""
-    fonts, names = _usable_fonts()
+    fonts = _usable_fonts()
     images, digits, kinds = [], [], []
-    for loader in fonts:
+    for font in fonts.values():
         for stroke in STROKES:
             for d in range(10):
-                images.append(_render(loader, str(d), stroke))
+                images.append(_render(font, str(d), stroke))
                 digits.append(d)
                 kinds.append(FONT)
     for d, variants in SKELETONS.items():
@@ -59,23 +56,24 @@ def glyph_bank():
                 kinds.append(PEN)
     images = np.stack(images)
     return GlyphBank(images, np.array(digits), np.array(kinds), _centres(images), _outlines(images),
-                     tuple(names))
+                     tuple(fonts))
 
 
 def _usable_fonts():
-    """The bundled font and every system font whose digits look like digits."""
-    reference = _digit_shapes(_bundled_font)
-    fonts, names = [_bundled_font], ["Pillow default"]
+    """{name: font at the size that draws digits INK_HEIGHT tall}: the bundled font and every
+    system font whose digits look like digits."""
+    bundled = _sized(_bundled_font)
+    reference = _digit_shapes(bundled)
+    fonts = {"Pillow default": bundled}
     for path in font_files():
-        loader = functools.partial(_truetype, path)
         try:
-            shapes = _digit_shapes(loader)
+            font = _sized(functools.partial(ImageFont.truetype, str(path)))
+            usable = _looks_like_digits(_digit_shapes(font), reference)
         except (OSError, ValueError):
             continue
-        if _looks_like_digits(shapes, reference):
-            fonts.append(loader)
-            names.append(path.stem)
-    return fonts, names
+        if usable:
+            fonts.setdefault(path.stem, font)
+    return fonts
 
 
 def font_files(limit=MAX_FONTS):
@@ -108,23 +106,16 @@ def _bundled_font(size):
         return ImageFont.load_default()
 
 
-def _truetype(path, size):
-    return ImageFont.truetype(str(path), size)
-
-
-@functools.lru_cache(maxsize=None)
-def _font_size(loader):
-    """The size at which this font's digits are INK_HEIGHT pixels tall."""
-    probe = loader(100)
-    top, bottom = probe.getbbox("0")[1], probe.getbbox("0")[3]
+def _sized(loader):
+    """The font from ``loader(size)`` at the size where its digits are INK_HEIGHT tall."""
+    top, bottom = loader(100).getbbox("0")[1::2]
     if bottom <= top:
         raise ValueError("the font draws no '0'")
-    return max(1, round(100 * INK_HEIGHT / (bottom - top)))
+    return loader(max(1, round(100 * INK_HEIGHT / (bottom - top))))
 
 
-def _render(loader, text, stroke):
+def _render(font, text, stroke):
     """One glyph, light on dark, its ink centred on the canvas (a bitmap font's scaled up)."""
-    font = loader(_font_size(loader))
     page = Image.new("L", (3 * CANVAS, 3 * CANVAS))
     ImageDraw.Draw(page).text((CANVAS, CANVAS), text, fill=255, font=font,
                               stroke_width=stroke, stroke_fill=255)
@@ -145,11 +136,11 @@ def _finish(canvas):
     return np.asarray(canvas.filter(ImageFilter.GaussianBlur(_BLUR)), np.float32) / 255
 
 
-def _digit_shapes(loader):
+def _digit_shapes(font):
     """The ten digits as small normalised 16x16 silhouettes, for comparing fonts."""
     shapes = []
     for d in range(10):
-        glyph = _render(loader, str(d), 0)
+        glyph = _render(font, str(d), 0)
         rows, cols = np.flatnonzero(glyph.max(1) > 0.3), np.flatnonzero(glyph.max(0) > 0.3)
         if not len(rows):
             raise ValueError(f"the font draws no {d}")
@@ -171,37 +162,23 @@ def _centres(images):
     return np.stack([(images.sum(2) @ grid) / mass, (images.sum(1) @ grid) / mass], axis=1)
 
 
-def _outlines(images, threshold=0.05):
-    """Convex hull of each glyph's ink: enough to find the bounding box after any affine map."""
-    hulls = [_convex_hull(_row_ends(image > threshold)) for image in images]
-    longest = max(len(h) for h in hulls)
-    return np.stack([np.concatenate([h, np.repeat(h[-1:], longest - len(h), axis=0)]) for h in hulls])
+def _outlines(images, threshold=0.05, directions=32):
+    """Each glyph's outermost ink points in many directions: after any linear map, the
+    bounding box of these is the glyph's (to a fraction of a pixel)."""
+    angles = np.linspace(0, np.pi, directions, endpoint=False)
+    toward = np.stack([np.cos(angles), np.sin(angles)]).astype(np.float32)     # (2, directions)
+    outlines = []
+    for image in images:
+        corners = _row_ends(image > threshold)
+        reach = corners @ toward
+        outlines.append(np.concatenate([corners[reach.argmax(0)], corners[reach.argmin(0)]]))
+    return np.stack(outlines)
 
 
 def _row_ends(ink):
-    """The first and last ink pixel of each row, as pixel corners: the hull needs no others."""
+    """The corners of the first and last ink pixel of each row: no other pixel can be outermost."""
     rows = np.flatnonzero(ink.any(axis=1))
     first = ink[rows].argmax(axis=1)
     last = ink.shape[1] - 1 - ink[rows, ::-1].argmax(axis=1)
     ends = np.concatenate([np.stack([rows, first], 1), np.stack([rows, last], 1)]).astype(np.float32)
     return (ends[:, None, :] + np.array([[-.5, -.5], [-.5, .5], [.5, -.5], [.5, .5]], np.float32)).reshape(-1, 2)
-
-
-def _convex_hull(points):
-    """Andrew's monotone chain; (P, 2) vertices."""
-    pts = sorted(set(map(tuple, points.tolist())))
-    if len(pts) < 3:
-        return np.array(pts, np.float32)
-
-    def half(seq):
-        chain = []
-        for p in seq:
-            while len(chain) >= 2 and _cross(chain[-2], chain[-1], p) <= 0:
-                chain.pop()
-            chain.append(p)
-        return chain[:-1]
-    return np.array(half(pts) + half(pts[::-1]), np.float32)
-
-
-def _cross(o, a, b):
-    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])

@@ -6,7 +6,6 @@ sampled rows are read. No md5s are published: downloads are checked by
 structure before they are kept.
 """
 import urllib.parse
-from pathlib import Path
 
 import numpy as np
 

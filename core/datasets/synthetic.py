@@ -1,7 +1,7 @@
 """Digits generated offline, MNIST-like, so training works with no data and no network.
 
-Glyphs from the fonts at hand (``glyphs.py``) are distorted the way
-handwriting differs from type: rotated, slanted, squeezed, thickened and
+Glyphs from the fonts at hand and from pen-stroke skeletons (``glyphs.py``)
+are distorted the way handwriting varies: rotated, slanted, squeezed, thickened and
 bent by a smooth elastic field. Then they are placed the way MNIST was
 made: light on dark, the longer side of the ink fitted to about 20 pixels,
 the centre of mass at the middle of 28x28. Each sample's whole path from
@@ -10,7 +10,7 @@ single vectorised bilinear sampling (``core.augment``), not a loop over images.
 """
 import numpy as np
 
-from ..augment import bilinear_sample, smooth_field
+from ..augment import bilinear_sample, smooth_field, warp
 from .dataset import Dataset, to_labels
 from .glyphs import FONT, PEN, glyph_bank
 
@@ -34,7 +34,8 @@ def synthetic_digits(n=20000, seed=0, n_test=None):
     x_test, y_test = render_digits(n_test, rng)
     fonts = glyph_bank().fonts
     return Dataset(NAME, x_train, to_labels(y_train), x_test, to_labels(y_test),
-                   [str(d) for d in range(10)], f"generated offline from {len(fonts)} fonts")
+                   [str(d) for d in range(10)],
+                   f"generated offline from {len(fonts)} fonts and pen strokes")
 
 
 def render_digits(n, rng, pen_share=0.5):
@@ -70,22 +71,31 @@ def _render(bank, glyphs, rng):
     extent = (outline.max(axis=1) - outline.min(axis=1)).max(axis=1)
     size = rng.uniform(18.5, 20.5, n)                                 # MNIST: longer side ~20 px
     inverse = np.linalg.inv(forward * (size / extent)[:, None, None]).astype(np.float32)
-    place = (CENTRE + rng.normal(0, 0.3, (n, 2, 1, 1))).astype(np.float32)
     grid = np.arange(SIZE, dtype=np.float32)
     bend = smooth_field(rng, n, (SIZE, SIZE), 4.0) * rng.uniform(0, 1.2, (n, 1, 1, 1)).astype(np.float32)
-    oy = grid[None, :, None] - place[:, 0] + bend[:, 0]             # where each output pixel sits,
-    ox = grid[None, None, :] - place[:, 1] + bend[:, 1]             # relative to the centre of mass
+    oy = grid[None, :, None] - CENTRE + bend[:, 0]                  # where each output pixel sits,
+    ox = grid[None, None, :] - CENTRE + bend[:, 1]                  # relative to the centre of mass
     m = inverse[:, :, :, None, None]
     ys = centres[:, 0, None, None] + m[:, 0, 0] * oy + m[:, 0, 1] * ox
     xs = centres[:, 1, None, None] + m[:, 1, 0] * oy + m[:, 1, 1] * ox
-    return _mnist_contrast(bilinear_sample(bank.images, ys, xs, glyphs))
+    return _recentre(_mnist_contrast(bilinear_sample(bank.images, ys, xs, glyphs)))
+
+
+def _recentre(images):
+    """Move each image by whole pixels so its centre of mass is nearest the middle, as MNIST did
+    (the elastic bend moves the mass a little)."""
+    mass = np.maximum(images.sum(axis=(1, 2)), 1e-6)
+    grid = np.arange(SIZE, dtype=np.float32)
+    cy = (images.sum(axis=2) @ grid) / mass
+    cx = (images.sum(axis=1) @ grid) / mass
+    return warp(images, np.round(CENTRE - cy), np.round(CENTRE - cx))
 
 
 def _random_linear_maps(n, rng):
     """(n, 2, 2) maps on (y, x) offsets: rotate, slant (italic, mostly to the right), squeeze."""
     angle = np.deg2rad(np.clip(rng.normal(0, 8, n), -20, 20))
-    slant = np.clip(rng.normal(0.1, 0.2, n), -0.4, 0.6)
-    aspect = np.exp(np.clip(rng.normal(-0.1, 0.2, n), -0.6, 0.4))
+    slant = np.clip(rng.normal(0.15, 0.25, n), -0.4, 0.8)
+    aspect = np.exp(np.clip(rng.normal(0.0, 0.2, n), -0.5, 0.4))
     cos, sin = np.cos(angle), np.sin(angle)
     rotate = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], 1)
     shear = np.zeros((n, 2, 2))

@@ -21,7 +21,7 @@ class Pool2D(Layer):
         super().__init__()
         self.pool = pair(pool_size, "pool_size")
         self.stride = pair(stride, "stride") if stride is not None else self.pool
-        if not isinstance(padding, (int, np.integer)) or padding < 0:
+        if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)) or padding < 0:
             raise ValueError(f"pool padding must be a non-negative int, got {padding!r}")
         self.padding = int(padding)
 

@@ -76,8 +76,10 @@ class BatchNorm(Layer):
         if training:
             mean, var = r.mean(axis=0), r.var(axis=0)
             m = self.momentum
-            self.buffers["mean"] = (m * self.buffers["mean"] + (1 - m) * mean).astype(np.float32)
-            self.buffers["var"] = (m * self.buffers["var"] + (1 - m) * var).astype(np.float32)
+            for name, batch in (("mean", mean), ("var", var)):
+                running = self.buffers[name]   # updated in place: others hold references to it
+                running *= m
+                running += (1 - m) * batch
         else:
             mean, var = self.buffers["mean"], self.buffers["var"]
         inv_std = 1.0 / np.sqrt(var + np.asarray(self.epsilon, var.dtype))
