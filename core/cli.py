@@ -115,8 +115,7 @@ def cmd_predict(args):
 
 
 def cmd_datasets(args):
-    for row in datasets.catalog():
-        print(f"{row['name']:<16}{row['size']:<24}{row['where']}")
+    print(datasets.catalog_text())
 
 
 def build_parser():
