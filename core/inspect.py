@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ShapeError
-from .layers import BatchNorm, Dense, Dropout, Flatten, Sigmoid, Softmax
+from .layers import Dense, Dropout, Flatten, Sigmoid, Softmax
 from .layers.dense import ParamLayer
 from .losses import CrossEntropy, log_softmax
 
@@ -71,29 +71,14 @@ def class_scores(model, x, training=False):
     return head.linear_forward(x) if head is not None else x
 
 
-def _backprop_scores(model, grad, training):
+def _backprop_scores(model, grad):
     """Backpropagate d/d scores through ``class_scores``' path; returns d/d input."""
     body, head = _score_path(model)
     if head is not None:
         grad = head.linear_backward(grad)
     for layer in reversed(body):
-        if isinstance(layer, BatchNorm) and not training:
-            grad = _batchnorm_inference_grad(layer, grad)
-        else:
-            grad = layer.backward(grad)
+        grad = layer.backward(grad)
     return grad
-
-
-def _batchnorm_inference_grad(layer, grad):
-    """In inference BatchNorm is a fixed affine map per channel: d/dx = gamma / sqrt(var + eps).
-
-    (BatchNorm.backward differentiates the batch statistics, which is right
-    only after a training-mode forward.)
-    """
-    scale = layer.params["gamma"] / np.sqrt(layer.buffers["var"] + layer.epsilon)
-    if grad.ndim == 4:
-        scale = scale[None, :, None, None]
-    return grad * scale.astype(grad.dtype)
 
 
 def input_gradients(model, x):
@@ -110,7 +95,7 @@ def input_gradients(model, x):
     first.need_input_grad = True
     try:
         scores = class_scores(model, np.repeat(x, k, axis=0))
-        grad = _backprop_scores(model, np.eye(k, dtype=scores.dtype), training=False)
+        grad = _backprop_scores(model, np.eye(k, dtype=scores.dtype))
     finally:
         first.need_input_grad = saved
     return np.asarray(grad, np.float32)
@@ -360,5 +345,5 @@ def batch_gradients(model, x, y):
     x = model._check_input(x, "batch_gradients")
     y = model._check_labels(y, len(x))
     _, grad = CrossEntropy().value_and_grad(class_scores(model, x, training=True), y)
-    _backprop_scores(model, grad, training=True)
+    _backprop_scores(model, grad)
     return {f"{i}.{name}": g.copy() for i, layer in enumerate(model.layers) for name, g in layer.grads.items()}

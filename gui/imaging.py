@@ -39,3 +39,17 @@ def diverging_rgb(a, limit=None):
 
 def diverging_qimage(a, limit=None):
     return rgb_qimage(diverging_rgb(a, limit))
+
+
+def heat_rgb(t):
+    """The "hot" colour map: 0 black, then red, yellow, 1 white; (..., 3) float in [0, 1]."""
+    t = np.clip(np.asarray(t, np.float32), 0, 1)[..., None]
+    return np.clip(3 * t - np.array([0, 1, 2], np.float32), 0, 1)
+
+
+def overlay_rgb(image, heat, strength=0.85):
+    """(H, W, 3) uint8: ``image`` (H, W in [0, 1]) dimmed to grey, ``heat`` (in [0, 1]) laid over it."""
+    heat = np.clip(heat, 0, 1)[..., None]
+    base = np.repeat(np.clip(image, 0, 1)[..., None], 3, axis=2) * 0.6
+    alpha = np.clip(heat * 2, 0, 1) * strength
+    return (255 * (base * (1 - alpha) + heat_rgb(heat[..., 0]) * alpha)).astype(np.uint8)

@@ -1,0 +1,567 @@
+"""Evaluation panel: test accuracy and loss, per-class accuracy, confusion matrix, mistakes.
+
+Inputs: ``state.model`` (through a ``ModelSource``, so a run during training
+uses the latest snapshot) and ``state.dataset`` (its whole test set).
+Outputs: ``inspectRequested(test index)`` to look inside one image,
+``mistakesFound(indices)`` (most confident first) and ``evaluated(result)``.
+
+The work (``inspect.evaluate_predictions``) runs on a QThread with a progress
+bar and can be cancelled. When it runs: on "Evaluate", and by itself when the
+panel is on screen and its results are out of date (another model, new
+weights after training, another dataset) -- a forward pass over the test set
+takes seconds and only then does anyone look. During training it never
+starts by itself, since it would take CPU from training; the results are
+marked out of date instead.
+"""
+import threading
+
+import numpy as np
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QStackedWidget,
+                               QTabWidget, QToolTip, QVBoxLayout, QWidget)
+
+from core import inspect
+
+from ..imaging import diverging_rgb
+from ..worker import Cancelled, describe_exception, start_worker
+from .export import ExportButton
+from .grid import TileGrid, image_tile, percent, scrolled
+from .inside import ModelSource
+from .probabilities import ProbabilityBars
+
+MISTAKES_SHOWN = 60
+CELL_IMAGES_SHOWN = 300
+THUMB_PX = 56
+DETAIL_PX = 140
+ACCENT = QColor("#2563eb")
+WORST = QColor("#ea580c")
+
+
+class EvalWorker(QObject):
+    """Runs ``inspect.evaluate_predictions`` on its own model copy, off the GUI thread."""
+    progress = Signal(int, int)
+    finished = Signal(object)          # inspect.Evaluation
+    failed = Signal(str, str)          # message, details
+    cancelled = Signal()
+    done = Signal()
+
+    def __init__(self, model, x, y):
+        super().__init__()
+        self.model, self.x, self.y = model, x, y
+        self._cancel = threading.Event()
+
+    def cancel(self):
+        self._cancel.set()
+
+    @Slot()
+    def run(self):
+        try:
+            result = inspect.evaluate_predictions(self.model, self.x, self.y, progress=self._progress)
+        except Cancelled:
+            self.cancelled.emit()
+        except Exception as exc:  # noqa: BLE001 -- shown in the panel, never lost
+            self.failed.emit(*describe_exception(exc))
+        else:
+            self.finished.emit(result)
+        finally:
+            self.done.emit()
+
+    def _progress(self, done, total):
+        if self._cancel.is_set():
+            raise Cancelled("evaluation cancelled")
+        self.progress.emit(done, total)
+
+
+def text_colour(rgb):
+    """Black or white, whichever reads better on ``rgb``."""
+    r, g, b = (int(c) for c in rgb)
+    return QColor("#111827") if 0.299 * r + 0.587 * g + 0.114 * b > 140 else QColor("white")
+
+
+class ConfusionMatrixView(QWidget):
+    """Counts of (true, predicted) pairs; click a cell to see its images.
+
+    Diagonal cells are blue by the class's accuracy; off-diagonal cells red by
+    their count relative to the largest confusion (square root, so small
+    confusions still show), so errors stand out from a strong diagonal.
+    """
+    cellClicked = Signal(int, int)     # true class, predicted class
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.cm = None
+        self.names = []
+        self.selected = None
+        self.setMouseTracking(True)
+        self.setMinimumSize(360, 360)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+
+    def set_matrix(self, cm, names):
+        self.cm, self.names = np.asarray(cm), list(names)
+        self.selected = None
+        self.update()
+
+    def cell_colours(self):
+        cm = self.cm.astype(np.float64)
+        rows = np.maximum(cm.sum(axis=1, keepdims=True), 1)
+        off = cm * (1 - np.eye(len(cm)))
+        worst = max(off.max(), 1)
+        signed = np.sqrt(off / worst) - np.eye(len(cm)) * (cm / rows)
+        return diverging_rgb(signed, 1.0)
+
+    # ----- geometry -----------------------------------------------------------------------------
+    def _layout(self):
+        """(left, top, cell size, vertical column names?) for the current size."""
+        fm = self.fontMetrics()
+        line = fm.height()
+        name_w = max((fm.horizontalAdvance(n) for n in self.names), default=0)
+        left = line + 8 + name_w + 6
+        k = max(len(self.names), 1)
+        cell = min((self.width() - left - 4) / k, (self.height() - 2 * line - 14) / k)
+        vertical = name_w > cell - 4
+        top = line + 6 + (name_w if vertical else line) + 4
+        cell = max(min((self.width() - left - 4) / k, (self.height() - top - 4) / k), 4)
+        return left, top, cell, vertical
+
+    def cell_at(self, pos):
+        if self.cm is None:
+            return None
+        left, top, cell, _ = self._layout()
+        c, r = int((pos.x() - left) // cell), int((pos.y() - top) // cell)
+        k = len(self.cm)
+        return (r, c) if 0 <= r < k and 0 <= c < k and pos.x() >= left and pos.y() >= top else None
+
+    def cell_centre(self, true_class, pred_class):
+        left, top, cell, _ = self._layout()
+        return QPointF(left + (pred_class + 0.5) * cell, top + (true_class + 0.5) * cell).toPoint()
+
+    # ----- painting -----------------------------------------------------------------------------
+    def paintEvent(self, event):
+        if self.cm is None:
+            return
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        fm = self.fontMetrics()
+        line = fm.height()
+        text = self.palette().color(QPalette.WindowText)
+        left, top, cell, vertical = self._layout()
+        k = len(self.cm)
+        colours = self.cell_colours()
+        font = self.font()
+        for r in range(k):
+            for c in range(k):
+                rect = QRectF(left + c * cell, top + r * cell, cell, cell)
+                rgb = colours[r, c]
+                p.fillRect(rect, QColor(*map(int, rgb)))
+                count = int(self.cm[r, c])
+                font.setBold(r == c)
+                p.setFont(font)
+                p.setPen(text_colour(rgb) if count else QColor("#c4c8cf"))
+                p.drawText(rect, Qt.AlignCenter, f"{count}")
+        p.setPen(QPen(QColor("#e5e7eb"), 1))
+        for i in range(k + 1):
+            p.drawLine(QPointF(left, top + i * cell), QPointF(left + k * cell, top + i * cell))
+            p.drawLine(QPointF(left + i * cell, top), QPointF(left + i * cell, top + k * cell))
+        if self.selected is not None:
+            r, c = self.selected
+            p.setPen(QPen(QColor("#111827"), 2.5))
+            p.drawRect(QRectF(left + c * cell, top + r * cell, cell, cell).adjusted(1, 1, -1, -1))
+        font.setBold(False)
+        p.setFont(font)
+        p.setPen(text)
+        for i, name in enumerate(self.names):
+            p.drawText(QRectF(line + 8, top + i * cell, left - line - 14, cell), Qt.AlignRight | Qt.AlignVCenter, name)
+            x = left + (i + 0.5) * cell
+            if vertical:
+                p.save()
+                p.translate(x + line / 2 - 2, top - 4)
+                p.rotate(-90)
+                p.drawText(QRectF(0, 0, top - line - 10, line), Qt.AlignLeft | Qt.AlignVCenter, name)
+                p.restore()
+            else:
+                p.drawText(QRectF(x - cell / 2, top - line - 4, cell, line), Qt.AlignCenter, name)
+        font.setBold(True)
+        p.setFont(font)
+        p.drawText(QRectF(left, 0, k * cell, line + 2), Qt.AlignCenter, "Predicted class")
+        p.save()
+        p.translate(0, top + k * cell / 2)
+        p.rotate(-90)
+        p.drawText(QRectF(-k * cell / 2, 0, k * cell, line + 2), Qt.AlignCenter, "True class")
+        p.restore()
+        p.end()
+
+    # ----- mouse --------------------------------------------------------------------------------
+    def mouseMoveEvent(self, event):
+        hit = self.cell_at(event.position())
+        if hit is None:
+            QToolTip.hideText()
+            return
+        r, c = hit
+        n = int(self.cm[r].sum())
+        share = f" ({100 * self.cm[r, c] / n:.1f}% of the {n:,} {self.names[r]} images)" if n else ""
+        QToolTip.showText(event.globalPosition().toPoint(),
+                          f"true {self.names[r]}, predicted {self.names[c]}: {int(self.cm[r, c]):,}{share}"
+                          "\nclick to see them", self)
+
+    def mousePressEvent(self, event):
+        hit = self.cell_at(event.position()) if event.button() == Qt.LeftButton else None
+        if hit is not None:
+            self.selected = hit
+            self.update()
+            self.cellClicked.emit(*hit)
+
+
+class ClassAccuracyBars(QWidget):
+    """One bar per class: its test accuracy, with the count of its images; the weakest in orange."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.values = None
+        self.names, self.counts = [], []
+        self.setMinimumHeight(200)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+
+    def set_values(self, accuracy, names, counts):
+        self.values, self.names, self.counts = np.asarray(accuracy), list(names), list(counts)
+        self.setMinimumHeight(int(len(self.names) * (self.fontMetrics().height() + 6) + 8))
+        self.update()
+
+    def paintEvent(self, event):
+        if self.values is None:
+            return
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        fm = self.fontMetrics()
+        text = self.palette().color(QPalette.WindowText)
+        name_w = max(fm.horizontalAdvance(n) for n in self.names) + 8
+        value_w = fm.horizontalAdvance("100.0%  (10,000)") + 8
+        row = (self.height() - 4) / len(self.names)
+        bar_h = min(row * 0.7, 18)
+        full = max(self.width() - name_w - value_w - 8, 10)
+        finite = np.where(np.isfinite(self.values), self.values, np.inf)
+        worst = int(finite.argmin()) if np.isfinite(finite).any() else -1
+        track = QColor(self.palette().color(QPalette.Mid))
+        track.setAlpha(40)
+        for i, (name, v, n) in enumerate(zip(self.names, self.values, self.counts)):
+            y = 2 + i * row
+            p.setPen(text)
+            p.drawText(QRectF(0, y, name_w - 8, row), Qt.AlignRight | Qt.AlignVCenter, name)
+            bar = QRectF(name_w, y + (row - bar_h) / 2, full, bar_h)
+            p.setPen(Qt.NoPen)
+            p.setBrush(track)
+            p.drawRoundedRect(bar, 3, 3)
+            if np.isfinite(v):
+                p.setBrush(WORST if i == worst else ACCENT)
+                p.drawRoundedRect(QRectF(bar.x(), bar.y(), full * float(v), bar_h), 3, 3)
+            p.setPen(text)
+            label = f"{100 * v:.1f}%  ({n:,})" if np.isfinite(v) else f"—  ({n:,})"
+            p.drawText(QRectF(name_w + full + 8, y, value_w, row), Qt.AlignLeft | Qt.AlignVCenter, label)
+        p.end()
+
+
+class _Details(QWidget):
+    """One test image big, what it is and what the model said, and a way to look inside it."""
+    lookInside = Signal(int)
+
+    def __init__(self):
+        super().__init__()
+        self.index = None
+        self.image = TileGrid()
+        self.caption = QLabel("Click an image to see the model's probabilities.")
+        self.caption.setWordWrap(True)
+        self.caption.setTextFormat(Qt.RichText)
+        self.bars = ProbabilityBars()
+        self.bars.setMinimumSize(240, 150)
+        self.bars.setMaximumHeight(280)
+        self.inside = QPushButton("Look inside ▸")
+        self.inside.setToolTip("Show this image's feature maps and saliency in the Inside panel")
+        self.inside.setEnabled(False)
+        self.inside.clicked.connect(lambda: self.lookInside.emit(self.index))
+        column = QVBoxLayout(self)
+        column.setContentsMargins(6, 0, 0, 0)
+        column.addWidget(self.image, 0, Qt.AlignHCenter)
+        column.addWidget(self.caption)
+        column.addWidget(self.bars, 1)
+        column.addWidget(self.inside)
+        column.addStretch(0)
+        self.setFixedWidth(280)
+
+    def show_sample(self, index, image, true_name, pred_name, probs, names):
+        self.index = int(index)
+        self.image.set_tiles([image_tile(image, f"test image #{index}")], scale=max(1, DETAIL_PX // max(image.shape[1:])))
+        verdict = "right" if true_name == pred_name else "<span style='color:#c2410c'>wrong</span>"
+        self.caption.setText(f"<b>Test image #{index}</b><br>true <b>{true_name}</b>, predicted "
+                             f"<b>{pred_name}</b> ({verdict})")
+        self.bars.set_probabilities(probs, names)
+        self.inside.setEnabled(True)
+
+
+class EvaluationPanel(QWidget):
+    inspectRequested = Signal(int)     # a test index to look inside
+    mistakesFound = Signal(object)     # test indices of mistakes, most confident first
+    evaluated = Signal(object)         # the inspect.Evaluation shown
+
+    def __init__(self, state, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.source = ModelSource(state, self)
+        self.result = None
+        self.names = []
+        self.stale = True
+        self.cell_shown = np.zeros(0, np.int64)     # test indices behind the selected cell
+        self.mistakes_shown = np.zeros(0, np.int64)
+        self._worker = self._thread = None
+        self._rerun = False
+        self._build()
+        self.source.modelReplaced.connect(self._model_changed)
+        self.source.weightsChanged.connect(self._model_changed)
+        state.datasetChanged.connect(lambda _ds: self._model_changed())
+        self._show_status()
+
+    # ----- layout -------------------------------------------------------------------------------
+    def _build(self):
+        self.run_button = QPushButton("Evaluate")
+        self.run_button.setToolTip("Run the model on the whole test set (in the background)")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.hide()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(240)
+        self.progress.hide()
+        self.summary = QLabel()
+        self.summary.setTextFormat(Qt.RichText)
+        self.summary.setWordWrap(True)
+        self.matrix = ConfusionMatrixView()
+        self.per_class = ClassAccuracyBars()
+        self.mistakes = TileGrid()
+        self.cell = TileGrid()
+        self.details = _Details()
+        self.mistakes_caption, self.cell_caption = QLabel(), QLabel("Click a cell of the confusion matrix.")
+        self.tabs = QTabWidget()
+        self.tabs.addTab(_captioned(self.mistakes_caption, self.mistakes), "Mistakes")
+        self.tabs.addTab(_captioned(self.cell_caption, self.cell), "Selected cell")
+        self.page = QWidget()
+        left = QVBoxLayout()
+        left.addWidget(_heading("Confusion matrix", "click a cell to see its images"))
+        left.addWidget(self.matrix, 1)
+        left.addWidget(_heading("Accuracy per class", "share of its test images classified right (how many)"))
+        left.addWidget(self.per_class)
+        right = QHBoxLayout()
+        right.addWidget(self.tabs, 1)
+        right.addWidget(self.details)
+        body = QHBoxLayout(self.page)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addLayout(left, 5)
+        body.addSpacing(8)
+        body.addLayout(right, 6)
+        top = QHBoxLayout()
+        for w in (self.run_button, self.cancel_button, self.progress):
+            top.addWidget(w)
+        top.addWidget(self.summary, 1)
+        top.addWidget(ExportButton(self, "evaluation.png"))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        self.placeholder = QLabel("Results appear here: the test accuracy, the confusion matrix, "
+                                  "accuracy per class and the most confident mistakes.")
+        self.placeholder.setAlignment(Qt.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setStyleSheet("color: #6b7280;")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.placeholder)
+        self.page_area = scrolled(self.page)
+        self.stack.addWidget(self.page_area)
+        layout.addLayout(top)
+        layout.addWidget(self.stack, 1)
+        self.run_button.clicked.connect(self.evaluate)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.matrix.cellClicked.connect(self.show_cell)
+        self.mistakes.clicked.connect(lambda i: self._show_details(self.mistakes_shown[i]))
+        self.cell.clicked.connect(lambda i: self._show_details(self.cell_shown[i]))
+        self.details.lookInside.connect(self.inspectRequested)
+
+    # ----- when to run ----------------------------------------------------------------------------
+    def _model_changed(self):
+        self.stale = True
+        if self.isVisible() and not self.state.training:
+            self.evaluate()
+        else:
+            self._show_status()
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if self.stale and not self.state.training and self._worker is None:
+            self.evaluate()
+
+    def _test_set(self):
+        """(x, y) of the test set, or None after saying why not."""
+        ds = self.state.dataset
+        if self.source.model is None:
+            self._say("No model yet: load or build one.")
+        elif ds is None or not len(ds.x_test):
+            self._say("No test images: load a dataset in the Data panel.")
+        elif not self.source.fits(ds.x_test):
+            self._say(f"The {ds.name} test images {tuple(ds.x_test.shape[1:])} do not fit the model's input "
+                      f"{tuple(self.source.model.input_shape)}.")
+        elif int(ds.y_test.max()) >= int(np.prod(self.source.model.output_shape)):
+            self._say(f"{ds.name} has labels up to {int(ds.y_test.max())} but the model has only "
+                      f"{int(np.prod(self.source.model.output_shape))} outputs.")
+        else:
+            return ds.x_test, ds.y_test
+        return None
+
+    def evaluate(self):
+        """Start evaluating the current weights on the whole test set (restarts a running job)."""
+        if self._worker is not None:
+            self._rerun = True
+            self._worker.cancel()
+            return
+        data = self._test_set()
+        if data is None:
+            return
+        self.stale = False
+        self._worker = EvalWorker(self.source.snapshot(), *data)
+        self._worker.progress.connect(self._on_progress)
+        self._worker.finished.connect(self.show_result)
+        self._worker.failed.connect(lambda msg, _details: self._say(f"Evaluation failed: {msg}"))
+        self.progress.setRange(0, len(data[0]))
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel_button.show()
+        self.run_button.setEnabled(False)
+        self._say(f"Evaluating {len(data[0]):,} test images…")
+        self._thread = start_worker(self._worker)
+        self._thread.finished.connect(self._on_thread_finished)
+
+    def cancel(self):
+        if self._worker is not None:
+            self._rerun = False
+            self.stale = True
+            self._worker.cancel()
+
+    def stop_and_wait(self, timeout_ms=1000):
+        """Cancel a running evaluation and wait for its thread; True when no thread is left running."""
+        if self._thread is None:
+            return True
+        self.cancel()
+        finished = self._thread.wait(timeout_ms)
+        if finished:
+            self._on_thread_finished()
+        return finished
+
+    def _on_progress(self, done, total):
+        self.progress.setValue(done)
+
+    def _on_thread_finished(self):
+        if self._thread is None:
+            return
+        self._thread.wait()  # 'finished' is emitted just before the thread really ends
+        self._worker = self._thread = None
+        self.progress.hide()
+        self.cancel_button.hide()
+        self.run_button.setEnabled(True)
+        if self._rerun:
+            self._rerun = False
+            self.evaluate()
+        else:
+            self._show_status()
+
+    @property
+    def busy(self):
+        return self._worker is not None
+
+    # ----- showing --------------------------------------------------------------------------------
+    def _say(self, text):
+        self.summary.setText(text)
+
+    def _show_status(self):
+        if self._worker is not None:
+            return
+        if self.result is None:
+            if self._test_set() is not None:
+                self._say("Press Evaluate to run the model on the whole test set.")
+            return
+        r = self.result
+        text = (f"<b>Test accuracy {100 * r.accuracy:.2f}%</b> &nbsp; loss {r.loss:.4f} &nbsp; "
+                f"{len(r.labels):,} images, {len(r.labels) - int(np.trace(r.confusion)):,} wrong")
+        if self.stale:
+            why = "training is changing the weights" if self.state.training else "the model or data changed"
+            text += f" &nbsp; <span style='color:#c2410c'><b>out of date</b>: {why}; press Evaluate</span>"
+        self._say(text)
+
+    def show_result(self, result):
+        self.result = result
+        names = self.source.class_names()
+        self.names = names
+        self.matrix.set_matrix(result.confusion, names)
+        self.per_class.set_values(result.per_class, names, result.confusion.sum(axis=1))
+        wrong = inspect.top_mistakes(result.probs, result.labels, len(result.labels))
+        self.mistakes_shown = wrong[:MISTAKES_SHOWN]
+        self.mistakes.set_tiles([self._thumb(i, f"{names[result.labels[i]]}→{names[result.preds[i]]} "
+                                                f"{percent(result.probs[i, result.preds[i]])}")
+                                 for i in self.mistakes_shown], scale=self._thumb_scale(), selectable=True)
+        self.tabs.setTabText(0, f"Mistakes ({len(wrong):,})")
+        shown = f"; the first {len(self.mistakes_shown)} shown" if len(wrong) > len(self.mistakes_shown) else ""
+        self.mistakes_caption.setText(f"Wrong answers, most confident first{shown}. True → predicted, "
+                                      "and the probability given to the wrong class.")
+        self.cell.set_tiles([])
+        self.cell_shown = np.zeros(0, np.int64)
+        self.tabs.setTabText(1, "Selected cell")
+        self.cell_caption.setText("Click a cell of the confusion matrix to see its images.")
+        self.tabs.setCurrentIndex(0)
+        self.stack.setCurrentWidget(self.page_area)
+        self._show_status()
+        if len(self.mistakes_shown):
+            self.mistakes.set_selected(0)
+            self._show_details(self.mistakes_shown[0])
+        self.mistakesFound.emit(wrong)
+        self.evaluated.emit(result)
+
+    def show_cell(self, true_class, pred_class):
+        """Show the test images the model put in cell (true, predicted), most confident first."""
+        r = self.result
+        idx = inspect.cell_indices(r.labels, r.preds, true_class, pred_class)
+        idx = idx[np.argsort(-r.probs[idx, pred_class], kind="stable")]
+        self.cell_shown = idx[:CELL_IMAGES_SHOWN]
+        self.matrix.selected = (true_class, pred_class)
+        self.matrix.update()
+        self.cell.set_tiles([self._thumb(i, f"#{i} {percent(r.probs[i, pred_class])}") for i in self.cell_shown],
+                            scale=self._thumb_scale(), selectable=True)
+        true_name, pred_name = self.names[true_class], self.names[pred_class]
+        self.tabs.setTabText(1, f"{true_name} → {pred_name} ({len(idx):,})")
+        more = f"; the first {CELL_IMAGES_SHOWN} shown" if len(idx) > CELL_IMAGES_SHOWN else ""
+        self.cell_caption.setText(f"{len(idx):,} test images of true class <b>{true_name}</b> predicted as "
+                                  f"<b>{pred_name}</b>, most confident first{more}.")
+        self.tabs.setCurrentIndex(1)
+        if len(self.cell_shown):
+            self.cell.set_selected(0)
+            self._show_details(self.cell_shown[0])
+
+    def _thumb_scale(self):
+        return max(1, THUMB_PX // max(self.state.dataset.x_test.shape[2:]))
+
+    def _thumb(self, i, title):
+        return image_tile(self.state.dataset.x_test[i], f"test image #{i}", title)
+
+    def _show_details(self, i):
+        r = self.result
+        self.details.show_sample(i, self.state.dataset.x_test[i], self.names[r.labels[i]],
+                                 self.names[r.preds[i]], r.probs[i], self.names)
+
+
+def _heading(title, note):
+    label = QLabel(f"<b>{title}</b> &nbsp; <span style='color:#6b7280'>{note}</span>")
+    label.setTextFormat(Qt.RichText)
+    return label
+
+
+def _captioned(caption, grid):
+    """A tab page: a line saying what the grid shows, over the grid in a scroll area."""
+    caption.setWordWrap(True)
+    caption.setTextFormat(Qt.RichText)
+    area = scrolled(grid)
+    page = QWidget()
+    column = QVBoxLayout(page)
+    column.setContentsMargins(4, 4, 0, 0)
+    column.addWidget(caption)
+    column.addWidget(area, 1)
+    return page
