@@ -18,6 +18,7 @@ from core.layers import Dropout, Flatten, Softmax
 
 from ..imaging import diverging_qimage, gray_qimage
 from .export import ExportButton
+from .lazy import LazyRefresh
 from .grid import ColorBar, Tile, TileGrid, format_value, image_tile, scrolled
 from .probabilities import ProbabilityBars
 
@@ -118,7 +119,7 @@ def _ends_in_softmax(layer):
     return isinstance(getattr(layer, "act", None), Softmax)
 
 
-class FeatureMapsView(QWidget):
+class FeatureMapsView(LazyRefresh, QWidget):
     def __init__(self, source, parent=None):
         super().__init__(parent)
         self.source = source
@@ -126,7 +127,6 @@ class FeatureMapsView(QWidget):
         self.label = None
         self.sections = []
         self.selected = None          # (section index, map index) enlarged on the right
-        self._dirty = False
         self._build()
         source.modelReplaced.connect(self.rebuild)
         source.weightsChanged.connect(self._on_weights)
@@ -180,7 +180,7 @@ class FeatureMapsView(QWidget):
     def set_input(self, x, label=None, description=""):
         self.x, self.label = x, label
         self.info.setText(HINT if x is not None else description)
-        self._refresh_when_visible()
+        self.refresh_when_visible()
 
     def rebuild(self):
         for section in self.sections:
@@ -198,21 +198,10 @@ class FeatureMapsView(QWidget):
             section.grid.hovered.connect(self._show_hover)
         self.column.addStretch(1)
         self.selected = None
-        self._refresh_when_visible()
+        self.refresh_when_visible()
 
     def _on_weights(self):
-        self._refresh_when_visible()
-
-    def _refresh_when_visible(self):
-        if self.isVisible():
-            self.refresh()
-        else:
-            self._dirty = True
-
-    def showEvent(self, event):
-        if self._dirty:
-            self.refresh()
-        super().showEvent(event)
+        self.refresh_when_visible()
 
     # ----- drawing ----------------------------------------------------------------------------
     def refresh(self):

@@ -16,6 +16,7 @@ from core.layers import Conv2D
 
 from ..imaging import diverging_qimage
 from .export import ExportButton
+from .lazy import LazyRefresh
 from .grid import ColorBar, Tile, TileGrid, scrolled
 
 KERNEL_PX = 48        # a kernel on its own is drawn about this big
@@ -137,12 +138,11 @@ class _DenseSection(QWidget):
         set_scale(self.colorbar, tiles, own_scale)
 
 
-class FiltersView(QWidget):
+class FiltersView(LazyRefresh, QWidget):
     def __init__(self, source, parent=None):
         super().__init__(parent)
         self.source = source
         self.sections = []
-        self._dirty = False
         self.info = QLabel()
         self.info.setWordWrap(True)
         self.content = QWidget()
@@ -196,15 +196,7 @@ class FiltersView(QWidget):
                 "(or each on its own). Hover a kernel for its values. Updates live while training.")
 
     def _on_weights(self):
-        if self.isVisible():
-            self.refresh()
-        else:
-            self._dirty = True
-
-    def showEvent(self, event):
-        if self._dirty:
-            self.refresh()
-        super().showEvent(event)
+        self.refresh_when_visible()
 
     def refresh(self):
         self._dirty = False

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from core import inspect
 
 from .export import ExportButton
+from .lazy import LazyRefresh
 from .grid import scrolled
 
 ROW_PX = 190
@@ -94,13 +95,12 @@ class _LayerRow:
                             f"rms {hist.grad_rms:.2e}{zero}", color="#222", size="10pt")
 
 
-class WeightsView(QWidget):
+class WeightsView(LazyRefresh, QWidget):
     def __init__(self, source, state, parent=None):
         super().__init__(parent)
         self.source, self.state = source, state
         self.rows = []
         self.trend = {}            # key -> (snapshot numbers, log10 rms) lists
-        self._dirty = False
         self.info = QLabel()
         self.info.setWordWrap(True)
         self.view = pg.GraphicsLayoutWidget()
@@ -125,7 +125,7 @@ class WeightsView(QWidget):
         layout.addWidget(self.scroll, 1)
         source.modelReplaced.connect(self.rebuild)
         source.weightsChanged.connect(self._on_weights)
-        state.datasetChanged.connect(lambda _ds: self._refresh_when_visible())
+        state.datasetChanged.connect(lambda _ds: self.refresh_when_visible())
         self.rebuild()
 
     def rebuild(self):
@@ -144,7 +144,7 @@ class WeightsView(QWidget):
                     colour = LAYER_COLOURS[(len(self.rows) - 1) % len(LAYER_COLOURS)]
                     self.trend_curves[key] = self.trend_plot.plot(name=layer.name, pen=pg.mkPen(colour, width=2))
         self.view.setMinimumHeight(ROW_PX * len(self.rows) + 10 * len(self.rows) + 10)
-        self._refresh_when_visible()
+        self.refresh_when_visible()
 
     def _on_weights(self):
         if self.source.grads and self.source.step != self._last_step:
@@ -154,18 +154,7 @@ class WeightsView(QWidget):
                     xs, ys = self.trend.setdefault(key, ([], []))
                     xs.append(self.source.step)
                     ys.append(np.log10(max(float(np.sqrt(np.mean(np.square(g, dtype=np.float64)))), 1e-30)))
-        self._refresh_when_visible()
-
-    def _refresh_when_visible(self):
-        if self.isVisible():
-            self.refresh()
-        else:
-            self._dirty = True
-
-    def showEvent(self, event):
-        if self._dirty:
-            self.refresh()
-        super().showEvent(event)
+        self.refresh_when_visible()
 
     def _gradients(self):
         """(grads, label): the training snapshot's, else one test batch's, else none."""

@@ -15,6 +15,7 @@ from core import inspect
 
 from ..imaging import heat_rgb, overlay_rgb, rgb_qimage
 from .export import ExportButton
+from .lazy import LazyRefresh
 from .grid import ColorBar, Tile, TileGrid, percent, scrolled
 from .probabilities import ProbabilityBars
 
@@ -23,7 +24,7 @@ SMALL_PX = 140
 SATURATE = 99.5       # percentile of all saliency values drawn at full heat; the rest scale below
 
 
-class SaliencyView(QWidget):
+class SaliencyView(LazyRefresh, QWidget):
     def __init__(self, source, parent=None):
         super().__init__(parent)
         self.source = source
@@ -31,10 +32,9 @@ class SaliencyView(QWidget):
         self.maps = None          # (K, H, W) saliency of every class
         self.probs = None
         self.limit = 1.0
-        self._dirty = False
         self._build()
         source.modelReplaced.connect(self._on_model)
-        source.weightsChanged.connect(self._refresh_when_visible)
+        source.weightsChanged.connect(self.refresh_when_visible)
         self._on_model()
 
     def _build(self):
@@ -100,24 +100,13 @@ class SaliencyView(QWidget):
         self.klass.addItems(names)
         self.klass.blockSignals(False)
         self._choose_predicted = True
-        self._refresh_when_visible()
+        self.refresh_when_visible()
 
     def set_input(self, x, label=None, description=""):
         self.x = x
         self._choose_predicted = True
         self.info.setText("" if x is not None else description)
-        self._refresh_when_visible()
-
-    def _refresh_when_visible(self):
-        if self.isVisible():
-            self.refresh()
-        else:
-            self._dirty = True
-
-    def showEvent(self, event):
-        if self._dirty:
-            self.refresh()
-        super().showEvent(event)
+        self.refresh_when_visible()
 
     def set_class(self, index):
         self.klass.setCurrentIndex(index)

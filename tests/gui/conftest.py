@@ -1,3 +1,19 @@
+"""GUI tests run offscreen; views are tested with one LeNet-5 trained once per session."""
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402  (after the platform is chosen)
+
+from core import zoo  # noqa: E402
+from core.optimizers import SGD  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def lenet(mnist):
+    """LeNet-5 after one short epoch on 2,000 MNIST images: real filters, and still mistakes to show."""
+    model = zoo.build("lenet5", seed=0)
+    model.compile(SGD(lr=0.01, momentum=0.9), "crossentropy")
+    model.fit(mnist.x_train[:2000], mnist.y_train[:2000], epochs=1, batch_size=32, seed=0)
+    model.meta["class_names"] = [str(i) for i in range(10)]
+    return model

@@ -7,23 +7,12 @@ from PySide6.QtGui import QImage
 
 from core import inspect, zoo
 from core.datasets import Dataset
-from core.optimizers import SGD
 from gui.state import AppState
 from gui.views.evaluation import EvaluationPanel
 from gui.views.export import save_png
 
 SIZE = (1300, 850)
 N_TEST = 400
-
-
-@pytest.fixture(scope="module")
-def lenet(mnist):
-    """LeNet-5 after one short epoch on 1,500 MNIST images: good, but with mistakes to show."""
-    model = zoo.build("lenet5", seed=0)
-    model.compile(SGD(lr=0.01, momentum=0.9), "crossentropy")
-    model.fit(mnist.x_train[:1500], mnist.y_train[:1500], epochs=1, batch_size=32, seed=0)
-    model.meta["class_names"] = [str(i) for i in range(10)]
-    return model
 
 
 def subset(mnist, n):

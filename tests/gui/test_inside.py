@@ -7,22 +7,11 @@ from PySide6.QtGui import QImage
 
 from core import inspect, zoo
 from core.datasets import Dataset
-from core.optimizers import SGD
 from gui.state import AppState
 from gui.views.export import save_png
 from gui.views.inside import InsidePanel
 
 SIZE = (1300, 850)
-
-
-@pytest.fixture(scope="module")
-def lenet(mnist):
-    """LeNet-5 after one short epoch on 2,000 MNIST images: real filters, and still some mistakes."""
-    model = zoo.build("lenet5", seed=0)
-    model.compile(SGD(lr=0.01, momentum=0.9), "crossentropy")
-    model.fit(mnist.x_train[:2000], mnist.y_train[:2000], epochs=1, batch_size=32, seed=0)
-    model.meta["class_names"] = [str(i) for i in range(10)]
-    return model
 
 
 @pytest.fixture(scope="module")
