@@ -40,8 +40,7 @@ def show_diverged(parent, reason, lower_lr):
     restored by ``fit`` to the last good batch, so nothing is lost.
     """
     box = _box(parent, QMessageBox.Warning, "Training diverged",
-               "The loss stopped being a number, so training stopped.",
-               f"{reason}\n\nThe model keeps the weights of its last good batch.")
+               "The loss stopped being a number, so training stopped.", reason)
     lower = box.addButton("Lower learning rate ÷10", QMessageBox.AcceptRole)
     lower.clicked.connect(lower_lr)
     box.setDefaultButton(lower)

@@ -1,19 +1,26 @@
 """Live training plots: batch loss and accuracy, epoch curves, learning rate.
 
 pyqtgraph's habit: every curve is created once; points from the worker's
-signals go into growing NumPy buffers, and a ~30 Hz timer hands the buffers
-to ``setData`` only when something new arrived, so a flood of batches costs
-one redraw. The history stays after training; plots zoom and pan with the
-mouse (pyqtgraph's default; right-click for more).
+signals go into growing NumPy buffers, and a timer hands the buffers to
+``setData`` only when something new arrived, so a flood of batches costs one
+redraw. The timer refreshes one plot per tick (at most ~30 ticks a second,
+and no more often than keeps painting under ~8 % of the GUI thread on a
+slow machine), so no event-loop pass has to paint every plot at once. During
+a run the step axes are fixed to the steps ahead and accuracy to [0, 1]:
+still axes are not redrawn. The history stays after training; plots zoom and
+pan with the mouse (right-click for more).
 """
 import csv
+import time
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QWidget
 
-REFRESH_MS = 33
+REFRESH_MS = 33            # fastest refresh: ~30 Hz
+MAX_REFRESH_MS = 500
+PAINT_SHARE = 0.08         # painting may take at most this share of the GUI thread
 EMA_WEIGHT = 0.95          # TensorBoard-style smoothing of the batch curves, debiased at the start
 
 TRAIN = "#2563eb"          # blue
@@ -63,74 +70,116 @@ class _Ema:
         return self.value / (1 - self.weight ** self.n)
 
 
+class IntegerAxis(pg.AxisItem):
+    """Epochs are whole numbers: ticks only at integers (every 1, 2, 5, 10, ... as room allows)."""
+
+    def tickValues(self, minVal, maxVal, size):
+        ticks = []
+        for spacing, values in super().tickValues(minVal, maxVal, size):
+            spacing = max(1.0, float(np.ceil(spacing)))
+            ints = [v for v in values if float(v).is_integer() and v % spacing == 0]
+            if ints:
+                ticks.append((spacing, ints))
+        return ticks or [(1.0, [float(v) for v in range(int(np.ceil(minVal)), int(maxVal) + 1)])]
+
+
+class PlotView(pg.PlotWidget):
+    """A PlotWidget that remembers how long its last paint took (for the refresh budget)."""
+
+    def __init__(self, title, x_label, y_label, integer_x=False):
+        axes = {"bottom": IntegerAxis("bottom")} if integer_x else None
+        super().__init__(background="w", axisItems=axes)
+        self.paint_seconds = 0.0
+        plot = self.getPlotItem()
+        plot.setTitle(title, color="#1f2937", size="10.5pt", bold=True)
+        for axis, label in (("left", y_label), ("bottom", x_label)):
+            item = plot.getAxis(axis)
+            item.setLabel(label, color="#4b5563")
+            item.enableAutoSIPrefix(False)
+            item.setTextPen("#374151")
+            item.setPen("#9ca3af")
+        plot.showGrid(x=False, y=True, alpha=0.18)
+        plot.setClipToView(True)
+        plot.setDownsampling(auto=True, mode="peak")
+        self.setMinimumSize(220, 150)
+
+    def paintEvent(self, event):
+        start = time.perf_counter()
+        super().paintEvent(event)
+        self.paint_seconds = time.perf_counter() - start
+
+
 class TrainingPlots(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.view = pg.GraphicsLayoutWidget()
-        self.view.setBackground("w")
-        self.view.ci.setSpacing(14)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view)
         self.batch = {k: Series() for k in ("loss", "loss_ema", "accuracy", "accuracy_ema", "lr")}
         self.epoch = {k: Series(64) for k in ("loss", "val_loss", "accuracy", "val_accuracy", "lr")}
         self._ema = {"loss": _Ema(), "accuracy": _Ema()}
         self._bindings = []
+        self._dirty = set()
+        self._turn = 0
         self._build()
-        self._dirty = False
         self.timer = QTimer(self)
-        self.timer.timeout.connect(self.refresh)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self._tick)
         self.timer.start(REFRESH_MS)
 
     # --- layout -------------------------------------------------------------------
-    def _plot(self, row, col, title, x_label, y_label, colspan=1):
-        plot = self.view.addPlot(row=row, col=col, colspan=colspan, title=title)
-        plot.setLabel("bottom", x_label)
-        plot.setLabel("left", y_label)
-        plot.showGrid(x=True, y=True, alpha=0.25)
-        plot.setClipToView(True)
-        plot.setDownsampling(auto=True, mode="peak")
-        plot.addLegend(offset=(-8, 8), labelTextColor="#333")
-        for axis in ("left", "bottom"):
-            plot.getAxis(axis).setTextPen("#444")
-            plot.getAxis(axis).setPen("#999")
-        plot.titleLabel.setText(title, color="#222", size="11pt", bold=True)
-        return plot
-
-    def _curve(self, plot, series, name, color, width=2.0, symbol=None):
-        curve = plot.plot(name=name, pen=pg.mkPen(color, width=width), symbol=symbol, symbolSize=6,
-                          symbolBrush=color, symbolPen=None)
-        self._bindings.append((curve, series))
+    def _curve(self, view, series, name, color, width=2.0, symbol=None):
+        curve = view.getPlotItem().plot(name=name, pen=pg.mkPen(color, width=width), symbol=symbol,
+                                        symbolSize=7, symbolBrush=color, symbolPen=None)
+        self._bindings.append((view, curve, series))
         return curve
 
     def _build(self):
         b, e = self.batch, self.epoch
-        self.batch_loss = self._plot(0, 0, "Batch loss", "step", "loss")
+        self.batch_loss = PlotView("Batch loss", "step", "loss")
+        self.batch_acc = PlotView("Batch accuracy", "step", "accuracy")
+        self.epoch_loss = PlotView("Loss per epoch", "epoch", "loss", integer_x=True)
+        self.epoch_acc = PlotView("Accuracy per epoch", "epoch", "accuracy", integer_x=True)
+        self.lr_plot = PlotView("Learning rate", "step", "lr")
+        for view, corner in ((self.batch_loss, (-10, 8)), (self.batch_acc, (-10, -10)),
+                             (self.epoch_loss, (-10, 8)), (self.epoch_acc, (-10, -10))):
+            view.getPlotItem().addLegend(offset=corner, labelTextColor="#374151", brush=(255, 255, 255, 200))
         self._curve(self.batch_loss, b["loss"], "batch", RAW, 1.0)
         self._curve(self.batch_loss, b["loss_ema"], "smoothed", TRAIN, 2.2)
-        self.batch_acc = self._plot(0, 1, "Batch accuracy", "step", "accuracy")
         self._curve(self.batch_acc, b["accuracy"], "batch", RAW_ACC, 1.0)
         self._curve(self.batch_acc, b["accuracy_ema"], "smoothed", ACC, 2.2)
-        self.epoch_loss = self._plot(1, 0, "Loss per epoch", "epoch", "loss")
         self._curve(self.epoch_loss, e["loss"], "training", TRAIN, 2.2, "o")
         self._curve(self.epoch_loss, e["val_loss"], "validation", VALID, 2.2, "s")
-        self.epoch_acc = self._plot(1, 1, "Accuracy per epoch", "epoch", "accuracy")
         self._curve(self.epoch_acc, e["accuracy"], "training", TRAIN, 2.2, "o")
         self._curve(self.epoch_acc, e["val_accuracy"], "validation", VALID, 2.2, "s")
-        self.lr_plot = self._plot(2, 0, "Learning rate", "step", "lr", colspan=2)
         self._curve(self.lr_plot, b["lr"], "lr", LR, 2.0)
-        self.lr_plot.legend.setVisible(False)
-        self.view.ci.layout.setRowStretchFactor(0, 3)
-        self.view.ci.layout.setRowStretchFactor(1, 3)
-        self.view.ci.layout.setRowStretchFactor(2, 1)
-        for plot in (self.epoch_loss, self.epoch_acc):
-            plot.getAxis("bottom").setTickSpacing(minor=1)
+        self.batch_acc.getPlotItem().setYRange(0, 1, padding=0.02)   # accuracy is a fraction: a still axis
+        self.batch_acc.getPlotItem().enableAutoRange(y=False)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(6)
+        grid.addWidget(self.batch_loss, 0, 0)
+        grid.addWidget(self.batch_acc, 0, 1)
+        grid.addWidget(self.epoch_loss, 1, 0)
+        grid.addWidget(self.epoch_acc, 1, 1)
+        grid.addWidget(self.lr_plot, 2, 0, 1, 2)
+        grid.setRowStretch(0, 3)
+        grid.setRowStretch(1, 3)
+        grid.setRowStretch(2, 1)
+
+    @property
+    def views(self):
+        return [self.batch_loss, self.batch_acc, self.epoch_loss, self.epoch_acc, self.lr_plot]
 
     # --- data in --------------------------------------------------------------------
     @property
     def last_step(self):
         n = self.batch["loss"].n
         return int(self.batch["loss"].xs[-1]) if n else 0
+
+    def smoothed(self):
+        """The latest smoothed (loss, accuracy), NaN before the first batch."""
+        b = self.batch
+        if not b["loss_ema"].n:
+            return float("nan"), float("nan")
+        return float(b["loss_ema"].ys[-1]), float(b["accuracy_ema"].ys[-1])
 
     def add_batch(self, step, loss, accuracy, lr):
         b = self.batch
@@ -139,13 +188,13 @@ class TrainingPlots(QWidget):
         b["accuracy"].append(step, accuracy)
         b["accuracy_ema"].append(step, self._ema["accuracy"](accuracy))
         b["lr"].append(step, lr)
-        self._dirty = True
+        self._dirty.update((self.batch_loss, self.batch_acc, self.lr_plot))
 
     def add_epoch(self, epoch, logs):
         for key, series in self.epoch.items():
             if key in logs:
                 series.append(epoch, logs[key])
-        self._dirty = True
+        self._dirty.update((self.epoch_loss, self.epoch_acc))
 
     def load_history(self, history):
         """Start over from a model's saved per-epoch history (a dict of lists, may be empty)."""
@@ -158,19 +207,48 @@ class TrainingPlots(QWidget):
         for series in (*self.batch.values(), *self.epoch.values()):
             series.clear()
         self._ema = {"loss": _Ema(), "accuracy": _Ema()}
-        self._dirty = True
+        self._dirty.update(self.views)
 
-    def refresh(self):
-        if not self._dirty:
-            return
-        self._dirty = False
-        for curve, series in self._bindings:
-            curve.setData(series.xs, series.ys)
+    def refresh(self, views=None):
+        """Hand new points to the curves of the changed plots (all of them, or those in ``views``)."""
+        todo = self._dirty & set(self.views if views is None else views)
+        self._dirty -= todo
+        for view, curve, series in self._bindings:
+            if view in todo:
+                curve.setData(series.xs, series.ys)
+
+    def _tick(self):
+        """Refresh the next changed plot, then wait so painting stays a small share of the GUI thread.
+
+        One plot per tick: Qt paints every dirty widget of a window in one go,
+        so refreshing all plots at once would block the event loop for all
+        their paints together.
+        """
+        for view in self.views[self._turn:] + self.views[:self._turn]:
+            if view in self._dirty:
+                self._turn = (self.views.index(view) + 1) % len(self.views)
+                self.refresh([view])
+                break
+        paint = sum(view.paint_seconds for view in self.views)   # painted since the last tick
+        for view in self.views:
+            view.paint_seconds = 0.0
+        wait_ms = int(1000 * paint / PAINT_SHARE)
+        self.timer.start(min(max(REFRESH_MS, wait_ms), MAX_REFRESH_MS))
+
+    def plan_steps(self, first, last):
+        """Fix the step axes to the run ahead (``first``..``last``): the curves grow into a still
+        frame, which shows how far the run is and spares redrawing the axes at every refresh."""
+        for view in (self.batch_loss, self.batch_acc, self.lr_plot):
+            view.getPlotItem().setXRange(first, last, padding=0.02)
+
+    def unplan_steps(self):
+        for view in (self.batch_loss, self.batch_acc, self.lr_plot):
+            view.getPlotItem().enableAutoRange(x=True)
 
     # --- export --------------------------------------------------------------------
     def export_png(self, path):
         self.refresh()
-        if not self.view.grab().save(str(path)):
+        if not self.grab().save(str(path)):
             raise OSError(f"could not write the image {path}")
 
     def epoch_rows(self):

@@ -12,9 +12,9 @@ import threading
 import time
 import traceback
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from core import optimizers
+from core import datasets, optimizers
 from core.callbacks import Callback
 from core.errors import NumpynetError
 
@@ -32,16 +32,22 @@ def describe_exception(exc):
     return text, "".join(traceback.format_exception(exc))
 
 
-def start_worker(worker):
+def start_worker(worker, on_finished=None):
     """Move ``worker`` to a new QThread, run it, and end the thread when it says ``done``.
 
     The caller keeps both objects referenced until ``thread.finished``: a
-    QThread collected while running aborts the process.
+    QThread collected while running aborts the process. ``on_finished`` is
+    connected to ``thread.finished`` before the thread starts, so a run that
+    ends at once is not missed. ``quit`` is called directly from the worker
+    thread (it is thread-safe), so a GUI slot on ``done`` may ``thread.wait()``
+    without waiting for a queued quit behind it.
     """
     thread = QThread()
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
-    worker.done.connect(thread.quit)
+    worker.done.connect(thread.quit, Qt.DirectConnection)
+    if on_finished is not None:
+        thread.finished.connect(on_finished)
     thread.start()
     return thread
 
@@ -49,6 +55,7 @@ def start_worker(worker):
 @dataclasses.dataclass
 class TrainJob:
     """Everything one training run needs, fixed when Start is pressed."""
+    dataset: object                      # what the model is trained on (names, for model.meta)
     x: object
     y: object
     epochs: int
@@ -58,7 +65,7 @@ class TrainJob:
     augment: object = None               # callable(x_batch, rng) -> x_batch
     validation_fraction: float = 0.0     # split off the training set by the worker
     test: tuple = None                   # (x, y) evaluated after a run that was not stopped
-    seed: int = 0
+    seed: int = 0                        # shuffling and augmentation
     initial_epoch: int = 0               # epochs the model has already trained
     first_step: int = 0                  # batches already plotted, so steps continue
 
@@ -96,6 +103,10 @@ class TrainWorker(QObject):
     def paused(self):
         return not self._resume.is_set()
 
+    @property
+    def stop_requested(self):
+        return self._stop.is_set()
+
     # --- the worker thread -------------------------------------------------------------
     @Slot()
     def run(self):
@@ -109,13 +120,13 @@ class TrainWorker(QObject):
             self.done.emit()
 
     def _train(self):
-        from core import datasets  # loaded lazily: only training needs the split
         job, model = self.job, self.model
         self._compile()
         x, y, validation = job.x, job.y, None
         if job.validation_fraction > 0:
             self.message.emit("Splitting off validation images…")
-            x, y, xv, yv = datasets.split_validation(x, y, job.validation_fraction, job.seed)
+            # seed 0, not the run's: every run of this dataset holds out the same images
+            x, y, xv, yv = datasets.split_validation(x, y, job.validation_fraction, seed=0)
             validation = (xv, yv)
         relay = _Relay(self)
         history = model.fit(x, y, epochs=job.epochs, batch_size=job.batch_size, validation_data=validation,
@@ -150,7 +161,7 @@ class TrainWorker(QObject):
             loss, acc = loss + part["loss"] * n, acc + part["accuracy"] * n
         return {"test_loss": loss / len(x), "test_accuracy": acc / len(x)}
 
-    def _wait_while_paused(self):
+    def wait_while_paused(self):
         """Block between two batches while paused; returns the seconds spent waiting."""
         if self._resume.is_set():
             return 0.0
@@ -160,7 +171,7 @@ class TrainWorker(QObject):
         self.message.emit("Training…")
         return time.perf_counter() - start
 
-    def _snapshot(self):
+    def send_snapshot(self):
         model = self.model
         weights = {k: v.copy() for k, v in model.get_weights().items()}
         grads = {f"{i}.{k}": g.copy() for i, layer in enumerate(model.layers) for k, g in layer.grads.items()}
@@ -196,8 +207,8 @@ class _Relay(Callback):
             self._emit_progress(batch, now)
         if now - self.last_snapshot >= SNAPSHOT_INTERVAL:
             self.last_snapshot = now
-            w._snapshot()
-        self.paused_for += w._wait_while_paused()
+            w.send_snapshot()
+        self.paused_for += w.wait_while_paused()
         self._check_stop()
 
     def on_epoch_end(self, epoch, logs=None):
@@ -212,7 +223,7 @@ class _Relay(Callback):
 
     def _check_stop(self):
         # fit resets stop_training when it starts, so a stop asked before that is re-applied here
-        if self.worker._stop.is_set():
+        if self.worker.stop_requested:
             self.model.stop_training = True
 
 

@@ -1,0 +1,182 @@
+"""Does the window stay responsive while it trains, and what does the GUI cost the training?
+
+    NUMPYNET_DATA=/path/to/data python benchmarks/gui_responsiveness.py [--batches 150] [--batch-size 64]
+
+Offscreen, with the whole window (every panel) open on the Training view and
+throw-away settings. A 10 ms QTimer on the GUI thread measures how late each
+tick fires while LeNet-5 trains on real MNIST in the app; then the same model
+(same seed, data, batches) trains headless with ``fit`` in a fresh process. Throughput is measured
+the same way in both: samples from the start of training to the last batch.
+Headless and app runs alternate (``--repeats``) and medians are compared, so
+a machine whose load drifts (other jobs) skews both alike.
+Targets: p99 lateness <= 50 ms, app throughput >= 90 % of headless.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtWidgets import QLabel  # noqa: E402
+
+from core import datasets, zoo  # noqa: E402
+from core.callbacks import Callback  # noqa: E402
+from core.datasets import Dataset  # noqa: E402
+from core.optimizers import SGD  # noqa: E402
+from gui import main_window  # noqa: E402
+from gui.app import create_app  # noqa: E402
+from gui.main_window import MainWindow  # noqa: E402
+
+PROBE_MS = 10
+LR, MOMENTUM = 0.01, 0.9
+
+
+class Probe(QObject):
+    """A 10 ms timer on the GUI thread; lateness = interval between ticks minus 10 ms."""
+
+    def __init__(self):
+        super().__init__()
+        self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.PreciseTimer)
+        self.timer.timeout.connect(self.tick)
+        self.late, self.last = [], None
+
+    def start(self):
+        self.last = time.perf_counter()
+        self.timer.start(PROBE_MS)
+
+    def tick(self):
+        now = time.perf_counter()
+        self.late.append(max(now - self.last - PROBE_MS / 1000, 0.0))
+        self.last = now
+
+    def stop(self):
+        self.timer.stop()
+        return np.array(self.late) * 1000
+
+
+class Rate(Callback):
+    """Samples per second from the start of training to the last batch (no test/validation)."""
+
+    def on_train_begin(self, logs=None):
+        self.start, self.seen = time.perf_counter(), 0
+
+    def on_batch_end(self, batch, logs=None):
+        self.seen += logs["size"]
+        self.end = time.perf_counter()
+
+    @property
+    def value(self):
+        return self.seen / (self.end - self.start)
+
+
+def data(n_train):
+    full = datasets.load("mnist")
+    return Dataset("mnist", full.x_train[:n_train], full.y_train[:n_train], full.x_test[:0], full.y_test[:0],
+                   full.class_names, full.source)
+
+
+def headless(ds, batch_size):
+    model = zoo.build("lenet5", seed=0)
+    model.compile(SGD(lr=LR, momentum=MOMENTUM), "crossentropy")
+    rate = Rate()
+    model.fit(ds.x_train, ds.y_train, epochs=1, batch_size=batch_size, callbacks=[rate], seed=0)
+    return rate.value
+
+
+def headless_process(batches, batch_size):
+    """``headless`` in a fresh process without Qt: nothing the window left behind competes with it."""
+    out = subprocess.run([sys.executable, __file__, "--headless", "--batches", str(batches),
+                          "--batch-size", str(batch_size)], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def in_app(app, ds, batch_size, idle_seconds):
+    """(lateness while idle, lateness while training, samples/s) of the whole window."""
+    with tempfile.TemporaryDirectory() as tmp:
+        window = MainWindow(settings=QSettings(str(Path(tmp) / "s.ini"), QSettings.IniFormat), autoload_data=False)
+        window.resize(1400, 900)
+        window.show()
+        window.data_panel.show_dataset(ds)
+        window.state.set_dataset(ds)
+        window.state.set_model(zoo.build("lenet5", seed=0), None)
+        window.data_panel.validation.setValue(0)
+        tp = window.training_panel
+        tp.set_config({"optimizer": "SGD", "hyper": {"lr": LR, "momentum": MOMENTUM}, "epochs": 1,
+                       "batch_size": batch_size, "schedule": "None"})
+        window.show_panel("Training")
+        _settle(app, 1.0)   # let panels finish reacting to the new model and data
+        probe = Probe()
+        probe.start()
+        _settle(app, idle_seconds)
+        idle = probe.stop()
+        probe = Probe()
+        tp.start()
+        probe.start()
+        while tp.running:
+            app.processEvents()
+            time.sleep(0.001)
+        late = probe.stop()
+        window.close()
+    return idle, late, tp.samples_per_second
+
+
+def _settle(app, seconds):
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.005)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, default=150)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=3, help="alternating headless / app runs (medians)")
+    parser.add_argument("--shell-only", action="store_true",
+                        help="replace the Architecture, Inside, Evaluation and Draw panels by placeholders")
+    parser.add_argument("--headless", action="store_true", help=argparse.SUPPRESS)   # the child process
+    args = parser.parse_args(argv)
+    ds = data(args.batches * args.batch_size)
+    if args.headless:
+        print(headless(ds, args.batch_size))
+        return
+    app = create_app([])
+    if args.shell_only:   # what the window costs without the views that draw the network
+        main_window._build_panels = lambda state: {t: QLabel(t) for t in main_window.PANEL_ORDER
+                                                   if t not in ("Data", "Training")}
+    print(f"LeNet-5, {args.batches} batches of {args.batch_size} real MNIST images, SGD lr {LR} momentum {MOMENTUM}; "
+          f"{'only Data and Training panels; ' if args.shell_only else 'every panel; '}"
+          f"{args.repeats} alternating runs; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    alone, in_window, idle, late = [], [], [], []
+    for _ in range(args.repeats):
+        alone.append(headless_process(args.batches, args.batch_size))
+        quiet, busy, rate = in_app(app, ds, args.batch_size, idle_seconds=3)
+        in_window.append(rate)
+        idle.append(quiet)
+        late.append(busy)
+    idle, late = np.concatenate(idle), np.concatenate(late)
+    base, ours = np.median(alone), np.median(in_window)
+    rows = [("", "idle window / while training"),
+            ("GUI lateness p50", f"{np.percentile(idle, 50):.1f} / {np.percentile(late, 50):.1f} ms"),
+            ("GUI lateness p99", f"{np.percentile(idle, 99):.1f} / {np.percentile(late, 99):.1f} ms   (target <= 50)"),
+            ("GUI lateness max", f"{idle.max():.1f} / {late.max():.1f} ms"),
+            ("probe ticks", f"{len(idle)} / {len(late)}"),
+            ("headless fit", f"{base:.0f} samples/s (median of {', '.join(f'{r:.0f}' for r in alone)})"),
+            ("in the app", f"{ours:.0f} samples/s (median of {', '.join(f'{r:.0f}' for r in in_window)})"),
+            ("app / headless", f"{ours / base:.0%}   (target >= 90%)")]
+    width = max(len(k) for k, _ in rows)
+    print("\n".join(f"{k:<{width}}  {v}" for k, v in rows))
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()

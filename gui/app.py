@@ -1,0 +1,56 @@
+"""Application start-up: the QApplication, its names (for QSettings), icon, style, window."""
+import sys
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QApplication
+
+from .main_window import ASSETS, MainWindow, app_icon
+from .settings import APPLICATION, ORGANIZATION
+
+PYSIDE_BUG = ("This PySide6 loses a reference to True on every Qt signal, and on Python {py} that aborts "
+              "the program after a few hundred signals (PySide6 6.12.0 does this). Install another version: "
+              "pip install 'PySide6-Essentials>=6.5,!=6.12.0' (or use Python 3.12 or newer).")
+
+
+class _Ping(QObject):
+    ping = Signal()
+
+
+def signals_leak_true():
+    """True if emitting a signal drops a reference to True (PySide6 6.12.0 on Python < 3.12).
+
+    Measured rather than judged by version number: on Python 3.12+ True is
+    immortal and its count never moves, and a fixed PySide passes.
+    """
+    probe = _Ping()
+    before = sys.getrefcount(True)
+    for _ in range(8):
+        probe.ping.emit()
+    return sys.getrefcount(True) < before
+
+
+def create_app(argv=None):
+    """The QApplication (created once), named so QSettings finds this app's settings."""
+    if signals_leak_true():
+        raise SystemExit(PYSIDE_BUG.format(py=".".join(map(str, sys.version_info[:2]))))
+    app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("numpynet studio")
+    app.setWindowIcon(app_icon())
+    app.setStyle("Fusion")   # the same look on every platform, which the style sheet builds on
+    style = ASSETS / "style.qss"
+    if style.is_file():
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    return app
+
+
+def main(argv=None):
+    app = create_app(argv)
+    window = MainWindow()
+    window.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

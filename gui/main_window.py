@@ -1,0 +1,298 @@
+"""The main window: six docked panels around one AppState, menus, status bar, settings.
+
+The window wires panels to the state (and the Data panel's validation
+fraction to Training); panels never talk to each other. It opens the
+pretrained model on start-up, remembers geometry and choices in QSettings,
+and on close stops background threads before it goes.
+"""
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
+
+from core import load_model, zoo
+from core.errors import ModelFileError
+
+from .editor import ArchitecturePanel
+from .messages import show_error
+from .panels.data import DataPanel
+from .panels.training import TrainingPanel
+from .settings import Settings
+from .state import AppState
+from .views.draw import DrawPanel
+from .views.evaluation import EvaluationPanel
+from .views.inside import InsidePanel
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSETS = ROOT / "assets"
+SAVED_MODELS = ROOT / "saved_models"
+STARTUP_MODEL = SAVED_MODELS / "lenet5-mnist"
+PANEL_ORDER = ("Data", "Architecture", "Training", "Inside", "Evaluation", "Draw")
+SHORTCUTS = [("Ctrl+O", "Open a saved model"), ("Ctrl+S", "Save the model"), ("Ctrl+Shift+S", "Save the model as…"),
+             ("Ctrl+Q", "Quit"), ("Ctrl+1 … Ctrl+6", "Show Data, Architecture, Training, Inside, Evaluation, Draw"),
+             ("F5", "Start training"), ("F6", "Pause / resume training"), ("Shift+F5", "Stop training"),
+             ("F1", "Keyboard shortcuts")]
+
+
+def app_icon():
+    return QIcon(str(ASSETS / "icon.svg"))
+
+
+def _build_panels(state):
+    """The four panels colleagues build (each listens to ``state``), created in this one place."""
+    return {"Architecture": ArchitecturePanel(state), "Inside": InsidePanel(state),
+            "Evaluation": EvaluationPanel(state), "Draw": DrawPanel(state)}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, state=None, settings=None, autoload_data=True):
+        super().__init__()
+        self.state = state or AppState(self)
+        self.settings = settings if isinstance(settings, Settings) else Settings(settings)
+        self.setWindowTitle("numpynet studio")
+        self.setWindowIcon(app_icon())
+        self.setObjectName("MainWindow")
+        self.setDockNestingEnabled(True)
+        self.data_panel = DataPanel(self.state, self.settings)
+        self.training_panel = TrainingPanel(self.state, self.settings)
+        self.panels = {"Data": self.data_panel, "Training": self.training_panel, **_build_panels(self.state)}
+        self.docks = {}
+        self._build_docks()
+        self._build_menus()
+        self._wire()
+        self.statusBar().showMessage("Ready")
+        self._restore_window()
+        self.open_startup_model()
+        if autoload_data:   # the last dataset (MNIST at first), if it is on this computer; never a download
+            QTimer.singleShot(0, lambda: self.data_panel.load(download=False))
+
+    # ---------------------------------------------------------------- layout
+    def _build_docks(self):
+        first = None
+        for i, title in enumerate(PANEL_ORDER):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"dock{title}")
+            dock.setWidget(self.panels[title])
+            dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
+                             | QDockWidget.DockWidgetClosable)
+            dock.setTitleBarWidget(QWidget())   # the tabs name the panels; drag a tab out to undock it
+            self.addDockWidget(Qt.TopDockWidgetArea, dock)
+            if first is None:
+                first = dock
+            else:
+                self.tabifyDockWidget(first, dock)
+            self.docks[title] = dock
+        self.setTabPosition(Qt.AllDockWidgetAreas, QTabWidget.North)
+        self.docks["Training"].raise_()
+
+    def _build_menus(self):
+        file = self.menuBar().addMenu("&File")
+        self.open_action = self._action(file, "&Open model…", self.open_model_dialog, QKeySequence.Open)
+        self.recent_menu = file.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file.addSeparator()
+        self.save_action = self._action(file, "&Save model", self.save_model, QKeySequence.Save)
+        self.save_as_action = self._action(file, "Save model &as…", self.save_model_as, "Ctrl+Shift+S")
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, "Ctrl+Q").setMenuRole(QAction.QuitRole)
+
+        training = self.menuBar().addMenu("&Training")
+        tp = self.training_panel
+        for action in (tp.start_action, tp.pause_action, tp.stop_action):
+            training.addAction(action)
+
+        view = self.menuBar().addMenu("&View")
+        for i, title in enumerate(PANEL_ORDER):
+            toggle = self.docks[title].toggleViewAction()
+            view.addAction(toggle)
+            show = QAction(f"Go to {title}", self)
+            show.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            show.triggered.connect(lambda _=False, t=title: self.show_panel(t))
+            self.addAction(show)
+        view.addSeparator()
+        self._action(view, "Reset layout", self.reset_layout)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
+        self._action(help_menu, "&About numpynet studio", self.show_about).setMenuRole(QAction.AboutRole)
+
+    def _action(self, menu, text, slot, shortcut=None):
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _=False: slot())
+        menu.addAction(action)
+        return action
+
+    def _wire(self):
+        bar = self.statusBar()
+        self.data_panel.status.connect(bar.showMessage)
+        self.training_panel.status.connect(bar.showMessage)
+        self.data_panel.validationFractionChanged.connect(self.training_panel.set_validation_fraction)
+        self.training_panel.set_validation_fraction(self.data_panel.choice()["validation"])
+        self.state.trainingStarted.connect(self._update_file_actions)
+        self.state.trainingFinished.connect(self._update_file_actions)
+        self.state.modelChanged.connect(lambda _m: self._update_title())
+
+    def show_panel(self, title):
+        dock = self.docks[title]
+        dock.show()
+        dock.raise_()
+
+    def reset_layout(self):
+        first = self.docks[PANEL_ORDER[0]]
+        for title in PANEL_ORDER:
+            dock = self.docks[title]
+            dock.setFloating(False)
+            self.addDockWidget(Qt.TopDockWidgetArea, dock)
+            if dock is not first:
+                self.tabifyDockWidget(first, dock)
+            dock.show()
+        self.show_panel("Training")
+
+    # ---------------------------------------------------------------- models
+    def open_startup_model(self):
+        """The pretrained LeNet-5 if it ships; otherwise an untrained one, and say so."""
+        try:
+            model = load_model(STARTUP_MODEL)
+        except ModelFileError:
+            model = zoo.build("lenet5", seed=0)
+            self.state.set_model(model, None)
+            self.statusBar().showMessage(f"No pretrained model at saved_models/{STARTUP_MODEL.name}: "
+                                         f"started with an untrained LeNet-5; train it on the Training tab.")
+        else:
+            self.state.set_model(model, str(STARTUP_MODEL))
+            self.statusBar().showMessage(f"Opened the pretrained {STARTUP_MODEL.name}")
+
+    def open_model_dialog(self):
+        start = self.settings.get("models/last_folder") or str(SAVED_MODELS)
+        path = QFileDialog.getExistingDirectory(self, "Open a saved model (its folder)", start)
+        if path:
+            self.open_model(path)
+
+    def open_model(self, path):
+        """Load a saved-model folder; a bad one is a message, and the current model stays."""
+        if self.state.training:
+            self.statusBar().showMessage("Stop training before opening another model.")
+            return False
+        try:
+            model = load_model(path)
+        except ModelFileError as exc:
+            show_error(self, "Cannot open the model", str(exc),
+                       advice="Choose a folder saved by numpynet studio (it holds model.json and weights.npz).")
+            return False
+        self._remember_model_path(path)
+        self.state.set_model(model, str(path))
+        self.statusBar().showMessage(f"Opened {path}")
+        return True
+
+    def save_model(self):
+        path = self.state.model_path
+        if path is None or Path(path).resolve().parent == SAVED_MODELS.resolve():
+            return self.save_model_as()   # never overwrite a shipped pretrained model unasked
+        return self.save_model_to(path)
+
+    def save_model_as(self):
+        folder = self.settings.get("models/last_folder") or str(SAVED_MODELS)
+        suggestion = Path(folder) / (Path(self.state.model_path).name + "-retrained" if self.state.model_path
+                                     else "my-model")
+        path, _ = QFileDialog.getSaveFileName(self, "Save model as (a folder)", str(suggestion))
+        return self.save_model_to(path) if path else False
+
+    def save_model_to(self, path):
+        model = self.state.model
+        if model is None or self.state.training:
+            self.statusBar().showMessage("Nothing to save while training runs; stop it first.")
+            return False
+        try:
+            model.save(path)
+        except ModelFileError as exc:
+            show_error(self, "Cannot save the model", str(exc),
+                       advice="Choose another folder, or free some disk space. The model is still open.")
+            return False
+        self.state.model_path = str(path)
+        self._remember_model_path(path)
+        self._update_title()
+        self.statusBar().showMessage(f"Saved the model to {path}")
+        return True
+
+    def _remember_model_path(self, path):
+        self.settings.set("models/last_folder", str(Path(path).parent))
+        self.settings.add_recent_model(str(path))
+
+    def _fill_recent(self):
+        self.recent_menu.clear()
+        recent = self.settings.recent_models()
+        for path in recent:
+            self.recent_menu.addAction(path).triggered.connect(lambda _=False, p=path: self.open_model(p))
+        if not recent:
+            self.recent_menu.addAction("No recent models").setEnabled(False)
+
+    def _update_file_actions(self):
+        idle = not self.state.training
+        for action in (self.open_action, self.save_action, self.save_as_action, self.recent_menu.menuAction()):
+            action.setEnabled(idle)
+
+    def _update_title(self):
+        path = self.state.model_path
+        self.setWindowTitle(f"{Path(path).name} – numpynet studio" if path else "numpynet studio")
+
+    # ---------------------------------------------------------------- help
+    def show_shortcuts(self):
+        rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in SHORTCUTS)
+        box = QMessageBox(QMessageBox.Information, "Keyboard shortcuts", f"<table>{rows}</table>",
+                          QMessageBox.Close, self)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.open()
+        return box
+
+    def show_about(self):
+        QMessageBox.about(self, "About numpynet studio",
+                          "<h3>numpynet studio</h3><p>Build, train and look inside convolutional networks "
+                          "written in NumPy.</p><p>Every button is also a Python API and a command "
+                          "line: <code>numpynet --help</code>.</p>")
+
+    # ---------------------------------------------------------------- settings & closing
+    def _restore_window(self):
+        geometry = self.settings.get_bytes("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            screen = self.screen().availableGeometry()
+            self.resize(min(1400, int(screen.width() * 0.9)), min(900, int(screen.height() * 0.9)))
+        state = self.settings.get_bytes("window/state")
+        if state is not None:
+            self.restoreState(state)
+
+    def save_settings(self):
+        self.settings.set_bytes("window/geometry", self.saveGeometry())
+        self.settings.set_bytes("window/state", self.saveState())
+        self.data_panel.save_settings()
+        self.training_panel.save_settings()
+        self.settings.sync()
+
+    def stop_background(self, timeout_ms=1000):
+        """Stop every panel's background work; True when all threads ended within the time.
+
+        A panel that runs threads offers ``stop_and_wait(timeout_ms) -> bool``
+        (Training and Data do); training is asked first, it is the longest.
+        """
+        deadline = time.perf_counter() + timeout_ms / 1000
+        stopped = True
+        for panel in sorted(self.panels.values(), key=lambda p: p is not self.training_panel):
+            stop = getattr(panel, "stop_and_wait", None)
+            if stop is not None:
+                left = max(int(1000 * (deadline - time.perf_counter())), 1)
+                stopped = stop(left) and stopped
+        return stopped
+
+    def closeEvent(self, event):
+        self.save_settings()
+        if self.stop_background(1000):
+            event.accept()
+            return
+        # A batch or an evaluation outlasted the wait: hide now, close once the threads end.
+        event.ignore()
+        self.hide()
+        QTimer.singleShot(100, self.close)
+

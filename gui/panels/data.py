@@ -1,0 +1,355 @@
+"""Data panel: choose a dataset, load it off the GUI thread, look at it.
+
+Output: ``state.set_dataset(ds)`` and ``validationFractionChanged`` (the window
+hands it to Training). Loading and downloading run in a ``LoadWorker`` on a
+QThread with a progress bar; Cancel raises inside the download's progress
+callback, which leaves nothing half-written behind.
+"""
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
+                               QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QStackedWidget,
+                               QVBoxLayout, QWidget)
+
+from ..imaging import gray_qimage, rgb_qimage
+from ..messages import show_error
+from ..worker import LoadWorker, start_worker
+
+SOURCES = {"mnist": "MNIST (handwritten digits)", "fashion-mnist": "Fashion-MNIST (clothing)",
+           "kmnist": "KMNIST (Japanese cursive)", "quickdraw": "Quick, Draw! categories",
+           "folder": "Folder of images", "synthetic": "Synthetic digits (offline)"}
+SAMPLE_COUNT = 40
+SAMPLE_COLUMNS = 10
+
+
+def _loader(source, options, download=True):
+    """A function ``load(progress)`` for the LoadWorker, for one choice of the form."""
+    from core import datasets
+    if source == "folder":
+        return lambda progress: datasets.load_folder(options["folder"])
+    if source == "synthetic":
+        return lambda progress: datasets.synthetic_digits(options["count"], seed=0)
+    if source == "quickdraw":
+        return lambda progress: datasets.load("quickdraw", categories=options["categories"],
+                                              download=download, progress=progress)
+    return lambda progress: datasets.load(source, download=download, progress=progress)
+
+
+class DataPanel(QWidget):
+    validationFractionChanged = Signal(float)
+    status = Signal(str)
+
+    def __init__(self, state, settings, parent=None):
+        super().__init__(parent)
+        self.state, self.settings = state, settings
+        self._worker = self._thread = None
+        self._quiet = False
+        self._build()
+        self._restore()
+
+    # ---------------------------------------------------------------- layout
+    def _build(self):
+        left = QVBoxLayout()
+        left.addWidget(self._source_box())
+        left.addWidget(self._info_box())
+        left.addStretch(1)
+        holder = QWidget()
+        holder.setLayout(left)
+        holder.setFixedWidth(360)
+
+        self.samples = SampleGrid()
+        self.counts = ClassCounts()
+        samples_box = QGroupBox("Samples")
+        QVBoxLayout(samples_box).addWidget(self.samples)
+        counts_box = QGroupBox("Images per class (training set)")
+        QVBoxLayout(counts_box).addWidget(self.counts)
+        right = QVBoxLayout()
+        right.addWidget(samples_box, 3)
+        right.addWidget(counts_box, 2)
+        layout = QHBoxLayout(self)
+        layout.addWidget(holder)
+        layout.addLayout(right, 1)
+
+    def _source_box(self):
+        box = QGroupBox("Dataset")
+        form = QFormLayout(box)
+        self.source = QComboBox()
+        for key, label in SOURCES.items():
+            self.source.addItem(label, key)
+        form.addRow("Source", self.source)
+        self.options = QStackedWidget()
+        self.categories = QLineEdit()
+        self.categories.setPlaceholderText("cat, dog, apple, bicycle")
+        self.categories.setToolTip("Quick, Draw! category names, separated by commas")
+        self.folder = QLineEdit()
+        self.folder.setPlaceholderText("a folder with one subfolder of images per class")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        folder_row = QWidget()
+        row = QHBoxLayout(folder_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.folder, 1)
+        row.addWidget(browse)
+        self.count = QSpinBox()
+        self.count.setRange(100, 200_000)
+        self.count.setSingleStep(1000)
+        self.count.setSuffix(" images")
+        self._option_pages = {"quickdraw": self.categories, "folder": folder_row, "synthetic": self.count}
+        for widget in self._option_pages.values():
+            self.options.addWidget(widget)
+        form.addRow("", self.options)
+        self._form = form
+        self.source.currentIndexChanged.connect(self._on_source_changed)
+
+        self.validation = QDoubleSpinBox()
+        self.validation.setRange(0, 50)
+        self.validation.setDecimals(0)
+        self.validation.setSuffix(" % of training images")
+        self.validation.setToolTip("Held out from training to measure validation loss and accuracy each epoch")
+        self.validation.valueChanged.connect(lambda v: self.validationFractionChanged.emit(v / 100))
+        form.addRow("Validation", self.validation)
+
+        buttons = QHBoxLayout()
+        self.load_button = QPushButton("Load")
+        self.load_button.setObjectName("primary")
+        self.load_button.setDefault(True)
+        self.load_button.clicked.connect(lambda _checked=False: self.load())
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.setEnabled(False)
+        buttons.addWidget(self.load_button)
+        buttons.addWidget(self.cancel_button)
+        form.addRow(buttons)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("")
+        form.addRow(self.progress)
+        return box
+
+    def _info_box(self):
+        box = QGroupBox("Loaded")
+        column = QVBoxLayout(box)
+        self.summary = QLabel("Nothing loaded yet.")
+        self.summary.setWordWrap(True)
+        self.where = QLabel("")
+        self.where.setWordWrap(True)
+        self.where.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.where.setObjectName("dataSource")
+        column.addWidget(self.summary)
+        column.addWidget(self.where)
+        return box
+
+    # ---------------------------------------------------------------- settings
+    def choice(self):
+        return {"source": self.source.currentData(), "categories": self.categories.text(),
+                "folder": self.folder.text(), "count": self.count.value(),
+                "validation": self.validation.value() / 100}
+
+    def _restore(self):
+        cfg = self.settings.get("data/choice", {})
+        index = self.source.findData(cfg.get("source", "mnist"))
+        self.source.setCurrentIndex(max(index, 0))
+        self._on_source_changed()
+        self.categories.setText(cfg.get("categories", "cat, dog, apple"))
+        self.folder.setText(cfg.get("folder", ""))
+        self.count.setValue(cfg.get("count", 10_000))
+        self.validation.setValue(round(100 * cfg.get("validation", 0.1)))
+
+    def save_settings(self):
+        self.settings.set("data/choice", self.choice())
+
+    def _on_source_changed(self, *_):
+        page = self._option_pages.get(self.source.currentData())
+        self._form.setRowVisible(self.options, page is not None)
+        if page is not None:
+            self.options.setCurrentWidget(page)
+
+    def _browse(self):
+        start = self.folder.text() or str(Path.home())
+        path = QFileDialog.getExistingDirectory(self, "Folder of class subfolders", start)
+        if path:
+            self.folder.setText(path)
+
+    # ---------------------------------------------------------------- loading
+    @property
+    def loading(self):
+        return self._thread is not None
+
+    def load(self, download=True):
+        """Load the chosen dataset in the background; ``download=False`` only looks on this computer.
+
+        The window's start-up load passes False and stays quiet when the data is
+        not here yet: the user has not asked for anything.
+        """
+        if self.loading:
+            return
+        choice = self.choice()
+        options = {"folder": choice["folder"], "count": choice["count"],
+                   "categories": [c.strip() for c in choice["categories"].split(",") if c.strip()]}
+        if choice["source"] == "folder" and not Path(options["folder"]).is_dir():
+            show_error(self.window(), "No such folder", f"{options['folder'] or 'No folder'} is not a folder.",
+                       advice="Choose a folder that holds one subfolder of images per class.")
+            return
+        if choice["source"] == "quickdraw" and not options["categories"]:
+            show_error(self.window(), "No categories", "Type one or more Quick, Draw! categories, "
+                       "separated by commas (for example: cat, dog, apple).")
+            return
+        self._quiet = not download
+        self._worker = LoadWorker(_loader(choice["source"], options, download))
+        self._worker.progress.connect(self._on_progress)
+        self._worker.loaded.connect(self._on_loaded)
+        self._worker.failed.connect(self._on_failed)
+        self._worker.cancelled.connect(self._on_cancelled)
+        self._thread = start_worker(self._worker, self._on_thread_finished)
+        self.progress.setRange(0, 0)   # busy until the first byte count arrives
+        self.progress.setFormat("")
+        self.load_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.status.emit(f"Loading {SOURCES[choice['source']]}…")
+
+    def cancel(self):
+        if self._worker is not None:
+            self._worker.cancel()
+            self.cancel_button.setEnabled(False)
+            self.progress.setFormat("Cancelling…")
+
+    def stop_and_wait(self, timeout_ms=1000):
+        if self._thread is None:
+            return True
+        self._worker.cancel()
+        finished = self._thread.wait(timeout_ms)
+        if finished:
+            self._on_thread_finished()
+        return finished
+
+    def _on_progress(self, done, total):
+        if total > 0:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(round(1000 * done / total))
+            self.progress.setFormat(f"{done / 1e6:.1f} of {total / 1e6:.1f} MB")
+        else:
+            self.progress.setFormat(f"{done / 1e6:.1f} MB")
+
+    def _on_loaded(self, ds):
+        self._finish_progress(1, "Loaded")
+        self.show_dataset(ds)
+        self.save_settings()
+        self.state.set_dataset(ds)
+        self.status.emit(f"Loaded {ds.name}: {len(ds.x_train):,} training images")
+
+    def _on_failed(self, message, details):
+        self._finish_progress(0, "Failed")
+        if self._quiet:
+            self.summary.setText(f"{SOURCES[self.choice()['source']]} is not on this computer yet. "
+                                 f"Press Load to download it, or choose Synthetic digits to work offline.")
+            return
+        self.status.emit(f"Could not load the dataset: {message}")
+        show_error(self.window(), "Could not load the dataset", message, details,
+                   advice="Check the network or the folder, or choose Synthetic digits to work offline.")
+
+    def _on_cancelled(self):
+        self._finish_progress(0, "Cancelled")
+        self.status.emit("Loading cancelled")
+
+    def _finish_progress(self, value, text):
+        self.progress.setRange(0, 1)
+        self.progress.setValue(value)
+        self.progress.setFormat(text)
+        self.load_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def _on_thread_finished(self):
+        if self._thread is not None:
+            self._thread.wait()
+            self._thread = self._worker = None
+
+    # ---------------------------------------------------------------- showing
+    def show_dataset(self, ds):
+        counts = np.bincount(np.asarray(ds.y_train, np.int64), minlength=len(ds.class_names))
+        c, h, w = ds.x_train.shape[1:]
+        kind = "grey" if c == 1 else "colour"
+        tests = len(ds.x_test) if getattr(ds, "x_test", None) is not None else 0
+        self.summary.setText(f"<b>{ds.name}</b><br>{len(ds.x_train):,} training · {tests:,} test images<br>"
+                             f"{w}×{h} {kind} · {len(ds.class_names)} classes")
+        self.where.setText(f"Found at: {ds.source}")
+        rng = np.random.default_rng(0)
+        pick = rng.choice(len(ds.x_train), size=min(SAMPLE_COUNT, len(ds.x_train)), replace=False)
+        self.samples.set_samples(ds.x_train[pick], [ds.class_names[int(i)] for i in ds.y_train[pick]])
+        self.counts.set_counts(list(ds.class_names), counts)
+
+
+def _qimage(image):
+    """A QImage of one (C, H, W) image in [0, 1]: grey for one channel, RGB for three."""
+    if image.shape[0] == 1:
+        return gray_qimage(image[0])
+    return rgb_qimage((np.clip(image[:3].transpose(1, 2, 0), 0, 1) * 255).astype(np.uint8))
+
+
+class SampleGrid(QWidget):
+    """Sample images with their labels, drawn with QPainter and scaled to fit the widget."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._images, self._labels = [], []
+        self.setMinimumSize(QSize(300, 200))
+
+    def set_samples(self, images, labels):
+        self._images = [_qimage(np.asarray(img, np.float32)) for img in images]
+        self._labels = list(labels)
+        self.update()
+
+    def paintEvent(self, event):
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#ffffff"))
+        if not self._images:
+            painter.setPen(QColor("#777"))
+            painter.drawText(self.rect(), Qt.AlignCenter, "Load a dataset to see samples")
+            return
+        cols = SAMPLE_COLUMNS
+        rows = -(-len(self._images) // cols)
+        label_h = 18
+        cell = min(self.width() / cols, self.height() / rows - label_h)
+        cell = max(cell, 8)
+        x0 = (self.width() - cols * cell) / 2
+        font = QFont(self.font())
+        font.setPointSizeF(8.5)
+        painter.setFont(font)
+        painter.setRenderHint(QPainter.SmoothPixmapTransform, False)
+        for i, (img, label) in enumerate(zip(self._images, self._labels)):
+            r, c = divmod(i, cols)
+            x, y = x0 + c * cell, r * (cell + label_h)
+            painter.drawImage(QRectF(x + 3, y + 3, cell - 6, cell - 6), img)
+            painter.setPen(QColor("#333"))
+            painter.drawText(QRectF(x, y + cell - 2, cell, label_h), Qt.AlignHCenter | Qt.AlignTop,
+                             painter.fontMetrics().elidedText(str(label), Qt.ElideRight, int(cell)))
+
+
+class ClassCounts(pg.PlotWidget):
+    """Horizontal bars of images per class, class names on the left axis (long names fit)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent, background="w")
+        self.bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brush="#2563eb", pen=None)
+        self.addItem(self.bars)
+        self.getPlotItem().invertY(True)
+        self.getPlotItem().setMouseEnabled(x=False, y=False)
+        self.getPlotItem().hideButtons()
+        self.setLabel("bottom", "images")
+        for axis in ("left", "bottom"):
+            self.getAxis(axis).setTextPen("#333")
+            self.getAxis(axis).setPen("#999")
+        self.counts = np.zeros(0, np.int64)
+
+    def set_counts(self, names, counts):
+        self.counts = np.asarray(counts)
+        y = np.arange(len(names))
+        self.bars.setOpts(x0=np.zeros(len(names)), y=y, width=self.counts, height=0.7)
+        self.getAxis("left").setTicks([[(i, str(n)) for i, n in enumerate(names)]])
+        self.setXRange(0, max(int(self.counts.max(initial=0)), 1) * 1.05, padding=0)
+        self.setYRange(-0.6, len(names) - 0.4, padding=0)

@@ -1,0 +1,535 @@
+"""Training panel: the model, optimizer and schedule, Start/Pause/Stop, live plots.
+
+Inputs: ``state.model``, ``state.dataset``, ``state.architecture_valid``, the
+validation fraction (set by the window from the Data panel). Outputs:
+``state.set_training``, ``state.set_model`` (a preset, or the trained model
+again so views refresh), ``state.weightsUpdated`` while training, and
+``status`` lines for the window's status bar. The GUI thread never trains: a
+``TrainWorker`` on a QThread does.
+"""
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QFrame,
+                               QGridLayout, QGroupBox, QHBoxLayout, QLabel, QMenu, QProgressBar, QPushButton,
+                               QScrollArea, QSizePolicy, QSpinBox, QStyle, QToolButton, QVBoxLayout,
+                               QWidget)
+
+from core import optimizers, zoo
+from core.augment import Augment
+from core.callbacks import format_eta
+from core.preprocess import mode_for_dataset
+
+from ..messages import show_diverged, show_error
+from ..plots import TrainingPlots
+from ..worker import STOPPED, TrainJob, TrainWorker, describe_exception, start_worker
+
+# Each optimizer's hyperparameters and their defaults (the form shows only these).
+OPTIMIZERS = {
+    "SGD": {"lr": 0.01, "momentum": 0.9, "nesterov": False},
+    "Adam": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999},
+    "AdaGrad": {"lr": 0.01},
+    "AdaDelta": {"lr": 1.0, "rho": 0.95},
+    "RMSprop": {"lr": 0.001, "rho": 0.9},
+}
+SCHEDULES = {"None": None, "Step (×0.5 each epoch)": "step", "Exponential (×0.9 per epoch)": "exponential",
+             "Cosine (to 0 at the last epoch)": "cosine"}
+# What each augmentation switch turns on (core.augment.Augment's arguments).
+AUGMENTATIONS = {"shift": (2.0, "Shift by up to ±2 pixels"), "rotate": (12.0, "Rotate by up to ±12°"),
+                 "scale": (0.1, "Zoom by up to ±10 %"), "elastic": (1.5, "Elastic distortion, about 1.5 pixels")}
+SETTINGS_KEY = "training/config"
+
+
+def make_augment(switches):
+    """A core.augment.Augment from on/off switches, or None when all are off."""
+    if not any(switches.values()):
+        return None
+    return Augment(**{k: AUGMENTATIONS[k][0] for k, on in switches.items() if on})
+
+
+class TrainingPanel(QWidget):
+    status = Signal(str)
+
+    def __init__(self, state, settings, parent=None):
+        super().__init__(parent)
+        self.state, self.settings = state, settings
+        self.validation_fraction = 0.1
+        self.samples_per_second = 0.0   # of the running (or last) run, as the worker measures it
+        self._worker = self._thread = None
+        self._run_model = self._job = None   # the run being trained, until its result is shown
+        self._plotted_model = None
+        self._preset_name = None
+        self._showing_reason = False
+        self._build()
+        self._restore()
+        state.modelChanged.connect(self._on_model_changed)
+        state.datasetChanged.connect(lambda _ds: self._update_actions())
+        state.validityChanged.connect(lambda _ok, _why: self._update_actions())
+        if state.model is not None:
+            self._on_model_changed(state.model)
+        self._update_actions()
+
+    # ---------------------------------------------------------------- layout
+    def _build(self):
+        controls = QWidget()
+        column = QVBoxLayout(controls)
+        column.setContentsMargins(0, 0, 6, 0)
+        column.addWidget(self._model_box())
+        column.addWidget(self._optimizer_box())
+        column.addWidget(self._run_box())
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(controls)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setFixedWidth(350)
+
+        right = QVBoxLayout()
+        right.addLayout(self._control_bar())
+        self.plots = TrainingPlots()
+        right.addWidget(self.plots, 1)
+        right.addLayout(self._footer())
+        layout = QHBoxLayout(self)
+        layout.addWidget(scroll)
+        layout.addLayout(right, 1)
+
+    def _model_box(self):
+        box = QGroupBox("Model")
+        form = QVBoxLayout(box)
+        self.model_label = QLabel("No model")
+        self.model_label.setWordWrap(True)
+        self.model_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        form.addWidget(self.model_label)
+        row = QHBoxLayout()
+        self.preset = _combo()
+        for name in zoo.names():
+            self.preset.addItem(name)
+            self.preset.setItemData(self.preset.count() - 1, zoo.describe(name), Qt.ToolTipRole)
+        self.preset.setToolTip("A network from the zoo, sized for the loaded dataset")
+        self.new_model = QPushButton("New from preset")
+        self.new_model.setToolTip("Replace the current model by an untrained preset that fits the dataset")
+        self.new_model.clicked.connect(self.build_preset)
+        row.addWidget(self.preset, 1)
+        row.addWidget(self.new_model)
+        form.addLayout(row)
+        return box
+
+    def _optimizer_box(self):
+        box = QGroupBox("Optimizer")
+        self.opt_form = form = QFormLayout(box)
+        self.optimizer = _combo()
+        self.optimizer.addItems(list(OPTIMIZERS))
+        form.addRow("Method", self.optimizer)
+        self.hyper = {
+            "lr": _spin(1e-6, 10.0, 6, "Learning rate: the size of each step"),
+            "momentum": _spin(0.0, 0.999, 3, "Momentum: 0 is plain SGD"),
+            "beta1": _spin(0.0, 0.999, 3, "Decay of the mean of gradients"),
+            "beta2": _spin(0.0, 0.99999, 5, "Decay of the mean of squared gradients"),
+            "rho": _spin(0.0, 0.999, 3, "Decay of the mean of squared gradients"),
+        }
+        self.nesterov = QCheckBox("Nesterov momentum")
+        labels = {"lr": "Learning rate", "momentum": "Momentum", "beta1": "β₁", "beta2": "β₂", "rho": "ρ"}
+        for key, spin in self.hyper.items():
+            form.addRow(labels[key], spin)
+        form.addRow("", self.nesterov)
+        self.weight_decay = _spin(0.0, 1.0, 6, "L2 penalty on weight matrices and kernels")
+        form.addRow("Weight decay", self.weight_decay)
+        self.optimizer.currentTextChanged.connect(self._on_optimizer_changed)
+        return box
+
+    def _run_box(self):
+        box = QGroupBox("Run")
+        form = QFormLayout(box)
+        self.schedule = _combo()
+        self.schedule.addItems(list(SCHEDULES))
+        self.schedule.setToolTip("How the learning rate changes during the run")
+        form.addRow("LR schedule", self.schedule)
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 1000)
+        form.addRow("Epochs", self.epochs)
+        self.batch_size = QSpinBox()
+        self.batch_size.setRange(1, 8192)
+        form.addRow("Batch size", self.batch_size)
+        aug = QGridLayout()
+        self.augment = {}
+        for i, (name, (_amount, tip)) in enumerate(AUGMENTATIONS.items()):
+            self.augment[name] = box_ = QCheckBox(name)
+            box_.setToolTip(f"{tip}, drawn anew for every training image")
+            aug.addWidget(box_, i // 2, i % 2)
+        form.addRow("Augment", aug)
+        return box
+
+    def _control_bar(self):
+        style = self.style()
+        self.start_action = QAction(style.standardIcon(QStyle.SP_MediaPlay), "Start training", self)
+        self.start_action.setShortcut(QKeySequence("F5"))
+        self.start_action.triggered.connect(self.start)
+        self.pause_action = QAction(style.standardIcon(QStyle.SP_MediaPause), "Pause", self)
+        self.pause_action.setShortcut(QKeySequence("F6"))
+        self.pause_action.triggered.connect(self.toggle_pause)
+        self.stop_action = QAction(style.standardIcon(QStyle.SP_MediaStop), "Stop", self)
+        self.stop_action.setShortcut(QKeySequence("Shift+F5"))
+        self.stop_action.triggered.connect(self.stop)
+        bar = QHBoxLayout()
+        self.buttons = {}
+        for key, action in (("start", self.start_action), ("pause", self.pause_action), ("stop", self.stop_action)):
+            button = QToolButton()
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+            button.setMinimumWidth(92)
+            button.setObjectName(f"{key}Button")
+            self.buttons[key] = button
+            bar.addWidget(button)
+        column = QVBoxLayout()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        self.progress_label = QLabel("Ready")
+        self.progress_label.setObjectName("progressLabel")
+        column.addWidget(self.progress)
+        column.addWidget(self.progress_label)
+        bar.addSpacing(8)
+        bar.addLayout(column, 1)
+        return bar
+
+    def _footer(self):
+        row = QHBoxLayout()
+        self.status_label = QLabel("")
+        self.status_label.setObjectName("trainingStatus")
+        self.status_label.setWordWrap(True)
+        self.status_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        row.addWidget(self.status_label, 1)
+        export = QToolButton()
+        export.setText("Export")
+        export.setPopupMode(QToolButton.InstantPopup)
+        menu = QMenu(export)
+        menu.addAction("Plots as PNG…", self._export_png)
+        menu.addAction("History as CSV…", self._export_csv)
+        export.setMenu(menu)
+        row.addWidget(export)
+        return row
+
+    # ---------------------------------------------------------------- settings
+    def config(self):
+        """The form as a JSON-able dict (what QSettings remembers)."""
+        return {"optimizer": self.optimizer.currentText(),
+                "hyper": {k: s.value() for k, s in self.hyper.items()}, "nesterov": self.nesterov.isChecked(),
+                "weight_decay": self.weight_decay.value(), "schedule": self.schedule.currentText(),
+                "epochs": self.epochs.value(), "batch_size": self.batch_size.value(),
+                "augment": {k: b.isChecked() for k, b in self.augment.items()}, "preset": self.preset.currentText()}
+
+    def set_config(self, cfg):
+        self.optimizer.setCurrentText(cfg.get("optimizer", "SGD"))
+        self._on_optimizer_changed(self.optimizer.currentText())
+        for key, value in cfg.get("hyper", {}).items():
+            if key in self.hyper:
+                self.hyper[key].setValue(value)
+        self.nesterov.setChecked(bool(cfg.get("nesterov", False)))
+        self.weight_decay.setValue(cfg.get("weight_decay", 0.0))
+        self.schedule.setCurrentText(cfg.get("schedule", "None"))
+        self.epochs.setValue(cfg.get("epochs", 3))
+        self.batch_size.setValue(cfg.get("batch_size", 64))
+        for key, on in cfg.get("augment", {}).items():
+            if key in self.augment:
+                self.augment[key].setChecked(bool(on))
+        self.preset.setCurrentText(cfg.get("preset", "lenet5"))
+
+    def _restore(self):
+        self.set_config(self.settings.get(SETTINGS_KEY, {}))
+
+    def save_settings(self):
+        self.settings.set(SETTINGS_KEY, self.config())
+
+    def _on_optimizer_changed(self, name):
+        """Show only this optimizer's hyperparameters, at their usual defaults."""
+        spec = OPTIMIZERS.get(name, OPTIMIZERS["SGD"])
+        for key, spin in self.hyper.items():
+            self.opt_form.setRowVisible(spin, key in spec)
+            if key in spec:
+                spin.setValue(spec[key])
+        self.opt_form.setRowVisible(self.nesterov, "nesterov" in spec)
+
+    def optimizer_config(self):
+        name = self.optimizer.currentText()
+        spec = OPTIMIZERS[name]
+        cfg = {"type": name, "weight_decay": self.weight_decay.value()}
+        cfg.update({k: self.hyper[k].value() for k in spec if k in self.hyper})
+        if "nesterov" in spec:
+            cfg["nesterov"] = self.nesterov.isChecked() and cfg["momentum"] > 0
+        return cfg
+
+    def set_validation_fraction(self, fraction):
+        self.validation_fraction = float(fraction)
+
+    # ---------------------------------------------------------------- model
+    def build_preset(self):
+        """Replace the model by an untrained zoo preset sized for the dataset (or 28x28, 10 classes)."""
+        ds = self.state.dataset
+        shape = tuple(ds.x_train.shape[1:]) if ds is not None else (1, 28, 28)
+        classes = len(ds.class_names) if ds is not None else 10
+        name = self.preset.currentText()
+        try:
+            model = zoo.build(name, input_shape=shape, classes=classes, seed=0)
+        except Exception as exc:  # noqa: BLE001 -- e.g. a preset too deep for small images
+            show_error(self.window(), "Cannot build this preset", *describe_exception(exc))
+            return
+        self._preset_name = name
+        self.state.set_model(model, None)
+        self.status.emit(f"New untrained {name}: {model.count_params():,} parameters")
+
+    def _on_model_changed(self, model):
+        if model is not self._plotted_model:
+            self._plotted_model = model
+            self.plots.load_history(getattr(model, "train_history", {}) or {})
+            if self.state.model_path is not None:
+                self._preset_name = None
+        self._describe_model(model)
+        self._update_actions()
+
+    def _describe_model(self, model):
+        if model is None:
+            self.model_label.setText("No model")
+            return
+        path = self.state.model_path
+        name = Path(path).name if path else (f"{self._preset_name} (unsaved)" if self._preset_name else "unsaved model")
+        epochs = len(model.train_history.get("loss", []))
+        shape = "×".join(map(str, model.input_shape or ()))
+        lines = [f"<b>{name}</b>", f"{model.count_params():,} parameters · input {shape} · "
+                 f"{model.output_shape[-1]} classes"]
+        trained = f"trained {epochs} epoch{'s' * (epochs != 1)}" if epochs else "untrained"
+        if self.running:
+            trained = f"training now (had {epochs} epoch{'s' * (epochs != 1)})" if epochs else "training now"
+        if model.meta.get("dataset"):
+            trained += f" on {model.meta['dataset']}"
+        test = (model.meta.get("metrics") or {}).get("test_accuracy")
+        if test is not None:
+            trained += f" · test accuracy {test:.2%}"
+        lines.append(trained)
+        self.model_label.setText("<br>".join(lines))
+
+    # ---------------------------------------------------------------- start / pause / stop
+    def can_start(self):
+        """(ok, reason): Start waits for a valid model that fits the loaded dataset."""
+        model, ds = self.state.model, self.state.dataset
+        if self.running:
+            return False, "Training is running."
+        if model is None:
+            return False, "There is no model: open one or build a preset."
+        if not self.state.architecture_valid:
+            return False, f"The architecture is invalid: {self.state.invalid_reason}"
+        if ds is None:
+            return False, "Load a dataset in the Data panel to train."
+        shape, classes = tuple(ds.x_train.shape[1:]), len(ds.class_names)
+        if tuple(model.input_shape or ()) != shape or model.output_shape[-1] != classes:
+            return False, (f"The model takes {_shape(model.input_shape)} inputs with {model.output_shape[-1]} "
+                           f"classes; {ds.name} has {_shape(shape)} images in {classes} classes. "
+                           f"Build a preset for it.")
+        return True, ""
+
+    @property
+    def running(self):
+        return self._thread is not None
+
+    def start(self):
+        ok, reason = self.can_start()
+        if not ok:
+            self.status_label.setText(reason)
+            return
+        model, ds = self.state.model, self.state.dataset
+        try:
+            job = self._make_job(model, ds)
+        except Exception as exc:  # noqa: BLE001 -- bad hyperparameters, missing augment module...
+            show_error(self.window(), "Cannot start training", *describe_exception(exc))
+            return
+        if model is not self._plotted_model:
+            self._on_model_changed(model)
+        self._run_model, self._job = model, job
+        self._worker = TrainWorker(model, job)
+        w = self._worker
+        w.batchDone.connect(self.plots.add_batch)
+        w.epochDone.connect(self.plots.add_epoch)
+        w.progress.connect(self._on_progress)
+        w.message.connect(self.progress_label.setText)
+        w.weightsSnapshot.connect(self.state.weightsUpdated)
+        w.finished.connect(self._on_finished)
+        w.failed.connect(self._on_failed)
+        self.progress.setValue(0)
+        self.status_label.setText("")
+        self.save_settings()
+        self._thread = start_worker(w, self._on_thread_finished)
+        steps = -(-int(len(ds.x_train) * (1 - self.validation_fraction)) // job.batch_size)
+        self.plots.plan_steps(job.first_step, job.first_step + job.epochs * steps)
+        self.state.set_training(True)
+        self._describe_model(model)
+        self._update_actions()
+        self.status.emit(f"Training {job.epochs} epoch{'s' * (job.epochs != 1)} on {ds.name}")
+
+    def _make_job(self, model, ds):
+        optimizer = self.optimizer_config()
+        optimizers.from_config(optimizer)  # a bad value fails here, on the GUI thread, with its message
+        epochs = self.epochs.value()
+        initial = len(model.train_history.get("loss", []))
+        test = (ds.x_test, ds.y_test) if getattr(ds, "x_test", None) is not None and len(ds.x_test) else None
+        return TrainJob(dataset=ds, x=ds.x_train, y=ds.y_train, epochs=epochs, batch_size=self.batch_size.value(),
+                        optimizer=optimizer, schedule=SCHEDULES[self.schedule.currentText()],
+                        augment=make_augment({k: b.isChecked() for k, b in self.augment.items()}),
+                        validation_fraction=self.validation_fraction, test=test, seed=initial,
+                        initial_epoch=initial, first_step=self.plots.last_step)
+
+    def toggle_pause(self):
+        if self._worker is None:
+            return
+        if self._worker.paused:
+            self._worker.resume()
+        else:
+            self._worker.pause()
+            self.progress_label.setText("Pausing after this batch…")
+        self._update_actions()
+
+    def stop(self):
+        if self._worker is not None:
+            self._worker.stop()
+            self.progress_label.setText("Stopping after this batch…")
+
+    def stop_and_wait(self, timeout_ms=1000):
+        """Ask the run to stop and wait for its thread; True when no thread is left running."""
+        if self._thread is None:
+            return True
+        self._worker.stop()
+        finished = self._thread.wait(timeout_ms)
+        if finished:
+            self._on_thread_finished()
+        return finished
+
+    # ---------------------------------------------------------------- worker signals
+    def _on_progress(self, epoch, epochs, batch, steps, rate, eta):
+        self.samples_per_second = rate
+        done = ((epoch - 1) + batch / steps) / epochs
+        self.progress.setValue(round(1000 * done))
+        if not (self._worker and self._worker.paused):
+            loss, acc = self.plots.smoothed()
+            self.progress_label.setText(f"Epoch {epoch}/{epochs}  ·  batch {batch}/{steps}  ·  loss {loss:.3f}  ·  "
+                                        f"accuracy {acc:.1%}  ·  {rate:,.0f} samples/s  ·  ETA {format_eta(eta)}")
+
+    def _on_finished(self, result, reason):
+        model = self._run_model
+        self._record_meta(model, result)
+        self.plots.refresh()
+        epochs = len(result["history"].get("loss", []))
+        if result["diverged"]:
+            text = f"Diverged: {reason}"
+            show_diverged(self.window(), reason, self.lower_learning_rate)
+        elif reason == STOPPED:
+            text = f"Stopped by you in epoch {epochs}; the model keeps the weights it has now."
+        else:
+            self.progress.setValue(1000)
+            text = f"Finished {epochs} epoch{'s' * (epochs != 1)}"
+        test = result["test"].get("test_accuracy")
+        if test is not None:
+            text += f" · test accuracy {test:.2%}"
+        self.progress_label.setText(text)
+        self.status_label.setText(text)
+        self.status.emit(text)
+        self._end_run(model)
+
+    def _end_run(self, model):
+        self._run_model = self._job = None
+        self.plots.unplan_steps()
+        self.state.set_training(False)
+        self.state.set_model(model, self.state.model_path)
+
+    def _record_meta(self, model, result):
+        """What a saved model should say about how it was trained."""
+        ds = self._job.dataset
+        model.meta.update(dataset=ds.name, class_names=list(ds.class_names), preprocessing=mode_for_dataset(ds.name))
+        metrics = dict(result["test"])
+        history = result["history"]
+        for key in ("accuracy", "val_accuracy", "loss", "val_loss"):
+            if history.get(key):
+                metrics[key] = history[key][-1]
+        model.meta["metrics"] = metrics
+
+    def _on_failed(self, message, details):
+        model = self._run_model
+        self.progress_label.setText("Training failed")
+        self.status_label.setText(f"Training failed: {message}")
+        self.status.emit(f"Training failed: {message}")
+        show_error(self.window(), "Training failed", message, details,
+                   advice="The model keeps the weights of its last completed batch; fix the cause and "
+                          "press Start to go on.")
+        self._end_run(model)
+
+    def _on_thread_finished(self):
+        if self._thread is None:
+            return
+        self._thread.wait()  # 'finished' is emitted just before the thread really ends
+        self._thread = self._worker = None
+        self._update_actions()
+
+    def lower_learning_rate(self):
+        lr = self.hyper["lr"]
+        lr.setValue(lr.value() / 10)
+        self.status_label.setText(f"Learning rate lowered to {lr.value():g}; press Start to go on training.")
+
+    def _update_actions(self):
+        ok, reason = self.can_start()
+        self.start_action.setEnabled(ok)
+        self.start_action.setToolTip(reason or "Start training (F5)")
+        self.buttons["start"].setToolTip(reason or "Start training (F5)")
+        running = self.running
+        self.pause_action.setEnabled(running)
+        self.stop_action.setEnabled(running)
+        paused = bool(self._worker and self._worker.paused)
+        self.pause_action.setText("Resume" if paused else "Pause")
+        self.pause_action.setIcon(self.style().standardIcon(QStyle.SP_MediaPlay if paused else QStyle.SP_MediaPause))
+        for widget in (self.preset, self.new_model, self.optimizer, self.weight_decay, self.nesterov,
+                       self.schedule, self.epochs, self.batch_size, *self.hyper.values(), *self.augment.values()):
+            widget.setEnabled(not running)
+        if not running and (not ok or self._showing_reason):
+            # the line under the progress bar says why Start is greyed out, until a run writes there
+            self.progress_label.setText(reason or "Ready")
+            self._showing_reason = not ok
+
+    # ---------------------------------------------------------------- export
+    def _export_png(self):
+        path, _ = QFileDialog.getSaveFileName(self, "Save plots as PNG", "training.png", "PNG images (*.png)")
+        if path:
+            self._export(self.plots.export_png, path)
+
+    def _export_csv(self):
+        path, _ = QFileDialog.getSaveFileName(self, "Save history as CSV", "history.csv", "CSV files (*.csv)")
+        if path:
+            self._export(self.plots.export_csv, path)
+
+    def _export(self, write, path):
+        try:
+            write(path)
+        except OSError as exc:
+            show_error(self.window(), "Export failed", f"Could not write {path}: {exc.strerror or exc}",
+                       advice="Choose another folder or free some disk space.")
+        else:
+            self.status.emit(f"Saved {path}")
+
+
+def _combo():
+    """A combo box whose width does not follow its longest item (the column is narrow)."""
+    combo = QComboBox()
+    combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(8)
+    return combo
+
+
+def _spin(low, high, decimals, tip):
+    spin = QDoubleSpinBox()
+    spin.setRange(low, high)
+    spin.setDecimals(decimals)
+    spin.setStepType(QDoubleSpinBox.AdaptiveDecimalStepType)
+    spin.setToolTip(tip)
+    return spin
+
+
+def _shape(shape):
+    return "×".join(map(str, shape or ()))

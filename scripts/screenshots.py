@@ -1,0 +1,93 @@
+"""Screenshots of the main window for the README, taken during a real training run.
+
+    NUMPYNET_DATA=/path/to/data python scripts/screenshots.py [--out docs/screenshots] [--size 1400x900]
+
+Opens the real window offscreen (with throw-away settings, so a user's are
+never touched), loads MNIST through ``core.datasets.load`` (NUMPYNET_DATA,
+the user cache or a download), trains a fresh LeNet-5 on a few thousand
+images and grabs the Training view in the middle of its last epoch, then the
+Data view. One function per view: add more beside them.
+"""
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QSettings  # noqa: E402
+
+from core import datasets  # noqa: E402
+from core.datasets import Dataset  # noqa: E402
+from gui.app import create_app  # noqa: E402
+from gui.main_window import MainWindow  # noqa: E402
+
+def mnist_subset(train, test):
+    full = datasets.load("mnist")
+    return Dataset("mnist", full.x_train[:train], full.y_train[:train], full.x_test[:test],
+                   full.y_test[:test], full.class_names, full.source)
+
+
+def wait(app, condition, timeout):
+    end = time.perf_counter() + timeout
+    while not condition() and time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.005)
+    if not condition():
+        raise TimeoutError(f"gave up after {timeout} s")
+
+
+def grab(app, window, title, path):
+    window.show_panel(title)
+    for _ in range(5):
+        app.processEvents()
+    window.training_panel.plots.refresh()
+    if not window.grab().save(str(path)):
+        raise OSError(f"could not write {path}")
+    print(f"wrote {path}")
+
+
+def training_screenshot(app, window, ds, path):
+    """Mid-run: epoch curves for two epochs, the third running with a live progress line."""
+    tp = window.training_panel
+    tp.preset.setCurrentText("lenet5")
+    tp.build_preset()
+    tp.set_config({"optimizer": "SGD", "hyper": {"lr": 0.02, "momentum": 0.9}, "epochs": 3, "batch_size": 64,
+                   "schedule": "Cosine (to 0 at the last epoch)", "preset": "lenet5"})
+    window.data_panel.validation.setValue(10)
+    tp.start()
+    steps = -(-int(len(ds.x_train) * 0.9) // 64)
+    wait(app, lambda: tp.plots.batch["loss"].n >= 2 * steps + steps // 2, timeout=600)
+    grab(app, window, "Training", path)
+    tp.stop_and_wait(5000)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    parser.add_argument("--size", default="1400x900")
+    parser.add_argument("--train-images", type=int, default=6000, help="MNIST training images to train on")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    width, height = map(int, args.size.split("x"))
+    app = create_app([])
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.IniFormat)
+        window = MainWindow(settings=settings, autoload_data=False)
+        window.resize(width, height)
+        window.show()
+        ds = mnist_subset(args.train_images, args.train_images // 3)
+        window.data_panel.show_dataset(ds)
+        window.state.set_dataset(ds)
+        training_screenshot(app, window, ds, out / "training.png")
+        grab(app, window, "Data", out / "data.png")
+        window.close()
+
+
+if __name__ == "__main__":
+    main()

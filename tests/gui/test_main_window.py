@@ -1,0 +1,145 @@
+"""The main window: its areas and menus, remembered settings, start-up model, files, closing mid-run."""
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from core import load_model, zoo
+from core.datasets import Dataset
+from gui import main_window as main_window_mod
+from gui.main_window import PANEL_ORDER, MainWindow
+from gui.panels import training as training_mod
+
+
+@pytest.fixture
+def settings_path(tmp_path):
+    return str(tmp_path / "settings.ini")
+
+
+@pytest.fixture
+def no_pretrained(monkeypatch, tmp_path):
+    monkeypatch.setattr(main_window_mod, "STARTUP_MODEL", tmp_path / "absent" / "lenet5-mnist")
+
+
+def make_window(qtbot, settings_path):
+    window = MainWindow(settings=QSettings(settings_path, QSettings.IniFormat), autoload_data=False)
+    qtbot.addWidget(window)
+    return window
+
+
+def tiny_dataset(n=240):
+    rng = np.random.default_rng(0)
+    return Dataset("mnist", rng.random((n, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, n),
+                   rng.random((20, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 20), list("0123456789"), "-")
+
+
+def visible_messages(window):
+    return [w for w in window.findChildren(QMessageBox) if w.isVisible()]
+
+
+def test_window_has_six_areas_menus_and_an_icon(qtbot, settings_path, no_pretrained):
+    window = make_window(qtbot, settings_path)
+    window.show()
+    assert list(window.docks) == list(PANEL_ORDER)
+    assert [d.windowTitle() for d in window.docks.values()] == list(PANEL_ORDER)
+    assert all(d.widget() is not None for d in window.docks.values())
+    menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
+    assert list(menus) == ["File", "Training", "View", "Help"]
+    file_items = [a.text().replace("&", "") for a in menus["File"].actions() if a.text()]
+    assert file_items == ["Open model…", "Open recent", "Save model", "Save model as…", "Quit"]
+    view_items = [a.text() for a in menus["View"].actions() if a.text()]
+    assert view_items[:6] == list(PANEL_ORDER)
+    help_items = [a.text().replace("&", "") for a in menus["Help"].actions()]
+    assert help_items == ["Keyboard shortcuts", "About numpynet studio"]
+    assert not window.windowIcon().isNull()
+    toggle = window.docks["Inside"].toggleViewAction()
+    toggle.trigger()
+    assert not window.docks["Inside"].isVisible()
+    box = window.show_shortcuts()
+    assert "F5" in box.text()
+
+
+def test_startup_without_pretrained_model_builds_an_untrained_lenet5(qtbot, settings_path, no_pretrained):
+    window = make_window(qtbot, settings_path)
+    model = window.state.model
+    assert [type(l).__name__ for l in model.layers] == [type(l).__name__ for l in zoo.build("lenet5").layers]
+    assert "untrained LeNet-5" in window.statusBar().currentMessage()
+
+
+def test_startup_opens_the_pretrained_model_when_it_ships(qtbot, settings_path, monkeypatch, tmp_path):
+    saved = tmp_path / "saved_models" / "lenet5-mnist"
+    zoo.build("mlp", seed=1).save(saved)
+    monkeypatch.setattr(main_window_mod, "STARTUP_MODEL", saved)
+    window = make_window(qtbot, settings_path)
+    assert window.state.model_path == str(saved)
+    assert window.state.model.count_params() == zoo.build("mlp").count_params()
+    assert "lenet5-mnist" in window.windowTitle()
+
+
+def test_settings_round_trip(qtbot, settings_path, no_pretrained, tmp_path):
+    window = make_window(qtbot, settings_path)
+    window.show()
+    window.setGeometry(1, 27, 798, 760)   # inside the offscreen 800x800 screen, so restoring needs no clamping
+    dp, tp = window.data_panel, window.training_panel
+    dp.source.setCurrentIndex(dp.source.findData("fashion-mnist"))
+    dp.validation.setValue(20)
+    tp.optimizer.setCurrentText("RMSprop")
+    tp.hyper["lr"].setValue(0.002)
+    tp.epochs.setValue(7)
+    window.docks["Draw"].hide()
+    saved = tmp_path / "m1"
+    assert window.save_model_to(saved)
+    window.close()
+
+    again = make_window(qtbot, settings_path)
+    assert again.data_panel.choice()["source"] == "fashion-mnist"
+    assert again.data_panel.choice()["validation"] == pytest.approx(0.2)
+    assert again.training_panel.validation_fraction == pytest.approx(0.2)
+    assert again.training_panel.config() == tp.config()
+    assert (again.width(), again.height()) == (798, 760)   # a fresh window would be 798x720
+    assert again.docks["Draw"].isHidden()
+    assert again.settings.recent_models() == [str(saved)]
+    assert again.settings.get("models/last_folder") == str(tmp_path)
+
+
+def test_save_and_open_a_model_and_refuse_a_bad_folder(qtbot, settings_path, no_pretrained, tmp_path):
+    window = make_window(qtbot, settings_path)
+    model = window.state.model
+    model.meta["dataset"] = "mnist"
+    assert window.save_model_to(tmp_path / "mine")
+    assert load_model(tmp_path / "mine").meta["dataset"] == "mnist"
+    (tmp_path / "junk").mkdir()
+    assert not window.open_model(tmp_path / "junk")
+    box, = visible_messages(window)
+    assert "model.json" in box.text()
+    assert window.state.model is model, "a bad file must not replace the open model"
+    box.close()
+    assert window.open_model(tmp_path / "mine")
+    assert window.state.model is not model and window.state.model_path == str(tmp_path / "mine")
+
+
+def slow_identity(x, rng):
+    time.sleep(0.02)
+    return x
+
+
+def test_closing_the_window_mid_run_ends_the_thread(qtbot, settings_path, no_pretrained, monkeypatch):
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: slow_identity)
+    window = make_window(qtbot, settings_path)
+    window.show()
+    window.state.set_model(zoo.build("mlp", seed=0))
+    window.state.set_dataset(tiny_dataset())
+    tp = window.training_panel
+    tp.epochs.setValue(100)
+    tp.batch_size.setValue(16)
+    tp.start()
+    qtbot.waitUntil(lambda: tp.plots.batch["loss"].n >= 3, timeout=5000)
+    thread = tp._thread
+    started = time.perf_counter()
+    window.close()
+    assert time.perf_counter() - started < 1.0
+    assert thread.isFinished() and not thread.isRunning()
+    assert not window.isVisible() and not tp.running
+    assert all(np.isfinite(w).all() for w in window.state.model.get_weights().values())

@@ -1,0 +1,201 @@
+"""The Training panel end to end: Start/Pause/Stop on a tiny model, plots, failures, divergence, settings."""
+import csv
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QMessageBox
+
+from core import Sequential
+from core.datasets import Dataset
+from core.layers import Dense, Flatten, Softmax
+from gui.panels import training as training_mod
+from gui.panels.training import TrainingPanel
+from gui.settings import Settings
+from gui.state import AppState
+
+N, BATCH = 300, 30
+
+
+def tiny_dataset(n=N, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n + 60)
+    x = rng.random((n + 60, 1, 8, 8)).astype(np.float32) * 0.3
+    x[np.arange(len(y)), 0, 2 * y + 1, :] += 0.7
+    return Dataset("tiny", x[:n], y[:n], x[n:], y[n:], ["a", "b", "c"], "made by the test")
+
+
+def tiny_model():
+    return Sequential([Flatten(), Dense(3), Softmax()], input_shape=(1, 8, 8), seed=0)
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path):
+    state = AppState()
+    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    panel = TrainingPanel(state, settings)
+    qtbot.addWidget(panel)
+    panel.resize(1200, 800)
+    state.set_model(tiny_model())
+    state.set_dataset(tiny_dataset())
+    panel.epochs.setValue(2)
+    panel.batch_size.setValue(BATCH)
+    panel.set_validation_fraction(0.2)
+    yield panel
+    panel.stop_and_wait(2000)
+
+
+def messages(widget):
+    return [box for box in widget.findChildren(QMessageBox) if box.isVisible()]
+
+
+def run_to_end(qtbot, panel, timeout=10_000):
+    qtbot.mouseClick(panel.buttons["start"], Qt.LeftButton)
+    assert panel.running
+    qtbot.waitUntil(lambda: not panel.running, timeout=timeout)
+
+
+def test_training_from_the_panel_fills_plots_and_progress(qtbot, panel):
+    started = []
+    panel.state.trainingStarted.connect(lambda: started.append(True))
+    run_to_end(qtbot, panel)
+    steps = 2 * int(np.ceil(N * 0.8 / BATCH))
+    plots = panel.plots
+    assert started and not panel.state.training
+    assert plots.batch["loss"].n == steps
+    assert list(plots.batch["loss"].xs) == list(range(1, steps + 1))
+    assert list(plots.epoch["loss"].xs) == [1, 2] and plots.epoch["val_accuracy"].n == 2
+    smoothed = plots.batch_loss.getPlotItem().listDataItems()[1]   # the curve holds every point
+    assert len(smoothed.xData) == steps and np.allclose(smoothed.yData, plots.batch["loss_ema"].ys)
+    assert panel.progress.value() == panel.progress.maximum()
+    assert panel.status_label.text().startswith("Finished 2 epochs")
+    model = panel.state.model
+    assert model.meta["dataset"] == "tiny" and model.meta["class_names"] == ["a", "b", "c"]
+    assert model.meta["preprocessing"] == "fit" and 0 <= model.meta["metrics"]["test_accuracy"] <= 1
+    assert len(model.train_history["loss"]) == 2
+
+
+def test_a_second_run_continues_epochs_and_steps(qtbot, panel):
+    run_to_end(qtbot, panel)
+    first = panel.plots.batch["loss"].n
+    panel.epochs.setValue(1)
+    run_to_end(qtbot, panel)
+    assert list(panel.plots.epoch["loss"].xs) == [1, 2, 3]
+    assert list(panel.plots.batch["loss"].xs) == list(range(1, first + first // 2 + 1))
+
+
+def test_stop_mid_run_leaves_a_usable_model(qtbot, panel, monkeypatch):
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: slow_identity)
+    panel.epochs.setValue(100)
+    qtbot.mouseClick(panel.buttons["start"], Qt.LeftButton)
+    qtbot.waitUntil(lambda: panel.plots.batch["loss"].n >= 3, timeout=5000)
+    qtbot.mouseClick(panel.buttons["stop"], Qt.LeftButton)
+    qtbot.waitUntil(lambda: not panel.running, timeout=2000)
+    model = panel.state.model
+    assert all(np.isfinite(w).all() for w in model.get_weights().values())
+    assert model.predict(tiny_dataset().x_test).shape == (60, 3)
+    assert panel.status_label.text().startswith("Stopped by you in epoch 1")
+    assert not panel.state.training and panel.start_action.isEnabled()
+
+
+def slow_identity(x, rng):
+    import time
+    time.sleep(0.01)
+    return x
+
+
+def test_pause_and_resume_from_the_buttons(qtbot, panel, monkeypatch):
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: slow_identity)
+    panel.epochs.setValue(3)
+    qtbot.mouseClick(panel.buttons["start"], Qt.LeftButton)
+    qtbot.waitUntil(lambda: panel.plots.batch["loss"].n >= 2, timeout=5000)
+    qtbot.mouseClick(panel.buttons["pause"], Qt.LeftButton)
+    assert panel.pause_action.text() == "Resume"
+    qtbot.wait(200)
+    held = panel.plots.batch["loss"].n
+    qtbot.wait(300)
+    assert panel.plots.batch["loss"].n == held and panel.running
+    qtbot.mouseClick(panel.buttons["pause"], Qt.LeftButton)
+    qtbot.waitUntil(lambda: not panel.running, timeout=10_000)
+    steps = panel.plots.batch["loss"].xs
+    assert list(steps) == list(range(1, len(steps) + 1)) and len(steps) == 3 * 8
+
+
+def test_start_waits_for_a_valid_architecture_and_a_fitting_dataset(qtbot, panel):
+    assert panel.start_action.isEnabled()
+    panel.state.set_architecture_valid(False, "Conv2D #3: kernel 5x5 is larger than its 3x3 input")
+    assert not panel.start_action.isEnabled()
+    assert "kernel 5x5" in panel.progress_label.text()
+    panel.state.set_architecture_valid(True)
+    assert panel.start_action.isEnabled() and panel.progress_label.text() == "Ready"
+    panel.state.set_dataset(None)
+    assert not panel.start_action.isEnabled()
+    big = Dataset("big", np.zeros((10, 1, 28, 28), np.float32), np.zeros(10, np.int64),
+                  np.zeros((0, 1, 28, 28), np.float32), np.zeros(0, np.int64), list("0123456789"), "-")
+    panel.state.set_dataset(big)
+    assert not panel.start_action.isEnabled() and "Build a preset" in panel.progress_label.text()
+    panel.preset.setCurrentText("mlp")
+    qtbot.mouseClick(panel.new_model, Qt.LeftButton)
+    assert panel.state.model.input_shape == (1, 28, 28) and panel.start_action.isEnabled()
+
+
+def test_a_worker_exception_becomes_a_message_and_the_app_goes_on(qtbot, panel, monkeypatch):
+    def broken(x, rng):
+        raise RuntimeError("augment exploded")
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: broken)
+    run_to_end(qtbot, panel)
+    boxes = messages(panel)
+    assert len(boxes) == 1
+    assert boxes[0].text() == "RuntimeError: augment exploded"
+    assert "Traceback" in boxes[0].detailedText()
+    assert "Training failed" in panel.status_label.text()
+    assert not panel.state.training and panel.start_action.isEnabled()
+    boxes[0].close()
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: None)
+    run_to_end(qtbot, panel)   # still alive: the next run works
+    assert panel.status_label.text().startswith("Finished")
+
+
+def test_a_diverged_run_offers_to_lower_the_learning_rate(qtbot, panel, monkeypatch):
+    def blow_up(x, rng):   # the first batch's logits overflow: its loss is inf, as a runaway rate gives
+        return x * np.float32(1e38)
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: blow_up)
+    before = {k: v.copy() for k, v in panel.state.model.get_weights().items()}
+    panel.hyper["lr"].setValue(0.5)
+    run_to_end(qtbot, panel)
+    assert panel.status_label.text().startswith("Diverged")
+    box, = messages(panel)
+    assert box.windowTitle() == "Training diverged"
+    lower = next(b for b in box.buttons() if "Lower" in b.text())
+    qtbot.mouseClick(lower, Qt.LeftButton)
+    assert panel.hyper["lr"].value() == pytest.approx(0.05)
+    for key, value in panel.state.model.get_weights().items():
+        np.testing.assert_array_equal(value, before[key])   # nothing lost
+
+
+def test_settings_round_trip_and_optimizer_form(qtbot, panel, tmp_path):
+    panel.optimizer.setCurrentText("Adam")
+    assert panel.hyper["lr"].value() == pytest.approx(0.001)
+    assert not panel.opt_form.isRowVisible(panel.hyper["momentum"])
+    assert panel.opt_form.isRowVisible(panel.hyper["beta2"])
+    panel.hyper["lr"].setValue(0.003)
+    panel.schedule.setCurrentIndex(3)
+    panel.augment["rotate"].setChecked(True)
+    panel.save_settings()
+    again = TrainingPanel(AppState(), panel.settings)
+    qtbot.addWidget(again)
+    assert again.config() == panel.config()
+    assert again.optimizer_config() == {"type": "Adam", "weight_decay": 0.0, "lr": 0.003,
+                                        "beta1": 0.9, "beta2": 0.999}
+
+
+def test_history_exports_as_csv(qtbot, panel, tmp_path):
+    run_to_end(qtbot, panel)
+    batches = panel.plots.export_csv(tmp_path / "history.csv")
+    with open(tmp_path / "history.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == [1, 2] and float(rows[1]["val_loss"]) > 0
+    with open(batches) as f:
+        assert len(list(csv.DictReader(f))) == panel.plots.batch["loss"].n
+    panel.plots.export_png(tmp_path / "plots.png")
+    assert (tmp_path / "plots.png").stat().st_size > 5000
