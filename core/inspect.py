@@ -85,19 +85,13 @@ def input_gradients(model, x):
     """d score_k / d input for every class k of one input: (K, C, H, W), float32.
 
     One batched pass: the input repeated K times, each copy backpropagating
-    the unit vector of its own class. The first layer is asked for its input
-    gradient (models skip it) and restored afterwards.
+    the unit vector of its own class, down to the input (``model.input_gradients``).
     """
     x = one_input(model, x)
     k = int(np.prod(model.output_shape))
-    first = model.layers[0]
-    saved = first.need_input_grad
-    first.need_input_grad = True
-    try:
+    with model.input_gradients():
         scores = class_scores(model, np.repeat(x, k, axis=0))
         grad = _backprop_scores(model, np.eye(k, dtype=scores.dtype))
-    finally:
-        first.need_input_grad = saved
     return np.asarray(grad, np.float32)
 
 

@@ -4,6 +4,7 @@
 two of them), guards against a diverging loss by restoring the last good
 weights, and returns a ``History``.
 """
+import contextlib
 import copy
 import math
 
@@ -45,12 +46,14 @@ class Sequential:
         if not shape or any(d < 1 for d in shape):
             raise ShapeError(f"input_shape must be positive sizes like (1, 28, 28), got {input_shape}")
         self.input_shape = shape
+        trainable_before = False  # only then is a layer's input gradient of any use
         for i, layer in enumerate(self.layers):
             layer.index = i + 1
-            layer.need_input_grad = i > 0
+            layer.need_input_grad = trainable_before
             if getattr(layer, "seed", 0) is None and self.seed is not None:
                 layer.rng = np.random.default_rng([self.seed, i])
             shape = layer.build(shape)
+            trainable_before = trainable_before or bool(layer.params)
         return shape
 
     @property
@@ -143,9 +146,26 @@ class Sequential:
 
     def backward(self, grad):
         """Backpropagate ``grad`` (of the output) through every layer; returns d/d input."""
-        for layer in reversed(self.layers):
-            grad = layer.backward(grad)
+        with self.input_gradients():
+            for layer in reversed(self.layers):
+                grad = layer.backward(grad)
         return grad
+
+    @contextlib.contextmanager
+    def input_gradients(self):
+        """Within it, every layer's backward returns d/d its input.
+
+        Training skips that work in the layers before the first parameter, whose
+        input gradient nothing uses; a saliency map needs it all the way down.
+        """
+        saved = [layer.need_input_grad for layer in self.layers]
+        for layer in self.layers:
+            layer.need_input_grad = True
+        try:
+            yield self
+        finally:
+            for layer, need in zip(self.layers, saved):
+                layer.need_input_grad = need
 
     def _forward_logits(self, x, training):
         *body, last = self.layers
@@ -162,6 +182,8 @@ class Sequential:
         elif not isinstance(last, Softmax):
             grad = last.linear_backward(grad)
         for layer in reversed(body):
+            if grad is None:  # nothing below needs it (see ``input_gradients``)
+                break
             grad = layer.backward(grad)
 
     def _slots(self):

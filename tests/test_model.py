@@ -536,3 +536,16 @@ def test_zero_epochs_with_a_named_schedule_trains_nothing(tiny_data):
     before = {k: v.copy() for k, v in model.get_weights().items()}
     history = model.fit(x, y, epochs=0, lr_schedule="cosine")
     assert history.history == {} and all(np.array_equal(before[k], v) for k, v in model.get_weights().items())
+
+
+def test_no_input_gradient_is_computed_below_the_first_parameters():
+    """Flatten -> Dense: the Dense's input gradient would only reach the images; training skips it,
+    and model.backward still returns d/d input."""
+    model = Sequential([Flatten(), Dense(5, "relu"), Dense(3), Softmax()], input_shape=(1, 4, 4), seed=0)
+    model.compile(SGD(0.1), "crossentropy")
+    assert [layer.need_input_grad for layer in model.layers] == [False, False, True, True]
+    x = np.random.default_rng(0).random((6, 1, 4, 4), dtype=np.float32)
+    model.train_step(x, np.arange(6) % 3)
+    model.forward(x)
+    assert model.backward(np.ones((6, 3), np.float32)).shape == x.shape
+    assert [layer.need_input_grad for layer in model.layers] == [False, False, True, True]

@@ -52,7 +52,7 @@ class Layer:
         self.input_shape = None
         self.output_shape = None
         self.index = None          # 1-based position in its model, for messages
-        self.need_input_grad = True  # False for a model's first layer: saves work
+        self.need_input_grad = True  # False before a model's first parameters: saves work
 
     @property
     def name(self):
