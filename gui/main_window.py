@@ -135,6 +135,14 @@ class MainWindow(QMainWindow):
         self.state.trainingStarted.connect(self._update_file_actions)
         self.state.trainingFinished.connect(self._update_file_actions)
         self.state.modelChanged.connect(lambda _m: self._update_title())
+        evaluation, inside = self.panels["Evaluation"], self.panels["Inside"]
+        evaluation.mistakesFound.connect(inside.set_mistakes)
+        evaluation.inspectRequested.connect(self._look_inside)
+
+    def _look_inside(self, test_index):
+        """A mistake clicked in Evaluation opens in Inside, where its feature maps show why."""
+        self.panels["Inside"].show_test_index(test_index)
+        self.show_panel("Inside")
 
     def show_panel(self, title):
         dock = self.docks[title]

@@ -143,3 +143,21 @@ def test_closing_the_window_mid_run_ends_the_thread(qtbot, settings_path, no_pre
     assert thread.isFinished() and not thread.isRunning()
     assert not window.isVisible() and not tp.running
     assert all(np.isfinite(w).all() for w in window.state.model.get_weights().values())
+
+
+def test_look_inside_a_mistake_from_evaluation(qtbot, settings_path):
+    """Evaluation's "Look inside" opens that test image in Inside's feature maps, and its mistakes
+    become Inside's "Next mistake" list."""
+    window = make_window(qtbot, settings_path)
+    window.show()
+    rng = np.random.default_rng(0)
+    x = rng.random((30, 1, 28, 28), dtype=np.float32)
+    window.state.set_dataset(Dataset("mnist", x, np.arange(30) % 10, x, np.arange(30) % 10,
+                                     [str(i) for i in range(10)], "test"))
+    evaluation, inside = window.panels["Evaluation"], window.panels["Inside"]
+    evaluation.mistakesFound.emit(np.array([7, 3]))
+    evaluation.inspectRequested.emit(7)
+    assert inside.picker.index.value() == 7
+    assert inside.TABS[inside.tabs.currentIndex()] == "Feature maps"
+    assert window.docks["Inside"].isVisible()
+    assert list(inside.picker._mistakes) == [7, 3]
