@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QEventLoop, QObject, QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QLabel  # noqa: E402
 
 from core import datasets, zoo  # noqa: E402
@@ -119,11 +119,12 @@ def in_app(app, ds, batch_size, idle_seconds):
         _settle(app, idle_seconds)
         idle = probe.stop()
         probe = Probe()
+        loop = QEventLoop()   # as app.exec() does: wait inside Qt, not in a Python polling loop
+        window.state.trainingFinished.connect(loop.quit)
         tp.start()
         probe.start()
-        while tp.running:
-            app.processEvents()
-            time.sleep(0.001)
+        if tp.running:
+            loop.exec()
         late = probe.stop()
         window.close()
     return idle, late, tp.samples_per_second

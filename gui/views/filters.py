@@ -7,6 +7,7 @@ colour bar giving the layer's value range, shared by all its tiles so strong
 and weak filters compare. Tiles come from ``inspect.filter_grid`` and
 ``inspect.dense_unit_images``.
 """
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout,
                                QWidget)
@@ -14,7 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QToolB
 from core import inspect
 from core.layers import Conv2D
 
-from ..imaging import diverging_qimage
+from ..imaging import diverging_rgb, rgb_qimage
 from .export import ExportButton
 from .lazy import LazyRefresh
 from .grid import ColorBar, Tile, TileGrid, scrolled
@@ -26,9 +27,15 @@ UNITS_PER_PAGE = 64
 
 
 def tile_images(tiles, own_scale):
-    """Each tile's parts in the diverging map: the layer's scale, or each tile's own."""
-    return [[diverging_qimage(part, tiles.limits[i] if own_scale else tiles.limit) for part in parts]
-            for i, parts in enumerate(tiles.tiles)]
+    """Each tile's parts in the diverging map: the layer's scale, or each tile's own.
+
+    The colours of all tiles are computed in one NumPy pass (a conv layer has
+    a thousand small kernels; one call each would stall the GUI during training).
+    """
+    limits = np.asarray(tiles.limits if own_scale else [tiles.limit] * len(tiles.tiles), np.float32)
+    scaled = np.asarray(tiles.tiles, np.float32) / np.maximum(limits, 1e-12)[:, None, None, None]
+    rgb = diverging_rgb(scaled, 1.0)
+    return [[rgb_qimage(part) for part in parts] for parts in rgb]
 
 
 def set_scale(colorbar, tiles, own_scale):
