@@ -43,3 +43,13 @@ def tiny_data(rng):
     x = rng.random((n, 1, 8, 8)).astype(np.float32) * 0.3
     x[np.arange(n), 0, 2 * y + 1, :] += 0.7
     return x, y
+
+
+@pytest.fixture
+def isolated(monkeypatch, tmp_path):
+    """No NUMPYNET_DATA, an empty cache, no system folders: only what a test puts in ``tmp_path``."""
+    from core.datasets import sources
+    monkeypatch.delenv("NUMPYNET_DATA", raising=False)
+    monkeypatch.setenv("NUMPYNET_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(sources, "SYSTEM_DIRS", [])
+    return tmp_path

@@ -14,15 +14,6 @@ def idx_bytes(array):
     return bytes([0, 0, 8, array.ndim]) + np.asarray(array.shape, ">u4").tobytes() + array.tobytes()
 
 
-@pytest.fixture
-def isolated(monkeypatch, tmp_path):
-    """No NUMPYNET_DATA, an empty cache, no system folders: only what a test puts in ``root``."""
-    monkeypatch.delenv("NUMPYNET_DATA", raising=False)
-    monkeypatch.setenv("NUMPYNET_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(sources, "SYSTEM_DIRS", [])
-    return tmp_path
-
-
 def write_set(folder, n_train=12, n_test=6, gz=True, labels_train=None):
     """A small MNIST-format set; returns the arrays written."""
     rng = np.random.default_rng(1)

@@ -8,15 +8,6 @@ import pytest
 from PIL import Image
 
 from core import DatasetError, datasets
-from core.datasets import sources
-
-
-@pytest.fixture
-def isolated(monkeypatch, tmp_path):
-    monkeypatch.delenv("NUMPYNET_DATA", raising=False)
-    monkeypatch.setenv("NUMPYNET_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(sources, "SYSTEM_DIRS", [])
-    return tmp_path
 
 
 def bitmaps(n, value):
