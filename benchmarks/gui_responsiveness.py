@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-from PySide6.QtCore import QEventLoop, QObject, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QEventLoop, QObject, QSettings, Qt, QTimer, Signal  # noqa: E402
 from PySide6.QtWidgets import QLabel  # noqa: E402
 
 from core import datasets, zoo  # noqa: E402
@@ -130,6 +130,18 @@ def in_app(app, ds, batch_size, idle_seconds):
     return idle, late, tp.samples_per_second
 
 
+class _Placeholder(QLabel):
+    """Stands in for a view panel, with the signals and slots the window wires between them."""
+    mistakesFound = Signal(object)
+    inspectRequested = Signal(int)
+
+    def set_mistakes(self, indices):
+        pass
+
+    def show_test_index(self, index):
+        pass
+
+
 def _settle(app, seconds):
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
@@ -152,7 +164,7 @@ def main(argv=None):
         return
     app = create_app([])
     if args.shell_only:   # what the window costs without the views that draw the network
-        main_window._build_panels = lambda state: {t: QLabel(t) for t in main_window.PANEL_ORDER
+        main_window._build_panels = lambda state: {t: _Placeholder(t) for t in main_window.PANEL_ORDER
                                                    if t not in ("Data", "Training")}
     print(f"LeNet-5, {args.batches} batches of {args.batch_size} real MNIST images, SGD lr {LR} momentum {MOMENTUM}; "
           f"{'only Data and Training panels; ' if args.shell_only else 'every panel; '}"
