@@ -52,6 +52,45 @@ def start_worker(worker, on_finished=None):
     return thread
 
 
+class Job:
+    """The one background job a panel runs: a worker on its own thread.
+
+    ``start`` runs a worker; when its thread has really ended, ``worker`` and
+    ``thread`` are cleared and ``on_done`` runs on the GUI thread. Closing the
+    window calls ``stop_and_wait`` on every panel's job.
+    """
+
+    def __init__(self, on_done=None):
+        self.worker = self.thread = None
+        self.on_done = on_done
+
+    @property
+    def running(self):
+        return self.thread is not None
+
+    def start(self, worker):
+        self.worker = worker
+        self.thread = start_worker(worker, self._ended)
+
+    def stop_and_wait(self, request_stop, timeout_ms):
+        """``request_stop()``, then wait for the thread; True when no thread is left running."""
+        if self.thread is None:
+            return True
+        request_stop()
+        finished = self.thread.wait(timeout_ms)
+        if finished:
+            self._ended()
+        return finished
+
+    def _ended(self):
+        if self.thread is None:
+            return
+        self.thread.wait()  # 'finished' is emitted just before the thread really ends
+        self.thread = self.worker = None
+        if self.on_done is not None:
+            self.on_done()
+
+
 @dataclasses.dataclass
 class TrainJob:
     """Everything one training run needs, fixed when Start is pressed."""

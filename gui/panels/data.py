@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayo
 
 from ..imaging import gray_qimage, rgb_qimage
 from ..messages import show_error
-from ..worker import LoadWorker, start_worker
+from ..worker import Job, LoadWorker
 
 SOURCES = {"mnist": "MNIST (handwritten digits)", "fashion-mnist": "Fashion-MNIST (clothing)",
            "kmnist": "KMNIST (Japanese cursive)", "quickdraw": "Quick, Draw! categories",
@@ -46,7 +46,7 @@ class DataPanel(QWidget):
     def __init__(self, state, settings, parent=None):
         super().__init__(parent)
         self.state, self.settings = state, settings
-        self._worker = self._thread = None
+        self.job = Job()
         self._quiet = False
         self._build()
         self._restore()
@@ -179,7 +179,7 @@ class DataPanel(QWidget):
     # ---------------------------------------------------------------- loading
     @property
     def loading(self):
-        return self._thread is not None
+        return self.job.running
 
     def load(self, download=True):
         """Load the chosen dataset in the background; ``download=False`` only looks on this computer.
@@ -201,12 +201,12 @@ class DataPanel(QWidget):
                        "separated by commas (for example: cat, dog, apple).")
             return
         self._quiet = not download
-        self._worker = LoadWorker(_loader(choice["source"], options, download))
-        self._worker.progress.connect(self._on_progress)
-        self._worker.loaded.connect(self._on_loaded)
-        self._worker.failed.connect(self._on_failed)
-        self._worker.cancelled.connect(self._on_cancelled)
-        self._thread = start_worker(self._worker, self._on_thread_finished)
+        worker = LoadWorker(_loader(choice["source"], options, download))
+        worker.progress.connect(self._on_progress)
+        worker.loaded.connect(self._on_loaded)
+        worker.failed.connect(self._on_failed)
+        worker.cancelled.connect(self._on_cancelled)
+        self.job.start(worker)
         self.progress.setRange(0, 0)   # busy until the first byte count arrives
         self.progress.setFormat("")
         self.load_button.setEnabled(False)
@@ -214,19 +214,13 @@ class DataPanel(QWidget):
         self.status.emit(f"Loading {SOURCES[choice['source']]}…")
 
     def cancel(self):
-        if self._worker is not None:
-            self._worker.cancel()
+        if self.job.running:
+            self.job.worker.cancel()
             self.cancel_button.setEnabled(False)
             self.progress.setFormat("Cancelling…")
 
     def stop_and_wait(self, timeout_ms=1000):
-        if self._thread is None:
-            return True
-        self._worker.cancel()
-        finished = self._thread.wait(timeout_ms)
-        if finished:
-            self._on_thread_finished()
-        return finished
+        return self.job.stop_and_wait(lambda: self.job.worker.cancel(), timeout_ms)
 
     def _on_progress(self, done, total):
         if total > 0:
@@ -263,11 +257,6 @@ class DataPanel(QWidget):
         self.progress.setFormat(text)
         self.load_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
-
-    def _on_thread_finished(self):
-        if self._thread is not None:
-            self._thread.wait()
-            self._thread = self._worker = None
 
     # ---------------------------------------------------------------- showing
     def show_dataset(self, ds):

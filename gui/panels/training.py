@@ -23,7 +23,7 @@ from core.preprocess import mode_for_dataset
 
 from ..messages import show_diverged, show_error
 from ..plots import TrainingPlots
-from ..worker import STOPPED, TrainJob, TrainWorker, describe_exception, start_worker
+from ..worker import STOPPED, Job, TrainJob, TrainWorker, describe_exception
 
 # Each optimizer's hyperparameters and their defaults (the form shows only these).
 OPTIMIZERS = {
@@ -56,7 +56,7 @@ class TrainingPanel(QWidget):
         self.state, self.settings = state, settings
         self.validation_fraction = 0.1
         self.samples_per_second = 0.0   # of the running (or last) run, as the worker measures it
-        self._worker = self._thread = None
+        self.job = Job(on_done=self._update_actions)
         self._run_model = self._job = None   # the run being trained, until its result is shown
         self._plotted_model = None
         self._preset_name = None
@@ -331,7 +331,7 @@ class TrainingPanel(QWidget):
 
     @property
     def running(self):
-        return self._thread is not None
+        return self.job.running
 
     def start(self):
         ok, reason = self.can_start()
@@ -347,8 +347,7 @@ class TrainingPanel(QWidget):
         if model is not self._plotted_model:
             self._on_model_changed(model)
         self._run_model, self._job = model, job
-        self._worker = TrainWorker(model, job)
-        w = self._worker
+        w = TrainWorker(model, job)
         w.batchDone.connect(self.plots.add_batch)
         w.epochDone.connect(self.plots.add_epoch)
         w.progress.connect(self._on_progress)
@@ -359,7 +358,7 @@ class TrainingPanel(QWidget):
         self.progress.setValue(0)
         self.status_label.setText("")
         self.save_settings()
-        self._thread = start_worker(w, self._on_thread_finished)
+        self.job.start(w)
         steps = -(-int(len(ds.x_train) * (1 - self.validation_fraction)) // job.batch_size)
         self.plots.plan_steps(job.first_step, job.first_step + job.epochs * steps)
         self.state.set_training(True)
@@ -380,36 +379,30 @@ class TrainingPanel(QWidget):
                         initial_epoch=initial, first_step=self.plots.last_step)
 
     def toggle_pause(self):
-        if self._worker is None:
+        if self.job.worker is None:
             return
-        if self._worker.paused:
-            self._worker.resume()
+        if self.job.worker.paused:
+            self.job.worker.resume()
         else:
-            self._worker.pause()
+            self.job.worker.pause()
             self.progress_label.setText("Pausing after this batch…")
         self._update_actions()
 
     def stop(self):
-        if self._worker is not None:
-            self._worker.stop()
+        if self.job.worker is not None:
+            self.job.worker.stop()
             self.progress_label.setText("Stopping after this batch…")
 
     def stop_and_wait(self, timeout_ms=1000):
         """Ask the run to stop and wait for its thread; True when no thread is left running."""
-        if self._thread is None:
-            return True
-        self._worker.stop()
-        finished = self._thread.wait(timeout_ms)
-        if finished:
-            self._on_thread_finished()
-        return finished
+        return self.job.stop_and_wait(lambda: self.job.worker.stop(), timeout_ms)
 
     # ---------------------------------------------------------------- worker signals
     def _on_progress(self, epoch, epochs, batch, steps, rate, eta):
         self.samples_per_second = rate
         done = ((epoch - 1) + batch / steps) / epochs
         self.progress.setValue(round(1000 * done))
-        if not (self._worker and self._worker.paused):
+        if not (self.job.worker and self.job.worker.paused):
             loss, acc = self.plots.smoothed()
             self.progress_label.setText(f"Epoch {epoch}/{epochs}  ·  batch {batch}/{steps}  ·  loss {loss:.3f}  ·  "
                                         f"accuracy {acc:.1%}  ·  {rate:,.0f} samples/s  ·  ETA {format_eta(eta)}")
@@ -462,13 +455,6 @@ class TrainingPanel(QWidget):
                           "press Start to go on.")
         self._end_run(model)
 
-    def _on_thread_finished(self):
-        if self._thread is None:
-            return
-        self._thread.wait()  # 'finished' is emitted just before the thread really ends
-        self._thread = self._worker = None
-        self._update_actions()
-
     def lower_learning_rate(self):
         lr = self.hyper["lr"]
         lr.setValue(lr.value() / 10)
@@ -482,7 +468,7 @@ class TrainingPanel(QWidget):
         running = self.running
         self.pause_action.setEnabled(running)
         self.stop_action.setEnabled(running)
-        paused = bool(self._worker and self._worker.paused)
+        paused = bool(self.job.worker and self.job.worker.paused)
         self.pause_action.setText("Resume" if paused else "Pause")
         self.pause_action.setIcon(self.style().standardIcon(QStyle.SP_MediaPlay if paused else QStyle.SP_MediaPause))
         for widget in (self.preset, self.new_model, self.optimizer, self.weight_decay, self.nesterov,

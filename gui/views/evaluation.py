@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, Q
 from core import inspect
 
 from ..imaging import diverging_rgb
-from ..worker import Cancelled, describe_exception, start_worker
+from ..worker import Cancelled, Job, describe_exception
 from .export import ExportButton
 from .grid import TileGrid, image_tile, percent, scrolled
 from .inside import ModelSource
@@ -311,7 +311,7 @@ class EvaluationPanel(QWidget):
         self.stale = True
         self.cell_shown = np.zeros(0, np.int64)     # test indices behind the selected cell
         self.mistakes_shown = np.zeros(0, np.int64)
-        self._worker = self._thread = None
+        self.job = Job(on_done=self._after_run)
         self._rerun = False
         self._build()
         self.source.modelReplaced.connect(self._model_changed)
@@ -389,7 +389,7 @@ class EvaluationPanel(QWidget):
 
     def showEvent(self, event):
         super().showEvent(event)
-        if self.stale and not self.state.training and self._worker is None:
+        if self.stale and not self.state.training and not self.job.running:
             self.evaluate()
 
     def _test_set(self):
@@ -411,51 +411,40 @@ class EvaluationPanel(QWidget):
 
     def evaluate(self):
         """Start evaluating the current weights on the whole test set (restarts a running job)."""
-        if self._worker is not None:
+        if self.job.running:
             self._rerun = True
-            self._worker.cancel()
+            self.job.worker.cancel()
             return
         data = self._test_set()
         if data is None:
             return
         self.stale = False
-        self._worker = EvalWorker(self.source.snapshot(), *data)
-        self._worker.progress.connect(self._on_progress)
-        self._worker.finished.connect(self.show_result)
-        self._worker.failed.connect(lambda msg, _details: self._say(f"Evaluation failed: {msg}"))
+        worker = EvalWorker(self.source.snapshot(), *data)
+        worker.progress.connect(self._on_progress)
+        worker.finished.connect(self.show_result)
+        worker.failed.connect(lambda msg, _details: self._say(f"Evaluation failed: {msg}"))
         self.progress.setRange(0, len(data[0]))
         self.progress.setValue(0)
         self.progress.show()
         self.cancel_button.show()
         self.run_button.setEnabled(False)
         self._say(f"Evaluating {len(data[0]):,} test images…")
-        self._thread = start_worker(self._worker)
-        self._thread.finished.connect(self._on_thread_finished)
+        self.job.start(worker)
 
     def cancel(self):
-        if self._worker is not None:
+        if self.job.running:
             self._rerun = False
             self.stale = True
-            self._worker.cancel()
+            self.job.worker.cancel()
 
     def stop_and_wait(self, timeout_ms=1000):
         """Cancel a running evaluation and wait for its thread; True when no thread is left running."""
-        if self._thread is None:
-            return True
-        self.cancel()
-        finished = self._thread.wait(timeout_ms)
-        if finished:
-            self._on_thread_finished()
-        return finished
+        return self.job.stop_and_wait(self.cancel, timeout_ms)
 
     def _on_progress(self, done, total):
         self.progress.setValue(done)
 
-    def _on_thread_finished(self):
-        if self._thread is None:
-            return
-        self._thread.wait()  # 'finished' is emitted just before the thread really ends
-        self._worker = self._thread = None
+    def _after_run(self):
         self.progress.hide()
         self.cancel_button.hide()
         self.run_button.setEnabled(True)
@@ -467,14 +456,14 @@ class EvaluationPanel(QWidget):
 
     @property
     def busy(self):
-        return self._worker is not None
+        return self.job.running
 
     # ----- showing --------------------------------------------------------------------------------
     def _say(self, text):
         self.summary.setText(text)
 
     def _show_status(self):
-        if self._worker is not None:
+        if self.job.running:
             return
         if self.result is None:
             if self._test_set() is not None:

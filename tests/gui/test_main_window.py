@@ -136,7 +136,7 @@ def test_closing_the_window_mid_run_ends_the_thread(qtbot, settings_path, no_pre
     tp.batch_size.setValue(16)
     tp.start()
     qtbot.waitUntil(lambda: tp.plots.batch["loss"].n >= 3, timeout=5000)
-    thread = tp._thread
+    thread = tp.job.thread
     started = time.perf_counter()
     window.close()
     assert time.perf_counter() - started < 1.0
