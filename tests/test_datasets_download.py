@@ -12,13 +12,9 @@ import pytest
 
 from core import DatasetError, datasets
 from core.datasets import download, sources
+from idx_files import idx_bytes
 
 TRAIN, TEST = 30, 10
-
-
-def idx_bytes(array):
-    array = np.asarray(array, np.uint8)
-    return bytes([0, 0, 8, array.ndim]) + np.asarray(array.shape, ">u4").tobytes() + array.tobytes()
 
 
 def fake_files():

@@ -6,12 +6,7 @@ import pytest
 
 from core import DatasetError, datasets
 from core.datasets import sources
-
-
-def idx_bytes(array):
-    """An IDX file of uint8 ``array``: magic (0, 0, 0x08, ndim), big-endian sizes, data."""
-    array = np.asarray(array, np.uint8)
-    return bytes([0, 0, 8, array.ndim]) + np.asarray(array.shape, ">u4").tobytes() + array.tobytes()
+from idx_files import idx_bytes
 
 
 def write_set(folder, n_train=12, n_test=6, gz=True, labels_train=None):

@@ -190,34 +190,23 @@ def _param_arrays(model):
     return {f"{i}.{k}": v for i, layer in enumerate(model.layers) for k, v in layer.params.items()}
 
 
-@pytest.mark.parametrize("last", ["softmax-layer", "dense-activation"])
-def test_model_fused_softmax_crossentropy(last):
-    """The training path: logits, loss (p - y) / N, backward through every layer."""
-    model = _float64_model(_small_cnn(last), (2, 7, 7))
+@pytest.mark.parametrize("last, loss", [("softmax-layer", CrossEntropy()), ("dense-activation", CrossEntropy()),
+                                        ("softmax-layer", MSE())],
+                         ids=["crossentropy-softmax-layer", "crossentropy-dense-activation", "mse-through-softmax"])
+def test_model_training_path(last, loss):
+    """The training path: logits (a fused softmax skipped for CrossEntropy, so (p - y) / N flows
+    back; MSE backpropagates through the Softmax), loss, backward through every layer."""
+    model = _float64_model(_small_cnn(last), (2, 7, 7), loss=loss)
     rng = np.random.default_rng(2)
     x, y = rng.random((3, 2, 7, 7)), rng.integers(0, 4, 3)
 
-    def loss():
+    def loss_value():
         return model.loss.value(model._forward_logits(x, training=True), y)
 
     _, grad = model.loss.value_and_grad(model._forward_logits(x, training=True), y)
     model._backward_logits(grad)
     analytic = {f"{i}.{k}": layer.grads[k] for i, layer in enumerate(model.layers) for k in layer.params}
-    assert_gradients(loss, _param_arrays(model), analytic)
-
-
-def test_model_mse_through_softmax():
-    model = _float64_model(_small_cnn(), (2, 7, 7), loss=MSE())
-    rng = np.random.default_rng(2)
-    x, y = rng.random((3, 2, 7, 7)), rng.integers(0, 4, 3)
-
-    def loss():
-        return model.loss.value(model._forward_logits(x, training=True), y)
-
-    _, grad = model.loss.value_and_grad(model._forward_logits(x, training=True), y)
-    model._backward_logits(grad)
-    analytic = {f"{i}.{k}": layer.grads[k] for i, layer in enumerate(model.layers) for k in layer.params}
-    assert_gradients(loss, _param_arrays(model), analytic)
+    assert_gradients(loss_value, _param_arrays(model), analytic)
 
 
 def test_model_forward_backward_input_gradient():
