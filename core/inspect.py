@@ -305,6 +305,13 @@ class LayerHistogram:
 GRAD_LOG_RANGE = (-10.0, 2.0)
 
 
+def gradient_log_rms(grads):
+    """{key: log10 of the root-mean-square gradient}: one number per array, to plot over training
+    (vanishing gradients fall, exploding ones climb). Zero gradients give -30."""
+    return {key: float(np.log10(max(np.sqrt(np.mean(np.square(g, dtype=np.float64))), 1e-30)))
+            for key, g in grads.items()}
+
+
 def weight_histograms(weights, grads=None, bins=40, param="W", grad_range=GRAD_LOG_RANGE):
     """Per-layer histograms of parameter ``param`` in a ``get_weights()``-style dict, in layer order.
 

@@ -212,3 +212,12 @@ def test_batch_gradients_equal_those_of_a_training_step(tiny_data):
     for key, g in grads.items():
         i, name = key.split(".")
         assert_allclose(g, model.layers[int(i)].grads[name], rtol=1e-5, atol=1e-7)
+
+
+def test_gradient_log_rms():
+    grads = {"0.W": np.full((3, 4), 0.01, np.float32), "1.W": np.array([3.0, -4.0], np.float32),
+             "2.W": np.zeros(5, np.float32)}
+    rms = inspect.gradient_log_rms(grads)
+    assert rms["0.W"] == pytest.approx(-2.0)
+    assert rms["1.W"] == pytest.approx(np.log10(np.sqrt(12.5)))
+    assert rms["2.W"] == -30.0

@@ -149,11 +149,11 @@ class WeightsView(LazyRefresh, QWidget):
     def _on_weights(self):
         if self.source.grads and self.source.step != self._last_step:
             self._last_step = self.source.step
-            for key, g in self.source.grads.items():
-                if key in self.trend_curves:
-                    xs, ys = self.trend.setdefault(key, ([], []))
-                    xs.append(self.source.step)
-                    ys.append(np.log10(max(float(np.sqrt(np.mean(np.square(g, dtype=np.float64)))), 1e-30)))
+            watched = {k: g for k, g in self.source.grads.items() if k in self.trend_curves}
+            for key, value in inspect.gradient_log_rms(watched).items():
+                xs, ys = self.trend.setdefault(key, ([], []))
+                xs.append(self.source.step)
+                ys.append(value)
         self.refresh_when_visible()
 
     def _gradients(self):
