@@ -49,7 +49,7 @@ class _StopOnInterrupt(Callback):
         self.interrupted = False
         self.previous = signal.signal(signal.SIGINT, self._handle)
 
-    def _handle(self, signum, frame):
+    def _handle(self, _signum, _frame):
         if self.interrupted:
             raise KeyboardInterrupt
         self.interrupted = True

@@ -41,7 +41,7 @@ def app_icon():
 
 
 def _build_panels(state):
-    """The four panels colleagues build (each listens to ``state``), created in this one place."""
+    """The view panels, each listening to ``state``; created in this one place."""
     return {"Architecture": ArchitecturePanel(state), "Inside": InsidePanel(state),
             "Evaluation": EvaluationPanel(state), "Draw": DrawPanel(state)}
 

@@ -27,12 +27,6 @@ def show_error(parent, title, text, details="", advice=""):
     return box
 
 
-def show_warning(parent, title, text, advice=""):
-    box = _box(parent, QMessageBox.Warning, title, text, advice)
-    box.open()
-    return box
-
-
 def show_diverged(parent, reason, lower_lr):
     """The loss became NaN/inf: say so, and offer to divide the learning rate by ten.
 
