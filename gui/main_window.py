@@ -24,6 +24,7 @@ from .state import AppState
 from .views.draw import DrawPanel
 from .views.evaluation import EvaluationPanel
 from .views.inside import InsidePanel
+from .views.lazy import LazyRefresh
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
@@ -44,6 +45,13 @@ def _build_panels(state):
     """The view panels, each listening to ``state``; created in this one place."""
     return {"Architecture": ArchitecturePanel(state), "Inside": InsidePanel(state),
             "Evaluation": EvaluationPanel(state), "Draw": DrawPanel(state)}
+
+
+def _catch_up(dock):
+    """A dock raised from behind another tab gets no showEvent: let its lazy views redraw now."""
+    for view in dock.findChildren(QWidget):
+        if isinstance(view, LazyRefresh):
+            view.catch_up()
 
 
 class MainWindow(QMainWindow):
@@ -79,6 +87,7 @@ class MainWindow(QMainWindow):
                              | QDockWidget.DockWidgetClosable)
             dock.setTitleBarWidget(QWidget())   # the tabs name the panels; drag a tab out to undock it
             self.addDockWidget(Qt.TopDockWidgetArea, dock)
+            dock.visibilityChanged.connect(lambda visible, d=dock: visible and _catch_up(d))
             if first is None:
                 first = dock
             else:

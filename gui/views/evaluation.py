@@ -28,6 +28,7 @@ from ..worker import Cancelled, Job, describe_exception
 from .export import ExportButton
 from .grid import TileGrid, image_tile, percent, scrolled
 from .inside import ModelSource
+from .lazy import LazyRefresh
 from .probabilities import ProbabilityBars
 
 MISTAKES_SHOWN = 60
@@ -297,7 +298,7 @@ class _Details(QWidget):
         self.inside.setEnabled(True)
 
 
-class EvaluationPanel(QWidget):
+class EvaluationPanel(LazyRefresh, QWidget):
     inspectRequested = Signal(int)     # a test index to look inside
     mistakesFound = Signal(object)     # test indices of mistakes, most confident first
     evaluated = Signal(object)         # the inspect.Evaluation shown
@@ -309,6 +310,7 @@ class EvaluationPanel(QWidget):
         self.result = None
         self.names = []
         self.stale = True
+        self._dirty = True          # evaluate when first seen
         self.cell_shown = np.zeros(0, np.int64)     # test indices behind the selected cell
         self.mistakes_shown = np.zeros(0, np.int64)
         self.job = Job(on_done=self._after_run)
@@ -382,14 +384,13 @@ class EvaluationPanel(QWidget):
     # ----- when to run ----------------------------------------------------------------------------
     def _model_changed(self):
         self.stale = True
-        if self.isVisible() and not self.state.training:
-            self.evaluate()
-        else:
-            self._show_status()
+        self._show_status()
+        self.refresh_when_visible()
 
-    def showEvent(self, event):
-        super().showEvent(event)
-        if self.stale and not self.state.training and not self.job.running:
+    def refresh(self):
+        """Evaluate out-of-date results, unless training is still changing the weights."""
+        self._dirty = False
+        if self.stale and not self.state.training:
             self.evaluate()
 
     def _test_set(self):

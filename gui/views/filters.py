@@ -190,7 +190,7 @@ class FiltersView(LazyRefresh, QWidget):
             self.column.addWidget(section)
         self.column.addStretch(1)
         self.info.setText(self._describe())
-        self.refresh()
+        self.refresh_when_visible()
 
     def _describe(self):
         model = self.source.model

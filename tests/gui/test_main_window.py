@@ -161,3 +161,39 @@ def test_look_inside_a_mistake_from_evaluation(qtbot, settings_path):
     assert inside.TABS[inside.tabs.currentIndex()] == "Feature maps"
     assert window.docks["Inside"].isVisible()
     assert list(inside.picker._mistakes) == [7, 3]
+
+
+def test_panels_behind_another_tab_wait_until_their_tab_is_raised(qtbot, settings_path, no_pretrained,
+                                                                  monkeypatch):
+    """A dock behind another tab still counts as visible to Qt. Its views must not redraw each
+    training snapshot there (that time is taken from the trainer), and must catch up when raised."""
+    window = make_window(qtbot, settings_path)
+    window.resize(1200, 800)
+    window.show()
+    model = zoo.build("lenet5", seed=0)
+    window.state.set_dataset(tiny_dataset())
+    window.state.set_model(model)
+    inside, evaluation = window.panels["Inside"], window.panels["Evaluation"]
+    window.show_panel("Training")
+    qtbot.wait(20)
+    drawn = []
+
+    def refresh():
+        inside.filters._dirty = False
+        drawn.append(inside.source.model.get_config())
+
+    monkeypatch.setattr(inside.filters, "refresh", refresh)
+    window.state.weightsUpdated.emit({k: 2 * v for k, v in model.get_weights().items()}, {})
+    qtbot.waitUntil(lambda: inside.source.step == 1)
+    mlp = zoo.build("mlp", seed=0)
+    window.state.set_model(mlp)
+    qtbot.wait(50)
+    assert drawn == [] and not evaluation.busy and evaluation.result is None
+
+    window.show_panel("Inside")
+    qtbot.waitUntil(lambda: len(drawn) > 0, timeout=1000)
+    qtbot.wait(50)
+    assert drawn == [mlp.get_config()]   # once, and the model that is current now
+    window.show_panel("Evaluation")
+    qtbot.waitUntil(lambda: evaluation.result is not None, timeout=5000)
+    assert evaluation.result.probs.shape == (20, 10)
