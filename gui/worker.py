@@ -12,6 +12,7 @@ import threading
 import time
 import traceback
 
+import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from core import datasets, optimizers
@@ -21,6 +22,7 @@ from core.errors import NumpynetError
 STOPPED = "stopped by user"
 SNAPSHOT_INTERVAL = 0.3   # seconds between weight snapshots: a few per second at most
 PROGRESS_INTERVAL = 0.1
+BATCH_INTERVAL = 0.033     # batch metrics are sent at most ~30 times a second, as rows
 TEST_CHUNK = 1000          # test images evaluated between two looks at the stop flag
 
 
@@ -110,7 +112,7 @@ class TrainJob:
 
 
 class TrainWorker(QObject):
-    batchDone = Signal(int, float, float, float)          # global step, loss, accuracy, lr
+    batchesDone = Signal(object)    # float64 rows (global step, loss, accuracy, lr) since the last send
     epochDone = Signal(int, dict)                         # epoch (1-based, across runs), logs
     progress = Signal(int, int, int, int, float, float)   # epoch, epochs, batch, steps, samples/s, ETA s
     weightsSnapshot = Signal(dict, dict)                  # weights, grads: copies keyed '0.W'
@@ -125,6 +127,7 @@ class TrainWorker(QObject):
         self._resume = threading.Event()
         self._resume.set()
         self._stop = threading.Event()
+        self.step = job.first_step      # the last batch trained (read by tests and the GUI, written here)
 
     # --- called from the GUI thread ------------------------------------------------
     def pause(self):
@@ -218,11 +221,19 @@ class TrainWorker(QObject):
 
 
 class _Relay(Callback):
-    """The worker's ears inside ``fit``: turns hooks into signals, honours pause and stop."""
+    """The worker's ears inside ``fit``: turns hooks into signals, honours pause and stop.
+
+    Batch metrics go out in rows, at most every BATCH_INTERVAL: a small model
+    trains a thousand batches a second, and a signal per batch would make the
+    GUI thread take the interpreter from the trainer a thousand times a second.
+    Rows are always sent before an epoch's end, a pause and the run's end, so
+    the plots are complete whenever the trainer waits.
+    """
 
     def __init__(self, worker):
         self.worker = worker
-        self.step = worker.job.first_step
+        self.rows = []
+        self.last_rows = 0.0
 
     def on_train_begin(self, logs=None):
         self.start = self.last_progress = self.last_snapshot = time.perf_counter()
@@ -237,11 +248,14 @@ class _Relay(Callback):
 
     def on_batch_end(self, batch, logs=None):
         w = self.worker
-        self.step += 1
+        w.step += 1
         self.seen += logs["size"]
-        w.batchDone.emit(self.step, float(logs["loss"]), float(logs["accuracy"]), float(logs["lr"]))
+        self.rows.append((w.step, logs["loss"], logs["accuracy"], logs["lr"]))
         now = time.perf_counter()
-        if now - self.last_progress >= PROGRESS_INTERVAL or batch + 1 == self.params["steps"]:
+        last = batch + 1 == self.params["steps"]
+        if now - self.last_rows >= BATCH_INTERVAL or last or w.paused or w.stop_requested:
+            self._send_rows(now)
+        if now - self.last_progress >= PROGRESS_INTERVAL or last:
             self.last_progress = now
             self._emit_progress(batch, now)
         if now - self.last_snapshot >= SNAPSHOT_INTERVAL:
@@ -252,6 +266,15 @@ class _Relay(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.worker.epochDone.emit(epoch + 1, {k: float(v) for k, v in logs.items()})
+
+    def on_train_end(self, logs=None):
+        self._send_rows(time.perf_counter())   # a run that diverged mid-epoch still shows its batches
+
+    def _send_rows(self, now):
+        if self.rows:
+            self.worker.batchesDone.emit(np.array(self.rows, dtype=np.float64))
+            self.rows = []
+        self.last_rows = now
 
     def _emit_progress(self, batch, now):
         rate = self.seen / max(now - self.start - self.paused_for, 1e-9)

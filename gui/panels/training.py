@@ -348,7 +348,7 @@ class TrainingPanel(QWidget):
             self._on_model_changed(model)
         self._run_model, self._job = model, job
         w = TrainWorker(model, job)
-        w.batchDone.connect(self.plots.add_batch)
+        w.batchesDone.connect(self.plots.add_batches)
         w.epochDone.connect(self.plots.add_epoch)
         w.progress.connect(self._on_progress)
         w.message.connect(self.progress_label.setText)
