@@ -3,11 +3,14 @@
 pyqtgraph's habit: every curve is created once; points from the worker's
 signals go into growing NumPy buffers, and a timer hands the buffers to
 ``setData`` only when something new arrived, so a flood of batches costs one
-redraw. The timer refreshes one plot per tick (at most ~30 ticks a second,
-and no more often than keeps painting under ~8 % of the GUI thread on a
-slow machine), so no event-loop pass has to paint every plot at once. During
-a run the step axes are fixed to the steps ahead and accuracy to [0, 1]:
-still axes are not redrawn. The history stays after training; plots zoom and
+redraw. The timer refreshes one plot per tick (at most ~15 ticks a second,
+and no more often than keeps painting under ~5 % of the GUI thread on a
+slow machine), so no event-loop pass has to paint every plot at once; it
+stops while nothing is new. Painting is the GUI's largest cost to training:
+a pyqtgraph paint runs Python item code and holds the interpreter lock for
+its whole length, and the trainer's Python waits meanwhile. During a run the step axes are fixed to the
+steps ahead and accuracy to [0, 1], and axes are drawn from a cache: still
+axes are not redrawn. The history stays after training; plots zoom and
 pan with the mouse (right-click for more).
 """
 import csv
@@ -16,11 +19,11 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QGridLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QWidget
 
-REFRESH_MS = 33            # fastest refresh: ~30 Hz
+REFRESH_MS = 66            # fastest refresh: ~15 plots a second, each batch plot ~5 times
 MAX_REFRESH_MS = 500
-PAINT_SHARE = 0.08         # painting may take at most this share of the GUI thread
+PAINT_SHARE = 0.05         # painting may take at most this share of the GUI thread
 EMA_WEIGHT = 0.95          # TensorBoard-style smoothing of the batch curves, debiased at the start
 
 TRAIN = "#2563eb"          # blue
@@ -42,11 +45,15 @@ class Series:
         self.n = 0
 
     def append(self, x, y):
-        if self.n == len(self._x):
-            self._x = np.resize(self._x, 2 * self.n)
-            self._y = np.resize(self._y, 2 * self.n)
-        self._x[self.n], self._y[self.n] = x, y
-        self.n += 1
+        self.extend([x], [y])
+
+    def extend(self, xs, ys):
+        end = self.n + len(xs)
+        if end > len(self._x):
+            size = max(end, 2 * len(self._x))
+            self._x, self._y = np.resize(self._x, size), np.resize(self._y, size)
+        self._x[self.n:end], self._y[self.n:end] = xs, ys
+        self.n = end
 
     def clear(self):
         self.n = 0
@@ -98,6 +105,9 @@ class PlotView(pg.PlotWidget):
             item.enableAutoSIPrefix(False)
             item.setTextPen("#374151")
             item.setPen("#9ca3af")
+            # The axis also draws the grid, so its area covers the whole plot: without a cache,
+            # every new point would replay all tick labels and grid lines (half of each paint).
+            item.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         plot.showGrid(x=False, y=True, alpha=0.18)
         plot.setClipToView(True)
         plot.setDownsampling(auto=True, mode="peak")
@@ -122,7 +132,6 @@ class TrainingPlots(QWidget):
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self._tick)
-        self.timer.start(REFRESH_MS)
 
     # --- layout -------------------------------------------------------------------
     def _curve(self, view, series, name, color, width=2.0, symbol=None):
@@ -181,20 +190,23 @@ class TrainingPlots(QWidget):
             return float("nan"), float("nan")
         return float(b["loss_ema"].ys[-1]), float(b["accuracy_ema"].ys[-1])
 
-    def add_batch(self, step, loss, accuracy, lr):
+    def add_batches(self, rows):
+        """Rows of (step, loss, accuracy, lr), as the worker sends them."""
+        rows = np.asarray(rows, dtype=np.float64).reshape(-1, 4)
+        steps, loss, accuracy, lr = rows.T
         b = self.batch
-        b["loss"].append(step, loss)
-        b["loss_ema"].append(step, self._ema["loss"](loss))
-        b["accuracy"].append(step, accuracy)
-        b["accuracy_ema"].append(step, self._ema["accuracy"](accuracy))
-        b["lr"].append(step, lr)
-        self._dirty.update((self.batch_loss, self.batch_acc, self.lr_plot))
+        b["loss"].extend(steps, loss)
+        b["loss_ema"].extend(steps, [self._ema["loss"](v) for v in loss])
+        b["accuracy"].extend(steps, accuracy)
+        b["accuracy_ema"].extend(steps, [self._ema["accuracy"](v) for v in accuracy])
+        b["lr"].extend(steps, lr)
+        self._changed(self.batch_loss, self.batch_acc, self.lr_plot)
 
     def add_epoch(self, epoch, logs):
         for key, series in self.epoch.items():
             if key in logs:
                 series.append(epoch, logs[key])
-        self._dirty.update((self.epoch_loss, self.epoch_acc))
+        self._changed(self.epoch_loss, self.epoch_acc)
 
     def load_history(self, history):
         """Start over from a model's saved per-epoch history (a dict of lists, may be empty)."""
@@ -207,7 +219,13 @@ class TrainingPlots(QWidget):
         for series in (*self.batch.values(), *self.epoch.values()):
             series.clear()
         self._ema = {"loss": _Ema(), "accuracy": _Ema()}
-        self._dirty.update(self.views)
+        self._changed(*self.views)
+
+    def _changed(self, *views):
+        """Mark plots as having new points; the refresh timer runs only while some have."""
+        self._dirty.update(views)
+        if not self.timer.isActive():
+            self.timer.start(REFRESH_MS)
 
     def refresh(self, views=None):
         """Hand new points to the curves of the changed plots (all of them, or those in ``views``)."""
@@ -232,8 +250,9 @@ class TrainingPlots(QWidget):
         paint = sum(view.paint_seconds for view in self.views)   # painted since the last tick
         for view in self.views:
             view.paint_seconds = 0.0
-        wait_ms = int(1000 * paint / PAINT_SHARE)
-        self.timer.start(min(max(REFRESH_MS, wait_ms), MAX_REFRESH_MS))
+        if self._dirty:   # else idle until new points arrive: no wake-ups in a window at rest
+            wait_ms = int(1000 * paint / PAINT_SHARE)
+            self.timer.start(min(max(REFRESH_MS, wait_ms), MAX_REFRESH_MS))
 
     def plan_steps(self, first, last):
         """Fix the step axes to the run ahead (``first``..``last``): the curves grow into a still

@@ -73,6 +73,11 @@ def test_training_from_the_panel_fills_plots_and_progress(qtbot, panel):
     assert model.meta["dataset"] == "tiny" and model.meta["class_names"] == ["a", "b", "c"]
     assert model.meta["preprocessing"] == "fit" and 0 <= model.meta["metrics"]["test_accuracy"] <= 1
     assert len(model.train_history["loss"]) == 2
+    qtbot.waitUntil(lambda: not plots.timer.isActive(), timeout=2000)   # at rest: no refresh wake-ups
+    assert np.allclose(smoothed.yData, plots.batch["loss_ema"].ys)
+    plots.add_batches([(steps + 1, 0.5, 0.5, 0.01)])
+    assert plots.timer.isActive()
+    qtbot.waitUntil(lambda: len(smoothed.xData) == steps + 1 and not plots.timer.isActive(), timeout=2000)
 
 
 def test_a_second_run_continues_epochs_and_steps(qtbot, panel):
