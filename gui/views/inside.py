@@ -61,8 +61,9 @@ class ModelSource(QObject):
         self.modelReplaced.emit()
 
     def _same_model(self, model):
+        """Same architecture and the same class names shown: new weights need no rebuilt views."""
         return (self.model is not None and model.get_config() == self.model.get_config()
-                and model.meta.get("class_names") == self.model.meta.get("class_names"))
+                and _class_names(model, self.state.dataset) == self.class_names())
 
     def _take_weights(self, model):
         self._timer.stop()
@@ -104,17 +105,20 @@ class ModelSource(QObject):
         return self.model.copy() if self.model is not None else None
 
     def class_names(self):
-        """Names from the model, else from the dataset if it has as many classes, else '0', '1', ..."""
-        dataset = self.state.dataset
-        k = int(np.prod(self.model.output_shape)) if self.model is not None else 0
-        names = list(self.model.meta.get("class_names") or []) if self.model is not None else []
-        if len(names) != k and dataset is not None and len(dataset.class_names) == k:
-            names = list(dataset.class_names)
-        return [str(n) for n in names] if len(names) == k else [str(i) for i in range(k)]
+        return _class_names(self.model, self.state.dataset)
 
     def fits(self, images):
         """Whether images (N, C, H, W) have the model's input shape."""
         return self.model is not None and tuple(images.shape[1:]) == tuple(self.model.input_shape)
+
+
+def _class_names(model, dataset):
+    """Names from the model, else from the dataset if it has as many classes, else '0', '1', ..."""
+    k = int(np.prod(model.output_shape)) if model is not None else 0
+    names = list(model.meta.get("class_names") or []) if model is not None else []
+    if len(names) != k and dataset is not None and len(dataset.class_names) == k:
+        names = list(dataset.class_names)
+    return [str(n) for n in names] if len(names) == k else [str(i) for i in range(k)]
 
 
 class InputPicker(QWidget):

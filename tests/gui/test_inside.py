@@ -197,6 +197,31 @@ def test_views_redraw_from_training_snapshots_without_touching_the_live_model(qt
     assert_drawn(panel.feature_maps.sections[0].grid)
 
 
+def test_the_trained_model_handed_back_keeps_the_views(qtbot, small_mnist):
+    """A fresh model learns its class names from the dataset when training ends; the names shown
+    were already the dataset's, so the views take the new weights instead of rebuilding (a
+    rebuild froze the window for a quarter of a second at the end of every first run)."""
+    state = AppState()
+    state.set_dataset(small_mnist)
+    model = zoo.build("lenet5", seed=0)
+    state.set_model(model)
+    panel = InsidePanel(state)
+    qtbot.addWidget(panel)
+    replaced, changed = [], []
+    panel.source.modelReplaced.connect(lambda: replaced.append(1))
+    panel.source.weightsChanged.connect(lambda: changed.append(1))
+    state.set_training(True)
+    model.set_weights({k: v + 1 for k, v in model.get_weights().items()})
+    model.meta["class_names"] = list(small_mnist.class_names)
+    state.set_training(False)
+    state.set_model(model)
+    assert replaced == [] and changed
+    assert np.array_equal(panel.source.model.get_weights()["0.W"], model.get_weights()["0.W"])
+    model.meta["class_names"] = list("abcdefghij")   # names the views show do change: rebuild
+    state.set_model(model)
+    assert replaced == [1] and panel.source.class_names() == list("abcdefghij")
+
+
 def test_weights_view_shows_test_batch_gradients_when_not_training(qtbot, panel):
     panel.set_tab("Weights over time")
     rows = panel.weights.rows
