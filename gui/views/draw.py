@@ -24,6 +24,7 @@ from core.preprocess import (NothingDrawn, class_names, gray, load_image, prepar
                              preprocessing_mode)
 
 from ..imaging import gray_qimage, rgb_qimage
+from .lazy import LazyRefresh
 from .probabilities import ProbabilityBars, percent
 
 CANVAS_SIZE = 336          # 12 pixels of canvas per pixel of a 28x28 input
@@ -167,7 +168,7 @@ class Canvas(QWidget):
         p.end()
 
 
-class DrawPanel(QWidget):
+class DrawPanel(LazyRefresh, QWidget):
     """The Draw tab: canvas and tools on the left; answer, network input and chart on the right."""
 
     def __init__(self, state, parent=None):
@@ -315,6 +316,11 @@ class DrawPanel(QWidget):
             self.model.set_weights(weights)
         except NumpynetError:
             return                    # another architecture is training; keep the copy we have
+        self.refresh_when_visible()
+
+    def refresh(self):
+        """Predict again soon (throttled): the weights changed while someone can see the answer."""
+        self._dirty = False
         if not self._throttle.isActive():
             self._throttle.start()
 

@@ -173,7 +173,7 @@ def test_panels_behind_another_tab_wait_until_their_tab_is_raised(qtbot, setting
     model = zoo.build("lenet5", seed=0)
     window.state.set_dataset(tiny_dataset())
     window.state.set_model(model)
-    inside, evaluation = window.panels["Inside"], window.panels["Evaluation"]
+    inside, evaluation, draw = window.panels["Inside"], window.panels["Evaluation"], window.panels["Draw"]
     window.show_panel("Training")
     qtbot.wait(20)
     drawn = []
@@ -185,6 +185,7 @@ def test_panels_behind_another_tab_wait_until_their_tab_is_raised(qtbot, setting
     monkeypatch.setattr(inside.filters, "refresh", refresh)
     window.state.weightsUpdated.emit({k: 2 * v for k, v in model.get_weights().items()}, {})
     qtbot.waitUntil(lambda: inside.source.step == 1)
+    assert draw._dirty and not draw._throttle.isActive()   # the pad does not predict behind a tab
     mlp = zoo.build("mlp", seed=0)
     window.state.set_model(mlp)
     qtbot.wait(50)
@@ -196,4 +197,6 @@ def test_panels_behind_another_tab_wait_until_their_tab_is_raised(qtbot, setting
     assert drawn == [mlp.get_config()]   # once, and the model that is current now
     window.show_panel("Evaluation")
     qtbot.waitUntil(lambda: evaluation.result is not None, timeout=5000)
+    window.show_panel("Draw")
+    assert not draw._dirty
     assert evaluation.result.probs.shape == (20, 10)
