@@ -99,7 +99,7 @@ def headless(model_name, ds, batch_size):
     return rate.value
 
 
-def open_window(app, ds, batch_size, settings_dir):
+def open_window(ds, batch_size, settings_dir):
     window = MainWindow(settings=QSettings(str(Path(settings_dir) / "s.ini"), QSettings.IniFormat),
                         autoload_data=False)
     window.resize(1400, 900)
@@ -177,7 +177,7 @@ def main(argv=None):
           f"{'only Data and Training panels; ' if args.shell_only else 'every panel; '}"
           f"{args.repeats} app runs between headless runs; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as settings_dir:
-        window = open_window(app, ds, args.batch_size, settings_dir)
+        window = open_window(ds, args.batch_size, settings_dir)
         idle = idle_lateness(app, 3.0)
         alone, in_window, late, gui_cpu = [headless(args.model, ds, args.batch_size)], [], [], []
         for _ in range(args.repeats):
