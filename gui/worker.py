@@ -21,7 +21,7 @@ from core.errors import NumpynetError
 
 STOPPED = "stopped by user"
 SNAPSHOT_INTERVAL = 0.3    # seconds between weight snapshots: a few per second at most
-PROGRESS_INTERVAL = 0.25  # the progress line and bar: four updates a second read calmly and cost little
+PROGRESS_INTERVAL = 0.25   # the progress line and bar: four updates a second read calmly and cost little
 BATCH_INTERVAL = 0.033    # batch metrics are sent at most ~30 times a second, as rows
 TEST_CHUNK = 1000         # test images evaluated between two looks at the stop flag
 
