@@ -6,7 +6,7 @@ colour bars included, so an exported figure needs no re-plotting.
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths
-from PySide6.QtWidgets import QFileDialog, QPushButton
+from PySide6.QtWidgets import QFileDialog, QPushButton, QVBoxLayout
 
 from ..messages import show_error
 
@@ -20,6 +20,18 @@ def save_png(widget, path):
         raise OSError(f"could not write {path}: check that the folder exists and is writable, "
                       f"and that the disk is not full")
     return path
+
+
+def view_column(view, top, target, file_name):
+    """The frame of a view: its control row ``top``, ending in an Export button for ``target``.
+
+    Returns the column under that row, for the caller to add the view's body to.
+    """
+    top.addWidget(ExportButton(target, file_name))
+    column = QVBoxLayout(view)
+    column.setContentsMargins(8, 8, 8, 0)
+    column.addLayout(top)
+    return column
 
 
 def ask_and_save(widget, default_name, parent=None):

@@ -17,7 +17,7 @@ from core import inspect
 from core.layers import Dropout, Flatten, Softmax
 
 from ..imaging import diverging_qimage, gray_qimage
-from .export import ExportButton
+from .export import view_column
 from .lazy import LazyRefresh
 from .grid import ColorBar, Tile, TileGrid, format_value, image_tile, scrolled
 from .probabilities import ProbabilityBars
@@ -168,11 +168,7 @@ class FeatureMapsView(LazyRefresh, QWidget):
         self.page.setLayout(body)
         top = QHBoxLayout()
         top.addWidget(self.info, 1)
-        top.addWidget(ExportButton(self.page, "feature_maps.png"))
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 0)
-        layout.addLayout(top)
-        layout.addWidget(self.page, 1)
+        view_column(self, top, self.page, "feature_maps.png").addWidget(self.page, 1)
         self.big.hovered.connect(self._show_hover)
         self.input_grid.hovered.connect(self._show_hover)
 

@@ -16,7 +16,7 @@ from core import inspect
 from core.layers import Conv2D
 
 from ..imaging import diverging_rgb, rgb_qimage
-from .export import ExportButton
+from .export import view_column
 from .lazy import LazyRefresh
 from .grid import ColorBar, Tile, TileGrid, scrolled
 
@@ -163,11 +163,7 @@ class FiltersView(LazyRefresh, QWidget):
         top = QHBoxLayout()
         top.addWidget(self.info, 1)
         top.addWidget(self.own_scale)
-        top.addWidget(ExportButton(self.scroll, "filters.png"))
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 0)
-        layout.addLayout(top)
-        layout.addWidget(self.scroll, 1)
+        view_column(self, top, self.scroll, "filters.png").addWidget(self.scroll, 1)
         source.modelReplaced.connect(self.rebuild)
         source.weightsChanged.connect(self._on_weights)
         self.rebuild()

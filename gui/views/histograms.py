@@ -11,11 +11,11 @@ was loaded or built, for comparison.
 """
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from core import inspect
 
-from .export import ExportButton
+from .export import view_column
 from .lazy import LazyRefresh
 from .grid import scrolled
 
@@ -117,10 +117,7 @@ class WeightsView(LazyRefresh, QWidget):
         self.trend_plot.addLegend(offset=(-8, 8), labelTextColor="#333", brush=(255, 255, 255, 210))
         top = QHBoxLayout()
         top.addWidget(self.info, 1)
-        top.addWidget(ExportButton(self.view, "weights_over_time.png"))
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 0)
-        layout.addLayout(top)
+        layout = view_column(self, top, self.view, "weights_over_time.png")
         layout.addWidget(self.trend_widget)
         layout.addWidget(self.scroll, 1)
         source.modelReplaced.connect(self.rebuild)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QSlid
 from core import inspect
 
 from ..imaging import heat_rgb, overlay_rgb, rgb_qimage
-from .export import ExportButton
+from .export import view_column
 from .lazy import LazyRefresh
 from .grid import ColorBar, Tile, TileGrid, percent, scrolled
 from .probabilities import ProbabilityBars
@@ -83,11 +83,7 @@ class SaliencyView(LazyRefresh, QWidget):
         top = QHBoxLayout()
         top.addLayout(controls)
         top.addWidget(self.info, 1)
-        top.addWidget(ExportButton(self.page, "saliency.png"))
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 0)
-        layout.addLayout(top)
-        layout.addWidget(scrolled(self.page), 1)
+        view_column(self, top, self.page, "saliency.png").addWidget(scrolled(self.page), 1)
         self.klass.currentIndexChanged.connect(lambda _i: self._draw())
         self.strength.valueChanged.connect(lambda _v: self._draw())
         self.all.clicked.connect(self.klass.setCurrentIndex)
