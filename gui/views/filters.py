@@ -53,6 +53,14 @@ def header_label(text):
     return label
 
 
+def _stack(section, top, grid):
+    """A section: its header row over its grid of kernels."""
+    column = QVBoxLayout(section)
+    column.setContentsMargins(0, 6, 0, 6)
+    column.addLayout(top)
+    column.addWidget(grid)
+
+
 class _ConvSection(QWidget):
     """One Conv2D layer: a tile per output channel; one input channel or all of them."""
 
@@ -74,10 +82,7 @@ class _ConvSection(QWidget):
         top.addStretch(1)
         top.addWidget(self.channel)
         top.addWidget(self.colorbar)
-        column = QVBoxLayout(self)
-        column.setContentsMargins(0, 6, 0, 6)
-        column.addLayout(top)
-        column.addWidget(self.grid)
+        _stack(self, top, self.grid)
         self.own_scale = False
         self.channel.currentIndexChanged.connect(lambda _i: self.refresh(self.own_scale))
 
@@ -117,10 +122,7 @@ class _DenseSection(QWidget):
         for w in (self.prev, self.page, self.next):
             top.addWidget(w)
         top.addWidget(self.colorbar)
-        column = QVBoxLayout(self)
-        column.setContentsMargins(0, 6, 0, 6)
-        column.addLayout(top)
-        column.addWidget(self.grid)
+        _stack(self, top, self.grid)
         self.own_scale = False
 
     def turn(self, pages):
