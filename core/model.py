@@ -52,6 +52,8 @@ class Sequential:
             layer.need_input_grad = trainable_before
             if getattr(layer, "seed", 0) is None and self.seed is not None:
                 layer.rng = np.random.default_rng([self.seed, i])
+            if isinstance(layer, ParamLayer):
+                layer.meet(self.layers[i + 1:])
             shape = layer.build(shape)
             trainable_before = trainable_before or bool(layer.params)
         return shape

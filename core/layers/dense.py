@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import initializers
-from .activations import make_activation
+from .activations import ACTIVATIONS, make_activation
 from .base import Layer, register
 
 
@@ -21,8 +21,20 @@ class ParamLayer(Layer):
         self.init = init or initializers.default_for(self.activation)
         if self.init not in initializers.NAMES:
             raise ValueError(f"unknown initializer {self.init!r}; choose one of {', '.join(initializers.NAMES)}")
+        self.init_chosen = init is not None
         self.seed = seed
         self.rng = np.random.default_rng(seed)
+
+    def meet(self, following):
+        """Take the default initialiser of the activation this layer's output meets in its model.
+
+        ``Dense(n, activation="relu")`` and ``Dense(n), ReLU()`` are one network and
+        must start alike; the model calls this before building the layer. An
+        initialiser the user chose, a fused activation, and weights that already
+        exist are all kept.
+        """
+        if not (self.init_chosen or self.activation or self.params):
+            self.init = initializers.default_for(activation_after(following))
 
     def forward(self, x, training=False):
         y = self.linear_forward(x)
@@ -35,6 +47,21 @@ class ParamLayer(Layer):
 
     def base_config(self):
         return {"activation": self.activation, "init": self.init}
+
+
+def activation_after(layers):
+    """Name of the first activation among ``layers`` (None if a layer with weights comes first).
+
+    Pooling, Flatten, Dropout and BatchNorm in between are looked through: they
+    keep the signs of what reaches the activation, or only rescale it.
+    """
+    for layer in layers:
+        if isinstance(layer, ParamLayer):
+            return None
+        names = [name for name, cls in ACTIVATIONS.items() if type(layer) is cls]
+        if names:
+            return names[0]
+    return None
 
 
 @register
