@@ -171,9 +171,9 @@ class TrainWorker(QObject):
             x, y, xv, yv = datasets.split_validation(x, y, job.validation_fraction, seed=0)
             validation = (xv, yv)
         relay = _Relay(self)
-        history = model.fit(x, y, epochs=job.epochs, batch_size=job.batch_size, validation_data=validation,
-                            callbacks=[relay], seed=job.seed, lr_schedule=job.schedule, augment=job.augment,
-                            initial_epoch=job.initial_epoch)
+        history = model.fit(x, y, epochs=job.initial_epoch + job.epochs, batch_size=job.batch_size,
+                            validation_data=validation, callbacks=[relay], seed=job.seed, lr_schedule=job.schedule,
+                            augment=job.augment, initial_epoch=job.initial_epoch)
         if history.diverged:
             reason = history.stop_reason
         else:
