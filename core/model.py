@@ -1,8 +1,8 @@
 """Sequential: a list of layers that builds itself from an input shape and trains.
 
 ``fit`` reports to callbacks (the GUI worker and the CLI progress line are
-two of them), guards against a diverging loss by restoring the last good
-weights, and returns a ``History``.
+two of them), stops a diverging run with weights no worse than its start
+(``divergence``), and returns a ``History``.
 """
 import contextlib
 import copy

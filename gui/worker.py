@@ -99,7 +99,7 @@ class TrainJob:
     dataset: object                      # what the model is trained on (names, for model.meta)
     x: object
     y: object
-    epochs: int
+    epochs: int                          # to train in this run (fit gets initial_epoch + epochs, as Keras)
     batch_size: int
     optimizer: dict                      # core.optimizers config, e.g. {"type": "Adam", "lr": 1e-3}
     schedule: str = None                 # None, 'step', 'exponential', 'cosine'
