@@ -32,7 +32,7 @@ class DivergenceGuard:
 
     def __init__(self, model, x, y):
         self.model = model
-        self.x, self.y = _probe(x, y)
+        self.x, self.y = x, y           # sampled only if the guard fires
         self.start = _copy(model.get_weights())
         self.saved = _copy(self.start)
         self.saved_at = None            # (epoch, batch) of the checkpoint; None: the run's start
@@ -95,7 +95,7 @@ class DivergenceGuard:
 
     def _score(self, weights):
         self.model.set_weights(weights)
-        return self.model.evaluate(self.x, self.y)["loss"]
+        return self.model.evaluate(*_probe(self.x, self.y))["loss"]
 
 
 def _copy(weights):
