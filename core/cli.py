@@ -1,7 +1,9 @@
 """``numpynet``: train, evaluate, predict, summarise models and list datasets, without a window.
 
-Every failure is one line on stderr and a non-zero exit, never a traceback.
-Ctrl-C during training stops after the current batch and still saves.
+Every failure is one line on stderr and a non-zero exit, never a traceback;
+a bad option is argparse's usage error (exit 2) before anything loads. A
+diverged run exits 3 and saves nothing. Ctrl-C during training stops after
+the current batch and still saves.
 """
 import argparse
 import inspect
@@ -65,7 +67,7 @@ def cmd_summary(args):
 
 
 def _optimizer(args):
-    """The optimizer asked for; without ``--lr``, the rate its class defaults to (Adam's 0.001, SGD's 0.01)."""
+    """The optimizer asked for; without ``--lr``, the rate its own class defaults to."""
     lr = args.lr if args.lr is not None else _default_lr(args.optimizer)
     extra = {"momentum": args.momentum, "nesterov": args.nesterov} if args.optimizer == "sgd" else {}
     return optimizers.OPTIMIZERS[args.optimizer](lr=lr, weight_decay=args.weight_decay, **extra)
@@ -113,7 +115,8 @@ def cmd_train(args):
     seconds = time.perf_counter() - start
     if history.diverged:
         unsaved = f" Nothing was saved to {args.out}." if args.out else ""
-        print(f"numpynet: error: {history.stop_reason} (--lr {model.optimizer.base_lr:g}){unsaved}", file=sys.stderr)
+        print(f"numpynet: error: {history.stop_reason} This run had --lr {model.optimizer.base_lr:g}.{unsaved}",
+              file=sys.stderr)
         return EXIT_DIVERGED
     if history.stop_reason:
         print(f"stopped: {history.stop_reason}", file=sys.stderr)
