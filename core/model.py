@@ -348,26 +348,25 @@ class Sequential:
         if not np.isfinite(x).all():
             raise ValueError(f"{what}: x holds NaN or infinite values (first in sample {_first_nonfinite(x)}); "
                              f"clean the data")
-        return x, _check_labels(y, len(x), what)
+        return x, self._check_labels(y, len(x), what)
 
-
-def _check_labels(y, n, what):
-    """Class indices (N,) as int64, or one-hot/soft rows (N, K) as float32."""
-    y = np.asarray(y)
-    if len(y) != n:
-        raise ValueError(f"x and y have different lengths: {n} inputs but {len(y)} labels")
-    if y.dtype.kind not in "biuf":
-        raise ValueError(f"{what}: labels must be numbers (class indices or one-hot rows), got dtype {y.dtype}")
-    if y.ndim != 1:
-        if not np.isfinite(y).all():
-            raise ValueError(f"{what}: label row {_first_nonfinite(y)} holds NaN or infinite values")
-        return y.astype(np.float32, copy=False)
-    if y.dtype.kind == "f":
-        bad = ~np.isfinite(y) | (y != np.round(y))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{what}: labels must be whole class indices, but label {i} is {float(y[i])}")
-    return y.astype(np.int64, copy=False)
+    def _check_labels(self, y, n, what="y"):
+        """Class indices (N,) as int64, or one-hot/soft rows (N, K) as float32."""
+        y = np.asarray(y)
+        if len(y) != n:
+            raise ValueError(f"x and y have different lengths: {n} inputs but {len(y)} labels")
+        if y.dtype.kind not in "biuf":
+            raise ValueError(f"{what}: labels must be numbers (class indices or one-hot rows), got dtype {y.dtype}")
+        if y.ndim != 1:
+            if not np.isfinite(y).all():
+                raise ValueError(f"{what}: label row {_first_nonfinite(y)} holds NaN or infinite values")
+            return y.astype(np.float32, copy=False)
+        if y.dtype.kind == "f":
+            bad = ~np.isfinite(y) | (y != np.round(y))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ValueError(f"{what}: labels must be whole class indices, but label {i} is {float(y[i])}")
+        return y.astype(np.int64, copy=False)
 
 
 def _first_nonfinite(a):
