@@ -155,6 +155,34 @@ def test_max_pool_tie_sends_gradient_to_first_maximum(size, stride, expected):
     assert_array_equal(dx[0, 0], expected)
 
 
+WINDOW_LAYOUTS = {"tiled": (2, 2, 0, (8, 8)), "gaps": (2, 3, 0, (8, 8)), "gaps-rows": (2, (3, 2), 0, (8, 8)),
+                  "gaps-cols": ((3, 2), (2, 3), 0, (7, 8)), "gaps-padded": (2, 3, 1, (8, 8)),
+                  "edge-left-over": (2, 2, 0, (7, 9)), "overlap": (3, 2, 1, (8, 8))}
+
+
+@pytest.mark.parametrize("kind", [MaxPool2D, AvgPool2D])
+@pytest.mark.parametrize("size, stride, padding, hw", WINDOW_LAYOUTS.values(), ids=WINDOW_LAYOUTS.keys())
+def test_pool_backward_never_returns_uninitialised_memory(kind, size, stride, padding, hw, monkeypatch):
+    """np.empty may hand back anything: poison it, and the gradient must still be exact."""
+    monkeypatch.setattr(np, "empty", lambda shape, dtype=float: np.full(shape, np.nan, dtype))
+    layer = built(kind(size, stride=stride, padding=padding), (1, *hw))
+    x = np.random.default_rng(4).standard_normal((2, 1, *hw)).astype(np.float32)
+    layer.forward(x)
+    dx = layer.backward(np.ones((2, *layer.output_shape), np.float32))
+    windows = np.zeros((2, 1, hw[0] + 2 * padding, hw[1] + 2 * padding))   # windows over each pixel
+    (sh, sw), (kh, kw) = layer.stride, layer.pool
+    for i in range(layer.output_shape[1]):
+        for j in range(layer.output_shape[2]):
+            windows[..., i * sh:i * sh + kh, j * sw:j * sw + kw] += 1
+    windows = windows[..., padding:padding + hw[0], padding:padding + hw[1]]
+    assert np.isfinite(dx).all(), f"{kind.__name__} backward returned uninitialised values"
+    if kind is AvgPool2D:
+        assert_allclose(dx, windows / (kh * kw), rtol=1e-6)
+    else:   # each window hands its 1 to one pixel it covers (padding never wins)
+        assert (dx[windows == 0] == 0).all(), "pixels no window covers must get zero gradient"
+        assert_allclose(dx.sum(), 2 * np.prod(layer.output_shape), rtol=1e-6)
+
+
 # ----- Dropout ---------------------------------------------------------------------------
 
 def test_dropout_training_drops_and_scales_up_the_rest():

@@ -47,12 +47,11 @@ class Pool2D(Layer):
         return conv_ops.to_nchw(self.reduce(xp))
 
     def backward(self, grad):
-        # Windows that tile without overlap own disjoint pixels: scatter may then
-        # write each offset's slice instead of adding into zeros.
+        # Disjoint windows (stride >= size) may write each offset's slice instead of adding;
+        # the buffer starts empty only when they also leave no pixel uncovered.
         overlap = any(st < k for st, k in zip(self.stride, self.pool))
-        dxp = (np.zeros if overlap or self.padding else np.empty)(self._xp.shape, grad.dtype)
-        if not overlap and any(dxp.shape[1 + a] > (self.output_shape[1 + a]) * self.stride[a] for a in (0, 1)):
-            dxp[...] = 0  # rows/columns no window covers get no gradient
+        tiled = conv_ops.tiles(self._xp.shape[1:3], self.pool, self.stride, self.output_shape[1:])
+        dxp = (np.empty if tiled else np.zeros)(self._xp.shape, grad.dtype)
         self.scatter(dxp, conv_ops.to_nhwc(grad), overlap)
         self._xp = None
         return conv_ops.to_nchw(conv_ops.unpad_nhwc(dxp, self.pads))
