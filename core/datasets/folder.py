@@ -8,18 +8,18 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
-from ..errors import DatasetError
-from .dataset import Dataset, to_images, to_labels
+from ..errors import DatasetError, ImageFileError
+from ..images import read_image, resize
+from .dataset import Dataset, to_labels
 from .split import DEFAULT_TEST_FRACTION, stratified_indices
-
-_UNREADABLE = (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError)
 
 
 def load_folder(path, size=(28, 28), grayscale=True, test_fraction=DEFAULT_TEST_FRACTION, seed=0):
     """Images of ``path/<class>/*`` resized to ``size`` (height, width); class names are the
-    subfolder names, sorted. Split stratified and seeded into train and test."""
+    subfolder names, sorted. Split stratified and seeded into train and test.
+
+    Pixels are scaled by their file's format (``images.read_image``)."""
     root = Path(path).expanduser()
     if not root.is_dir():
         raise DatasetError(f"{root}: no such folder; expected one subfolder of images per class")
@@ -29,7 +29,7 @@ def load_folder(path, size=(28, 28), grayscale=True, test_fraction=DEFAULT_TEST_
                            f"a subfolder named after the class")
     pixels, labels, names, skipped = [], [], [], []
     for folder in folders:
-        images = _read_class(folder, root, size, grayscale, skipped)
+        images = _read_class(folder, root, size, 1 if grayscale else 3, skipped)
         if images:
             labels += [len(names)] * len(images)
             names.append(folder.name)
@@ -40,29 +40,22 @@ def load_folder(path, size=(28, 28), grayscale=True, test_fraction=DEFAULT_TEST_
         raise DatasetError(f"{root}: no readable images in {len(folders)} subfolders"
                            + (f" ({len(skipped)} files skipped)" if skipped else ""))
     x, y = np.stack(pixels), np.asarray(labels)
-    if x.ndim == 4:
-        x = x.transpose(0, 3, 1, 2)          # RGB: (N, H, W, 3) -> NCHW
     train, test = stratified_indices(y, test_fraction, seed)
-    return Dataset(root.name, to_images(x[train]), to_labels(y[train]), to_images(x[test]),
-                   to_labels(y[test]), names, str(root), skipped)
+    return Dataset(root.name, x[train], to_labels(y[train]), x[test], to_labels(y[test]), names, str(root),
+                   skipped)
 
 
-def _read_class(folder, root, size, grayscale, skipped):
+def _read_class(folder, root, size, channels, skipped):
+    """The class's images as (C, H, W) float32 arrays; each file that cannot be read goes
+    into ``skipped`` as 'relative/path: reason'."""
     images = []
     for file in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
         try:
-            images.append(read_image(file, size, grayscale))
-        except _UNREADABLE as e:
-            skipped.append(f"{file.relative_to(root)}: {e or type(e).__name__}")
+            images.append(resize(read_image(file, channels), size))
+        except ImageFileError as e:
+            reason = str(e).removeprefix(f"{file}: ")
+            skipped.append(f"{file.relative_to(root)}: {reason}")
     return images
-
-
-def read_image(path, size=(28, 28), grayscale=True):
-    """One image file as a uint8 (H, W) or (H, W, 3) array of ``size`` (height, width)."""
-    with Image.open(path) as image:
-        image = image.convert("L" if grayscale else "RGB")
-        image = image.resize((size[1], size[0]), Image.LANCZOS)
-    return np.asarray(image, np.uint8)
 
 
 def _skipped_message(root, skipped):
