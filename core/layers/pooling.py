@@ -10,8 +10,8 @@ Average pooling counts padded zeros in the window, as PyTorch's default does.
 import numpy as np
 
 from .. import conv_ops
+from . import args
 from .base import Layer, register
-from .conv import pair
 
 
 class Pool2D(Layer):
@@ -19,11 +19,9 @@ class Pool2D(Layer):
 
     def __init__(self, pool_size=2, stride=None, padding=0):
         super().__init__()
-        self.pool = pair(pool_size, "pool_size")
-        self.stride = pair(stride, "stride") if stride is not None else self.pool
-        if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)) or padding < 0:
-            raise ValueError(f"pool padding must be a non-negative int, got {padding!r}")
-        self.padding = int(padding)
+        self.pool = args.pair(self, "pool_size", pool_size)
+        self.stride = self.pool if stride is None else args.pair(self, "stride", stride)
+        self.padding = args.non_negative_int(self, "padding", padding)
 
     def compute_output_shape(self, input_shape):
         self._require_rank(input_shape, (3,), "an image input (channels, height, width)")
