@@ -447,7 +447,8 @@ def test_bad_layer_argument_is_a_value_error(make, pattern):
 
 
 NOT_INTS = [0, -1, 2.5, 3.0, True, "8", None, [8], float("nan")]
-NOT_PAIRS = [0, -1, (3, 0), (3,), (3, 3, 3), 2.5, (2.0, 2), True, (True, 2), "3", "33", None, {}, np.array([2, 0])]
+NOT_PAIRS = [0, -1, (3, 0), (3,), (3, 3, 3), 2.5, (2.0, 2), True, (True, 2), "3", "33", None, {}, [1, [2]],
+             np.array(2), np.array([[2, 2]]), np.array([2.0, 2.0]), np.array([2, 0])]
 NOT_FRACTIONS = [1.0, -0.1, 1.5, float("nan"), "0.5", True, None, [0.5]]
 NOT_SEEDS = [-1, 1.5, "0", True]
 PARAM_LAYER_ARGS = {"activation": ["swish", "ReLU", "", 3, True], "init": ["xavier", "", 1, True], "seed": NOT_SEEDS}
@@ -456,7 +457,7 @@ BAD_ARGUMENTS = {   # every constructor argument of every layer type, with value
         "filters": NOT_INTS, "kernel_size": NOT_PAIRS, "stride": NOT_PAIRS,
         "padding": ["foo", "VALID", -1, 1.5, True, None, (1, 1)], **PARAM_LAYER_ARGS}),
     Dense: (dict(units=4), {"units": NOT_INTS, **PARAM_LAYER_ARGS}),
-    MaxPool2D: (dict(), {"pool_size": NOT_PAIRS, "stride": NOT_PAIRS[:-3] + [(2, 0)],
+    MaxPool2D: (dict(), {"pool_size": NOT_PAIRS, "stride": NOT_PAIRS,
                          "padding": ["same", -1, 1.5, True, None]}),
     AvgPool2D: (dict(), {"pool_size": NOT_PAIRS, "stride": [0, (2, 0), 1.5, "2"], "padding": [-1, False]}),
     Dropout: (dict(), {"rate": NOT_FRACTIONS, "seed": NOT_SEEDS}),

@@ -27,8 +27,9 @@ def non_negative_int(layer, name, value):
 def pair(layer, name, value):
     """(a, b) from one positive int or a pair of them (tuple, list or array)."""
     items = (value, value) if _is_int(value) else value
-    if (isinstance(items, (tuple, list, np.ndarray)) and len(items) == 2
-            and all(_is_int(v) and v >= 1 for v in items)):
+    if isinstance(items, np.ndarray):
+        items = items.tolist() if items.ndim == 1 else None
+    if isinstance(items, (tuple, list)) and len(items) == 2 and all(_is_int(v) and v >= 1 for v in items):
         return tuple(int(v) for v in items)
     raise _refused(layer, name, "a positive int or a pair of them", value)
 
