@@ -32,6 +32,8 @@ def read_image(path, channels=None):
     ``ImageFileError`` (a ``DatasetError``) naming the file when it is
     missing, not a picture, or holds values outside its format's range.
     """
+    if channels not in (None, 1, 3):
+        raise ValueError(f"channels must be 1, 3 or None, got {channels!r}")
     try:
         with Image.open(path) as img:
             img.load()
@@ -101,8 +103,6 @@ def to_channels(x, channels):
     """(C, H, W) as ``channels`` channels (None: as it is): grey by luma, colour by repeating grey."""
     if channels is None or len(x) == channels:
         return x
-    if channels not in (1, 3):
-        raise ValueError(f"channels must be 1, 3 or None, got {channels!r}")
     return luma(x)[None] if channels == 1 else np.repeat(x, channels, axis=0)
 
 

@@ -105,6 +105,13 @@ def test_transparency_becomes_paper_opposite_to_the_ink(tmp_path, ink, paper, mo
     assert x[2:6, 3] == pytest.approx(ink / 255) and x[0, 0] == paper and x[7, 7] == paper
 
 
+def test_a_wrong_channel_count_is_an_argument_error_not_a_file_error(tmp_path):
+    path = saved(tmp_path / "grey.png", Image.fromarray(np.zeros((4, 4), np.uint8)))
+    with pytest.raises(ValueError, match="channels must be 1, 3 or None, got 2") as err:
+        read_image(path, channels=2)
+    assert not isinstance(err.value, ImageFileError)
+
+
 def test_exif_rotation_is_applied(tmp_path):
     picture = Image.fromarray(np.zeros((10, 30), np.uint8))
     exif = picture.getexif()
@@ -151,6 +158,13 @@ def test_load_folder_resizes_after_scaling(tmp_path):
     ds = datasets.load_folder(tmp_path / "ramps", size=(14, 14), test_fraction=0)
     assert ds.x_train.shape == (3, 1, 14, 14)
     np.testing.assert_allclose(ds.x_train.mean(axis=(1, 2, 3)), RAMP.mean(), atol=0.01)
+
+
+@pytest.mark.parametrize("size", [(0, 28), (28,), (28, -1), (2.5, 28), (True, 28), 28, None])
+def test_load_folder_refuses_a_bad_size_before_reading(tmp_path, size):
+    format_zoo(tmp_path / "ramps" / "ramp")
+    with pytest.raises(ValueError, match=r"load_folder: size must be \(height, width\)"):
+        datasets.load_folder(tmp_path / "ramps", size=size)
 
 
 def test_predict_reads_files_like_load_folder(tmp_path):

@@ -29,6 +29,9 @@ def load_folder(path, size=(28, 28), grayscale=True, test_fraction=DEFAULT_TEST_
     folder without a readable image is a ``DatasetError``; with ``skip_empty``
     it stays a class (label unchanged) with no images, listed in ``skipped``.
     """
+    if not (isinstance(size, (tuple, list)) and len(size) == 2
+            and all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1 for n in size)):
+        raise ValueError(f"load_folder: size must be (height, width) in pixels, got {size!r}")
     root = Path(path).expanduser()
     folders = _class_folders(root)
     pixels, labels, skipped, empty = [], [], [], []
