@@ -21,7 +21,6 @@ from .errors import ImageFileError
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)   # ITU-R 601, as Pillow's "L" conversion
 _UNDECODABLE = (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError)
 _SIXTEEN_BIT = 65535.0
-_GREY_WITH_ALPHA = ("LA", "La", "L", "1", "I", "I;16", "I;16B", "I;16L", "I;16N")
 
 
 def read_image(path, channels=None):
@@ -51,17 +50,25 @@ def read_image(path, channels=None):
 
 def from_pil(img):
     """(C, H, W) float32 in [0, 1] of a PIL image, scaled by its mode; C is 1 (grey) or 3 (colour)."""
+    if img.mode in ("1", "F") or img.mode.startswith("I"):
+        return _single_band(img)
     if "A" in img.getbands() or "a" in img.getbands() or "transparency" in img.info:
-        with_alpha = img.convert("LA" if img.mode in _GREY_WITH_ALPHA else "RGBA")
+        with_alpha = img.convert("LA" if img.mode in ("L", "LA", "La") else "RGBA")
         return composite_alpha(_channels_first(np.asarray(with_alpha, np.float32) / 255.0))
-    if img.mode == "1":
-        return _channels_first(np.asarray(img, np.float32))
-    if img.mode.startswith("I"):
-        return _channels_first(_sixteen_bit(np.asarray(img)))
-    if img.mode == "F":
-        return _channels_first(_unit_floats(np.asarray(img, np.float32)))
     plain = img.convert("L" if img.mode == "L" else "RGB")
     return _channels_first(np.asarray(plain, np.float32) / 255.0)
+
+
+def _single_band(img):
+    """1-bit, 16-bit and float pictures, read at their own depth (Pillow's conversion to "LA"
+    would clip them to 8 bits); a transparency key marks the transparent pixels."""
+    raw = np.asarray(img)
+    grey = (raw.astype(np.float32) if img.mode == "1" else
+            _unit_floats(raw.astype(np.float32)) if img.mode == "F" else _sixteen_bit(raw))
+    key = img.info.get("transparency")
+    if not isinstance(key, (int, float)) or isinstance(key, bool):
+        return grey[None]
+    return composite_alpha(np.stack([grey, (raw != key).astype(np.float32)]))
 
 
 def _sixteen_bit(a):

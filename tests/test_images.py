@@ -112,6 +112,15 @@ def test_a_wrong_channel_count_is_an_argument_error_not_a_file_error(tmp_path):
     assert not isinstance(err.value, ImageFileError)
 
 
+def test_a_transparency_key_keeps_16_bit_depth(tmp_path):
+    levels = np.array([[0, 10000, 30000, 65535]], np.uint16)
+    path = saved(tmp_path / "keyed16.png", Image.fromarray(levels), transparency=65535)
+    assert Image.open(path).mode == "I;16" and "transparency" in Image.open(path).info
+    np.testing.assert_allclose(read_image(path)[0, 0], [0, 10000 / 65535, 30000 / 65535, 1.0], atol=1e-6)
+    grey = saved(tmp_path / "keyed8.png", Image.fromarray(np.array([[0, 90, 200]], np.uint8)), transparency=200)
+    np.testing.assert_allclose(read_image(grey)[0, 0], [0, 90 / 255, 1.0], atol=1e-6)   # paper behind dark ink
+
+
 def test_exif_rotation_is_applied(tmp_path):
     picture = Image.fromarray(np.zeros((10, 30), np.uint8))
     exif = picture.getexif()
