@@ -46,7 +46,8 @@ class Dataset:
 def to_images(pixels):
     """uint8 (N, H, W) or (N, C, H, W) pixels -> float32 (N, C, H, W) in [0, 1].
 
-    Every loader ends here, so all datasets share one scaling.
+    Every loader of 8-bit arrays ends here, so they share one scaling; image
+    files are scaled by their own format in ``images.read_image``.
     """
     x = np.asarray(pixels)
     if x.ndim == 3:

@@ -29,20 +29,10 @@ def load_folder(path, size=(28, 28), grayscale=True, test_fraction=DEFAULT_TEST_
     folder without a readable image is a ``DatasetError``; with ``skip_empty``
     it stays a class (label unchanged) with no images, listed in ``skipped``.
     """
-    if not (isinstance(size, (tuple, list)) and len(size) == 2
-            and all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1 for n in size)):
-        raise ValueError(f"load_folder: size must be (height, width) in pixels, got {size!r}")
+    _check_size(size)
     root = Path(path).expanduser()
     folders = _class_folders(root)
-    pixels, labels, skipped, empty = [], [], [], []
-    for label, folder in enumerate(folders):
-        unreadable = []
-        images = _read_class(folder, root, size, 1 if grayscale else 3, unreadable)
-        if not images:
-            empty.append(_empty_message(folder, root, label, unreadable))
-        pixels += images
-        labels += [label] * len(images)
-        skipped += unreadable
+    pixels, labels, skipped, empty = _read_classes(folders, root, size, 1 if grayscale else 3)
     if empty and (not skip_empty or not pixels):
         raise DatasetError(_empty_error(root, empty, bool(pixels)))
     if skipped or empty:
@@ -51,6 +41,27 @@ def load_folder(path, size=(28, 28), grayscale=True, test_fraction=DEFAULT_TEST_
     train, test = stratified_indices(y, test_fraction, seed)
     return Dataset(root.name, x[train], to_labels(y[train]), x[test], to_labels(y[test]),
                    [f.name for f in folders], str(root), skipped + empty)
+
+
+def _check_size(size):
+    if not (isinstance(size, (tuple, list)) and len(size) == 2
+            and all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1 for n in size)):
+        raise ValueError(f"load_folder: size must be (height, width) in pixels, got {size!r}")
+
+
+def _read_classes(folders, root, size, channels):
+    """(images, labels, unreadable files, class folders left without images); a class's label
+    is its folder's position, whatever happens to the folders before it."""
+    pixels, labels, skipped, empty = [], [], [], []
+    for label, folder in enumerate(folders):
+        unreadable = []
+        images = _read_class(folder, root, size, channels, unreadable)
+        if not images:
+            empty.append(_empty_message(folder, root, label, unreadable))
+        pixels += images
+        labels += [label] * len(images)
+        skipped += unreadable
+    return pixels, labels, skipped, empty
 
 
 def _class_folders(root):
