@@ -9,11 +9,13 @@ The digits are the pen-stroke skeletons of ``core.datasets.pen_digits``, one
 variant per position. Prints a table: rows the digit's height, columns the
 brush, each cell the digits read correctly (out of 10 at each of 3 positions)
 and the mean probability of the right class. ``tests/gui/test_draw_sizes.py``
-asserts the same grid.
+asserts the same grid. A second table reads the same drawings saved as PNG
+files and opened on the pad (pixels only: no strokes to redraw).
 """
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -21,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
 from PySide6.QtCore import QPoint, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
@@ -60,26 +63,36 @@ def mouse_stroke(canvas, points):
     QTest.mouseRelease(canvas, Qt.LeftButton, Qt.NoModifier, pixels[-1])
 
 
-def read(panel, digit, height, brush, position, variant):
-    """The probabilities the pad shows after drawing ``digit`` on a clear pad."""
+def read(panel, digit, height, brush, position, variant, picture=None):
+    """The probabilities the pad shows after drawing ``digit`` on a clear pad; with ``picture`` (a
+    PNG path), after saving the drawing there and opening it on the pad."""
     panel.clear()
     panel.set_brush_width(brush)
     for points in pad_strokes(digit, height, position, brush, variant):
         mouse_stroke(panel.canvas, points)
+    if picture:
+        Image.fromarray(panel.canvas.pixels()).save(picture)
+        panel.open_image(str(picture))
     return panel.chart.probabilities
 
 
-def read_grid(panel, sizes=SIZES, brushes=BRUSHES, positions=POSITIONS):
+def read_grid(panel, sizes=SIZES, brushes=BRUSHES, positions=POSITIONS, opened=False):
     """{(size, brush): (digits read correctly, mean probability of the right class, [misreads])}.
 
-    A misread is (digit, read as, position index)."""
+    A misread is (digit, read as, position index). ``opened``: read the drawings as opened pictures."""
+    with tempfile.TemporaryDirectory() as folder:
+        picture = Path(folder) / "digit.png" if opened else None
+        return _grid(panel, sizes, brushes, positions, picture)
+
+
+def _grid(panel, sizes, brushes, positions, picture):
     grid = {}
     for size in sizes:
         for brush in brushes:
             right, misreads = [], []
             for v, position in enumerate(positions):
                 for digit in range(10):
-                    probs = read(panel, digit, round(size * PAD), brush, position, v)
+                    probs = read(panel, digit, round(size * PAD), brush, position, v, picture)
                     right.append(float(probs[digit]))
                     if probs.argmax() != digit:
                         misreads.append((digit, int(probs.argmax()), v))
@@ -110,12 +123,13 @@ def main():
     panel = DrawPanel(state)
     panel.resize(900, 470)
     panel.show()
-    grid = read_grid(panel)
-    print(f"model: {args.model}\n")
-    print(table(grid))
-    for (size, brush), (_, _, misreads) in grid.items():
-        if misreads:
-            print(f"{size:.0%}, {brush} px: " + ", ".join(f"{d}->{r} (pos {p})" for d, r, p in misreads))
+    print(f"model: {args.model}")
+    for opened, title in ((False, "drawn on the pad"), (True, "the same drawings saved as PNG and opened")):
+        grid = read_grid(panel, opened=opened)
+        print(f"\n{title}:\n\n{table(grid)}")
+        for (size, brush), (_, _, misreads) in grid.items():
+            if misreads:
+                print(f"{size:.0%}, {brush} px: " + ", ".join(f"{d}->{r} (pos {p})" for d, r, p in misreads))
 
 
 if __name__ == "__main__":
