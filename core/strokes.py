@@ -51,6 +51,21 @@ def render_strokes(strokes):
     return np.asarray(image)
 
 
+def within(strokes, width, height):
+    """The strokes cut to their runs of points on a ``width`` x ``height`` surface: ink that a mouse
+    dragged past the edge of the pad was never seen there, so it is not drawn for the network."""
+    cut = []
+    for s in strokes:
+        points = _xy(s.points)
+        on = (points >= 0).all(axis=1) & (points[:, 0] <= width) & (points[:, 1] <= height)
+        if s.erasing or on.all():
+            cut.append(s)
+            continue
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(np.int8), [0]])))
+        cut += [Stroke(points[a:b], s.width) for a, b in zip(edges[::2], edges[1::2])]
+    return cut
+
+
 def draw_polyline(draw, points, width, fill):
     """A polyline on a Pillow ``ImageDraw`` with round joins and round ends, as a pen draws it."""
     points = [tuple(map(float, p)) for p in points]

@@ -4,7 +4,7 @@ import pytest
 
 from core.datasets.pen_digits import SKELETONS
 from core.preprocess import NothingDrawn, prepare
-from core.strokes import PEN_RATIO, SIDE, Stroke, render_strokes
+from core.strokes import PEN_RATIO, SIDE, Stroke, render_strokes, within
 
 
 def digit(d, height, brush, at=(0.0, 0.0)):
@@ -54,3 +54,13 @@ def test_nothing_left_is_nothing_drawn():
 def test_a_dot_is_a_round_blob_not_an_error():
     dot = render_strokes([Stroke([(30, 30)], 26)])
     assert dot.max() == 255 and prepare(dot).max() == 1.0
+
+
+def test_ink_dragged_past_the_edge_of_the_pad_is_cut_off():
+    on_pad = [Stroke([(100, 50), (100, 150)], 26)]
+    overshoot = Stroke([(150, 100), (300, 100), (500, 100), (600, 150), (320, 160), (200, 160)], 26)
+    cut = within(on_pad + [overshoot], 336, 336)
+    assert [s.points.tolist() for s in cut[1:]] == [[[150, 100], [300, 100]], [[320, 160], [200, 160]]]
+    np.testing.assert_array_equal(render_strokes(within(on_pad, 336, 336)), render_strokes(on_pad))
+    eraser = Stroke([(-50, 100), (400, 100)], 30, erasing=True)    # an eraser past the edge still erases
+    assert within(on_pad + [eraser], 336, 336)[-1] is eraser

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QPushBu
 from core.errors import NumpynetError
 from core.preprocess import (NothingDrawn, class_names, gray, load_image, prepare,
                              preprocessing_mode)
-from core.strokes import Stroke, render_strokes
+from core.strokes import Stroke, render_strokes, within
 
 from ..imaging import gray_qimage, rgb_qimage
 from .lazy import LazyRefresh
@@ -84,11 +84,11 @@ class Canvas(QWidget):
                 for width, erasing, points in self._strokes]
 
     def model_image(self):
-        """What the network should read: the strokes drawn again at MNIST's pen width (so neither
-        the digit's size nor the brush matters), or, over an opened picture, the canvas as shown."""
+        """What the network should read: the strokes on the pad drawn again at MNIST's pen width (so
+        neither the digit's size nor the brush matters), or, over an opened picture, the canvas as shown."""
         if self._background is not None:
             return self.pixels()
-        return render_strokes(self.strokes())
+        return render_strokes(within(self.strokes(), self.width(), self.height()))
 
     def clear(self):
         self._strokes, self._background, self._paper = [], None, 255

@@ -109,6 +109,15 @@ def test_it_predicts_while_the_pen_is_still_down(qtbot, panel):
     qtbot.mouseRelease(panel.canvas, Qt.LeftButton, pos=QPoint(150, 280))
 
 
+def test_what_the_network_reads_is_what_the_pad_shows_when_the_mouse_leaves_it(qtbot, panel):
+    draw(qtbot, panel, ONE + [[(200, 200), (704, 200)]])             # dragged far past the right edge
+    assert panel.canvas.strokes()[-1].points[:, 0].max() > 600
+    past_the_edge = panel.input.copy()
+    panel.clear()
+    draw(qtbot, panel, ONE + [[(200, 200), (332, 200)]])             # the same, stopped at the edge
+    np.testing.assert_array_equal(past_the_edge, panel.input)
+
+
 def test_escape_clears_and_ctrl_z_undoes_the_last_stroke(qtbot, panel):
     stroke(qtbot, panel.canvas, SEVEN[0])
     one_stroke = panel.input.copy()
