@@ -2,7 +2,8 @@
 
 MNIST digits were cropped to their ink, scaled into a 20x20 box keeping their
 aspect ratio (anti-aliased), and placed in a 28x28 frame with their centre of
-mass at its centre. A network trained on them has only ever seen that, so a
+mass at its centre; their pen is about a tenth of their size (``core.pen_width``
+widens a far finer one). A network trained on them has only ever seen that, so a
 drawing, a photo or a scanned digit goes through the same steps ("mnist" mode)
 before it is shown to the network. Fashion-MNIST and Quick, Draw! items fill
 their frame instead ("fit" mode). The draw pad, "Open image..." and
@@ -13,6 +14,7 @@ from PIL import Image
 
 from .errors import NumpynetError, ShapeError
 from .images import composite_alpha, from_pil, luma, read_image, resize, to_channels
+from .pen_width import normalise_pen
 
 MODES = ("mnist", "fit")
 _BOX = 20 / 28                   # MNIST's digit box relative to its frame
@@ -29,9 +31,10 @@ def prepare(image, input_shape=(1, 28, 28), mode="mnist"):
 
     ``image``: a PIL image or an array (H, W), (H, W, 3|4), (C, H, W) or
     (1, C, H, W); uint8 or float, any size, either polarity (read from the
-    border). ``mode``: "mnist" (crop to the ink, fit into 20/28 of the frame,
-    centre of mass at the centre) or "fit" (crop to the ink, fill the frame,
-    centred). Raises ``NothingDrawn`` for a blank image.
+    border). ``mode``: "mnist" (crop to the ink, a pen far finer than MNIST's
+    widened to MNIST's, fit into 20/28 of the frame, centre of mass at the
+    centre) or "fit" (crop to the ink, fill the frame, centred). Raises
+    ``NothingDrawn`` for a blank image.
     """
     channels, height, width = _check_input_shape(input_shape)
     if mode not in MODES:
@@ -39,6 +42,8 @@ def prepare(image, input_shape=(1, 28, 28), mode="mnist"):
     ink = _crop_to_ink(_light_on_dark(to_channels(_as_chw(image), channels)))
     if mode == "fit":
         return _place(_fit(ink, (height, width)), (height, width), by_mass=False)
+    if channels == 1:             # a colour picture keeps its colours (and its pen)
+        ink = _crop_to_ink(normalise_pen(ink[0])[None])
     box = (max(1, round(height * _BOX)), max(1, round(width * _BOX)))
     return _place(_fit(ink, box), (height, width), by_mass=True)
 
