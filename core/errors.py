@@ -31,3 +31,7 @@ class DatasetError(NumpynetError):
 
 class TrainingError(NumpynetError):
     """Training cannot start or go on (e.g. the model is not compiled)."""
+
+
+class ImageFileError(DatasetError):
+    """An image file that is missing, cannot be decoded, or holds pixels outside its format's range."""

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QPushBu
                                QSlider, QVBoxLayout, QWidget)
 
 from core.errors import NumpynetError
-from core.preprocess import (NothingDrawn, class_names, gray, load_image, prepare,
-                             preprocessing_mode)
+from core.images import read_image
+from core.preprocess import NothingDrawn, class_names, gray, prepare, preprocessing_mode
 from core.strokes import Stroke, render_strokes, within
 
 from ..imaging import gray_qimage, rgb_qimage
@@ -362,7 +362,7 @@ class DrawPanel(LazyRefresh, QWidget):
     def open_image(self, path):
         """Show a picture file on the pad and recognise it, as ``numpynet predict`` would."""
         try:
-            picture = load_image(path)
+            picture = read_image(path)
         except NumpynetError as e:
             self._say_problem(str(e))      # the pad keeps what it had
             return

@@ -7,8 +7,9 @@ from PySide6.QtGui import QAction, QDropEvent, QImage, QKeySequence
 from PySide6.QtWidgets import QWidget
 
 from core import zoo
+from core.images import read_image
 from core.optimizers import SGD
-from core.preprocess import load_image, prepare, prepare_for
+from core.preprocess import prepare, prepare_for
 from core.strokes import render_strokes
 from gui.state import AppState
 from gui.views.draw import DEFAULT_BRUSH, PREVIEW_SIZE, DrawPanel
@@ -179,7 +180,7 @@ def test_an_opened_image_goes_through_prepare_and_shows_on_the_pad(qtbot, panel,
     path = seven_png(tmp_path / "seven.png")
     with qtbot.waitSignal(panel.state.inputChosen):
         panel.open_image(str(path))
-    np.testing.assert_array_equal(panel.input, prepare_for(panel.model, load_image(path)))
+    np.testing.assert_array_equal(panel.input, prepare_for(panel.model, read_image(path)))
     assert panel.chart.probabilities is not None
     shown = panel.canvas.pixels()
     assert shown[0, 0] == 0 and shown.max() == 255           # white ink on black paper, as in the file
@@ -194,7 +195,7 @@ def test_a_dropped_file_opens_and_a_bad_one_is_a_message(qtbot, panel, tmp_path)
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     drop = QDropEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     panel.dropEvent(drop)
-    np.testing.assert_array_equal(panel.input, prepare(load_image(path)))
+    np.testing.assert_array_equal(panel.input, prepare(read_image(path)))
     shown = panel.input.copy()
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"\x89PNG not really")
