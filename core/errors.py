@@ -31,3 +31,7 @@ class DatasetError(NumpynetError):
 
 class TrainingError(NumpynetError):
     """Training cannot start or go on (e.g. the model is not compiled)."""
+
+
+class MismatchError(NumpynetError, ValueError):
+    """A model and a dataset that do not belong together: input shape, classes or class names differ."""
