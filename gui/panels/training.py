@@ -294,7 +294,8 @@ class TrainingPanel(QWidget):
     def _on_model_changed(self, model):
         if model is not self._plotted_model:
             self._plotted_model = model
-            self.plots.load_history(getattr(model, "train_history", {}) or {})
+            history, meta = (model.train_history, model.meta) if model is not None else ({}, {})
+            self.plots.load_history(history, meta.get("partial_epochs"))
             if self.state.model_path is not None:
                 self._preset_name = None
         self._describe_model(model)
@@ -468,6 +469,9 @@ class TrainingPanel(QWidget):
             if history.get(key):
                 metrics[key] = history[key][-1]
         model.meta["metrics"] = metrics
+        model.meta.pop("partial_epochs", None)
+        if self.plots.partial:   # the plots hold this model's history, so they know its epochs cut short
+            model.meta["partial_epochs"] = self.plots.partial_epochs()
 
     def _on_failed(self, message, details):
         model = self._run_model
