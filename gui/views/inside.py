@@ -254,9 +254,8 @@ class InputPicker(QWidget):
         self.index.setMaximum(len(ds.x_test) - 1)
         self.index.blockSignals(False)
         i = self.index.value()
-        label = int(ds.y_test[i])
-        names = self.source.class_names()
-        return ds.x_test[i:i + 1], label, f"{ds.name} test image #{i}, labelled {names[label]}"
+        label = int(ds.y_test[i])   # named by the dataset: the model may know other classes
+        return ds.x_test[i:i + 1], label, f"{ds.name} test image #{i}, labelled {ds.class_names[label]}"
 
 
 class InsidePanel(QWidget):

@@ -225,3 +225,16 @@ def test_images_of_another_shape_cannot_start(qtbot, training, monkeypatch):
     assert "takes 1×8×8 images; tiny's are 1×9×9" in training.progress_label.text()
     training.start()
     assert answer.asked == [] and not training.running
+
+
+def test_inside_names_a_test_image_by_its_datasets_class(qtbot, lenet, fashion):
+    """The label is the dataset's: an ankle boot is not "labelled 9" because the model reads digits."""
+    from gui.views.inside import InsidePanel
+    state = AppState()
+    state.set_dataset(fashion)
+    state.set_model(lenet)
+    panel = InsidePanel(state)
+    qtbot.addWidget(panel)
+    i = int(np.flatnonzero(fashion.y_test == 9)[0])
+    panel.show_test_index(i)
+    assert panel.picker.info.text() == f"fashion-mnist test image #{i}, labelled Ankle boot"
