@@ -86,11 +86,17 @@ def test_the_dialog_shows_names_as_plain_text(qtbot):
 
 # ----- Evaluation --------------------------------------------------------------------------------------
 @pytest.fixture
-def evaluation(qtbot, lenet, fashion):
+def digits_on_fashion(lenet, fashion):
+    """The state after loading Fashion-MNIST with an MNIST model open."""
     state = AppState()
     state.set_dataset(fashion)
     state.set_model(lenet)
-    panel = EvaluationPanel(state)
+    return state
+
+
+@pytest.fixture
+def evaluation(qtbot, digits_on_fashion):
+    panel = EvaluationPanel(digits_on_fashion)
     qtbot.addWidget(panel)
     panel.resize(1300, 850)
     yield panel
@@ -227,13 +233,10 @@ def test_images_of_another_shape_cannot_start(qtbot, training, monkeypatch):
     assert answer.asked == [] and not training.running
 
 
-def test_inside_names_a_test_image_by_its_datasets_class(qtbot, lenet, fashion):
+def test_inside_names_a_test_image_by_its_datasets_class(qtbot, digits_on_fashion, fashion):
     """The label is the dataset's: an ankle boot is not "labelled 9" because the model reads digits."""
     from gui.views.inside import InsidePanel
-    state = AppState()
-    state.set_dataset(fashion)
-    state.set_model(lenet)
-    panel = InsidePanel(state)
+    panel = InsidePanel(digits_on_fashion)
     qtbot.addWidget(panel)
     i = int(np.flatnonzero(fashion.y_test == 9)[0])
     panel.show_test_index(i)
