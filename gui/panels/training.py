@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 from core import optimizers, transfer, zoo
 from core.augment import Augment
 from core.callbacks import format_eta
+from core.errors import NumpynetError
 from core.preprocess import mode_for_dataset
 
 from ..messages import show_diverged, show_error
@@ -267,7 +268,7 @@ class TrainingPanel(QWidget):
 
     # ---------------------------------------------------------------- model
     def build_preset(self):
-        """Replace the model by an untrained zoo preset sized for the dataset (or 28x28, 10 classes); True if built."""
+        """Replace the model by an untrained preset sized for the dataset (or 28x28, 10 classes); True if built."""
         ds = self.state.dataset
         shape = tuple(ds.x_train.shape[1:]) if ds is not None else (1, 28, 28)
         classes = len(ds.class_names) if ds is not None else 10
@@ -283,13 +284,18 @@ class TrainingPanel(QWidget):
         return True
 
     def replace_output_layer(self):
-        """Give the model a new output layer for the dataset's classes, keeping what the rest learned."""
+        """Give the model a new output layer for the dataset's classes, keeping what the rest learned; True if done."""
         ds = self.state.dataset
-        model = transfer.new_output_layer(self.state.model, ds.num_classes, ds.class_names, seed=0)
+        try:
+            model = transfer.new_output_layer(self.state.model, ds.num_classes, ds.class_names, seed=0)
+        except NumpynetError as exc:   # e.g. no Dense layer to replace
+            show_error(self.window(), "Cannot give the model a new output layer", *describe_exception(exc))
+            return False
         self._preset_name = None
         self.state.set_model(model, None)
         self.status.emit(f"New output layer for {ds.name}'s {ds.num_classes} classes; the other layers keep "
                          "their weights")
+        return True
 
     def _on_model_changed(self, model):
         if model is not self._plotted_model:
@@ -346,8 +352,7 @@ class TrainingPanel(QWidget):
             return True
         choice = ask_about_mismatch(self.window(), found, TRAIN)
         if choice == NEW_OUTPUT:
-            self.replace_output_layer()
-            return True
+            return self.replace_output_layer()
         if choice == NEW_MODEL:
             return self.build_preset()
         return choice == CONTINUE

@@ -466,7 +466,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
         worker = EvalWorker(self.source.snapshot(), *data)
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._arrived)
-        worker.failed.connect(lambda msg, _details: self._say(f"Evaluation failed: {html.escape(msg)}"))
+        worker.failed.connect(lambda msg, _details: self._say(f"Evaluation failed: {msg}"))
         self.progress.setRange(0, len(data[0]))
         self.progress.setValue(0)
         self.progress.show()

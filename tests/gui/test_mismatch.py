@@ -15,6 +15,7 @@ from core.layers import Dense, Flatten, Softmax
 from core.transfer import check
 from gui import mismatch
 from gui.mismatch import CANCEL, CONTINUE, EVALUATE, NEW_MODEL, NEW_OUTPUT, TRAIN, MismatchDialog
+from gui.panels import training as training_mod
 from gui.panels.training import TrainingPanel
 from gui.settings import Settings
 from gui.state import AppState
@@ -126,7 +127,9 @@ def test_evaluate_anyway_when_the_user_knows(qtbot, evaluation, monkeypatch):
     with qtbot.waitSignal(evaluation.evaluated, timeout=30_000):
         evaluation.run_button.click()
     assert evaluation.current and len(answer.asked) == 1
-    evaluation.state.set_dataset(evaluation.state.dataset)   # another dataset object: ask again
+    qtbot.waitUntil(lambda: not evaluation.busy, timeout=5000)
+    evaluation.state.set_dataset(evaluation.state.dataset)   # loaded again: ask again
+    assert not evaluation.busy and evaluation.result is None
     evaluation.run_button.click()
     assert len(answer.asked) == 2
 
@@ -241,3 +244,17 @@ def test_inside_names_a_test_image_by_its_datasets_class(qtbot, digits_on_fashio
     i = int(np.flatnonzero(fashion.y_test == 9)[0])
     panel.show_test_index(i)
     assert panel.picker.info.text() == f"fashion-mnist test image #{i}, labelled Ankle boot"
+
+
+def test_a_model_without_a_dense_layer_says_it_cannot_get_a_new_one(qtbot, training, monkeypatch):
+    Answer(monkeypatch, NEW_OUTPUT)
+    shown = []
+    monkeypatch.setattr(training_mod, "show_error", lambda parent, title, message, *rest, **kw: shown.append(message))
+    old = Sequential([Flatten(), Softmax()], input_shape=(1, 2, 2))
+    training.state.set_model(old)
+    rng = np.random.default_rng(0)
+    training.state.set_dataset(Dataset("small", rng.random((40, 1, 2, 2), dtype=np.float32), np.arange(40) % 3,
+                                       rng.random((8, 1, 2, 2), dtype=np.float32), np.arange(8) % 3, list("abc"), "-"))
+    training.start()
+    assert shown and "no Dense layer" in shown[0]
+    assert not training.running and training.state.model is old
