@@ -119,6 +119,7 @@ def test_training_clears_results_and_evaluates_again_when_it_ends(qtbot, panel, 
     assert not panel.busy
     with qtbot.waitSignal(panel.evaluated, timeout=30_000):
         state.set_training(False)   # the model is free again: a visible panel re-runs by itself
+    qtbot.waitUntil(lambda: not panel.busy, timeout=5000)
     assert panel.current and "Test accuracy" in panel.summary.text()
 
 
