@@ -35,3 +35,7 @@ class TrainingError(NumpynetError):
 
 class ImageFileError(DatasetError):
     """An image file that is missing, cannot be decoded, or holds pixels outside its format's range."""
+
+
+class MismatchError(NumpynetError, ValueError):
+    """A model and a dataset that do not belong together: input shape, classes or class names differ."""
