@@ -122,18 +122,7 @@ def construct(cls, config, where):
     own ValueError or TypeError is wrapped with ``where`` (and the fields,
     when its message names none).
     """
-    params = _parameters(cls)
-    for name in config:
-        if name not in params:
-            raise ModelFileError(f"{where}: unknown field {name!r} (it takes {', '.join(params)})")
-    for name, p in params.items():
-        value = config.get(name, p.default)
-        if value is p.empty:
-            raise ModelFileError(f"{where}: field {name!r} is missing")
-        if value is None and p.default is not None:
-            raise ModelFileError(f"{where}: field {name!r} must not be null")
-        if type(p.default) in (float, bool) and type(value) not in {float: (int, float), bool: (bool,)}[type(p.default)]:
-            raise ModelFileError(f"{where}: field {name!r} must be {_kind(p.default)}, got {_short(value)}")
+    _check_fields(_parameters(cls), config, where)
     try:
         obj = cls(**config)
     except (ValueError, TypeError, ArithmeticError) as e:
@@ -144,6 +133,27 @@ def construct(cls, config, where):
         if name in kept and not _same(value, kept[name]):
             raise ModelFileError(f"{where}: field {name!r} must be {_kind(kept[name])}, got {_short(value)}")
     return obj
+
+
+def _check_fields(params, config, where):
+    for name in config:
+        if name not in params:
+            raise ModelFileError(f"{where}: unknown field {name!r} (it takes {', '.join(params)})")
+    for name, p in params.items():
+        value = config.get(name, p.default)
+        if value is p.empty:
+            raise ModelFileError(f"{where}: field {name!r} is missing")
+        if value is None and p.default is not None:
+            raise ModelFileError(f"{where}: field {name!r} must not be null")
+        if _wrong_kind(value, p.default):
+            raise ModelFileError(f"{where}: field {name!r} must be {_kind(p.default)}, got {_short(value)}")
+
+
+def _wrong_kind(value, default):
+    """A flag that is not true or false, or a rate that is not a number: the default tells which it is."""
+    if isinstance(default, bool):
+        return not isinstance(value, bool)
+    return isinstance(default, float) and not _is_number(value)
 
 
 @functools.cache
