@@ -17,6 +17,7 @@ A killed save leaves only things this module names (a hidden sibling folder,
 a weights file no model.json names, a temporary model.json); the next save
 of that path removes them. Folders and files get the user's umask.
 """
+import contextlib
 import json
 import os
 import secrets
@@ -24,6 +25,11 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+
+try:
+    import fcntl
+except ImportError:   # Windows
+    fcntl = None
 
 from .errors import ModelFileError
 from .model_json import FORMAT
@@ -92,17 +98,36 @@ def _listing(names, most=5):
 
 def write(path, doc, weights):
     """Save model.json ``doc`` and ``weights`` (key -> array) as the model folder ``path``."""
-    kind = check_target(path)
+    check_target(path)   # before making any parent folder
     path = Path(os.path.abspath(path))
-    _remove_stale_siblings(path)
-    if kind == "model":
-        _replace(path, doc, weights)
-    else:
-        _create(path, doc, weights, empty=kind == "empty")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(path.parent):
+        kind = check_target(path)   # again: another save may have made it meanwhile
+        _remove_stale_siblings(path)
+        if kind == "model":
+            _replace(path, doc, weights)
+        else:
+            _create(path, doc, weights, empty=kind == "empty")
+
+
+@contextlib.contextmanager
+def _locked(folder):
+    """One save at a time in ``folder``, across threads and processes, where the OS has flock.
+
+    Two saves interleaved would each take the other's new weights for a leftover.
+    """
+    if fcntl is None:
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)   # released when fd closes
+        yield
+    finally:
+        os.close(fd)
 
 
 def _create(path, doc, weights, empty):
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}{TMP}-{secrets.token_hex(4)}")
     os.mkdir(tmp)   # unlike tempfile.mkdtemp's 0700, the user's umask applies
     try:

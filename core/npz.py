@@ -16,12 +16,10 @@ _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.f
 
 
 def array_shapes(file):
-    """{key: shape} of the arrays in ``file``, from their headers; a header that lies is refused."""
+    """{key: shape} of the arrays in ``file`` (open, binary), from their headers; a header that lies is refused."""
     try:
         with zipfile.ZipFile(file) as archive:
             return dict(_header(archive, info) for info in archive.infolist())
-    except FileNotFoundError:
-        raise ModelFileError("missing; the model's weights were not saved") from None
     except (OSError, zipfile.BadZipFile, EOFError, ValueError) as e:
         raise ModelFileError(f"not a readable weights archive ({e})") from None
 
@@ -44,8 +42,9 @@ def _header(archive, info):
 
 
 def read_arrays(file):
-    """{key: array} of ``file``, whose headers ``array_shapes`` has checked."""
+    """{key: array} of ``file`` (open, binary), whose headers ``array_shapes`` has checked."""
     try:
+        file.seek(0)
         with np.load(file, allow_pickle=False) as npz:
             return {k: npz[k] for k in npz.files}
     except (OSError, zipfile.BadZipFile, EOFError, ValueError) as e:

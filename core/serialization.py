@@ -168,21 +168,45 @@ def load_model(path):
     from .model import Sequential, check_weight_shapes  # imported here: model.py imports this module
 
     folder = Path(path)
-    doc = read_model_json(folder)
-    with _reading(folder / model_folder.MODEL_JSON):
-        checked = check(doc)
-        file = model_folder.weights_file(folder, doc)
-    with _reading(file):
-        shapes = npz.array_shapes(file)
-    with _reading(folder):
-        check_weight_shapes(checked.layers, checked.weight_shapes, shapes)
-    with _reading(folder / model_folder.MODEL_JSON):
-        check_meta(doc, checked.output_shape)
-    with _reading(file):
-        model = Sequential(checked.layers, input_shape=checked.input_shape)
-        model.set_weights(npz.read_arrays(file))
+    doc, checked, weights = _open_checked(folder)
+    with weights:
+        with _reading(weights.name):
+            shapes = npz.array_shapes(weights)
+        with _reading(folder):
+            check_weight_shapes(checked.layers, checked.weight_shapes, shapes)
+        with _reading(folder / model_folder.MODEL_JSON):
+            check_meta(doc, checked.output_shape)
+        with _reading(weights.name):
+            model = Sequential(checked.layers, input_shape=checked.input_shape)
+            model.set_weights(npz.read_arrays(weights))
     if checked.optimizer is not None:
         model.compile(checked.optimizer, checked.loss or "crossentropy")
     model.train_history = doc.get("history") or {}
     model.meta = {k: v for k, v in doc.items() if k not in RESERVED}
     return model
+
+
+def _open_checked(folder, attempts=5):
+    """(model.json, its ``check``, the weights file it names, open).
+
+    A save may replace model.json and its weights between the reads: the
+    weights count only if model.json still says the same once they are open,
+    and a weights file found missing is looked for again.
+    """
+    for _ in range(attempts):
+        doc = read_model_json(folder)
+        with _reading(folder / model_folder.MODEL_JSON):
+            checked = check(doc)
+            file = model_folder.weights_file(folder, doc)
+        try:
+            weights = open(file, "rb")
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            raise ModelFileError(f"{file}: cannot read it ({e.strerror or e})") from None
+        if read_model_json(folder) == doc:
+            return doc, checked, weights
+        weights.close()
+    if not file.exists():
+        raise ModelFileError(f"{file}: missing; the model's weights were not saved")
+    raise ModelFileError(f"{folder}: it changed {attempts} times while being read; try again")

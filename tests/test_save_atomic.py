@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import random
 import shutil
+import threading
 
 import numpy as np
 import pytest
@@ -51,17 +52,23 @@ def version(v):
 
 
 def assert_is(path, model):
-    loaded = load_model(path)
+    assert_same(load_model(path), model)
+
+
+def assert_same(loaded, model):
     assert loaded.meta["version"] == model.meta["version"]
     for key, arr in model.get_weights().items():
         assert_array_equal(loaded.get_weights()[key], arr)
 
 
 def loads_as_one_of(path, *models):
+    """The version ``path`` loads as, after checking it is one of ``models``, weights and all."""
+    loaded = load_model(path)
     versions = [m.meta["version"] for m in models]
-    found = load_model(path).meta["version"]
+    found = loaded.meta["version"]
     assert found in versions, f"{path} loads as version {found}, expected one of {versions}"
-    assert_is(path, models[versions.index(found)])
+    assert_same(loaded, models[versions.index(found)])
+    return found
 
 
 def start(path, state, old):
@@ -139,11 +146,37 @@ def test_a_process_killed_while_saving_leaves_a_loadable_model(tmp_path):
         child.kill()
         child.join()
         assert child.exitcode == -9
-        loads_as_one_of(path, old, new)
-        versions.add(load_model(path).meta["version"])
+        versions.add(loads_as_one_of(path, old, new))
         leftovers += sorted(os.listdir(path)) != ["model.json", "weights.npz"] or len(os.listdir(tmp_path)) > 1
     assert versions == {1, 2}
     assert leftovers, "no kill landed inside a save: the test proved nothing"
     new.save(path)
     assert_is(path, new)
+    assert_clean(path)
+
+
+def test_saves_and_loads_at_the_same_time_see_a_whole_model(tmp_path):
+    """Two threads save over each other while this one loads: no save fails, every load is one model."""
+    models = [version(1), version(2)]
+    path = tmp_path / "m"
+    models[0].save(path)
+    errors = []
+
+    def save_repeatedly(model):
+        try:
+            for _ in range(15):
+                model.save(path)
+        except Exception as e:   # noqa: BLE001 - reported below, in the test's thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=save_repeatedly, args=(m,)) for m in models]
+    for thread in threads:
+        thread.start()
+    loads = 0
+    while any(thread.is_alive() for thread in threads):
+        loads_as_one_of(path, *models)
+        loads += 1
+    for thread in threads:
+        thread.join()
+    assert not errors and loads > 5
     assert_clean(path)
