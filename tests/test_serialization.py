@@ -462,7 +462,7 @@ def _layer(i, **config):
     return lambda doc: doc["architecture"]["layers"][i]["config"].update(config)
 
 
-@pytest.mark.parametrize("change, pieces", [
+MALFORMED = [
     (lambda d: d["architecture"]["layers"][2].update(type=5), ["layer 3", "'type'", "5"]),
     (lambda d: d["architecture"]["layers"][2].update(type=None), ["layer 3", "'type'"]),
     (lambda d: d["architecture"]["layers"][2].update(config=[2]), ["layer 3", "'config'"]),
@@ -503,7 +503,10 @@ def _layer(i, **config):
     (lambda d: d.update(dataset=["mnist"]), ["'dataset'"]),
     (lambda d: d.update(metrics=[0.9]), ["'metrics'"]),
     (lambda d: d.update(weights="../../etc/passwd"), ["'weights'"]),
-])
+]
+
+
+@pytest.mark.parametrize("change, pieces", MALFORMED, ids=[f"{i}: {' '.join(p)}" for i, (_, p) in enumerate(MALFORMED)])
 def test_every_malformed_field_is_named(saved, change, pieces):
     _, path = saved
     _edit_json(path, change)
