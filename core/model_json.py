@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import losses, optimizers
-from .errors import ModelFileError, ShapeError
+from .errors import ArgumentError, ModelFileError, ShapeError
 from .layers import layer_class
 
 FORMAT = "numpynet-model"
@@ -125,6 +125,8 @@ def construct(cls, config, where):
     _check_fields(_parameters(cls), config, where)
     try:
         obj = cls(**config)
+    except ArgumentError as e:
+        raise ModelFileError(f"{where}: field {e.argument!r} {e.reason}") from None
     except (ValueError, TypeError, ArithmeticError) as e:
         named = any(name in str(e) for name in config)
         raise ModelFileError(f"{where}: {e}" + ("" if named else f" (its fields: {_short(config)})")) from None
