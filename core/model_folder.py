@@ -49,9 +49,11 @@ def weights_file(folder, doc):
 
 
 def check_target(path):
-    """What ``path`` is: 'absent', 'empty' or 'model' (a folder holding a saved model and nothing else).
+    """What ``path`` is: 'absent', 'empty' or 'model' (a folder holding a saved model).
 
-    Anything else is a ModelFileError that says what is there.
+    Anything else is a ModelFileError that says what is there. A model folder
+    may also hold the user's own files (notes, plots): replacing the model
+    touches only model.json and its weights, so they are kept.
     """
     if os.fspath(path) == "":
         raise ModelFileError("the path is empty; name a folder to save the model in")
@@ -68,10 +70,6 @@ def check_target(path):
     if MODEL_JSON not in names or not _is_ours(path / MODEL_JSON):
         raise ModelFileError(f"the folder holds files that are not a saved numpynet model ({_listing(names)}); "
                              f"nothing was written. Choose a new or empty folder")
-    foreign = [n for n in names if n not in (MODEL_JSON, WEIGHTS, SPARE) and not n.startswith(TMP)]
-    if foreign:
-        raise ModelFileError(f"the folder holds a saved model and other files ({_listing(foreign)}); nothing "
-                             f"was written. Move them out, or choose a new or empty folder")
     return "model"
 
 

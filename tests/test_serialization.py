@@ -296,10 +296,16 @@ def test_save_refuses_a_folder_of_other_files(tmp_path, tiny_data):
     _refused_save(trained_model(*tiny_data), folder, "thesis.txt", "nothing was written")
 
 
-def test_save_refuses_a_model_folder_that_also_holds_other_files(saved):
+def test_replacing_a_model_keeps_the_users_other_files_in_its_folder(saved, tiny_data):
     model, path = saved
     (path / "notes.txt").write_text("lr 0.01 worked best")
-    _refused_save(model, path, "notes.txt")
+    (path / "plots").mkdir()
+    (path / "plots" / "loss.png").write_bytes(b"png")
+    other = Sequential([Flatten(), Dense(3), Softmax()], input_shape=(1, 8, 8), seed=7)
+    other.save(path)
+    assert (path / "notes.txt").read_text() == "lr 0.01 worked best"
+    assert (path / "plots" / "loss.png").read_bytes() == b"png"
+    assert_array_equal(load_model(path).predict(tiny_data[0]), other.predict(tiny_data[0]))
 
 
 def test_save_refuses_a_folder_whose_model_json_is_not_ours(tmp_path, tiny_data):
