@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import initializers
+from . import args
 from .activations import ACTIVATIONS, make_activation
 from .base import Layer, register
 
@@ -16,13 +17,13 @@ class ParamLayer(Layer):
 
     def __init__(self, activation=None, init=None, seed=None):
         super().__init__()
+        activation = args.choice(self, "activation", activation, ("linear", *ACTIVATIONS))
         self.activation = None if activation == "linear" else activation
         self.act = make_activation(self.activation)
-        self.init = init or initializers.default_for(self.activation)
-        if self.init not in initializers.NAMES:
-            raise ValueError(f"unknown initializer {self.init!r}; choose one of {', '.join(initializers.NAMES)}")
+        self.init = (args.choice(self, "init", init, initializers.NAMES)
+                     or initializers.default_for(self.activation))
         self.init_chosen = init is not None
-        self.seed = seed
+        self.seed = args.seed(self, seed)
         self.rng = np.random.default_rng(seed)
 
     def meet(self, following):
@@ -68,21 +69,21 @@ def activation_after(layers):
 class Dense(ParamLayer):
     def __init__(self, units, activation=None, init=None, seed=None):
         super().__init__(activation, init, seed)
-        if int(units) < 1:
-            raise ValueError(f"Dense units must be at least 1, got {units}")
-        self.units = int(units)
+        self.units = args.positive_int(self, "units", units)
 
     def compute_output_shape(self, input_shape):
         self._require_rank(input_shape, (1,), "a flat (features,) input; add Flatten before it")
         return (self.units,)
 
+    def weight_shapes(self, input_shape):
+        return {"W": (input_shape[0], self.units), "b": (self.units,)}
+
     def build(self, input_shape):
         out = super().build(input_shape)
-        if "W" not in self.params or self.params["W"].shape != (input_shape[0], self.units):
-            self.params = {
-                "W": initializers.initialize(self.init, (input_shape[0], self.units), self.rng),
-                "b": np.zeros(self.units, np.float32),
-            }
+        shapes = self.weight_shapes(input_shape)
+        if "W" not in self.params or self.params["W"].shape != shapes["W"]:
+            self.params = {"W": initializers.initialize(self.init, shapes["W"], self.rng),
+                           "b": np.zeros(shapes["b"], np.float32)}
         return out
 
     def linear_forward(self, x):

@@ -200,3 +200,18 @@ def test_panels_behind_another_tab_wait_until_their_tab_is_raised(qtbot, setting
     window.show_panel("Draw")
     assert not draw._dirty
     assert evaluation.result.probs.shape == (20, 10)
+
+
+def test_saving_onto_a_folder_of_other_files_is_refused_with_a_message(qtbot, settings_path, no_pretrained,
+                                                                       tmp_path):
+    window = make_window(qtbot, settings_path)
+    folder = tmp_path / "thesis"
+    folder.mkdir()
+    (folder / "thesis.txt").write_text("four years of work")
+    assert not window.save_model_to(folder)
+    box, = visible_messages(window)
+    assert "thesis.txt" in box.text() and str(folder) in box.text()
+    assert [p.name for p in folder.iterdir()] == ["thesis.txt"]
+    assert (folder / "thesis.txt").read_text() == "four years of work"
+    assert window.state.model_path != str(folder)
+    box.close()
