@@ -56,7 +56,7 @@ class Sequential:
             if getattr(layer, "seed", 0) is None and self.seed is not None:
                 layer.rng = np.random.default_rng([self.seed, i])
             if isinstance(layer, ParamLayer):
-                layer.meet(self.layers[i + 1:])
+                layer.meet(self.layers[i + 1:], redraw=self.optimizer is None)   # uncompiled: untrained
             shape = layer.build(shape)
             trainable_before = trainable_before or bool(layer.params)
         return shape

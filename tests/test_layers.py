@@ -336,6 +336,23 @@ def test_the_default_initialiser_does_not_depend_on_how_the_activation_is_writte
     assert_allclose(a_w[0].params["W"], b_w[0].params["W"])
 
 
+def test_a_model_assembled_with_add_starts_as_one_built_from_a_list():
+    """add builds as it goes: Dense(8) first meets nothing (LeCun), then ReLU arrives; its weights are drawn
+    again with He, as the list form draws them, while the model is not compiled yet."""
+    listed = Sequential([Flatten(), Dense(8), ReLU(), Dense(3)], input_shape=(1, 4, 4), seed=0)
+    added = Sequential(input_shape=(1, 4, 4), seed=0)
+    for layer in (Flatten(), Dense(8), ReLU(), Dense(3)):
+        added.add(layer)
+    assert added.layers[1].init == listed.layers[1].init == "he_uniform"
+    assert_array_equal(added.layers[1].params["W"], listed.layers[1].params["W"])
+    compiled = Sequential([Flatten(), Dense(8)], input_shape=(1, 4, 4), seed=0)
+    compiled.compile("sgd")
+    before = compiled.layers[1].params["W"].copy()
+    compiled.add(ReLU())   # a compiled model's weights are never redrawn
+    assert_array_equal(compiled.layers[1].params["W"], before)
+    assert compiled.layers[1].init == "lecun_uniform"   # and its config says how they were drawn
+
+
 def test_an_initialiser_chosen_by_the_user_or_loaded_is_kept():
     model = Sequential([Flatten(), Dense(8, init="glorot_normal"), ReLU(), Dense(3)], input_shape=(4,))
     assert model.layers[1].init == "glorot_normal"

@@ -26,16 +26,20 @@ class ParamLayer(Layer):
         self.seed = args.seed(self, seed)
         self.rng = np.random.default_rng(seed)
 
-    def meet(self, following):
+    def meet(self, following, redraw=False):
         """Take the default initialiser of the activation this layer's output meets in its model.
 
         ``Dense(n, activation="relu")`` and ``Dense(n), ReLU()`` are one network and
         must start alike; the model calls this before building the layer. An
-        initialiser the user chose, a fused activation, and weights that already
-        exist are all kept.
+        initialiser the user chose (or a loaded model recorded) and a fused
+        activation are kept. Weights already drawn with another default are
+        redrawn only with ``redraw``: a model still being assembled by ``add``.
         """
-        if not (self.init_chosen or self.activation or self.params):
-            self.init = initializers.default_for(activation_after(following))
+        if self.init_chosen or self.activation:
+            return
+        init = initializers.default_for(activation_after(following))
+        if init != self.init and (redraw or not self.params):
+            self.init, self.params = init, {}
 
     def forward(self, x, training=False):
         y = self.linear_forward(x)
