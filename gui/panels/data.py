@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayo
                                QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QStackedWidget,
                                QVBoxLayout, QWidget)
 
+from ..format import esc
 from ..imaging import gray_qimage, rgb_qimage
 from ..messages import show_error
 from ..worker import Job, LoadWorker
@@ -135,9 +136,9 @@ class DataPanel(QWidget):
     def _info_box(self):
         box = QGroupBox("Loaded")
         column = QVBoxLayout(box)
-        self.summary = QLabel("Nothing loaded yet.")
+        self.summary = QLabel("Nothing loaded yet.", textFormat=Qt.RichText)
         self.summary.setWordWrap(True)
-        self.where = QLabel("")
+        self.where = QLabel("", textFormat=Qt.PlainText)
         self.where.setWordWrap(True)
         self.where.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.where.setObjectName("dataSource")
@@ -264,7 +265,7 @@ class DataPanel(QWidget):
         c, h, w = ds.x_train.shape[1:]
         kind = "grey" if c == 1 else "colour"
         tests = len(ds.x_test) if getattr(ds, "x_test", None) is not None else 0
-        self.summary.setText(f"<b>{ds.name}</b><br>{len(ds.x_train):,} training · {tests:,} test images<br>"
+        self.summary.setText(f"<b>{esc(ds.name)}</b><br>{len(ds.x_train):,} training · {tests:,} test images<br>"
                              f"{w}×{h} {kind} · {len(ds.class_names)} classes")
         self.where.setText(f"Found at: {ds.source}")
         rng = np.random.default_rng(0)
