@@ -1,5 +1,6 @@
 """The main window: its areas and menus, remembered settings, start-up model, files, closing mid-run."""
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -200,3 +201,36 @@ def test_panels_behind_another_tab_wait_until_their_tab_is_raised(qtbot, setting
     window.show_panel("Draw")
     assert not draw._dirty
     assert evaluation.result.probs.shape == (20, 10)
+
+
+def test_saving_names_the_model_everywhere(qtbot, settings_path, no_pretrained, tmp_path):
+    window = make_window(qtbot, settings_path)
+    label = window.training_panel.model_label
+    assert "unsaved model" in label.text() and not window.isWindowModified()
+    assert window.save_model_to(tmp_path / "mine")
+    assert label.text().startswith("<b>mine</b>") and "unsaved" not in label.text()
+    assert window.windowTitle().startswith("mine") and not window.isWindowModified()
+    window.state.set_model(window.state.model, window.state.model_path, saved=False)   # as after a run
+    assert "mine · unsaved changes" in label.text() and window.isWindowModified()
+    assert window.save_model_to(tmp_path / "mine")
+    assert "unsaved" not in label.text() and not window.isWindowModified()
+
+
+def test_the_save_dialog_starts_in_the_users_folder_never_in_saved_models(qtbot, settings_path, monkeypatch,
+                                                                          tmp_path):
+    from PySide6.QtWidgets import QFileDialog
+    documents = tmp_path / "home" / "Documents"
+    documents.mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / ".config"))
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (asked.append(Path(args[2])), ("", ""))[1])
+    window = make_window(qtbot, settings_path)   # the shipped lenet5-mnist, from saved_models/
+    window.save_model()
+    assert asked[-1] == documents / "lenet5-mnist-retrained"
+    window.settings.set("models/last_folder", str(main_window_mod.SAVED_MODELS))   # opened from there
+    window.save_model_as()
+    assert asked[-1].parent == documents
+    window.settings.set("models/last_folder", str(tmp_path))
+    window.save_model_as()
+    assert asked[-1] == tmp_path / "lenet5-mnist-retrained"
