@@ -216,9 +216,13 @@ class TrainingPlots(QWidget):
         self.refresh()
 
     def clear(self):
+        """Forget every point, and the step range of the last run (empty curves keep the old axes)."""
         for series in (*self.batch.values(), *self.epoch.values()):
             series.clear()
         self._ema = {"loss": _Ema(), "accuracy": _Ema()}
+        for view in (self.batch_loss, self.batch_acc, self.lr_plot):
+            view.getPlotItem().setXRange(0, 1)
+            view.getPlotItem().enableAutoRange(x=True)
         self._changed(*self.views)
 
     def _changed(self, *views):
