@@ -238,6 +238,14 @@ class TrainingPlots(QWidget):
         for view, curve, series in self._bindings:
             if view in todo:
                 curve.setData(series.xs, series.ys)
+        if self.lr_plot in todo and self.batch["lr"].n:
+            self._fit_lr_axis()
+
+    def _fit_lr_axis(self):
+        """The learning rate from 0 to just above its largest value: a constant rate is a line near the
+        top, at its value (pyqtgraph centres flat data in a ±0.5 range, where 0.01 looks like 0)."""
+        top = float(self.batch["lr"].ys.max())
+        self.lr_plot.getPlotItem().setYRange(0, 1.1 * top if top > 0 else 1, padding=0)
 
     def _tick(self):
         """Refresh the next changed plot, then wait so painting stays a small share of the GUI thread.

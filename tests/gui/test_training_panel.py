@@ -243,3 +243,16 @@ def test_another_model_clears_the_last_runs_lines_and_step_range(qtbot, panel):
     for view in (panel.plots.batch_loss, panel.plots.batch_acc, panel.plots.lr_plot):
         low, high = view.getPlotItem().viewRange()[0]
         assert high < steps / 2, f"{view.getPlotItem().titleLabel.text} still spans the old run's steps"
+
+
+@pytest.mark.parametrize("rates", [[0.01] * 40, [0.5] * 40, list(np.linspace(0.1, 0.0, 40)), [1e-4] * 40])
+def test_the_learning_rate_axis_starts_at_zero_and_shows_the_rate(qtbot, rates):
+    from gui.plots import TrainingPlots
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.show()
+    plots.add_batches([(i + 1, 1.0, 0.5, lr) for i, lr in enumerate(rates)])
+    plots.refresh()
+    qtbot.wait(50)   # pyqtgraph ranges its axes when it paints
+    low, high = plots.lr_plot.getPlotItem().viewRange()[1]
+    assert low == 0 and max(rates) < high <= 1.2 * max(rates), (low, high)
