@@ -234,3 +234,56 @@ def test_the_save_dialog_starts_in_the_users_folder_never_in_saved_models(qtbot,
     window.settings.set("models/last_folder", str(tmp_path))
     window.save_model_as()
     assert asked[-1] == tmp_path / "lenet5-mnist-retrained"
+
+
+@pytest.fixture
+def no_data_anywhere(monkeypatch, tmp_path):
+    """An empty cache, no $NUMPYNET_DATA, no system folders, and a network that fails at once."""
+    from core.datasets import download, sources
+    monkeypatch.delenv("NUMPYNET_DATA", raising=False)
+    monkeypatch.setenv("NUMPYNET_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setattr(sources, "SYSTEM_DIRS", [])
+
+    def offline(*_args, **_kwargs):
+        raise OSError("the network is unreachable (test)")
+    monkeypatch.setattr(download.urllib.request, "urlopen", offline)
+
+
+def test_first_launch_without_data_says_one_thing_and_offers_ways_in(qtbot, settings_path, no_data_anywhere):
+    window = MainWindow(settings=QSettings(settings_path, QSettings.IniFormat))   # loads the data it finds
+    qtbot.addWidget(window)
+    panel, bar = window.data_panel, window.statusBar()
+    qtbot.waitUntil(lambda: "not on this computer" in bar.currentMessage(), timeout=5000)
+    qtbot.wait(200)
+    assert not panel.loading and "not on this computer" in bar.currentMessage()
+    assert panel.progress.format() == "" and "MNIST" in panel.summary.text()
+    assert "not on this computer" in panel.summary.text() and not visible_messages(window)
+    assert not panel.offer.isHidden() and all(not b.isHidden() for b in panel.offer_buttons.values())
+    panel.source.setCurrentIndex(panel.source.findData("synthetic"))
+    assert panel.summary.text() == "Nothing loaded yet." and panel.offer.isHidden() and panel.progress.format() == ""
+
+
+def test_a_failed_load_is_forgotten_when_the_source_changes(qtbot, settings_path, no_data_anywhere):
+    window = make_window(qtbot, settings_path)
+    panel = window.data_panel
+    panel.source.setCurrentIndex(panel.source.findData("mnist"))
+    panel.load()   # downloading fails at once
+    qtbot.waitUntil(lambda: not panel.loading, timeout=5000)
+    for box in visible_messages(window):
+        box.close()
+    assert panel.progress.format() == "Failed" and window.statusBar().currentMessage().startswith("Could not load")
+    panel.source.setCurrentIndex(panel.source.findData("synthetic"))
+    assert panel.progress.format() == "" and "Failed" not in panel.summary.text()
+
+
+def test_the_offer_loads_synthetic_digits_in_one_click(qtbot, settings_path, no_data_anywhere):
+    from PySide6.QtCore import Qt
+    window = make_window(qtbot, settings_path)
+    panel = window.data_panel
+    panel.count.setValue(200)
+    panel.load(download=False)
+    assert not panel.offer.isHidden()
+    with qtbot.waitSignal(window.state.datasetChanged, timeout=20_000):
+        qtbot.mouseClick(panel.offer_buttons["synthetic"], Qt.LeftButton)
+    assert window.state.dataset.name == "synthetic-digits" and panel.offer.isHidden()
+    assert "synthetic" in panel.summary.text() and window.statusBar().currentMessage().startswith("Loaded")
