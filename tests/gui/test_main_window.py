@@ -287,3 +287,43 @@ def test_the_offer_loads_synthetic_digits_in_one_click(qtbot, settings_path, no_
         qtbot.mouseClick(panel.offer_buttons["synthetic"], Qt.LeftButton)
     assert window.state.dataset.name == "synthetic-digits" and panel.offer.isHidden()
     assert "synthetic" in panel.summary.text() and window.statusBar().currentMessage().startswith("Loaded")
+
+
+SMALL_SCREEN = (1366, 768 - 70)   # a 1366x768 screen less a title bar and a task bar
+
+
+def long_named_dataset(n=120):
+    rng = np.random.default_rng(0)
+    names = [f"class number {i} with a rather long descriptive name" for i in range(10)]
+    return Dataset("a dataset whose name goes on and on to see where the text ends up",
+                   rng.random((n, 1, 20, 20), dtype=np.float32), rng.integers(0, 10, n),
+                   rng.random((20, 1, 20, 20), dtype=np.float32), rng.integers(0, 10, 20), names,
+                   "/a/folder/" + "very-long-folder-name/" * 8)
+
+
+def assert_fits(qtbot, window, width, what):
+    for title in PANEL_ORDER:
+        window.show_panel(title)
+        qtbot.wait(20)
+        hint = window.minimumSizeHint()
+        assert hint.width() <= SMALL_SCREEN[0] and hint.height() <= SMALL_SCREEN[1], \
+            f"{what}: the {title} tab needs {hint.width()}x{hint.height()}"
+        assert window.width() == width, f"{what}: the window widened to {window.width()} on the {title} tab"
+
+
+def test_the_window_fits_a_1366x768_screen_in_every_tab(qtbot, settings_path):
+    window = make_window(qtbot, settings_path)   # the pretrained LeNet-5
+    editor = window.panels["Architecture"]
+    editor.ask, editor.warn = (lambda *_args: True), (lambda *_args: None)
+    window.resize(1229, 691)                     # what a first start on a 1366x768 screen gives
+    window.show()
+    qtbot.waitExposed(window)
+    assert_fits(qtbot, window, 1229, "LeNet-5, no data")
+    window.state.set_dataset(long_named_dataset())   # the model no longer fits: Training says why
+    window.data_panel.show_dataset(window.state.dataset)
+    assert_fits(qtbot, window, 1229, "long names")
+    editor.start_empty()
+    for layer in ("Conv2D", "MaxPool2D", "Flatten", "Dense"):
+        editor.add_layer(layer)          # invalid on the way: the reasons are long sentences
+        editor.select_layer(0)
+        assert_fits(qtbot, window, 1229, f"editing, after adding {layer}")
