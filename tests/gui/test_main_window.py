@@ -327,3 +327,7 @@ def test_the_window_fits_a_1366x768_screen_in_every_tab(qtbot, settings_path):
         editor.add_layer(layer)          # invalid on the way: the reasons are long sentences
         editor.select_layer(0)
         assert_fits(qtbot, window, 1229, f"editing, after adding {layer}")
+    window.show_panel("Architecture")
+    qtbot.wait(20)
+    viewport = editor.diagram.parentWidget()
+    assert editor.diagram.height() <= viewport.height(), "the network drawing is cut off at the bottom"
