@@ -305,8 +305,8 @@ class TrainingPanel(QWidget):
         if model is None:
             self.model_label.setText("No model")
             return
-        lines = [f"{model.count_params():,} parameters · input {shape_text(model.input_shape)} · "
-                 f"{model.output_shape[-1]} classes", _training_line(model, self.state.training)]
+        lines = [f"{model.count_params():,} parameters · {model.output_shape[-1]} classes",
+                 f"input {shape_text(model.input_shape)}", _training_line(model, self.state.training)]
         self.model_label.setText("<br>".join([f"<b>{esc(self._model_name(model))}</b>", *map(esc, lines)]))
 
     def _model_name(self, model):
