@@ -191,6 +191,7 @@ class DataPanel(QWidget):
         if not self.loading:   # the last attempt's "Failed" or offer was about another source
             self._finish_progress(0, "")
             self._describe_loaded()
+            self.status.emit(f"Press Load to load {SOURCES[self.source.currentData()]}.")
 
     def _choose_and_load(self, source):
         """One click from "not here" to a dataset: synthetic digits now, or a folder once chosen."""

@@ -261,6 +261,7 @@ def test_first_launch_without_data_says_one_thing_and_offers_ways_in(qtbot, sett
     assert not panel.offer.isHidden() and all(not b.isHidden() for b in panel.offer_buttons.values())
     panel.source.setCurrentIndex(panel.source.findData("synthetic"))
     assert panel.summary.text() == "Nothing loaded yet." and panel.offer.isHidden() and panel.progress.format() == ""
+    assert bar.currentMessage() == "Press Load to load Synthetic digits (offline)."
 
 
 def test_a_failed_load_is_forgotten_when_the_source_changes(qtbot, settings_path, no_data_anywhere):
@@ -274,6 +275,7 @@ def test_a_failed_load_is_forgotten_when_the_source_changes(qtbot, settings_path
     assert panel.progress.format() == "Failed" and window.statusBar().currentMessage().startswith("Could not load")
     panel.source.setCurrentIndex(panel.source.findData("synthetic"))
     assert panel.progress.format() == "" and "Failed" not in panel.summary.text()
+    assert "Could not load" not in window.statusBar().currentMessage()
 
 
 def test_the_offer_loads_synthetic_digits_in_one_click(qtbot, settings_path, no_data_anywhere):
