@@ -89,6 +89,7 @@ def test_evaluation_captions_show_odd_class_names_literally(qtbot, odd_state):
     panel.show_cell(true, pred)
     caption = " ".join(shown(panel.cell_caption).split())
     assert f"true class {NAMES[true]} predicted as {NAMES[pred]}" in caption
+    assert f"true {NAMES[true]}, predicted {NAMES[pred]}" in " ".join(shown(panel.details.caption).split())
 
 
 def test_data_and_model_boxes_show_odd_names_literally(qtbot, odd_state, tmp_path):
