@@ -12,6 +12,7 @@ from core.datasets import Dataset
 from gui import main_window as main_window_mod
 from gui.main_window import PANEL_ORDER, MainWindow
 from gui.panels import training as training_mod
+from gui.settings import Settings
 
 
 @pytest.fixture
@@ -333,3 +334,14 @@ def test_the_window_fits_a_1366x768_screen_in_every_tab(qtbot, settings_path):
     qtbot.wait(20)
     viewport = editor.diagram.parentWidget()
     assert editor.diagram.height() <= viewport.height(), "the network drawing is cut off at the bottom"
+
+
+def test_a_remembered_folder_that_is_gone_is_said_at_start_up_without_a_dialog(qtbot, settings_path, tmp_path):
+    Settings(QSettings(settings_path, QSettings.IniFormat)).set(
+        "data/choice", {"source": "folder", "folder": str(tmp_path / "gone")})
+    window = MainWindow(settings=QSettings(settings_path, QSettings.IniFormat))
+    qtbot.addWidget(window)
+    panel = window.data_panel
+    qtbot.waitUntil(lambda: "not on this computer" in window.statusBar().currentMessage(), timeout=5000)
+    assert not visible_messages(window) and str(tmp_path / "gone") in panel.summary.text()
+    assert not panel.offer.isHidden() and panel.offer_buttons["download"].isHidden()
