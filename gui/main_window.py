@@ -19,7 +19,7 @@ from .editor import ArchitecturePanel
 from .messages import show_error
 from .panels.data import DataPanel
 from .panels.training import TrainingPanel
-from .settings import Settings
+from .settings import Settings, documents_folder
 from .state import AppState
 from .views.draw import DrawPanel
 from .views.evaluation import EvaluationPanel
@@ -45,6 +45,11 @@ def _build_panels(state):
     """The view panels, each listening to ``state``; created in this one place."""
     return {"Architecture": ArchitecturePanel(state), "Inside": InsidePanel(state),
             "Evaluation": EvaluationPanel(state), "Draw": DrawPanel(state)}
+
+
+def _shipped(path):
+    """Whether ``path`` is inside the installed saved_models/ (the pretrained models the app ships)."""
+    return Path(path).resolve().is_relative_to(SAVED_MODELS.resolve())
 
 
 def _catch_up(dock):
@@ -144,6 +149,7 @@ class MainWindow(QMainWindow):
         self.state.trainingStarted.connect(self._update_file_actions)
         self.state.trainingFinished.connect(self._update_file_actions)
         self.state.modelChanged.connect(lambda _m: self._update_title())
+        self.state.modelSaved.connect(lambda _path: self._update_title())
         evaluation, inside = self.panels["Evaluation"], self.panels["Inside"]
         evaluation.mistakesFound.connect(inside.set_mistakes)
         evaluation.inspectRequested.connect(self._look_inside)
@@ -207,16 +213,23 @@ class MainWindow(QMainWindow):
 
     def save_model(self):
         path = self.state.model_path
-        if path is None or Path(path).resolve().parent == SAVED_MODELS.resolve():
+        if path is None or _shipped(path):
             return self.save_model_as()   # never overwrite a shipped pretrained model unasked
         return self.save_model_to(path)
 
     def save_model_as(self):
-        folder = self.settings.get("models/last_folder") or str(SAVED_MODELS)
-        suggestion = Path(folder) / (Path(self.state.model_path).name + "-retrained" if self.state.model_path
-                                     else "my-model")
+        suggestion = self.save_folder() / (Path(self.state.model_path).name + "-retrained" if self.state.model_path
+                                           else "my-model")
         path, _ = QFileDialog.getSaveFileName(self, "Save model as (a folder)", str(suggestion))
         return self.save_model_to(path) if path else False
+
+    def save_folder(self):
+        """Where Save as starts: the folder last used for a model, else the user's documents; never the
+        installed saved_models/ (a packaged install's folder is not the user's to write)."""
+        last = self.settings.get("models/last_folder")
+        if last and Path(last).is_dir() and not _shipped(last):
+            return Path(last)
+        return documents_folder()
 
     def save_model_to(self, path):
         model = self.state.model
@@ -229,9 +242,8 @@ class MainWindow(QMainWindow):
             show_error(self, "Cannot save the model", str(exc),
                        advice="Choose another folder, or free some disk space. The model is still open.")
             return False
-        self.state.model_path = str(path)
         self._remember_model_path(path)
-        self._update_title()
+        self.state.set_saved(path)
         self.statusBar().showMessage(f"Saved the model to {path}")
         return True
 
@@ -253,8 +265,10 @@ class MainWindow(QMainWindow):
             action.setEnabled(idle)
 
     def _update_title(self):
+        """The model's folder name, with Qt's "*" while the model has changes its folder lacks."""
         path = self.state.model_path
-        self.setWindowTitle(f"{Path(path).name} – numpynet studio" if path else "numpynet studio")
+        self.setWindowTitle(f"{Path(path).name}[*] – numpynet studio" if path else "numpynet studio")
+        self.setWindowModified(path is not None and not self.state.model_saved)
 
     # ---------------------------------------------------------------- help
     def show_shortcuts(self):

@@ -20,7 +20,6 @@ A model whose classes or input do not fit the dataset (``core.transfer``)
 is not evaluated by itself: the panel says what differs, and "Evaluate"
 asks first when only the class names differ.
 """
-import html
 import threading
 
 import numpy as np
@@ -31,11 +30,12 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, Q
 
 from core import inspect, transfer
 
+from ..format import esc, percent, rich_tooltip
 from ..imaging import diverging_rgb
 from ..mismatch import CONTINUE, EVALUATE, ask_about_mismatch
 from ..worker import Cancelled, Job, describe_exception
 from .export import ExportButton
-from .grid import TileGrid, image_tile, percent, scrolled
+from .grid import TileGrid, image_tile, scrolled
 from .inside import ModelSource
 from .lazy import LazyRefresh
 from .probabilities import ProbabilityBars
@@ -213,9 +213,8 @@ class ConfusionMatrixView(QWidget):
         r, c = hit
         n = int(self.cm[r].sum())
         share = f" ({100 * self.cm[r, c] / n:.1f}% of the {n:,} {self.names[r]} images)" if n else ""
-        QToolTip.showText(event.globalPosition().toPoint(),
-                          f"true {self.names[r]}, predicted {self.names[c]}: {int(self.cm[r, c]):,}{share}"
-                          "\nclick to see them", self)
+        text = f"true {self.names[r]}, predicted {self.names[c]}: {int(self.cm[r, c]):,}{share}\nclick to see them"
+        QToolTip.showText(event.globalPosition().toPoint(), rich_tooltip(text), self)
 
     def mousePressEvent(self, event):
         hit = self.cell_at(event.position()) if event.button() == Qt.LeftButton else None
@@ -304,8 +303,8 @@ class _Details(QWidget):
         self.index = int(index)
         self.image.set_tiles([image_tile(image, f"test image #{index}")], scale=max(1, DETAIL_PX // max(image.shape[1:])))
         verdict = "right" if true_name == pred_name else "<span style='color:#c2410c'>wrong</span>"
-        self.caption.setText(f"<b>Test image #{index}</b><br>true <b>{true_name}</b>, predicted "
-                             f"<b>{pred_name}</b> ({verdict})")
+        self.caption.setText(f"<b>Test image #{index}</b><br>true <b>{esc(true_name)}</b>, predicted "
+                             f"<b>{esc(pred_name)}</b> ({verdict})")
         self.bars.set_probabilities(probs, names)
         self.inside.setEnabled(True)
 
@@ -440,7 +439,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
             advice = ("Press Evaluate if they are the same classes under other names." if found.only_names else
                       f"Train it for {ds.name} on the Training tab (it offers a new output layer), or load the "
                       "data it was made for.")
-            self._say(f"<b>Not evaluated</b>: {html.escape(found.describe(), quote=False)} {html.escape(advice)}")
+            self.summary.setText(f"<b>Not evaluated</b>: {esc(found.describe())} {esc(advice)}")
         return None
 
     def _evaluate_anyway(self, found, ask):
@@ -514,7 +513,8 @@ class EvaluationPanel(LazyRefresh, QWidget):
 
     # ----- showing --------------------------------------------------------------------------------
     def _say(self, text):
-        self.summary.setText(text)
+        """A plain sentence in the summary line (which is rich text, for the result's bold figures)."""
+        self.summary.setText(esc(text))
 
     def _show_status(self):
         if self.job.running:
@@ -524,8 +524,8 @@ class EvaluationPanel(LazyRefresh, QWidget):
                 self._say(self._idle_text)
             return
         r = self.result
-        self._say(f"<b>Test accuracy {100 * r.accuracy:.2f}%</b> &nbsp; loss {r.loss:.4f} &nbsp; "
-                  f"{len(r.labels):,} images, {len(r.labels) - int(np.trace(r.confusion)):,} wrong")
+        self.summary.setText(f"<b>Test accuracy {100 * r.accuracy:.2f}%</b> &nbsp; loss {r.loss:.4f} &nbsp; "
+                             f"{len(r.labels):,} images, {len(r.labels) - int(np.trace(r.confusion)):,} wrong")
 
     def show_result(self, result):
         self.result, self.result_key = result, self._running_key
@@ -568,8 +568,8 @@ class EvaluationPanel(LazyRefresh, QWidget):
         true_name, pred_name = self.names[true_class], self.names[pred_class]
         self.tabs.setTabText(1, f"{true_name} → {pred_name} ({len(idx):,})")
         more = f"; the first {CELL_IMAGES_SHOWN} shown" if len(idx) > CELL_IMAGES_SHOWN else ""
-        self.cell_caption.setText(f"{len(idx):,} test images of true class <b>{true_name}</b> predicted as "
-                                  f"<b>{pred_name}</b>, most confident first{more}.")
+        self.cell_caption.setText(f"{len(idx):,} test images of true class <b>{esc(true_name)}</b> predicted as "
+                                  f"<b>{esc(pred_name)}</b>, most confident first{more}.")
         self.tabs.setCurrentIndex(1)
         if len(self.cell_shown):
             self.cell.set_selected(0)
