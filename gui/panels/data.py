@@ -46,7 +46,7 @@ class DataPanel(QWidget):
     def __init__(self, state, settings, parent=None):
         super().__init__(parent)
         self.state, self.settings = state, settings
-        self.job = Job()
+        self.job = Job(self)
         self._quiet = False
         self._build()
         self._restore()
@@ -215,12 +215,9 @@ class DataPanel(QWidget):
 
     def cancel(self):
         if self.job.running:
-            self.job.worker.cancel()
+            self.job.worker.stop()
             self.cancel_button.setEnabled(False)
             self.progress.setFormat("Cancelling…")
-
-    def stop_and_wait(self, timeout_ms=1000):
-        return self.job.stop_and_wait(lambda: self.job.worker.cancel(), timeout_ms)
 
     def _on_progress(self, done, total):
         if total > 0:

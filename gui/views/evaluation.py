@@ -13,10 +13,8 @@ takes seconds and only then does anyone look. During training it never
 starts by itself, since it would take CPU from training; the results are
 marked out of date instead.
 """
-import threading
-
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QStackedWidget,
                                QTabWidget, QToolTip, QVBoxLayout, QWidget)
@@ -24,7 +22,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, Q
 from core import inspect
 
 from ..imaging import diverging_rgb
-from ..worker import Cancelled, Job, describe_exception
+from ..worker import Cancelled, Job, Worker, describe_exception
 from .export import ExportButton
 from .grid import TileGrid, image_tile, percent, scrolled
 from .inside import ModelSource
@@ -39,21 +37,16 @@ ACCENT = QColor("#2563eb")
 WORST = QColor("#ea580c")
 
 
-class EvalWorker(QObject):
+class EvalWorker(Worker):
     """Runs ``inspect.evaluate_predictions`` on its own model copy, off the GUI thread."""
     progress = Signal(int, int)
     finished = Signal(object)          # inspect.Evaluation
     failed = Signal(str, str)          # message, details
     cancelled = Signal()
-    done = Signal()
 
     def __init__(self, model, x, y):
         super().__init__()
         self.model, self.x, self.y = model, x, y
-        self._cancel = threading.Event()
-
-    def cancel(self):
-        self._cancel.set()
 
     @Slot()
     def run(self):
@@ -69,8 +62,7 @@ class EvalWorker(QObject):
             self.done.emit()
 
     def _progress(self, done, total):
-        if self._cancel.is_set():
-            raise Cancelled("evaluation cancelled")
+        self.raise_if_stopped("the evaluation")
         self.progress.emit(done, total)
 
 
@@ -313,7 +305,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
         self._dirty = True          # evaluate when first seen
         self.cell_shown = np.zeros(0, np.int64)     # test indices behind the selected cell
         self.mistakes_shown = np.zeros(0, np.int64)
-        self.job = Job(on_done=self._after_run)
+        self.job = Job(self, on_done=self._after_run)
         self._rerun = False
         self._build()
         self.source.modelReplaced.connect(self._model_changed)
@@ -414,7 +406,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
         """Start evaluating the current weights on the whole test set (restarts a running job)."""
         if self.job.running:
             self._rerun = True
-            self.job.worker.cancel()
+            self.job.worker.stop()
             return
         data = self._test_set()
         if data is None:
@@ -436,11 +428,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
         if self.job.running:
             self._rerun = False
             self.stale = True
-            self.job.worker.cancel()
-
-    def stop_and_wait(self, timeout_ms=1000):
-        """Cancel a running evaluation and wait for its thread; True when no thread is left running."""
-        return self.job.stop_and_wait(self.cancel, timeout_ms)
+            self.job.worker.stop()
 
     def _on_progress(self, done, total):
         self.progress.setValue(done)

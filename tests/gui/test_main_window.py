@@ -200,3 +200,48 @@ def test_panels_behind_another_tab_wait_until_their_tab_is_raised(qtbot, setting
     window.show_panel("Draw")
     assert not draw._dirty
     assert evaluation.result.probs.shape == (20, 10)
+
+
+def sleepy(seconds):
+    """An augment that only waits, standing in for a batch of long NumPy calls."""
+    def augment(x, rng):
+        time.sleep(seconds)
+        return x
+    return augment
+
+
+def start_slow_run(qtbot, window):
+    """A run on a tiny dataset, started with the Start button, once it is inside ``fit``."""
+    window.state.set_dataset(tiny_dataset())
+    window.state.set_model(zoo.build("mlp", seed=0))
+    tp = window.training_panel
+    tp.epochs.setValue(100)
+    tp.batch_size.setValue(16)
+    for box in tp.augment.values():
+        box.setChecked(True)
+    tp.buttons["start"].click()
+    qtbot.waitUntil(lambda: tp.running and (tp.progress_label.text() == "Training…" or tp.plots.batch["loss"].n > 0),
+                    timeout=5000)
+    return tp
+
+
+def test_closing_never_waits_longer_than_its_budget_and_starts_nothing_after(qtbot, settings_path, no_pretrained,
+                                                                            monkeypatch):
+    """A batch that outlasts the close: the close is accepted within CLOSE_WAIT_MS (the app then ends
+    the process), and a closed window's jobs start no new thread (Evaluation's automatic re-run)."""
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: sleepy(5))
+    monkeypatch.setattr(main_window_mod, "CLOSE_WAIT_MS", 300)
+    window = make_window(qtbot, settings_path)
+    window.show()
+    tp = start_slow_run(qtbot, window)
+    thread = tp.job.thread
+    started = time.perf_counter()
+    assert window.close(), "the close must be accepted, not put off"
+    assert time.perf_counter() - started < 1.0
+    assert not window.isVisible() and tp.job.worker.stop_requested
+    evaluation = window.panels["Evaluation"]
+    evaluation.evaluate()
+    assert not evaluation.job.running, "a closed window started an evaluation"
+    assert not window.stop_background(0), "the long batch is still running"
+    assert thread.wait(10_000) and window.stop_background(0)
+
