@@ -3,13 +3,14 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from core import load_model, zoo
 from core.datasets import Dataset
 from gui import main_window as main_window_mod
 from gui.main_window import PANEL_ORDER, MainWindow
+from gui.panels import data as data_mod
 from gui.panels import training as training_mod
 
 
@@ -245,3 +246,47 @@ def test_closing_never_waits_longer_than_its_budget_and_starts_nothing_after(qtb
     assert not window.stop_background(0), "the long batch is still running"
     assert thread.wait(10_000) and window.stop_background(0)
 
+
+def test_the_data_panel_is_locked_while_a_run_trains(qtbot, settings_path, no_pretrained, monkeypatch):
+    """A run trains on the loaded data: no other can be loaded until it ends, and the Data tab says why."""
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: sleepy(0.02))
+    window = make_window(qtbot, settings_path)
+    window.show()
+    window.show_panel("Data")
+    data = window.data_panel
+    data.show_dataset(tiny_dataset())
+    tp = start_slow_run(qtbot, window)
+    run_data = window.state.dataset
+    data.source.setCurrentIndex(data.source.findData("synthetic"))
+    qtbot.mouseClick(data.load_button, Qt.LeftButton)
+    data.load()
+    assert not data.loading and window.state.dataset is run_data
+    assert not data.load_button.isEnabled() and not data.source.isEnabled() and not data.validation.isEnabled()
+    note = "Training on mnist: stop the run to change the data."
+    assert data.locked_note.isVisible() and data.locked_note.text() == note
+    assert data.source_box.toolTip() == note
+    assert "mnist" in data.summary.text()
+    tp.stop()
+    qtbot.waitUntil(lambda: not tp.running, timeout=5000)
+    assert data.load_button.isEnabled() and data.source.isEnabled() and not data.locked_note.isVisible()
+
+
+def test_a_load_under_way_never_replaces_the_data_of_a_run_started_meanwhile(qtbot, settings_path, no_pretrained,
+                                                                          monkeypatch):
+    """Start pressed while another dataset loads: the load is cancelled, and its result (a loader that
+    cannot be interrupted still finishes) is dropped, so the state and the Data tab keep the run's data."""
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: sleepy(0.02))
+    monkeypatch.setattr(data_mod, "_loader", lambda source, options, download: lambda progress: (
+        time.sleep(1.0), tiny_dataset())[1])
+    window = make_window(qtbot, settings_path)
+    window.show()
+    data = window.data_panel
+    data.load()
+    assert data.loading
+    tp = start_slow_run(qtbot, window)
+    run_data = window.state.dataset
+    qtbot.waitUntil(lambda: not data.loading, timeout=20_000)
+    assert window.state.dataset is run_data and data.progress.format() == "Cancelled"
+    assert "Training on mnist" in window.statusBar().currentMessage()
+    tp.stop()
+    qtbot.waitUntil(lambda: not tp.running, timeout=5000)
