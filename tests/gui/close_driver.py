@@ -6,13 +6,14 @@ Run by ``test_exit.py`` in a subprocess (the process's own life is the point)::
 
 States, entered in order through the window's own buttons: ``idle``, ``data``
 (MNIST from $NUMPYNET_DATA, loaded and waited for), ``training``, ``paused``,
-``slow-batch`` (training whose one batch takes seconds), ``evaluating``,
+``slow-batch`` (training whose batch outlasts the close), ``evaluating``,
 ``loading`` (a load under way) and ``downloading`` (a download from a local
 server that sends a little and then stalls). Prints ``closing <monotonic
 seconds>`` just before ``window.close()``, then runs ``gui.app.run_window``, and
 ``every thread ended`` if that returns (rather than ending a process whose
 threads outlasted the close).
 """
+import dataclasses
 import http.server
 import os
 import sys
@@ -24,8 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from PySide6.QtCore import QSettings, QTimer  # noqa: E402
 
+from core.datasets import sources  # noqa: E402
 from gui.app import create_app, run_window  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
+from gui.panels import training  # noqa: E402
 
 WAIT_S = 60
 
@@ -68,10 +71,10 @@ def load_data(app, window):
     wait_until(app, lambda: window.state.dataset is not None and not data.loading, "MNIST to load")
 
 
-def start_training(app, window, batch_size=64):
+def start_training(app, window):
     tp = window.training_panel
     tp.epochs.setValue(50)
-    tp.batch_size.setValue(batch_size)
+    tp.batch_size.setValue(64)
     tp.buttons["start"].click()
     wait_until(app, lambda: tp.running and tp.job.worker.step > tp.job.worker.job.first_step, "a trained batch")
 
@@ -83,9 +86,14 @@ def pause(app, window):
 
 
 def slow_batch(app, window):
-    """Training whose first batch takes seconds of NumPy: no stop request can end it in time."""
+    """Training whose batch takes 30 s (a sleep standing in for one long NumPy call): no stop
+    request can end it before the window is closed."""
+    def long_call(x, rng):
+        time.sleep(30)
+        return x
+
+    training.make_augment = lambda switches: long_call
     tp = window.training_panel
-    tp.batch_size.setValue(8192)
     tp.buttons["start"].click()
     wait_until(app, lambda: tp.progress_label.text() == "Training…", "the first batch to start")
 
@@ -106,8 +114,6 @@ def loading(app, window):
 
 
 def downloading(app, window):
-    from core.datasets import sources
-    import dataclasses
     server = StallingServer()
     os.environ.pop("NUMPYNET_DATA", None)
     os.environ["NUMPYNET_CACHE"] = os.path.join(os.path.dirname(sys.argv[2]), "cache")
