@@ -271,21 +271,31 @@ def test_the_data_panel_is_locked_while_a_run_trains(qtbot, settings_path, no_pr
     assert data.load_button.isEnabled() and data.source.isEnabled() and not data.locked_note.isVisible()
 
 
+def slow_loader(seconds):
+    """A dataset loader that cannot be interrupted: it takes ``seconds`` whatever Cancel says."""
+    def load(progress):
+        time.sleep(seconds)
+        return tiny_dataset()
+    return load
+
+
+@pytest.mark.parametrize("load_seconds", [1.0, 0.0])
 def test_a_load_under_way_never_replaces_the_data_of_a_run_started_meanwhile(qtbot, settings_path, no_pretrained,
-                                                                          monkeypatch):
-    """Start pressed while another dataset loads: the load is cancelled, and its result (a loader that
-    cannot be interrupted still finishes) is dropped, so the state and the Data tab keep the run's data."""
+                                                                          monkeypatch, load_seconds):
+    """Start pressed while another dataset loads: the load is cancelled and its result dropped, whether
+    the loader is still working (1 s) or has already sent its result, not yet received (0 s)."""
     monkeypatch.setattr(training_mod, "make_augment", lambda switches: sleepy(0.02))
-    monkeypatch.setattr(data_mod, "_loader", lambda source, options, download: lambda progress: (
-        time.sleep(1.0), tiny_dataset())[1])
+    monkeypatch.setattr(data_mod, "_loader", lambda source, options, download: slow_loader(load_seconds))
     window = make_window(qtbot, settings_path)
     window.show()
     data = window.data_panel
     data.load()
-    assert data.loading
+    if not load_seconds:
+        data.job.thread.wait()
     tp = start_slow_run(qtbot, window)
     run_data = window.state.dataset
     qtbot.waitUntil(lambda: not data.loading, timeout=20_000)
+    qtbot.wait(50)
     assert window.state.dataset is run_data and data.progress.format() == "Cancelled"
     assert "Training on mnist" in window.statusBar().currentMessage()
     tp.stop()
