@@ -1,8 +1,9 @@
 """numpynet core: NumPy-only neural networks. Never imports Qt."""
 from . import datasets, zoo
-from .errors import DatasetError, ModelFileError, NumpynetError, ShapeError, TrainingError
+from .errors import (DatasetError, ImageFileError, MismatchError, ModelFileError, NumpynetError, ShapeError,
+                     TrainingError)
 from .model import Sequential
 from .serialization import load_model
 
 __all__ = ["Sequential", "load_model", "datasets", "zoo", "NumpynetError", "ShapeError",
-           "ModelFileError", "DatasetError", "TrainingError"]
+           "ModelFileError", "DatasetError", "ImageFileError", "TrainingError", "MismatchError"]

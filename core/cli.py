@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import datasets, load_model, optimizers, schedules, zoo
+from . import datasets, load_model, optimizers, schedules, transfer, zoo
 from .callbacks import Callback
 from .errors import NumpynetError
 from .model import Sequential
@@ -17,6 +17,7 @@ from .serialization import load_architecture
 from .preprocess import mode_for_dataset
 
 EXIT_ERROR, EXIT_INTERRUPTED = 2, 130
+RELABEL_HELP = "go on when only the class names differ from the model's (the same classes under other names)"
 
 
 def _model_from(args, input_shape=(1, 28, 28), classes=10):
@@ -65,7 +66,7 @@ def cmd_train(args):
 
     ds = datasets.load(args.dataset, root=args.data_root)
     x, y = ds.x_train[:args.limit], ds.y_train[:args.limit]
-    model = _model_from(args, input_shape=ds.x_train.shape[1:], classes=len(ds.class_names))
+    model = _fitted_to(_model_from(args, input_shape=ds.x_train.shape[1:], classes=len(ds.class_names)), ds, args)
     model.compile(_optimizer(args), "crossentropy")
     augment = Augment(shift=2, rotate=10, scale=0.1) if args.augment else None
     stopper = _StopOnInterrupt()
@@ -87,12 +88,27 @@ def cmd_train(args):
     return EXIT_INTERRUPTED if stopper.interrupted else 0
 
 
+def _fitted_to(model, ds, args):
+    """``model`` if it fits ``ds``; with --new-output, its copy with a new output layer for ``ds``."""
+    found = transfer.check(model, ds)
+    if found and args.new_output and not found.input:
+        return transfer.new_output_layer(model, ds.num_classes, ds.class_names, seed=args.seed)
+    transfer.require_match(model, ds, names_may_differ=args.relabel,
+                           advice="Pass --new-output for a new output layer for its classes (keeping the rest), "
+                                  "a zoo name as --model to start anew, or --relabel if they are the same "
+                                  "classes under other names.")
+    return model
+
+
 def cmd_evaluate(args):
     model = load_model(args.model_dir)
     name = args.dataset or model.meta.get("dataset")
     if not name:
         raise NumpynetError(f"{args.model_dir} does not record its dataset: pass --dataset")
     ds = datasets.load(name, root=args.data_root)
+    transfer.require_match(model, ds, names_may_differ=args.relabel,
+                           advice="Evaluate it on the data it was trained for, or pass --relabel if they are the "
+                                  "same classes under other names.")
     m = model.evaluate(ds.x_test, ds.y_test)
     print(f"{name} test: accuracy {m['accuracy']:.4f}  loss {m['loss']:.4f}  ({len(ds.x_test):,} images)")
 
@@ -142,12 +158,16 @@ def build_parser():
     t.add_argument("--limit", type=int, help="train on the first N images only")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", help="folder to save the trained model to")
+    t.add_argument("--new-output", action="store_true",
+                   help="when the model's classes are not the dataset's: a new output layer for them, keeping the rest")
+    t.add_argument("--relabel", action="store_true", help=RELABEL_HELP)
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="test accuracy and loss of a saved model")
     e.add_argument("model_dir")
     e.add_argument("--dataset", help="default: the dataset the model was trained on")
     e.add_argument("--data-root")
+    e.add_argument("--relabel", action="store_true", help=RELABEL_HELP)
     e.set_defaults(func=cmd_evaluate)
 
     r = sub.add_parser("predict", help="classify image files with a saved model")

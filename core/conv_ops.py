@@ -63,6 +63,13 @@ def offsets(kernel, stride, out_hw):
                                slice(j, j + sw * (ow - 1) + 1, sw), slice(None))
 
 
+def tiles(in_hw, kernel, stride, out_hw):
+    """True when the windows cover every input pixel exactly once: stride equal to the window and
+    no row or column left over. Only then may a backward write into an uninitialised buffer;
+    gaps between windows (stride > window) and uncovered edges must read as zero gradient."""
+    return all(s == k and o * s == n for n, k, s, o in zip(in_hw, kernel, stride, out_hw))
+
+
 def im2col(xp, kernel, stride, out_hw):
     """Columns (N*OH*OW, kh*kw*C) of padded NHWC ``xp``, contiguous, for one GEMM."""
     n, _, _, c = xp.shape

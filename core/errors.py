@@ -31,3 +31,11 @@ class DatasetError(NumpynetError):
 
 class TrainingError(NumpynetError):
     """Training cannot start or go on (e.g. the model is not compiled)."""
+
+
+class ImageFileError(DatasetError):
+    """An image file that is missing, cannot be decoded, or holds pixels outside its format's range."""
+
+
+class MismatchError(NumpynetError, ValueError):
+    """A model and a dataset that do not belong together: input shape, classes or class names differ."""

@@ -2,30 +2,28 @@
 
 MNIST digits were cropped to their ink, scaled into a 20x20 box keeping their
 aspect ratio (anti-aliased), and placed in a 28x28 frame with their centre of
-mass at its centre. A network trained on them has only ever seen that, so a
+mass at its centre; their pen is about a tenth of their size (``core.pen_width``
+widens a far finer one). A network trained on them has only ever seen that, so a
 drawing, a photo or a scanned digit goes through the same steps ("mnist" mode)
 before it is shown to the network. Fashion-MNIST and Quick, Draw! items fill
 their frame instead ("fit" mode). The draw pad, "Open image..." and
 ``numpynet predict`` all come through ``prepare``, so all three agree.
 """
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
 from .errors import NumpynetError, ShapeError
+from .images import composite_alpha, from_pil, luma, read_image, resize, to_channels
+from .pen_width import normalise_pen
 
 MODES = ("mnist", "fit")
 _BOX = 20 / 28                   # MNIST's digit box relative to its frame
 _INK = 0.2                       # ink differs from the paper by > 20% of the ink range (crop edge)
 _MIN_CONTRAST = 0.1              # an image whose ink differs less than this from its paper is blank
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)   # ITU-R 601, as Pillow's "L" conversion
 
 
 class NothingDrawn(NumpynetError, ValueError):
     """The image has no ink to recognise: an empty canvas or a uniform picture."""
-
-
-class ImageFileError(NumpynetError):
-    """An image file that is missing or cannot be decoded."""
 
 
 def prepare(image, input_shape=(1, 28, 28), mode="mnist"):
@@ -33,16 +31,19 @@ def prepare(image, input_shape=(1, 28, 28), mode="mnist"):
 
     ``image``: a PIL image or an array (H, W), (H, W, 3|4), (C, H, W) or
     (1, C, H, W); uint8 or float, any size, either polarity (read from the
-    border). ``mode``: "mnist" (crop to the ink, fit into 20/28 of the frame,
-    centre of mass at the centre) or "fit" (crop to the ink, fill the frame,
-    centred). Raises ``NothingDrawn`` for a blank image.
+    border). ``mode``: "mnist" (crop to the ink, a pen far finer than MNIST's
+    widened to MNIST's, fit into 20/28 of the frame, centre of mass at the
+    centre) or "fit" (crop to the ink, fill the frame, centred). Raises
+    ``NothingDrawn`` for a blank image.
     """
     channels, height, width = _check_input_shape(input_shape)
     if mode not in MODES:
         raise ValueError(f"unknown preprocessing mode {mode!r}; expected one of {', '.join(MODES)}")
-    ink = _crop_to_ink(_light_on_dark(_to_channels(_as_chw(image), channels)))
+    ink = _crop_to_ink(_light_on_dark(to_channels(_as_chw(image), channels)))
     if mode == "fit":
         return _place(_fit(ink, (height, width)), (height, width), by_mass=False)
+    if channels == 1:             # a colour picture keeps its colours (and its pen)
+        ink = _crop_to_ink(normalise_pen(ink[0])[None])
     box = (max(1, round(height * _BOX)), max(1, round(width * _BOX)))
     return _place(_fit(ink, box), (height, width), by_mass=True)
 
@@ -52,23 +53,7 @@ def gray(image):
 
     The draw pad shows an opened file with this, so what is shown is what is prepared.
     """
-    return _luma(_as_chw(image))
-
-
-def load_image(path):
-    """Open an image file as a PIL image, upright (EXIF rotation applied).
-
-    Raises ``ImageFileError`` naming the file when it is missing or unreadable.
-    """
-    try:
-        with Image.open(path) as img:
-            img.load()
-            return ImageOps.exif_transpose(img)
-    except FileNotFoundError:
-        raise ImageFileError(f"image file not found: {path}") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
-        raise ImageFileError(f"cannot read the image {path}: {e}. "
-                             f"Use a PNG, JPEG, BMP or GIF picture.") from None
+    return luma(_as_chw(image))
 
 
 def class_names(model):
@@ -104,13 +89,14 @@ def prepare_for(model, image):
 def predict_files(model, paths, top=3):
     """[(path, [(class name, probability), ...best first, ``top`` of them]), ...] per image file.
 
-    Raises ``ImageFileError`` or ``NothingDrawn`` naming the first file that cannot be read.
+    Raises ``ImageFileError`` or ``NothingDrawn`` naming the first file that cannot be read
+    (``images.read_image`` reads them, as it reads folders of images and the draw pad's files).
     """
     names = class_names(model)
     results = []
     for path in paths:
         try:
-            x = prepare_for(model, load_image(path))
+            x = prepare_for(model, read_image(path))
         except NothingDrawn as e:
             raise NothingDrawn(f"{path}: {e}") from None
         probs = model.predict(x)[0]
@@ -131,7 +117,7 @@ def _check_input_shape(input_shape):
 
 def _as_chw(image):
     if isinstance(image, Image.Image):
-        return _as_chw(np.asarray(_decodable(image)))
+        return from_pil(image)
     a = np.asarray(image)
     if a.ndim == 4 and a.shape[0] == 1:
         a = a[0]
@@ -145,17 +131,7 @@ def _as_chw(image):
     if min(a.shape) < 1:
         raise ShapeError(f"the image is empty: shape {a.shape}")
     a = _unit_range(a)
-    return _composite_alpha(a) if len(a) == 4 else a
-
-
-def _decodable(img):
-    """Pillow modes NumPy reads as grey, colour, or colour with transparency."""
-    transparent = "A" in img.getbands() or "transparency" in img.info
-    if transparent:
-        return img.convert("RGBA")
-    if img.mode in ("1", "L", "I", "I;16", "F"):
-        return img.convert("L") if img.mode == "1" else img
-    return img.convert("RGB")
+    return composite_alpha(a) if len(a) == 4 else a
 
 
 def _unit_range(a):
@@ -168,29 +144,11 @@ def _unit_range(a):
     return a / 255.0 if 1.0 < top <= 255.0 else a / top if top > 255.0 else a
 
 
-def _composite_alpha(a):
-    """Transparent pixels become paper of the colour opposite to the ink, so ink shows either way."""
-    colour, alpha = a[:-1], a[-1:]
-    opaque = _luma(colour)[alpha[0] > 0.5]
-    paper = 1.0 if opaque.size and opaque.mean() < 0.5 else 0.0
-    return colour * alpha + paper * (1.0 - alpha)
-
-
-def _luma(x):
-    return x[0] if len(x) == 1 else np.tensordot(_LUMA, x, axes=1)
-
-
-def _to_channels(x, channels):
-    if len(x) == channels:
-        return x
-    return _luma(x)[None] if channels == 1 else np.repeat(x, channels, axis=0)
-
-
 # ----- the MNIST recipe ---------------------------------------------------------------------
 
 def _light_on_dark(x):
     """Paper (the border's median) to 0, the strongest ink to 1, whichever is lighter."""
-    lum = _luma(x)
+    lum = luma(x)
     paper = float(np.median(np.concatenate([lum[0], lum[-1], lum[:, 0], lum[:, -1]])))
     dark, light = paper - float(lum.min()), float(lum.max()) - paper
     contrast = max(dark, light)
@@ -201,7 +159,7 @@ def _light_on_dark(x):
 
 
 def _crop_to_ink(x):
-    mask = _luma(x) > _INK
+    mask = luma(x) > _INK
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     return x[:, rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
@@ -210,9 +168,7 @@ def _fit(x, box):
     """Scale (C, h, w) to fit ``box`` (rows, cols), keeping the aspect ratio, anti-aliased."""
     _, h, w = x.shape
     scale = min(box[0] / h, box[1] / w)
-    size = (max(1, min(box[1], round(w * scale))), max(1, min(box[0], round(h * scale))))
-    channels = [np.asarray(Image.fromarray(c).resize(size, Image.LANCZOS)) for c in x]
-    return np.clip(np.stack(channels), 0.0, 1.0).astype(np.float32)
+    return resize(x, (max(1, min(box[0], round(h * scale))), max(1, min(box[1], round(w * scale)))))
 
 
 def _place(patch, frame, by_mass):
@@ -225,7 +181,7 @@ def _place(patch, frame, by_mass):
     _, ph, pw = patch.shape
     height, width = frame
     if by_mass:
-        lum = _luma(patch)
+        lum = luma(patch)
         total = float(lum.sum()) or 1.0
         cy = float((lum.sum(axis=1) * np.arange(ph)).sum()) / total
         cx = float((lum.sum(axis=0) * np.arange(pw)).sum()) / total

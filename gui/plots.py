@@ -12,6 +12,12 @@ its whole length, and the trainer's Python waits meanwhile. During a run the ste
 steps ahead and accuracy to [0, 1], and axes are drawn from a cache: still
 axes are not redrawn. The history stays after training; plots zoom and
 pan with the mouse (right-click for more).
+
+An epoch a stop (or a divergence) cut short is averaged over only the
+batches it trained, so it is not drawn as a full one: its markers are
+hollow, and the legend and the plot's tooltip name it ("epoch 3 (partial,
+40%)"). The worker marks it with ``logs['fraction']``; a saved model keeps
+the marks in ``meta['partial_epochs']``.
 """
 import csv
 import time
@@ -32,7 +38,8 @@ RAW = (37, 99, 235, 70)    # the blue, faint, under its smoothed line
 RAW_ACC = (22, 163, 74, 70)
 ACC = "#16a34a"
 LR = "#7c3aed"
-EPOCH_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr")
+PARTIAL = "#6b7280"        # the legend's hollow marker for a partial epoch
+EPOCH_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "fraction")
 BATCH_COLUMNS = ("step", "loss", "accuracy", "lr")
 
 
@@ -124,6 +131,8 @@ class TrainingPlots(QWidget):
         super().__init__(parent)
         self.batch = {k: Series() for k in ("loss", "loss_ema", "accuracy", "accuracy_ema", "lr")}
         self.epoch = {k: Series(64) for k in ("loss", "val_loss", "accuracy", "val_accuracy", "lr")}
+        self.partial = {}     # epoch -> share of its batches trained, for the epochs a stop cut short
+        self.partial_points = {k: Series(8) for k in ("loss", "val_loss", "accuracy", "val_accuracy")}
         self._ema = {"loss": _Ema(), "accuracy": _Ema()}
         self._bindings = []
         self._dirty = set()
@@ -139,6 +148,12 @@ class TrainingPlots(QWidget):
                                         symbolSize=7, symbolBrush=color, symbolPen=None)
         self._bindings.append((view, curve, series))
         return curve
+
+    def _hollow(self, view, series, color, symbol):
+        """Markers over a curve's own at the epochs cut short: hollow, so they do not pass for full ones."""
+        markers = view.getPlotItem().plot(pen=None, symbol=symbol, symbolSize=9, symbolBrush="w",
+                                          symbolPen=pg.mkPen(color, width=2))
+        self._bindings.append((view, markers, series))
 
     def _build(self):
         b, e = self.batch, self.epoch
@@ -158,6 +173,12 @@ class TrainingPlots(QWidget):
         self._curve(self.epoch_loss, e["val_loss"], "validation", VALID, 2.2, "s")
         self._curve(self.epoch_acc, e["accuracy"], "training", TRAIN, 2.2, "o")
         self._curve(self.epoch_acc, e["val_accuracy"], "validation", VALID, 2.2, "s")
+        p = self.partial_points
+        for view, train, valid in ((self.epoch_loss, "loss", "val_loss"), (self.epoch_acc, "accuracy", "val_accuracy")):
+            self._hollow(view, p[train], TRAIN, "o")
+            self._hollow(view, p[valid], VALID, "s")
+        self._partial_samples = {view: pg.ScatterPlotItem(symbol="o", size=9, brush="w", pen=pg.mkPen(PARTIAL, width=2))
+                                 for view in (self.epoch_loss, self.epoch_acc)}   # legend entries only
         self._curve(self.lr_plot, b["lr"], "lr", LR, 2.0)
         self.batch_acc.getPlotItem().setYRange(0, 1, padding=0.02)   # accuracy is a fraction: a still axis
         self.batch_acc.getPlotItem().enableAutoRange(y=False)
@@ -203,23 +224,55 @@ class TrainingPlots(QWidget):
         self._changed(self.batch_loss, self.batch_acc, self.lr_plot)
 
     def add_epoch(self, epoch, logs):
+        """One epoch's logs; ``logs['fraction']`` below 1 marks an epoch cut short (drawn hollow)."""
         for key, series in self.epoch.items():
             if key in logs:
                 series.append(epoch, logs[key])
+        fraction = logs.get("fraction", 1.0)
+        if fraction < 1:
+            self.partial[epoch] = fraction
+            for key, series in self.partial_points.items():
+                if key in logs:
+                    series.append(epoch, logs[key])
+            self._show_partial_note()
         self._changed(self.epoch_loss, self.epoch_acc)
 
-    def load_history(self, history):
-        """Start over from a model's saved per-epoch history (a dict of lists, may be empty)."""
+    def load_history(self, history, partial=None):
+        """Start over from a model's per-epoch history (a dict of lists, may be empty) and the
+        epochs that were cut short (``{"3": 0.4}``, as ``meta['partial_epochs']`` keeps them)."""
         self.clear()
+        cut = {int(e): float(f) for e, f in (partial or {}).items()}
         for i in range(len(history.get("loss", []))):
-            self.add_epoch(i + 1, {k: v[i] for k, v in history.items() if i < len(v)})
+            logs = {k: v[i] for k, v in history.items() if i < len(v)}
+            if i + 1 in cut:
+                logs["fraction"] = cut[i + 1]
+            self.add_epoch(i + 1, logs)
         self.refresh()
 
+    def partial_epochs(self):
+        """The epochs cut short, as ``meta['partial_epochs']`` keeps them: {"3": 0.4}."""
+        return {str(e): f for e, f in self.partial.items()}
+
     def clear(self):
-        for series in (*self.batch.values(), *self.epoch.values()):
+        for series in (*self.batch.values(), *self.epoch.values(), *self.partial_points.values()):
             series.clear()
+        self.partial = {}
+        self._show_partial_note()
         self._ema = {"loss": _Ema(), "accuracy": _Ema()}
         self._changed(*self.views)
+
+    def _show_partial_note(self):
+        """Name the epochs cut short in the epoch plots' legends and tooltips."""
+        cut = sorted(self.partial.items())
+        text = ", ".join(f"epoch {e} (partial, {f:.0%})" for e, f in cut) if len(cut) <= 2 else \
+            f"{len(cut)} partial epochs"
+        for view, sample in self._partial_samples.items():
+            legend = view.getPlotItem().legend
+            legend.removeItem(sample)
+            if cut:
+                legend.addItem(sample, text)
+            view.setToolTip(f"Hollow markers: {text}. A stopped run's last epoch is averaged over only "
+                            "the batches it trained." if cut else "")
 
     def _changed(self, *views):
         """Mark plots as having new points; the refresh timer runs only while some have."""
@@ -274,7 +327,7 @@ class TrainingPlots(QWidget):
         """Per-epoch history as rows of EPOCH_COLUMNS (blank where a value is missing)."""
         rows = []
         for epoch in self.epoch["loss"].xs:
-            row = {"epoch": int(epoch)}
+            row = {"epoch": int(epoch), "fraction": self.partial.get(int(epoch), 1.0)}
             for key, series in self.epoch.items():
                 hit = np.nonzero(series.xs == epoch)[0]
                 row[key] = float(series.ys[hit[-1]]) if len(hit) else ""

@@ -4,6 +4,12 @@ Panels never talk to each other; they subscribe to these signals (napari's
 habit: a Qt-free data model, views that listen). While training runs, the
 worker owns ``model``: views draw from copies and from ``weightsUpdated``
 snapshots, never from the live model.
+
+Results computed from the model and the data (an evaluation, its list of
+mistakes) hold for one ``results_key()``: the model's version (bumped by
+another model, an edit, every training snapshot, training's start and end)
+and the dataset's. When either changes, ``resultsOutdated`` says so, and a
+view drops what it computed under the old key.
 """
 from PySide6.QtCore import QObject, Signal
 
@@ -16,6 +22,7 @@ class AppState(QObject):
     weightsUpdated = Signal(dict, dict)  # (weights, grads) copies keyed '0.W', a few times a second while training
     validityChanged = Signal(bool, str)  # the edited architecture can run / why not
     inputChosen = Signal(object)       # a (1, C, H, W) float32 input to look inside (drawing, test image)
+    resultsOutdated = Signal()         # results_key() changed: results computed before are void
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -24,20 +31,39 @@ class AppState(QObject):
         self.dataset = None
         self.training = False
         self.architecture_valid, self.invalid_reason = True, ""
+        self.model_version = self.dataset_version = 0
+        # The worker's snapshots are re-emitted straight into weightsUpdated; connected here first,
+        # so the version is already new when any view hears of them.
+        self.weightsUpdated.connect(lambda _w, _g: self._model_touched())
+
+    def results_key(self):
+        """(model version, dataset version): a result computed under one key is void under any other."""
+        return self.model_version, self.dataset_version
 
     def set_model(self, model, path=None):
         self.model, self.model_path = model, path
+        self.model_version += 1
         self.modelChanged.emit(model)
+        self.resultsOutdated.emit()
 
     def set_dataset(self, dataset):
         self.dataset = dataset
+        self.dataset_version += 1
         self.datasetChanged.emit(dataset)
+        self.resultsOutdated.emit()
 
     def set_training(self, running):
+        """Training starts changing the weights, or has changed them for the last time."""
         self.training = running
+        self.model_version += 1
         (self.trainingStarted if running else self.trainingFinished).emit()
+        self.resultsOutdated.emit()
 
     def set_architecture_valid(self, ok, reason=""):
         """The editor reports here; Training will not start while this is False."""
         self.architecture_valid, self.invalid_reason = ok, reason
         self.validityChanged.emit(ok, reason)
+
+    def _model_touched(self):
+        self.model_version += 1
+        self.resultsOutdated.emit()

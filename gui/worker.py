@@ -292,10 +292,12 @@ class _Relay(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
+        self.batches = 0      # trained in this epoch: fewer than all when a stop cuts it short
 
     def on_batch_end(self, batch, logs=None):
         w = self.worker
         w.step += 1
+        self.batches += 1
         self.seen += logs["size"]
         self.rows.append((w.step, logs["loss"], logs["accuracy"], logs["lr"]))
         now = time.perf_counter()
@@ -312,7 +314,12 @@ class _Relay(Callback):
         self._check_stop()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.worker.epochDone.emit(epoch + 1, {k: float(v) for k, v in logs.items()})
+        """``fit`` reports a stopped epoch's average over the batches it trained, as if it were whole:
+        ``fraction`` says how much of it that was, so it is not plotted as a full epoch."""
+        logs = {k: float(v) for k, v in logs.items()}
+        if self.batches < self.params["steps"]:
+            logs["fraction"] = self.batches / self.params["steps"]
+        self.worker.epochDone.emit(epoch + 1, logs)
 
     def on_train_end(self, logs=None):
         self._send_rows(time.perf_counter())   # a run that diverged mid-epoch still shows its batches

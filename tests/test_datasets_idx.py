@@ -1,5 +1,6 @@
 """IDX files: read gzip or plain, and every kind of broken file is a DatasetError naming it."""
 import gzip
+import math
 
 import numpy as np
 import pytest
@@ -72,6 +73,22 @@ def test_a_broken_file_is_a_dataset_error_naming_file_and_problem(tmp_path, case
     with pytest.raises(DatasetError) as err:
         datasets.load_idx(path)
     assert str(path) in str(err.value) and problem in str(err.value)
+
+
+def _header(*dims):
+    return bytes([0, 0, 8, len(dims)]) + np.asarray(dims, ">u4").tobytes()
+
+
+@pytest.mark.parametrize("dims, data", [((2 ** 31,) * 3, b"\0" * 10), ((2 ** 16,) * 4, b""),
+                                        ((2 ** 32 - 1,) * 4, b"\0" * 3), ((2 ** 32 - 1, 28, 28), b"")],
+                         ids=["2^31-each", "wraps-to-zero", "largest", "many-images"])
+def test_a_header_whose_size_overflows_is_a_dataset_error_with_the_true_size(tmp_path, dims, data):
+    path = _broken(tmp_path, "images", _header(*dims) + data)
+    with pytest.raises(DatasetError) as err:
+        datasets.load_idx(path)
+    message = str(err.value)
+    assert str(path) in message and "truncated" in message
+    assert f"{math.prod(dims):,} bytes" in message and f"has {len(data):,}" in message
 
 
 def test_a_missing_file_is_a_dataset_error(tmp_path):

@@ -124,7 +124,6 @@ def make_folder(root):
     jpeg = (root / "square" / "0.jpg").read_bytes()
     (root / "square" / "cut.jpg").write_bytes(jpeg[:len(jpeg) // 3])
     (root / "square" / "notes.txt").write_text("not an image")
-    (root / "empty").mkdir()
 
 
 def test_folder_loads_classes_and_skips_broken_files_by_name(tmp_path):
@@ -158,8 +157,52 @@ def test_folder_without_classes_or_images_is_a_dataset_error(tmp_path):
         datasets.load_folder(tmp_path / "flat")
     (tmp_path / "junk" / "a").mkdir(parents=True)
     (tmp_path / "junk" / "a" / "x.png").write_bytes(b"nope")
-    with pytest.warns(UserWarning), pytest.raises(DatasetError, match="no readable images"):
+    with pytest.raises(DatasetError, match=r"no readable images.*a/x\.png"):
         datasets.load_folder(tmp_path / "junk")
+
+
+def classes_with_a_gap(root, gap_files):
+    """Classes 'a', 'b', 'c', 'd' with images of value 10, 20, 30, 40; 'b' holds only ``gap_files``."""
+    for value, name in ((10, "a"), (20, "b"), (30, "c"), (40, "d")):
+        (root / name).mkdir(parents=True)
+        if name != "b":
+            for i in range(3):
+                Image.new("L", (8, 8), value).save(root / name / f"{i}.png")
+    for name, data in gap_files.items():
+        (root / "b" / name).write_bytes(data)
+    return root
+
+
+GAPS = {"empty": {}, "unreadable": {"x.png": b"nope", "y.jpg": b"\xff\xd8 cut"}, "hidden-only": {".DS_Store": b"x"}}
+
+
+@pytest.mark.parametrize("gap", GAPS, ids=GAPS.keys())
+def test_a_class_folder_without_images_is_an_error_naming_it_and_its_files(tmp_path, gap):
+    root = classes_with_a_gap(tmp_path / "letters", GAPS[gap])
+    with pytest.raises(DatasetError) as err:
+        datasets.load_folder(root)
+    message = str(err.value)
+    assert str(root) in message and "b/: class 1 has no readable images" in message
+    assert all(name in message for name in GAPS[gap] if not name.startswith("."))
+    assert "skip_empty=True" in message
+
+
+@pytest.mark.parametrize("gap", GAPS, ids=GAPS.keys())
+def test_skip_empty_keeps_every_label_at_its_folders_sorted_position_and_says_so(tmp_path, gap):
+    root = classes_with_a_gap(tmp_path / "letters", GAPS[gap])
+    with pytest.warns(UserWarning, match=r"b/: class 1 has no readable images.*kept as a class with no images"):
+        ds = datasets.load_folder(root, skip_empty=True, test_fraction=0.34)
+    assert ds.class_names == ["a", "b", "c", "d"] and ds.num_classes == 4
+    for x, y in ((ds.x_train, ds.y_train), (ds.x_test, ds.y_test)):
+        np.testing.assert_allclose(x[:, 0, 0, 0] * 255, (y + 1) * 10, atol=1e-3)   # 'c' keeps label 2
+    assert 1 not in ds.y_train and any(s.startswith("b/: class 1") for s in ds.skipped)
+
+
+def test_skip_empty_still_refuses_a_folder_with_no_images_at_all(tmp_path):
+    (tmp_path / "none" / "a").mkdir(parents=True)
+    (tmp_path / "none" / "b").mkdir()
+    with pytest.raises(DatasetError, match="no readable images in any class folder"):
+        datasets.load_folder(tmp_path / "none", skip_empty=True)
 
 
 # ---------------------------------------------------------------- validation split

@@ -74,6 +74,9 @@ CONV_CASES = {
     "1x1": (dict(filters=3, kernel_size=1), (2, 3, 3)),
     "relu": (dict(filters=3, kernel_size=3, activation="relu"), (2, 5, 5)),
     "tanh-same": (dict(filters=2, kernel_size=3, padding="same", activation="tanh"), (3, 4, 4)),
+    "stride-larger-than-kernel": (dict(filters=2, kernel_size=2, stride=3), (1, 8, 8)),
+    "gaps-one-axis": (dict(filters=2, kernel_size=(2, 3), stride=(3, 2)), (1, 8, 7)),
+    "gaps-padding": (dict(filters=2, kernel_size=2, stride=3, padding=1), (1, 7, 7)),
 }
 
 
@@ -91,6 +94,13 @@ POOL_CASES = {
     "padding-overlap": (dict(pool_size=3, stride=2, padding=1), (1, 6, 6)),
     "stride-larger": (dict(pool_size=2, stride=3), (2, 7, 7)),
     "non-square": (dict(pool_size=(2, 3), stride=(1, 2)), (1, 5, 7)),
+    # windows with gaps between them: the pixels no window sees get exactly zero gradient
+    "gaps": (dict(pool_size=2, stride=3), (2, 8, 8)),
+    "gaps-rows-overlap-cols": (dict(pool_size=(2, 3), stride=(3, 2)), (1, 8, 7)),
+    "overlap-rows-gaps-cols": (dict(pool_size=(3, 2), stride=(2, 3)), (1, 7, 8)),
+    "gaps-rows-tiled-cols": (dict(pool_size=2, stride=(3, 2)), (1, 8, 6)),
+    "gaps-padding": (dict(pool_size=2, stride=3, padding=1), (2, 8, 8)),
+    "gaps-padding-non-square": (dict(pool_size=(2, 3), stride=(4, 5), padding=1), (1, 9, 11)),
 }
 
 

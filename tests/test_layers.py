@@ -1,4 +1,5 @@
 """Forward semantics of every layer, checked against plain loop implementations and hand values."""
+import inspect
 import json
 import re
 
@@ -8,7 +9,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from core import Sequential, ShapeError, initializers
 from core.layers import (AvgPool2D, BatchNorm, Conv2D, Dense, Dropout, Flatten, LeakyReLU, MaxPool2D, ReLU,
-                         Sigmoid, Softmax, Tanh, from_config, layer_types, to_entry)
+                         Sigmoid, Softmax, Tanh, from_config, layer_class, layer_types, to_entry)
 
 # ----- loop references ---------------------------------------------------------
 
@@ -153,6 +154,34 @@ def test_max_pool_tie_sends_gradient_to_first_maximum(size, stride, expected):
     layer.forward(np.zeros((1, 1, 4, 4), np.float32))
     dx = layer.backward(np.ones((1, *layer.output_shape), np.float32))
     assert_array_equal(dx[0, 0], expected)
+
+
+WINDOW_LAYOUTS = {"tiled": (2, 2, 0, (8, 8)), "gaps": (2, 3, 0, (8, 8)), "gaps-rows": (2, (3, 2), 0, (8, 8)),
+                  "gaps-cols": ((3, 2), (2, 3), 0, (7, 8)), "gaps-padded": (2, 3, 1, (8, 8)),
+                  "edge-left-over": (2, 2, 0, (7, 9)), "overlap": (3, 2, 1, (8, 8))}
+
+
+@pytest.mark.parametrize("kind", [MaxPool2D, AvgPool2D])
+@pytest.mark.parametrize("size, stride, padding, hw", WINDOW_LAYOUTS.values(), ids=WINDOW_LAYOUTS.keys())
+def test_pool_backward_never_returns_uninitialised_memory(kind, size, stride, padding, hw, monkeypatch):
+    """np.empty may hand back anything: poison it, and the gradient must still be exact."""
+    monkeypatch.setattr(np, "empty", lambda shape, dtype=float: np.full(shape, np.nan, dtype))
+    layer = built(kind(size, stride=stride, padding=padding), (1, *hw))
+    x = np.random.default_rng(4).standard_normal((2, 1, *hw)).astype(np.float32)
+    layer.forward(x)
+    dx = layer.backward(np.ones((2, *layer.output_shape), np.float32))
+    windows = np.zeros((2, 1, hw[0] + 2 * padding, hw[1] + 2 * padding))   # windows over each pixel
+    (sh, sw), (kh, kw) = layer.stride, layer.pool
+    for i in range(layer.output_shape[1]):
+        for j in range(layer.output_shape[2]):
+            windows[..., i * sh:i * sh + kh, j * sw:j * sw + kw] += 1
+    windows = windows[..., padding:padding + hw[0], padding:padding + hw[1]]
+    assert np.isfinite(dx).all(), f"{kind.__name__} backward returned uninitialised values"
+    if kind is AvgPool2D:
+        assert_allclose(dx, windows / (kh * kw), rtol=1e-6)
+    else:   # each window hands its 1 to one pixel it covers (padding never wins)
+        assert (dx[windows == 0] == 0).all(), "pixels no window covers must get zero gradient"
+        assert_allclose(dx.sum(), 2 * np.prod(layer.output_shape), rtol=1e-6)
 
 
 # ----- Dropout ---------------------------------------------------------------------------
@@ -417,6 +446,65 @@ def test_bad_layer_argument_is_a_value_error(make, pattern):
         make()
 
 
+NOT_INTS = [0, -1, 2.5, 3.0, True, "8", None, [8], float("nan")]
+NOT_PAIRS = [0, -1, (3, 0), (3,), (3, 3, 3), 2.5, (2.0, 2), True, (True, 2), "3", "33", None, {}, [1, [2]],
+             np.array(2), np.array([[2, 2]]), np.array([2.0, 2.0]), np.array([2, 0])]
+NOT_FRACTIONS = [1.0, -0.1, 1.5, float("nan"), "0.5", True, None, [0.5]]
+NOT_SEEDS = [-1, 1.5, "0", True]
+PARAM_LAYER_ARGS = {"activation": ["swish", "ReLU", "", 3, True], "init": ["xavier", "", 1, True], "seed": NOT_SEEDS}
+BAD_ARGUMENTS = {   # every constructor argument of every layer type, with values it must refuse
+    Conv2D: (dict(filters=4, kernel_size=3), {
+        "filters": NOT_INTS, "kernel_size": NOT_PAIRS, "stride": NOT_PAIRS,
+        "padding": ["foo", "VALID", -1, 1.5, True, None, (1, 1)], **PARAM_LAYER_ARGS}),
+    Dense: (dict(units=4), {"units": NOT_INTS, **PARAM_LAYER_ARGS}),
+    MaxPool2D: (dict(), {"pool_size": NOT_PAIRS, "stride": NOT_PAIRS,
+                         "padding": ["same", -1, 1.5, True, None]}),
+    AvgPool2D: (dict(), {"pool_size": NOT_PAIRS, "stride": [0, (2, 0), 1.5, "2"], "padding": [-1, False]}),
+    Dropout: (dict(), {"rate": NOT_FRACTIONS, "seed": NOT_SEEDS}),
+    BatchNorm: (dict(), {"momentum": NOT_FRACTIONS,
+                         "epsilon": [0, -1e-5, float("inf"), float("nan"), "1e-5", True, None]}),
+    LeakyReLU: (dict(), {"alpha": NOT_FRACTIONS}),
+}
+BAD_CASES = [(cls, base, arg, bad) for cls, (base, table) in BAD_ARGUMENTS.items()
+             for arg, values in table.items() for bad in values if not (arg == "stride" and bad is None)]
+
+
+@pytest.mark.parametrize("cls, base, arg, bad", BAD_CASES,
+                         ids=[f"{c.__name__}-{a}={b!r}" for c, _, a, b in BAD_CASES])
+def test_a_bad_argument_names_the_layer_the_argument_and_the_value(cls, base, arg, bad):
+    with pytest.raises(ValueError) as err:
+        cls(**{**base, arg: bad})
+    message = str(err.value)
+    assert message.startswith(f"{cls.__name__}: {arg} must be "), message
+    assert message.endswith(f"got {bad!r}"), message
+
+
+def test_the_bad_argument_table_covers_every_argument_of_every_layer():
+    for name in layer_types():
+        cls = layer_class(name)
+        arguments = set(inspect.signature(cls).parameters)
+        assert arguments == set(BAD_ARGUMENTS.get(cls, ({}, {}))[1]), f"{name}: untested arguments"
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda: Conv2D(np.int64(4), np.int32(3), stride=[1, 2], padding=np.int64(1), seed=np.int64(3)),
+     {"filters": 4, "kernel_size": [3, 3], "stride": [1, 2], "padding": 1}),
+    (lambda: Conv2D(4, np.array([3, 2]), padding="same"), {"kernel_size": [3, 2], "padding": "same"}),
+    (lambda: Dense(np.uint8(7), activation="linear"), {"units": 7, "activation": None}),
+    (lambda: MaxPool2D((np.int64(2), 3), stride=None, padding=np.int64(1)),
+     {"pool_size": [2, 3], "stride": [2, 3], "padding": 1}),
+    (lambda: Dropout(np.float32(0.25)), {"rate": 0.25}),
+    (lambda: Dropout(0), {"rate": 0.0}),
+    (lambda: BatchNorm(np.float64(0.5), np.float32(1e-3)), {"momentum": 0.5}),
+    (lambda: LeakyReLU(np.float16(0.5)), {"alpha": 0.5}),
+], ids=["numpy-ints", "array-pair", "numpy-units", "pool-numpy", "numpy-rate", "int-rate", "numpy-bn",
+        "numpy-alpha"])
+def test_numpy_numbers_and_sequences_are_accepted_as_plain_values(make, expected):
+    config = make().get_config()
+    assert {k: config[k] for k in expected} == expected
+    assert json.loads(json.dumps(config)) == config       # plain Python values: JSON-able
+
+
 # ----- configs ---------------------------------------------------------------------------
 
 CONFIG_LAYERS = [Conv2D(4, (3, 2), stride=2, padding="same", activation="relu", init="he_normal"),
@@ -431,6 +519,17 @@ def test_config_round_trip(layer):
     twin = from_config(entry)
     assert type(twin) is type(layer)
     assert twin.get_config() == layer.get_config()
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"type": "ReLU", "config": {"alpha": 0.1}}, "ReLU: unknown argument alpha; it takes none"),
+    ({"type": "Conv2D", "config": {"filters": 2, "kernal_size": 3}},
+     "Conv2D: unknown argument kernal_size; it takes filters, kernel_size, stride, padding, activation, init, seed"),
+    ({"type": "Dense", "config": {"units": 2, "x": 1, "y": 2}}, "Dense: unknown arguments x, y; it takes units"),
+])
+def test_a_config_argument_the_layer_does_not_take_is_named(entry, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        from_config(entry)
 
 
 def test_every_layer_type_is_registered():

@@ -4,8 +4,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageOps
 
 from core import NumpynetError, ShapeError, zoo
-from core.preprocess import (ImageFileError, NothingDrawn, class_names, gray, load_image, predict_files,
-                             prepare, preprocessing_mode)
+from core.preprocess import NothingDrawn, class_names, gray, predict_files, prepare, preprocessing_mode
 
 
 def seven(size=(200, 160), box=(20, 15, 70, 95), width=7, ink=0, paper=255):
@@ -141,18 +140,6 @@ def test_real_mnist_digits_come_back_as_themselves(mnist):
     scans = [Image.fromarray(255 - np.uint8(d * 255)).resize((280, 280), Image.BICUBIC) for d in digits[:30]]
     scanned = [aligned_correlation(prepare(s), d) for s, d in zip(scans, digits)]
     assert np.median(scanned) > 0.95 and min(scanned) > 0.9
-
-
-def test_load_image_names_the_file_it_cannot_read(tmp_path):
-    with pytest.raises(ImageFileError, match="not found.*nothere.png"):
-        load_image(tmp_path / "nothere.png")
-    fake = tmp_path / "notes.png"
-    fake.write_text("not a picture")
-    with pytest.raises(ImageFileError, match="notes.png"):
-        load_image(fake)
-    assert issubclass(ImageFileError, NumpynetError)
-    seven().save(tmp_path / "seven.png")
-    assert load_image(tmp_path / "seven.png").size == (200, 160)
 
 
 def small_model(**meta):

@@ -11,7 +11,8 @@ class Dataset:
     Images are float32 (N, C, H, W) in [0, 1], labels int64 class indices.
     ``source`` is the folder or URL the data was read from, so a user can tell
     a download from a local copy. ``skipped`` lists files a loader could not
-    read (name and reason), so a folder with one bad image still loads.
+    read (name and reason), so a folder with one bad image still loads, and
+    class folders kept as classes with no images (``load_folder(skip_empty=True)``).
     """
 
     name: str
@@ -45,7 +46,8 @@ class Dataset:
 def to_images(pixels):
     """uint8 (N, H, W) or (N, C, H, W) pixels -> float32 (N, C, H, W) in [0, 1].
 
-    Every loader ends here, so all datasets share one scaling.
+    Every loader of 8-bit arrays ends here, so they share one scaling; image
+    files are scaled by their own format in ``images.read_image``.
     """
     x = np.asarray(pixels)
     if x.ndim == 3:

@@ -3,68 +3,110 @@
 A bad file never stops the load: it is skipped, named in ``Dataset.skipped``
 and in one warning, because a user's folder of photos always holds
 something odd (a .DS_Store, a half-copied JPEG, a text note).
+
+A class's label is always its folder's position in sorted order, so a class
+folder left with no readable image cannot silently vanish and shift every
+later label: it is an error, unless ``skip_empty=True`` keeps it as a class
+with no images (and says so).
 """
 import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
-from ..errors import DatasetError
-from .dataset import Dataset, to_images, to_labels
+from ..errors import DatasetError, ImageFileError
+from ..images import read_image, resize
+from .dataset import Dataset, to_labels
 from .split import DEFAULT_TEST_FRACTION, stratified_indices
 
-_UNREADABLE = (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError)
 
-
-def load_folder(path, size=(28, 28), grayscale=True, test_fraction=DEFAULT_TEST_FRACTION, seed=0):
+def load_folder(path, size=(28, 28), grayscale=True, test_fraction=DEFAULT_TEST_FRACTION, seed=0,
+                skip_empty=False):
     """Images of ``path/<class>/*`` resized to ``size`` (height, width); class names are the
-    subfolder names, sorted. Split stratified and seeded into train and test."""
+    subfolder names, sorted. Split stratified and seeded into train and test.
+
+    Pixels are scaled by their file's format (``images.read_image``). A class
+    folder without a readable image is a ``DatasetError``; with ``skip_empty``
+    it stays a class (label unchanged) with no images, listed in ``skipped``.
+    """
+    _check_size(size)
     root = Path(path).expanduser()
+    folders = _class_folders(root)
+    pixels, labels, skipped, empty = _read_classes(folders, root, size, 1 if grayscale else 3)
+    if empty and (not skip_empty or not pixels):
+        raise DatasetError(_empty_error(root, empty, bool(pixels)))
+    if skipped or empty:
+        warnings.warn(_skipped_message(root, skipped, empty), stacklevel=2)
+    x, y = np.stack(pixels), np.asarray(labels)
+    train, test = stratified_indices(y, test_fraction, seed)
+    return Dataset(root.name, x[train], to_labels(y[train]), x[test], to_labels(y[test]),
+                   [f.name for f in folders], str(root), skipped + empty)
+
+
+def _check_size(size):
+    if not (isinstance(size, (tuple, list)) and len(size) == 2
+            and all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1 for n in size)):
+        raise ValueError(f"load_folder: size must be (height, width) in pixels, got {size!r}")
+
+
+def _read_classes(folders, root, size, channels):
+    """(images, labels, unreadable files, class folders left without images); a class's label
+    is its folder's position, whatever happens to the folders before it."""
+    pixels, labels, skipped, empty = [], [], [], []
+    for label, folder in enumerate(folders):
+        unreadable = []
+        images = _read_class(folder, root, size, channels, unreadable)
+        if not images:
+            empty.append(_empty_message(folder, root, label, unreadable))
+        pixels += images
+        labels += [label] * len(images)
+        skipped += unreadable
+    return pixels, labels, skipped, empty
+
+
+def _class_folders(root):
     if not root.is_dir():
         raise DatasetError(f"{root}: no such folder; expected one subfolder of images per class")
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not folders:
         raise DatasetError(f"{root}: has no class subfolders; put each class's images in "
                            f"a subfolder named after the class")
-    pixels, labels, names, skipped = [], [], [], []
-    for folder in folders:
-        images = _read_class(folder, root, size, grayscale, skipped)
-        if images:
-            labels += [len(names)] * len(images)
-            names.append(folder.name)
-            pixels += images
-    if skipped:
-        warnings.warn(_skipped_message(root, skipped), stacklevel=2)
-    if not pixels:
-        raise DatasetError(f"{root}: no readable images in {len(folders)} subfolders"
-                           + (f" ({len(skipped)} files skipped)" if skipped else ""))
-    x, y = np.stack(pixels), np.asarray(labels)
-    if x.ndim == 4:
-        x = x.transpose(0, 3, 1, 2)          # RGB: (N, H, W, 3) -> NCHW
-    train, test = stratified_indices(y, test_fraction, seed)
-    return Dataset(root.name, to_images(x[train]), to_labels(y[train]), to_images(x[test]),
-                   to_labels(y[test]), names, str(root), skipped)
+    return folders
 
 
-def _read_class(folder, root, size, grayscale, skipped):
+def _read_class(folder, root, size, channels, unreadable):
+    """The class's images as (C, H, W) float32 arrays; each file that cannot be read goes
+    into ``unreadable`` as 'relative/path: reason'."""
     images = []
     for file in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
         try:
-            images.append(read_image(file, size, grayscale))
-        except _UNREADABLE as e:
-            skipped.append(f"{file.relative_to(root)}: {e or type(e).__name__}")
+            images.append(resize(read_image(file, channels), size))
+        except ImageFileError as e:
+            reason = str(e).removeprefix(f"{file}: ")
+            unreadable.append(f"{file.relative_to(root)}: {reason}")
     return images
 
 
-def read_image(path, size=(28, 28), grayscale=True):
-    """One image file as a uint8 (H, W) or (H, W, 3) array of ``size`` (height, width)."""
-    with Image.open(path) as image:
-        image = image.convert("L" if grayscale else "RGB")
-        image = image.resize((size[1], size[0]), Image.LANCZOS)
-    return np.asarray(image, np.uint8)
+def _empty_message(folder, root, label, unreadable):
+    content = f"all its files are unreadable: {_listing(unreadable)}" if unreadable else "it holds no files"
+    return f"{folder.relative_to(root)}/: class {label} has no readable images ({content})"
 
 
-def _skipped_message(root, skipped):
-    shown = "; ".join(skipped[:5]) + (f"; and {len(skipped) - 5} more" if len(skipped) > 5 else "")
-    return f"{root}: skipped {len(skipped)} unreadable file{'s' * (len(skipped) != 1)}: {shown}"
+def _empty_error(root, empty, others_readable):
+    listed = "; ".join(empty)
+    if not others_readable:
+        return f"{root}: no readable images in any class folder: {listed}"
+    return (f"{root}: {listed}. A class's label is its folder's position in sorted order, so an empty "
+            f"class would shift every later label: add images, remove the folder, or pass "
+            f"skip_empty=True to keep it as a class with no images")
+
+
+def _skipped_message(root, skipped, empty):
+    parts = [f"skipped {len(skipped)} unreadable file{'s' * (len(skipped) != 1)}: {_listing(skipped)}"
+             ] if skipped else []
+    parts += [f"{e}, kept as a class with no images" for e in empty]
+    return f"{root}: " + ". ".join(parts)
+
+
+def _listing(items, shown=5):
+    return "; ".join(items[:shown]) + (f"; and {len(items) - shown} more" if len(items) > shown else "")

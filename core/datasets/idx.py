@@ -6,6 +6,7 @@ datasets here. Files found on disk are trusted only after this structure
 check: the copies people keep are often re-compressed, so their md5 differs.
 """
 import gzip
+import math
 import zlib
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def parse_idx(data, path="<bytes>"):
     """Check the header against the length and return the array (a view on ``data``)."""
     dims = _header(data, path, len(data))
     offset = 4 + 4 * len(dims)
-    expected = int(np.prod(dims, dtype=np.int64))
+    expected = math.prod(dims)     # Python ints: a header of 2^32-1 sizes must not wrap around
     actual = len(data) - offset
     shape = " x ".join(map(str, dims))
     if actual < expected:

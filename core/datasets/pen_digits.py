@@ -8,6 +8,8 @@ stem. Each digit here is a few skeleton strokes in a box one unit tall
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ..strokes import draw_polyline
+
 
 def _arc(cx, cy, rx, ry, start, end, steps=28):
     """Points along an ellipse from angle ``start`` to ``end`` (degrees, counter-clockwise on screen)."""
@@ -68,8 +70,5 @@ def draw_pen_digit(strokes, height, width, canvas):
     left = (canvas - (xs.max() - xs.min()) * height) / 2 - xs.min() * height
     top = (canvas - height) / 2
     for stroke in strokes:
-        points = [(left + x * height, top + y * height) for x, y in stroke]
-        draw.line(points, fill=255, width=width, joint="curve")
-        for x, y in (points[0], points[-1]):
-            draw.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=255)
+        draw_polyline(draw, [(left + x * height, top + y * height) for x, y in stroke], width, 255)
     return image

@@ -6,6 +6,7 @@ input, so these never move channels-last data.
 """
 import numpy as np
 
+from . import args
 from .base import Layer, register
 
 
@@ -25,9 +26,7 @@ class LeakyReLU(Layer):
 
     def __init__(self, alpha=0.01):
         super().__init__()
-        if not 0 <= alpha < 1:
-            raise ValueError(f"LeakyReLU alpha must be in [0, 1), got {alpha}")
-        self.alpha = float(alpha)
+        self.alpha = args.fraction(self, "alpha", alpha)
 
     def forward(self, x, training=False):
         self._mask = x > 0
@@ -92,10 +91,5 @@ ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh"
 
 
 def make_activation(name):
-    """The layer for an ``activation=`` shorthand (None or 'linear' means none)."""
-    if name in (None, "linear"):
-        return None
-    try:
-        return ACTIVATIONS[name]()
-    except KeyError:
-        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}") from None
+    """The layer for an ``activation=`` shorthand, or None (the caller has checked the name)."""
+    return None if name is None else ACTIVATIONS[name]()

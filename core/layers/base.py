@@ -7,6 +7,8 @@ needs. ``params`` holds trainable arrays, ``grads`` their gradients under the
 same keys, ``buffers`` non-trainable state that is saved with the model
 (BatchNorm's running statistics).
 """
+import inspect
+
 import numpy as np
 
 from ..errors import ShapeError
@@ -34,8 +36,19 @@ def layer_class(type_name):
 
 
 def from_config(entry):
-    """Rebuild a layer from ``{"type": ..., "config": {...}}`` (what ``to_entry`` gives)."""
-    return layer_class(entry["type"])(**entry.get("config", {}))
+    """Rebuild a layer from ``{"type": ..., "config": {...}}`` (what ``to_entry`` gives).
+
+    An argument the type does not take is a ValueError naming the type and what it takes
+    (Python's own TypeError would blame ``Layer.__init__`` for an activation layer).
+    """
+    cls = layer_class(entry["type"])
+    config = entry.get("config", {})
+    takes = inspect.signature(cls).parameters
+    unknown = [str(k) for k in config if k not in takes]
+    if unknown:
+        raise ValueError(f"{cls.__name__}: unknown argument{'s' * (len(unknown) > 1)} {', '.join(unknown)}; "
+                         f"it takes {', '.join(takes) or 'none'}")
+    return cls(**config)
 
 
 def to_entry(layer):

@@ -8,35 +8,19 @@ read back, which halves the cost of a col2im. A first layer skips dx.
 import numpy as np
 
 from .. import conv_ops, initializers
+from . import args
 from .base import register
 from .dense import ParamLayer
-
-
-def pair(v, what):
-    t = (v, v) if np.isscalar(v) else tuple(v)
-    if len(t) != 2 or any(int(a) < 1 for a in t):
-        raise ValueError(f"{what} must be a positive int or a pair of them, got {v!r}")
-    return tuple(int(a) for a in t)
-
-
-def check_padding(padding):
-    if padding in ("valid", "same"):
-        return padding
-    if isinstance(padding, (int, np.integer)) and not isinstance(padding, bool) and padding >= 0:
-        return int(padding)
-    raise ValueError(f"padding must be 'valid', 'same' or a non-negative int, got {padding!r}")
 
 
 @register
 class Conv2D(ParamLayer):
     def __init__(self, filters, kernel_size, stride=1, padding="valid", activation=None, init=None, seed=None):
         super().__init__(activation, init, seed)
-        if int(filters) < 1:
-            raise ValueError(f"Conv2D filters must be at least 1, got {filters}")
-        self.filters = int(filters)
-        self.kernel = pair(kernel_size, "kernel_size")
-        self.stride = pair(stride, "stride")
-        self.padding = check_padding(padding)
+        self.filters = args.positive_int(self, "filters", filters)
+        self.kernel = args.pair(self, "kernel_size", kernel_size)
+        self.stride = args.pair(self, "stride", stride)
+        self.padding = args.conv_padding(self, padding)
 
     def compute_output_shape(self, input_shape):
         self._require_rank(input_shape, (3,), "an image input (channels, height, width)")

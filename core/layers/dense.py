@@ -2,7 +2,8 @@
 import numpy as np
 
 from .. import initializers
-from .activations import make_activation
+from . import args
+from .activations import ACTIVATIONS, make_activation
 from .base import Layer, register
 
 
@@ -16,12 +17,12 @@ class ParamLayer(Layer):
 
     def __init__(self, activation=None, init=None, seed=None):
         super().__init__()
+        activation = args.choice(self, "activation", activation, ("linear", *ACTIVATIONS))
         self.activation = None if activation == "linear" else activation
         self.act = make_activation(self.activation)
-        self.init = init or initializers.default_for(self.activation)
-        if self.init not in initializers.NAMES:
-            raise ValueError(f"unknown initializer {self.init!r}; choose one of {', '.join(initializers.NAMES)}")
-        self.seed = seed
+        self.init = (args.choice(self, "init", init, initializers.NAMES)
+                     or initializers.default_for(self.activation))
+        self.seed = args.seed(self, seed)
         self.rng = np.random.default_rng(seed)
 
     def forward(self, x, training=False):
@@ -41,9 +42,7 @@ class ParamLayer(Layer):
 class Dense(ParamLayer):
     def __init__(self, units, activation=None, init=None, seed=None):
         super().__init__(activation, init, seed)
-        if int(units) < 1:
-            raise ValueError(f"Dense units must be at least 1, got {units}")
-        self.units = int(units)
+        self.units = args.positive_int(self, "units", units)
 
     def compute_output_shape(self, input_shape):
         self._require_rank(input_shape, (1,), "a flat (features,) input; add Flatten before it")

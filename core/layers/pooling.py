@@ -10,8 +10,8 @@ Average pooling counts padded zeros in the window, as PyTorch's default does.
 import numpy as np
 
 from .. import conv_ops
+from . import args
 from .base import Layer, register
-from .conv import pair
 
 
 class Pool2D(Layer):
@@ -19,11 +19,9 @@ class Pool2D(Layer):
 
     def __init__(self, pool_size=2, stride=None, padding=0):
         super().__init__()
-        self.pool = pair(pool_size, "pool_size")
-        self.stride = pair(stride, "stride") if stride is not None else self.pool
-        if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)) or padding < 0:
-            raise ValueError(f"pool padding must be a non-negative int, got {padding!r}")
-        self.padding = int(padding)
+        self.pool = args.pair(self, "pool_size", pool_size)
+        self.stride = self.pool if stride is None else args.pair(self, "stride", stride)
+        self.padding = args.non_negative_int(self, "padding", padding)
 
     def compute_output_shape(self, input_shape):
         self._require_rank(input_shape, (3,), "an image input (channels, height, width)")
@@ -47,12 +45,11 @@ class Pool2D(Layer):
         return conv_ops.to_nchw(self.reduce(xp))
 
     def backward(self, grad):
-        # Windows that tile without overlap own disjoint pixels: scatter may then
-        # write each offset's slice instead of adding into zeros.
+        # Disjoint windows (stride >= size) may write each offset's slice instead of adding;
+        # the buffer starts empty only when they also leave no pixel uncovered.
         overlap = any(st < k for st, k in zip(self.stride, self.pool))
-        dxp = (np.zeros if overlap or self.padding else np.empty)(self._xp.shape, grad.dtype)
-        if not overlap and any(dxp.shape[1 + a] > (self.output_shape[1 + a]) * self.stride[a] for a in (0, 1)):
-            dxp[...] = 0  # rows/columns no window covers get no gradient
+        tiled = conv_ops.tiles(self._xp.shape[1:3], self.pool, self.stride, self.output_shape[1:])
+        dxp = (np.empty if tiled else np.zeros)(self._xp.shape, grad.dtype)
         self.scatter(dxp, conv_ops.to_nhwc(grad), overlap)
         self._xp = None
         return conv_ops.to_nchw(conv_ops.unpad_nhwc(dxp, self.pads))

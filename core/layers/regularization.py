@@ -1,6 +1,7 @@
 """Dropout and BatchNorm: the layers that behave differently in training."""
 import numpy as np
 
+from . import args
 from .base import Layer, register
 
 
@@ -10,10 +11,8 @@ class Dropout(Layer):
 
     def __init__(self, rate=0.5, seed=None):
         super().__init__()
-        if not 0 <= rate < 1:
-            raise ValueError(f"Dropout rate must be in [0, 1), got {rate}")
-        self.rate = float(rate)
-        self.seed = seed
+        self.rate = args.fraction(self, "rate", rate)
+        self.seed = args.seed(self, seed)
         self.rng = np.random.default_rng(seed)
 
     def forward(self, x, training=False):
@@ -42,10 +41,8 @@ class BatchNorm(Layer):
 
     def __init__(self, momentum=0.9, epsilon=1e-5):
         super().__init__()
-        if not 0 <= momentum < 1:
-            raise ValueError(f"BatchNorm momentum must be in [0, 1), got {momentum}")
-        self.momentum = float(momentum)
-        self.epsilon = float(epsilon)
+        self.momentum = args.fraction(self, "momentum", momentum)
+        self.epsilon = args.positive_number(self, "epsilon", epsilon)
 
     def compute_output_shape(self, input_shape):
         self._require_rank(input_shape, (1, 3), "a (features,) or (channels, height, width) input")

@@ -187,7 +187,7 @@ class Document:
             try:
                 layers.append(from_config({"type": it.type, "config": it.config}))
             except (ValueError, TypeError) as e:
-                refused = i, f"{it.type} #{i + 1}: {e}"
+                refused = i, f"{it.type} #{i + 1}: {str(e).removeprefix(f'{it.type}: ')}"
                 break
         model = Sequential(layers)
         try:

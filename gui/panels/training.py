@@ -16,12 +16,14 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QScrollArea, QSizePolicy, QSpinBox, QStyle, QToolButton, QVBoxLayout,
                                QWidget)
 
-from core import optimizers, zoo
+from core import optimizers, transfer, zoo
 from core.augment import Augment
 from core.callbacks import format_eta
+from core.errors import NumpynetError
 from core.preprocess import mode_for_dataset
 
 from ..messages import show_diverged, show_error
+from ..mismatch import CONTINUE, NEW_MODEL, NEW_OUTPUT, TRAIN, ask_about_mismatch
 from ..plots import TrainingPlots
 from ..worker import STOPPED, Job, TrainJob, TrainWorker, describe_exception
 
@@ -266,7 +268,7 @@ class TrainingPanel(QWidget):
 
     # ---------------------------------------------------------------- model
     def build_preset(self):
-        """Replace the model by an untrained zoo preset sized for the dataset (or 28x28, 10 classes)."""
+        """Replace the model by an untrained preset sized for the dataset (or 28x28, 10 classes); True if built."""
         ds = self.state.dataset
         shape = tuple(ds.x_train.shape[1:]) if ds is not None else (1, 28, 28)
         classes = len(ds.class_names) if ds is not None else 10
@@ -275,15 +277,31 @@ class TrainingPanel(QWidget):
             model = zoo.build(name, input_shape=shape, classes=classes, seed=0)
         except Exception as exc:  # noqa: BLE001 -- e.g. a preset too deep for small images
             show_error(self.window(), "Cannot build this preset", *describe_exception(exc))
-            return
+            return False
         self._preset_name = name
         self.state.set_model(model, None)
         self.status.emit(f"New untrained {name}: {model.count_params():,} parameters")
+        return True
+
+    def replace_output_layer(self):
+        """Give the model a new output layer for the dataset's classes, keeping what the rest learned; True if done."""
+        ds = self.state.dataset
+        try:
+            model = transfer.new_output_layer(self.state.model, ds.num_classes, ds.class_names, seed=0)
+        except NumpynetError as exc:   # e.g. no Dense layer to replace
+            show_error(self.window(), "Cannot give the model a new output layer", *describe_exception(exc))
+            return False
+        self._preset_name = None
+        self.state.set_model(model, None)
+        self.status.emit(f"New output layer for {ds.name}'s {ds.num_classes} classes; the other layers keep "
+                         "their weights")
+        return True
 
     def _on_model_changed(self, model):
         if model is not self._plotted_model:
             self._plotted_model = model
-            self.plots.load_history(getattr(model, "train_history", {}) or {})
+            history, meta = (model.train_history, model.meta) if model is not None else ({}, {})
+            self.plots.load_history(history, meta.get("partial_epochs"))
             if self.state.model_path is not None:
                 self._preset_name = None
         self._describe_model(model)
@@ -322,12 +340,22 @@ class TrainingPanel(QWidget):
             return False, f"The architecture is invalid: {self.state.invalid_reason}"
         if ds is None:
             return False, "Load a dataset in the Data panel to train."
-        shape, classes = tuple(ds.x_train.shape[1:]), len(ds.class_names)
-        if tuple(model.input_shape or ()) != shape or model.output_shape[-1] != classes:
-            return False, (f"The model takes {_shape(model.input_shape)} inputs with {model.output_shape[-1]} "
-                           f"classes; {ds.name} has {_shape(shape)} images in {classes} classes. "
-                           f"Build a preset for it.")
+        found = transfer.check(model, ds)
+        if found.input:   # only a new model helps; other classes are asked about on Start
+            return False, f"{found.describe()} Build a preset for it."
         return True, ""
+
+    def _settle_mismatch(self):
+        """Before a run on data of other classes: ask, and do what was chosen; False: do not start."""
+        found = transfer.check(self.state.model, self.state.dataset)
+        if not found:
+            return True
+        choice = ask_about_mismatch(self.window(), found, TRAIN)
+        if choice == NEW_OUTPUT:
+            return self.replace_output_layer()
+        if choice == NEW_MODEL:
+            return self.build_preset()
+        return choice == CONTINUE
 
     @property
     def running(self):
@@ -337,6 +365,8 @@ class TrainingPanel(QWidget):
         ok, reason = self.can_start()
         if not ok:
             self.status_label.setText(reason)
+            return
+        if not self._settle_mismatch():
             return
         model, ds = self.state.model, self.state.dataset
         try:
@@ -440,6 +470,9 @@ class TrainingPanel(QWidget):
             if history.get(key):
                 metrics[key] = history[key][-1]
         model.meta["metrics"] = metrics
+        model.meta.pop("partial_epochs", None)
+        if self.plots.partial:   # the plots hold this model's history, so they know its epochs cut short
+            model.meta["partial_epochs"] = self.plots.partial_epochs()
 
     def _on_failed(self, message, details):
         model = self._run_model
@@ -512,6 +545,3 @@ def _spin(low, high, decimals, tip):
     spin.setToolTip(tip)
     return spin
 
-
-def _shape(shape):
-    return "×".join(map(str, shape or ()))

@@ -7,7 +7,9 @@ prepared input when a stroke ends or an image is opened, for the Inside view.
 
 The pad never predicts on ``state.model`` (it may be training on another
 thread): it keeps its own ``copy()``. Everything it shows the network goes
-through ``core.preprocess.prepare``, exactly as ``numpynet predict`` does; one
+through ``core.preprocess.prepare``, exactly as ``numpynet predict`` does; drawn
+strokes are first drawn again at MNIST's pen width (``core.strokes``), so the
+answer depends neither on the digit's size nor on the brush. One
 prediction of a small network takes a millisecond or two, so it runs here, on
 the GUI thread, at most every ``THROTTLE_MS`` while the pen moves.
 """
@@ -20,8 +22,9 @@ from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QPushBu
                                QSlider, QVBoxLayout, QWidget)
 
 from core.errors import NumpynetError
-from core.preprocess import (NothingDrawn, class_names, gray, load_image, prepare,
-                             preprocessing_mode)
+from core.images import read_image
+from core.preprocess import NothingDrawn, class_names, gray, prepare, preprocessing_mode
+from core.strokes import Stroke, render_strokes, within
 
 from ..imaging import gray_qimage, rgb_qimage
 from .lazy import LazyRefresh
@@ -31,13 +34,14 @@ CANVAS_SIZE = 336          # 12 pixels of canvas per pixel of a 28x28 input
 PREVIEW_SIZE = 168         # 6 screen pixels per input pixel of a 28x28 input
 THROTTLE_MS = 100
 MAX_BODY = (960, 560)
-DEFAULT_BRUSH = 26         # a digit drawn across the pad gets MNIST's 2-3 pixel strokes
+DEFAULT_BRUSH = 26         # looks like a felt pen; the network sees every drawing at MNIST's own pen width
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
 _HINT = "#8a8f98"
 
 
 class Canvas(QWidget):
-    """A square of paper in a grey QImage; strokes are kept so that the last can be undone.
+    """A square of paper in a grey QImage; strokes are kept so that the last can be undone,
+    and so that the network can be shown them at MNIST's pen width (``model_image``).
 
     Ink is the colour opposite the paper: black on the white pad, white on an
     opened picture whose paper is dark. The eraser paints paper.
@@ -73,6 +77,18 @@ class Canvas(QWidget):
         img = self._image
         rows = np.frombuffer(img.constBits(), np.uint8, count=img.bytesPerLine() * img.height())
         return rows.reshape(img.height(), img.bytesPerLine())[:, :img.width()].copy()
+
+    def strokes(self):
+        """What was drawn, as ``core.strokes.Stroke`` s in canvas pixels, in drawing order."""
+        return [Stroke(np.array([(p.x(), p.y()) for p in points]), width, erasing)
+                for width, erasing, points in self._strokes]
+
+    def model_image(self):
+        """What the network should read: the strokes on the pad drawn again at MNIST's pen width (so
+        neither the digit's size nor the brush matters), or, over an opened picture, the canvas as shown."""
+        if self._background is not None:
+            return self.pixels()
+        return render_strokes(within(self.strokes(), self.width(), self.height()))
 
     def clear(self):
         self._strokes, self._background, self._paper = [], None, 255
@@ -346,7 +362,7 @@ class DrawPanel(LazyRefresh, QWidget):
     def open_image(self, path):
         """Show a picture file on the pad and recognise it, as ``numpynet predict`` would."""
         try:
-            picture = load_image(path)
+            picture = read_image(path)
         except NumpynetError as e:
             self._say_problem(str(e))      # the pad keeps what it had
             return
@@ -370,7 +386,7 @@ class DrawPanel(LazyRefresh, QWidget):
         if self.canvas.is_blank():
             return None
         if self._opened is None or self.canvas.stroke_count:
-            return prepare(self.canvas.pixels(), self._input_shape(), self._preprocessing)
+            return prepare(self.canvas.model_image(), self._input_shape(), self._preprocessing)
         if self._opened_input is None:
             self._opened_input = prepare(self._opened, self._input_shape(), self._preprocessing)
         return self._opened_input

@@ -7,21 +7,31 @@ Outputs: ``inspectRequested(test index)`` to look inside one image,
 
 The work (``inspect.evaluate_predictions``) runs on a QThread with a progress
 bar and can be cancelled. When it runs: on "Evaluate", and by itself when the
-panel is on screen and its results are out of date (another model, new
-weights after training, another dataset) -- a forward pass over the test set
-takes seconds and only then does anyone look. During training it never
-starts by itself, since it would take CPU from training; the results are
-marked out of date instead.
+panel is on screen and has no results for the current model and data --
+a forward pass over the test set takes seconds and only then does anyone look.
+
+Results hold for the ``state.results_key()`` they were computed under: when
+the model (another one, an edit, new weights) or the dataset changes, they
+are cleared at once to a plain "evaluate again" page, never shown as if they
+still held. During training the weights change several times a second, so
+it neither evaluates nor keeps results; it does once the run ends.
+
+A model whose classes or input do not fit the dataset (``core.transfer``)
+is not evaluated by itself: the panel says what differs, and "Evaluate"
+asks first when only the class names differ.
 """
+import html
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QStackedWidget,
                                QTabWidget, QToolTip, QVBoxLayout, QWidget)
 
-from core import inspect
+from core import inspect, transfer
 
 from ..imaging import diverging_rgb
+from ..mismatch import CONTINUE, EVALUATE, ask_about_mismatch
 from ..worker import Cancelled, Job, Worker, describe_exception
 from .export import ExportButton
 from .grid import TileGrid, image_tile, percent, scrolled
@@ -33,6 +43,9 @@ MISTAKES_SHOWN = 60
 CELL_IMAGES_SHOWN = 300
 THUMB_PX = 56
 DETAIL_PX = 140
+TRAINING = "Training is changing the weights: evaluate when the run ends."
+EVALUATE_AGAIN = ("The model or the data changed since the last evaluation, so its results no longer hold. "
+                  "Press Evaluate to evaluate again.")
 ACCENT = QColor("#2563eb")
 WORST = QColor("#ea580c")
 
@@ -299,18 +312,20 @@ class EvaluationPanel(LazyRefresh, QWidget):
         super().__init__(parent)
         self.state = state
         self.source = ModelSource(state, self)
-        self.result = None
+        self.result = self.result_key = None   # the inspect.Evaluation shown, and the results_key() it holds for
         self.names = []
-        self.stale = True
         self._dirty = True          # evaluate when first seen
         self.cell_shown = np.zeros(0, np.int64)     # test indices behind the selected cell
         self.mistakes_shown = np.zeros(0, np.int64)
         self.job = Job(self, on_done=self._after_run)
         self._rerun = False
+        self._running_key = self._tried_key = None   # the key being evaluated / last tried by itself
+        self._names_accepted = None   # (model's class names, dataset version) the user chose to evaluate anyway
+        self._idle_text = "Press Evaluate to run the model on the whole test set."
         self._build()
-        self.source.modelReplaced.connect(self._model_changed)
-        self.source.weightsChanged.connect(self._model_changed)
-        state.datasetChanged.connect(lambda _ds: self._model_changed())
+        state.resultsOutdated.connect(self._on_results_outdated)
+        self.source.modelReplaced.connect(self.refresh_when_visible)    # the copy caught up with the state
+        self.source.weightsChanged.connect(self.refresh_when_visible)
         self._show_status()
 
     # ----- layout -------------------------------------------------------------------------------
@@ -366,7 +381,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
         self.stack.addWidget(self.page_area)
         layout.addLayout(top)
         layout.addWidget(self.stack, 1)
-        self.run_button.clicked.connect(self.evaluate)
+        self.run_button.clicked.connect(lambda: self.evaluate(ask=True))
         self.cancel_button.clicked.connect(self.cancel)
         self.matrix.cellClicked.connect(self.show_cell)
         self.mistakes.clicked.connect(lambda i: self._show_details(self.mistakes_shown[i]))
@@ -374,74 +389,113 @@ class EvaluationPanel(LazyRefresh, QWidget):
         self.details.lookInside.connect(self.inspectRequested)
 
     # ----- when to run ----------------------------------------------------------------------------
-    def _model_changed(self):
-        self.stale = True
+    @property
+    def current(self):
+        """Whether there are results and they hold for the model and data of now."""
+        return self.result is not None and self.result_key == self.state.results_key()
+
+    def _on_results_outdated(self):
+        if self.result is not None and not self.current:
+            self._clear()
+        self._update_run_button()
         self._show_status()
         self.refresh_when_visible()
 
-    def refresh(self):
-        """Evaluate out-of-date results, unless training is still changing the weights."""
-        self._dirty = False
-        if self.stale and not self.state.training:
-            self.evaluate()
+    def _clear(self):
+        """Drop results of another model or data: nothing on screen may pass for the current model's."""
+        self.result = self.result_key = None
+        self.cell_shown = self.mistakes_shown = np.zeros(0, np.int64)
+        self._idle_text = EVALUATE_AGAIN
+        self.placeholder.setText(EVALUATE_AGAIN)
+        self.stack.setCurrentWidget(self.placeholder)
 
-    def _test_set(self):
-        """(x, y) of the test set, or None after saying why not."""
-        ds = self.state.dataset
-        if self.source.model is None:
+    def refresh(self):
+        """Evaluate the current model and data once by itself, unless training is changing the weights."""
+        self._dirty = False
+        key = (self.source.version, self.state.dataset_version)
+        if (self.result is None and not self.state.training and key == self.state.results_key()
+                and key != self._tried_key):
+            self.evaluate(ask=False)
+
+    def _test_set(self, ask=False):
+        """(x, y) of the test set, or None after saying why not; ``ask`` about a model of other classes."""
+        ds, model = self.state.dataset, self.source.model
+        if model is None:
             self._say("No model yet: load or build one.")
         elif ds is None or not len(ds.x_test):
             self._say("No test images: load a dataset in the Data panel.")
-        elif not self.source.fits(ds.x_test):
-            self._say(f"The {ds.name} test images {tuple(ds.x_test.shape[1:])} do not fit the model's input "
-                      f"{tuple(self.source.model.input_shape)}.")
-        elif int(ds.y_test.max()) >= int(np.prod(self.source.model.output_shape)):
-            self._say(f"{ds.name} has labels up to {int(ds.y_test.max())} but the model has only "
-                      f"{int(np.prod(self.source.model.output_shape))} outputs.")
+        elif self.state.training:
+            self._say(TRAINING)
         else:
-            return ds.x_test, ds.y_test
+            found = transfer.check(model, ds)
+            if not found or self._evaluate_anyway(found, ask):
+                return ds.x_test, ds.y_test
+            advice = ("Press Evaluate if they are the same classes under other names." if found.only_names else
+                      f"Train it for {ds.name} on the Training tab (it offers a new output layer), or load the "
+                      "data it was made for.")
+            self._say(f"<b>Not evaluated</b>: {html.escape(found.describe(), quote=False)} {html.escape(advice)}")
         return None
 
-    def evaluate(self):
+    def _evaluate_anyway(self, found, ask):
+        """Only the class names differ: go on if the user said so for this model and data (asking if ``ask``)."""
+        if not found.only_names:
+            return False
+        accepted = (found.model_names, self.state.dataset_version)
+        if accepted != self._names_accepted and ask and \
+                ask_about_mismatch(self.window(), found, EVALUATE) == CONTINUE:
+            self._names_accepted = accepted
+        return accepted == self._names_accepted
+
+    def evaluate(self, ask=True):
         """Start evaluating the current weights on the whole test set (restarts a running job)."""
         if self.job.running:
             self._rerun = True
             self.job.worker.stop()
             return
-        data = self._test_set()
+        data = self._test_set(ask)
         if data is None:
             return
-        self.stale = False
+        self._running_key = self._tried_key = (self.source.version, self.state.dataset_version)
         worker = EvalWorker(self.source.snapshot(), *data)
         worker.progress.connect(self._on_progress)
-        worker.finished.connect(self.show_result)
+        worker.finished.connect(self._arrived)
         worker.failed.connect(lambda msg, _details: self._say(f"Evaluation failed: {msg}"))
         self.progress.setRange(0, len(data[0]))
         self.progress.setValue(0)
         self.progress.show()
         self.cancel_button.show()
-        self.run_button.setEnabled(False)
+        self._update_run_button()
         self._say(f"Evaluating {len(data[0]):,} test images…")
         self.job.start(worker)
 
     def cancel(self):
         if self.job.running:
             self._rerun = False
-            self.stale = True
+            self._tried_key = None
             self.job.worker.stop()
 
     def _on_progress(self, done, total):
         self.progress.setValue(done)
 
+    def _arrived(self, result):
+        """A result is shown only if the model and data it was computed from are still the current ones."""
+        if self._running_key == self.state.results_key():
+            self.show_result(result)
+
     def _after_run(self):
         self.progress.hide()
         self.cancel_button.hide()
-        self.run_button.setEnabled(True)
+        self._update_run_button()
         if self._rerun:
             self._rerun = False
-            self.evaluate()
+            self.evaluate(ask=False)
         else:
             self._show_status()
+
+    def _update_run_button(self):
+        self.run_button.setEnabled(not self.job.running and not self.state.training)
+        self.run_button.setToolTip(TRAINING if self.state.training else
+                                   "Run the model on the whole test set (in the background)")
 
     @property
     def busy(self):
@@ -456,18 +510,14 @@ class EvaluationPanel(LazyRefresh, QWidget):
             return
         if self.result is None:
             if self._test_set() is not None:
-                self._say("Press Evaluate to run the model on the whole test set.")
+                self._say(self._idle_text)
             return
         r = self.result
-        text = (f"<b>Test accuracy {100 * r.accuracy:.2f}%</b> &nbsp; loss {r.loss:.4f} &nbsp; "
-                f"{len(r.labels):,} images, {len(r.labels) - int(np.trace(r.confusion)):,} wrong")
-        if self.stale:
-            why = "training is changing the weights" if self.state.training else "the model or data changed"
-            text += f" &nbsp; <span style='color:#c2410c'><b>out of date</b>: {why}; press Evaluate</span>"
-        self._say(text)
+        self._say(f"<b>Test accuracy {100 * r.accuracy:.2f}%</b> &nbsp; loss {r.loss:.4f} &nbsp; "
+                  f"{len(r.labels):,} images, {len(r.labels) - int(np.trace(r.confusion)):,} wrong")
 
     def show_result(self, result):
-        self.result = result
+        self.result, self.result_key = result, self._running_key
         names = self.source.class_names()
         self.names = names
         self.matrix.set_matrix(result.confusion, names)

@@ -29,6 +29,9 @@ class ModelSource(QObject):
     ``modelReplaced``: a different model (new architecture or freshly loaded).
     ``weightsChanged``: same model, new weights; coalesced to a few per second.
     The copy belongs to the GUI thread; a background job gets ``snapshot()``.
+    ``version`` is the ``state.model_version`` the copy shows: it lags the
+    state's while a snapshot waits for the timer, so a result computed from
+    the copy is tied to the weights it really used.
     """
     modelReplaced = Signal()
     weightsChanged = Signal()
@@ -40,6 +43,7 @@ class ModelSource(QObject):
         self._live = None         # the state's model our copy was made from
         self.grads = {}           # the latest training gradients, keyed '0.W'; {} when not training
         self.step = 0             # training snapshots applied since the model was replaced
+        self.version = 0
         self._pending = None
         self._timer = QTimer(self, singleShot=True, interval=WEIGHTS_REFRESH_MS)
         self._timer.timeout.connect(self._apply_pending)
@@ -58,6 +62,7 @@ class ModelSource(QObject):
         self._live = model
         self.model = model.copy() if model is not None else None
         self.grads, self.step, self._pending = {}, 0, None
+        self.version = self.state.model_version
         self.modelReplaced.emit()
 
     def _same_model(self, model):
@@ -70,23 +75,24 @@ class ModelSource(QObject):
         self._pending = None
         self.model.set_weights(model.get_weights())
         self.model.meta = dict(model.meta)
+        self.version = self.state.model_version
         self.weightsChanged.emit()
 
     def _on_weights(self, weights, grads):
-        self._pending = (weights, grads)
+        self._pending = (weights, grads, self.state.model_version)
         if not self._timer.isActive():
             self._timer.start()
 
     def _apply_pending(self):
         if self._pending is None or self.model is None:
             return
-        weights, grads = self._pending
+        weights, grads, version = self._pending
         self._pending = None
         try:
             self.model.set_weights(weights)
         except ShapeError:
             return  # a snapshot of another architecture: modelChanged will follow
-        self.grads = grads
+        self.grads, self.version = grads, version
         self.step += 1
         self.weightsChanged.emit()
 
@@ -122,7 +128,13 @@ def _class_names(model, dataset):
 
 
 class InputPicker(QWidget):
-    """Chooses the one input Feature maps and Saliency look at: a test image, a mistake, or the drawing."""
+    """Chooses the one input Feature maps and Saliency look at: a test image, a mistake, or the drawing.
+
+    The mistakes "Next mistake" steps through hold for the model and data
+    they were found with (``state.results_key()``); they are dropped the
+    moment either changes, so it never walks into images of another dataset
+    or ones the current model reads right.
+    """
     inputChanged = Signal()
 
     TEST, DRAWING = "Test image", "Drawing"
@@ -133,11 +145,13 @@ class InputPicker(QWidget):
         self.x, self.label, self.description = None, None, ""
         self._drawing = None
         self._mistakes = np.zeros(0, np.int64)
+        self._mistakes_key = None
         self._mistake_pos = -1
         self._rng = np.random.default_rng()
         self._build()
         state.datasetChanged.connect(lambda _ds: self._update())
         state.inputChosen.connect(self.set_drawing)
+        state.resultsOutdated.connect(self._drop_outdated_mistakes)
         source.modelReplaced.connect(self._update)
         self._update()
 
@@ -151,7 +165,6 @@ class InputPicker(QWidget):
         self.index.setToolTip("Index of the test image")
         self.random = QPushButton("Random")
         self.mistake = QPushButton("Next mistake")
-        self.mistake.setToolTip("Step through the most confident mistakes found by Evaluation")
         self.info = QLabel()
         self.info.setTextFormat(Qt.PlainText)
         self.info.setWordWrap(True)
@@ -175,9 +188,15 @@ class InputPicker(QWidget):
         self._update()
 
     def set_mistakes(self, indices):
+        """Mistakes of the current model on the current data, most confident first."""
         self._mistakes = np.asarray(indices, np.int64)
+        self._mistakes_key = self.state.results_key()
         self._mistake_pos = -1
         self._update_buttons()
+
+    def _drop_outdated_mistakes(self):
+        if len(self._mistakes) and self._mistakes_key != self.state.results_key():
+            self.set_mistakes([])
 
     # ----- choosing -----------------------------------------------------------------------------
     def _test_images(self):
@@ -190,7 +209,7 @@ class InputPicker(QWidget):
             self.show_test_index(self._rng.integers(len(ds.x_test)))
 
     def _next_mistake(self):
-        if len(self._mistakes):
+        if len(self._mistakes) and self._mistakes_key == self.state.results_key():
             self._mistake_pos = (self._mistake_pos + 1) % len(self._mistakes)
             self.show_test_index(self._mistakes[self._mistake_pos])
 
@@ -202,6 +221,11 @@ class InputPicker(QWidget):
         if len(self._mistakes):
             self.mistake.setText(f"Next mistake ({self._mistake_pos + 1}/{len(self._mistakes)})"
                                  if self._mistake_pos >= 0 else f"Next mistake (of {len(self._mistakes)})")
+            self.mistake.setToolTip("Step through the most confident mistakes found by Evaluation")
+        else:
+            self.mistake.setText("Next mistake")
+            self.mistake.setToolTip("Evaluate the current model on the current data (Evaluation panel) "
+                                    "to list its mistakes")
 
     def _update(self):
         self._update_buttons()
@@ -230,9 +254,8 @@ class InputPicker(QWidget):
         self.index.setMaximum(len(ds.x_test) - 1)
         self.index.blockSignals(False)
         i = self.index.value()
-        label = int(ds.y_test[i])
-        names = self.source.class_names()
-        return ds.x_test[i:i + 1], label, f"{ds.name} test image #{i}, labelled {names[label]}"
+        label = int(ds.y_test[i])   # named by the dataset: the model may know other classes
+        return ds.x_test[i:i + 1], label, f"{ds.name} test image #{i}, labelled {ds.class_names[label]}"
 
 
 class InsidePanel(QWidget):

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from PySide6.QtCore import QSettings, QTimer  # noqa: E402
 
+from core import inspect  # noqa: E402
 from core.datasets import sources  # noqa: E402
 from gui.app import create_app, run_window  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
@@ -99,6 +100,16 @@ def slow_batch(app, window):
 
 
 def evaluate(app, window):
+    """An evaluation that takes seconds (small chunks, a pause after each), stopped between chunks."""
+    real = inspect.evaluate_predictions
+
+    def slow_evaluation(model, x, y, progress):
+        def slowly(done, total):
+            time.sleep(0.02)
+            progress(done, total)
+        return real(model, x, y, batch_size=16, progress=slowly)
+
+    inspect.evaluate_predictions = slow_evaluation
     ev = window.panels["Evaluation"]
     window.show_panel("Evaluation")
     if ev.busy:   # raising the panel may start one by itself
@@ -125,6 +136,13 @@ def downloading(app, window):
     wait_until(app, lambda: data.progress.maximum() == 1000, "the download to start")
 
 
+def active(window):
+    """What runs in the background at the close: the states a test asked for, if they were reached."""
+    tp, ev, data = window.training_panel, window.panels["Evaluation"], window.data_panel
+    return {name for name, on in (("training", tp.running), ("paused", tp.running and tp.job.worker.paused),
+                                  ("evaluating", ev.busy), ("loading", data.loading)) if on}
+
+
 STATES = {"idle": lambda app, window: None, "data": load_data, "training": start_training, "paused": pause,
           "slow-batch": slow_batch, "evaluating": evaluate, "loading": loading, "downloading": downloading}
 
@@ -137,7 +155,7 @@ def main(states, settings_path):
         STATES[name](app, window)
 
     def close():
-        print(f"closing {time.monotonic():.6f}", flush=True)
+        print(f"closing {time.monotonic():.6f} {' '.join(sorted(active(window)))}", flush=True)
         window.close()
 
     QTimer.singleShot(0, close)

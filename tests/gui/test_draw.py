@@ -7,10 +7,12 @@ from PySide6.QtGui import QAction, QDropEvent, QImage, QKeySequence
 from PySide6.QtWidgets import QWidget
 
 from core import zoo
+from core.images import read_image
 from core.optimizers import SGD
-from core.preprocess import load_image, prepare, prepare_for
+from core.preprocess import prepare, prepare_for
+from core.strokes import render_strokes
 from gui.state import AppState
-from gui.views.draw import PREVIEW_SIZE, DrawPanel
+from gui.views.draw import DEFAULT_BRUSH, PREVIEW_SIZE, DrawPanel
 
 # Digits as strokes of corner points in canvas coordinates (the canvas is 336 pixels square).
 SEVEN = [[(95, 70), (245, 70), (150, 280)], [(140, 175), (225, 175)]]
@@ -89,7 +91,12 @@ def test_a_stroke_shows_a_prediction_and_the_input_the_model_sees(qtbot, panel):
     assert probs is not None and probs.sum() == pytest.approx(1.0, abs=1e-4)
     best = str(int(probs.argmax()))
     assert f">{best}<" in panel.answer.text() and "sure" in panel.confidence.text()
-    expected = prepare(panel.canvas.pixels(), (1, 28, 28), "mnist")
+    drawn = panel.canvas.strokes()                        # the strokes as drawn, at the pen's width
+    assert [len(s.points) for s in drawn] == [len(polyline(c)) for c in SEVEN]
+    assert {s.width for s in drawn} == {DEFAULT_BRUSH} and not any(s.erasing for s in drawn)
+    shown = panel.canvas.pixels()                         # the pad shows them as drawn
+    assert shown[70 + DEFAULT_BRUSH // 2 - 2, 170] == 0 and shown[70 + DEFAULT_BRUSH // 2 + 2, 170] == 255
+    expected = prepare(render_strokes(drawn), (1, 28, 28), "mnist")   # the model, at MNIST's pen width
     np.testing.assert_array_equal(panel.input, expected)
     assert len(chosen) == len(SEVEN)                      # once per finished stroke
     np.testing.assert_array_equal(chosen[-1], expected)
@@ -101,6 +108,15 @@ def test_it_predicts_while_the_pen_is_still_down(qtbot, panel):
     stroke(qtbot, panel.canvas, SEVEN[0], release=False)
     qtbot.waitUntil(lambda: panel.chart.probabilities is not None, timeout=2000)
     qtbot.mouseRelease(panel.canvas, Qt.LeftButton, pos=QPoint(150, 280))
+
+
+def test_what_the_network_reads_is_what_the_pad_shows_when_the_mouse_leaves_it(qtbot, panel):
+    draw(qtbot, panel, ONE + [[(200, 200), (704, 200)]])             # dragged far past the right edge
+    assert panel.canvas.strokes()[-1].points[:, 0].max() > 600
+    past_the_edge = panel.input.copy()
+    panel.clear()
+    draw(qtbot, panel, ONE + [[(200, 200), (332, 200)]])             # the same, stopped at the edge
+    np.testing.assert_array_equal(past_the_edge, panel.input)
 
 
 def test_escape_clears_and_ctrl_z_undoes_the_last_stroke(qtbot, panel):
@@ -164,7 +180,7 @@ def test_an_opened_image_goes_through_prepare_and_shows_on_the_pad(qtbot, panel,
     path = seven_png(tmp_path / "seven.png")
     with qtbot.waitSignal(panel.state.inputChosen):
         panel.open_image(str(path))
-    np.testing.assert_array_equal(panel.input, prepare_for(panel.model, load_image(path)))
+    np.testing.assert_array_equal(panel.input, prepare_for(panel.model, read_image(path)))
     assert panel.chart.probabilities is not None
     shown = panel.canvas.pixels()
     assert shown[0, 0] == 0 and shown.max() == 255           # white ink on black paper, as in the file
@@ -179,7 +195,7 @@ def test_a_dropped_file_opens_and_a_bad_one_is_a_message(qtbot, panel, tmp_path)
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     drop = QDropEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     panel.dropEvent(drop)
-    np.testing.assert_array_equal(panel.input, prepare(load_image(path)))
+    np.testing.assert_array_equal(panel.input, prepare(read_image(path)))
     shown = panel.input.copy()
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"\x89PNG not really")

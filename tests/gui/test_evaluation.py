@@ -104,16 +104,23 @@ def test_mistakes_are_most_confident_first_and_open_inside(qtbot, panel):
     assert asked.args == [i]
 
 
-def test_training_marks_results_out_of_date_without_rerunning(qtbot, panel, state, lenet):
+def test_training_clears_results_and_evaluates_again_when_it_ends(qtbot, panel, state, lenet):
+    """Results of the weights before a run are cleared when it starts (they were labelled "out of date"
+    and kept on screen before); nothing is evaluated while the weights change, and the run's end
+    brings fresh results by itself."""
     shown_and_evaluated(qtbot, panel)
     state.set_training(True)
     weights = {k: v.copy() for k, v in lenet.get_weights().items()}
     state.weightsUpdated.emit(weights, {})
-    qtbot.waitUntil(lambda: "out of date" in panel.summary.text(), timeout=2000)
+    assert panel.result is None and panel.stack.currentWidget() is panel.placeholder
+    assert "evaluate again" in panel.placeholder.text() and "Training is changing" in panel.summary.text()
+    assert not panel.busy and not panel.run_button.isEnabled()
+    panel.evaluate()
     assert not panel.busy
     with qtbot.waitSignal(panel.evaluated, timeout=30_000):
         state.set_training(False)   # the model is free again: a visible panel re-runs by itself
-    assert "out of date" not in panel.summary.text()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=5000)
+    assert panel.current and "Test accuracy" in panel.summary.text()
 
 
 def test_cancel_stops_a_running_evaluation(qtbot, state, mnist):
@@ -134,7 +141,8 @@ def test_says_why_it_cannot_evaluate(qtbot, state, mnist):
     qtbot.addWidget(panel)
     panel.show()
     assert not panel.busy
-    assert "do not fit the model's input" in panel.summary.text()
+    assert "Not evaluated" in panel.summary.text()
+    assert "takes 1×32×32 images; mnist's are 1×28×28" in panel.summary.text()
     state.set_dataset(None)
     assert "No test images" in panel.summary.text()
 

@@ -16,29 +16,32 @@ import pytest
 DRIVER = Path(__file__).with_name("close_driver.py")
 EXIT_WITHIN_S = 3.0
 STATES = ["idle", "data+training", "data+training+paused", "data+slow-batch", "data+evaluating",
-          "data+training+evaluating", "data+training+paused+evaluating", "loading", "downloading",
+          "data+evaluating+training", "data+evaluating+training+paused", "loading", "downloading",
           "data+evaluating+downloading"]
 JOINED = {"idle", "data+evaluating"}   # work that stops within a chunk is waited for, never left behind
+RUNNING = {"training": "training", "slow-batch": "training", "paused": "paused", "evaluating": "evaluating",
+           "loading": "loading", "downloading": "loading"}   # a state -> what runs at the close because of it
 
 
 def run_driver(states, tmp_path):
-    """(seconds from close to exit, return code, stdout after the close, stderr) of one driver run."""
+    """(what ran at the close, seconds from close to exit, return code, stdout after the close, stderr)."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     settings = tmp_path / "settings.ini"
     proc = subprocess.Popen([sys.executable, str(DRIVER), states, str(settings)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
     try:
-        line = proc.stdout.readline()
-        if not line.startswith("closing "):
+        line = proc.stdout.readline().split()
+        if line[:1] != ["closing"]:
             proc.wait(5)
-            pytest.fail(f"the driver did not reach the close: {line!r} {proc.stderr.read()}")
-        closed = float(line.split()[1])
+            pytest.fail(f"the driver did not reach the close: {line} {proc.stderr.read()}")
         proc.wait(EXIT_WITHIN_S + 10)
-        return time.monotonic() - closed, proc.returncode, proc.stdout.read(), proc.stderr.read()
+        seconds = time.monotonic() - float(line[1])
+        return set(line[2:]), seconds, proc.returncode, proc.stdout.read(), proc.stderr.read()
     except subprocess.TimeoutExpired:
-        proc.kill()
         pytest.fail(f"{states}: the process was still running {EXIT_WITHIN_S + 10:.0f} s after the window closed")
     finally:
+        if proc.poll() is None:
+            proc.kill()
         proc.stdout.close()
         proc.stderr.close()
 
@@ -47,7 +50,8 @@ def run_driver(states, tmp_path):
 def test_closing_the_window_ends_the_process(states, tmp_path, request):
     if "data" in states or "loading" in states:
         request.getfixturevalue("mnist")   # skipped (or failed in CI) without $NUMPYNET_DATA
-    seconds, code, stdout, stderr = run_driver(states, tmp_path)
+    running, seconds, code, stdout, stderr = run_driver(states, tmp_path)
+    assert {RUNNING[s] for s in states.split("+") if s in RUNNING} <= running, f"{states}: only {running} ran"
     assert code == 0, f"{states}: exit code {code}\n{stderr}"
     if states in JOINED:
         assert "every thread ended" in stdout

@@ -204,3 +204,48 @@ def test_history_exports_as_csv(qtbot, panel, tmp_path):
         assert len(list(csv.DictReader(f))) == panel.plots.batch["loss"].n
     panel.plots.export_png(tmp_path / "plots.png")
     assert (tmp_path / "plots.png").stat().st_size > 5000
+
+
+def legend_texts(view):
+    return [label.text for _sample, label in view.getPlotItem().legend.items]
+
+
+def test_a_stopped_epoch_is_plotted_as_partial_and_stays_so(qtbot, panel, monkeypatch, tmp_path):
+    """fit reports a stopped epoch's average over the batches it trained, like a whole epoch's; the
+    epoch plots must not show it as one: hollow markers, named in the legend, kept in the saved model."""
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: slow_identity)
+    panel.epochs.setValue(100)
+    steps = 8                                          # 240 training images in batches of 30
+    qtbot.mouseClick(panel.buttons["start"], Qt.LeftButton)
+    qtbot.waitUntil(lambda: panel.plots.batch["loss"].n >= steps + 2, timeout=10_000)
+    qtbot.mouseClick(panel.buttons["stop"], Qt.LeftButton)
+    qtbot.waitUntil(lambda: not panel.running, timeout=2000)
+    plots = panel.plots
+    trained = plots.batch["loss"].n - steps
+    assert 0 < trained < steps
+    assert plots.partial == {2: trained / steps}
+    assert list(plots.epoch["loss"].xs) == [1, 2]      # the line still reaches it...
+    for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
+        assert list(plots.partial_points[key].xs) == [2]   # ...but its markers are hollow
+    note = f"epoch 2 (partial, {trained / steps:.0%})"
+    for view in (plots.epoch_loss, plots.epoch_acc):
+        assert note in legend_texts(view) and note in view.toolTip()
+    plots.export_csv(tmp_path / "history.csv")
+    with open(tmp_path / "history.csv") as f:
+        assert [float(r["fraction"]) for r in csv.DictReader(f)] == [1.0, trained / steps]
+
+    model = panel.state.model
+    assert model.meta["partial_epochs"] == {"2": trained / steps}
+    model.save(tmp_path / "m")
+    from core import load_model
+    panel.state.set_model(load_model(tmp_path / "m"))  # reopened: still partial
+    assert plots.partial == {2: trained / steps} and note in legend_texts(plots.epoch_loss)
+    panel.state.set_model(tiny_model())                # another model: no note left behind
+    assert plots.partial == {} and not any("partial" in t for t in legend_texts(plots.epoch_loss))
+    assert plots.epoch_loss.toolTip() == ""
+
+
+def test_a_run_to_its_end_has_no_partial_epoch(qtbot, panel):
+    run_to_end(qtbot, panel)
+    assert panel.plots.partial == {} and "partial_epochs" not in panel.state.model.meta
+    assert not any("partial" in t for t in legend_texts(panel.plots.epoch_loss))
