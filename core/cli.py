@@ -13,7 +13,7 @@ from . import datasets, load_model, optimizers, schedules, transfer, zoo
 from .callbacks import Callback
 from .errors import NumpynetError
 from .model import Sequential
-from .serialization import load_architecture
+from .serialization import check_save_path, load_architecture
 from .preprocess import mode_for_dataset
 
 EXIT_ERROR, EXIT_INTERRUPTED = 2, 130
@@ -64,6 +64,8 @@ class _StopOnInterrupt(Callback):
 def cmd_train(args):
     from .augment import Augment
 
+    if args.out:
+        check_save_path(args.out)   # before the run, not after it
     ds = datasets.load(args.dataset, root=args.data_root)
     x, y = ds.x_train[:args.limit], ds.y_train[:args.limit]
     model = _fitted_to(_model_from(args, input_shape=ds.x_train.shape[1:], classes=len(ds.class_names)), ds, args)

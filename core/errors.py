@@ -21,6 +21,19 @@ class ShapeError(NumpynetError, ValueError):
         self.layer_index = layer_index
 
 
+class ArgumentError(NumpynetError, ValueError):
+    """A layer constructor argument that is out of range or of the wrong kind.
+
+    ``layer`` (the class name), ``argument`` and ``reason`` are kept apart so
+    a caller that already names the layer (the editor, a model.json check)
+    can say the rest without repeating it.
+    """
+
+    def __init__(self, layer, argument, reason):
+        super().__init__(f"{layer}: {argument} {reason}")
+        self.layer, self.argument, self.reason = layer, argument, reason
+
+
 class ModelFileError(NumpynetError):
     """A saved model that cannot be read: missing, corrupt, foreign or too new."""
 

@@ -80,7 +80,12 @@ class Sequential:
                 "layers": [to_entry(layer) for layer in self.layers]}
 
     def save(self, path):
-        """Save to a folder (model.json + weights.npz), atomically; see ``serialization``."""
+        """Save to a folder (model.json + weights.npz); see ``serialization``.
+
+        Writes only where ``path`` is absent, an empty folder or a saved model,
+        which it replaces with a loadable model there at every instant; any
+        failure is a ModelFileError and leaves what was there.
+        """
         return serialization.save_model(self, path)
 
     @classmethod
@@ -100,17 +105,8 @@ class Sequential:
     def set_weights(self, weights):
         """Copy arrays in place; refuses missing keys and wrong shapes, naming them."""
         current = self.get_weights()
-        missing = sorted(set(current) - set(weights))
-        extra = sorted(set(weights) - set(current))
-        if missing or extra:
-            raise ShapeError(f"weights do not match the architecture: missing {missing or 'none'}, "
-                             f"unexpected {extra or 'none'}")
-        for key, arr in current.items():
-            new = np.asarray(weights[key])
-            if new.shape != arr.shape:
-                layer = self.layers[int(key.split('.')[0])]
-                raise ShapeError(f"{layer.name} {key.split('.')[1]}: saved shape {new.shape} "
-                                 f"but the architecture needs {arr.shape}", layer_index=layer.index)
+        check_weight_shapes(self.layers, {k: v.shape for k, v in current.items()},
+                            {k: np.shape(v) for k, v in weights.items()})
         for key, arr in current.items():
             np.copyto(arr, weights[key], casting="same_kind")
 
@@ -341,6 +337,21 @@ class Sequential:
         if len(y) != n:
             raise ValueError(f"x and y have different lengths: {n} inputs but {len(y)} labels")
         return y.astype(np.int64, copy=False) if y.ndim == 1 else y.astype(np.float32, copy=False)
+
+
+def check_weight_shapes(layers, expected, given):
+    """ShapeError unless ``given`` ({'position.name': shape}) has exactly the ``expected`` keys and shapes."""
+    missing = sorted(set(expected) - set(given))
+    extra = sorted(set(given) - set(expected))
+    if missing or extra:
+        raise ShapeError(f"weights do not match the architecture: missing {missing or 'none'}, "
+                         f"unexpected {extra or 'none'}")
+    for key, shape in expected.items():
+        if tuple(given[key]) != tuple(shape):
+            position, name = key.split(".", 1)
+            layer = layers[int(position)]
+            raise ShapeError(f"{layer.name} {name}: saved shape {tuple(given[key])} but the architecture needs "
+                             f"{tuple(shape)}", layer_index=layer.index)
 
 
 def accuracy(out, y):

@@ -1,129 +1,151 @@
 """The one place that knows the saved-model format: a folder with model.json + weights.npz.
 
-Saving writes a temporary sibling folder and renames it into place, so a
-crash never leaves a half-written model. Loading never runs code: the npz is
-read with ``allow_pickle=False`` and the JSON names only registered layers.
+``save_model`` writes only where the path is absent, an empty folder, or a
+folder holding a saved model, and replaces a model so that a loadable one is
+at the path at every instant (``model_folder``). It checks what it writes
+with the same checks ``load_model`` runs (``model_json``), so it never writes
+a file that loading refuses. Loading never runs code: the npz is read with
+``allow_pickle=False`` and the JSON names only registered layers. It checks
+the architecture's sizes against the npz headers before allocating anything.
 """
+import contextlib
 import datetime
 import json
 import os
-import shutil
-import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from . import losses, optimizers
+from . import losses, model_folder, npz, optimizers
 from .errors import ModelFileError, NumpynetError
 from .layers import layer_class
+from .model_json import FORMAT, FORMAT_VERSION, RESERVED, check, check_meta, make_layers, to_json
 
-FORMAT = "numpynet-model"
-FORMAT_VERSION = 1
-
-
-RESERVED = ("format", "format_version", "architecture", "optimizer", "loss", "history")
-
+# ----- saving ---------------------------------------------------------------------------------
 
 def model_to_json(model):
+    """The model.json document of ``model``: plain JSON, or a ModelFileError naming what cannot be."""
     clash = sorted(set(model.meta) & set(RESERVED))
     if clash:
-        raise ValueError(f"model.meta keys {clash} are reserved by the saved-model format; rename them")
+        raise ModelFileError(f"model.meta keys {clash} are reserved by the saved-model format; rename them")
     meta = dict(model.meta)
     meta.setdefault("created", datetime.datetime.now().isoformat(timespec="seconds"))
-    return {
+    return to_json({
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "architecture": model.get_config(),
-        "optimizer": model.optimizer.get_config() if model.optimizer else None,
-        "loss": model.loss.get_config() if model.loss else None,
+        "architecture": _architecture(model),
+        "optimizer": _config_of(model.optimizer, "optimizer", optimizers.OPTIMIZERS, str.lower),
+        "loss": _config_of(model.loss, "loss", losses.LOSSES, str),
         "history": model.train_history,
         **meta,
-    }
+    })
+
+
+def _architecture(model):
+    for i, layer in enumerate(model.layers):
+        name = type(layer).__name__
+        try:
+            known = layer_class(name) is type(layer)
+        except ValueError:
+            known = False
+        if not known:
+            raise ModelFileError(f"layer {i + 1} is a {name}, not a registered numpynet layer type, "
+                                 f"so load_model could not rebuild it")
+    return model.get_config()
+
+
+def _config_of(part, what, registry, key):
+    """The config of the model's optimizer or loss; one of numpynet's own, or it could not be loaded back."""
+    if part is None:
+        return None
+    name = type(part).__name__
+    if registry.get(key(name)) is not type(part):
+        known = sorted({cls.__name__ for cls in registry.values()})
+        raise ModelFileError(f"the {what} is a {name}, not one of numpynet's ({', '.join(known)}), "
+                             f"so load_model could not rebuild it")
+    return part.get_config()
+
+
+@contextlib.contextmanager
+def _saving_to(path):
+    """Every way a save can fail becomes one ModelFileError naming ``path`` and the cause."""
+    shown = os.fspath(path) or "''"
+    try:
+        yield
+    except ModelFileError as e:
+        raise ModelFileError(f"could not save the model to {shown}: {e}") from None
+    except OSError as e:
+        raise ModelFileError(f"could not save the model to {shown}: {e.strerror or e}{_where(e)}") from e
+
+
+def _where(error):
+    """The file an OSError names; for a temporary one, the folder it was made in."""
+    name = os.fspath(error.filename) if error.filename else ""
+    if model_folder.TMP in name:
+        return f" (in {Path(name).parent})"
+    return f" ({name})" if name else ""
+
+
+def check_save_path(path):
+    """Refuse now what ``save_model`` would refuse, so a long training run does not end in a failed save."""
+    with _saving_to(path):
+        model_folder.check_target(path)
 
 
 def save_model(model, path):
-    """Write ``path``/model.json and ``path``/weights.npz atomically.
-
-    Whatever goes wrong (a full disk, a value JSON cannot hold, a crash),
-    the temporary folder is removed and an existing model at ``path`` stays.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
-        text = json.dumps(model_to_json(model), indent=1, default=_json_default)
-        (tmp / "model.json").write_text(text, encoding="utf-8")
-        np.savez(tmp / "weights.npz", **model.get_weights())
-        _replace_dir(tmp, path)
-    except BaseException as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(e, OSError):
-            raise ModelFileError(f"could not save the model to {path}: {e.strerror or e}") from e
-        if isinstance(e, TypeError):
-            raise ModelFileError(f"could not save the model to {path}: {e}") from e
-        raise
-    return path
+    """Write ``model`` to the folder ``path``; see the module docstring. Returns ``Path(path)``."""
+    with _saving_to(path):
+        doc = model_to_json(model)
+        check_meta(doc, check(doc).output_shape)
+        model_folder.write(path, doc, _weights_to_save(model))
+    return Path(path)
 
 
-def _replace_dir(new, path):
-    """Move folder ``new`` to ``path``, replacing any folder there with two renames."""
-    old = None
-    if path.exists():
-        old = path.with_name(f".{path.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(path, old)
-    os.replace(new, path)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def _weights_to_save(model):
+    weights = {key: np.asarray(arr) for key, arr in model.get_weights().items()}
+    for key, arr in weights.items():
+        if arr.dtype.kind not in "biuf":
+            raise ModelFileError(f"weight {key} holds {arr.dtype} values; only numbers are saved")
+    return weights
 
 
-def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"a {type(o).__name__} in the model's metadata is not JSON serialisable")
-
+# ----- loading --------------------------------------------------------------------------------
 
 def read_model_json(path):
-    """The parsed, checked model.json of a saved-model folder."""
+    """The parsed (not yet checked) model.json of a saved-model folder."""
     path = Path(path)
     if not path.is_dir():
         raise ModelFileError(f"{path}: no such model folder (a saved model is a folder with model.json and weights.npz)")
-    file = path / "model.json"
+    file = path / model_folder.MODEL_JSON
+    if not file.exists():
+        raise ModelFileError(f"{file}: missing; this folder is not a saved model")
+    return _read_json(file)
+
+
+def _read_json(file):
     try:
-        doc = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelFileError(f"{file}: missing; this folder is not a saved model") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        return json.loads(Path(file).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ModelFileError(f"{file}: cannot read it ({e.strerror or e})") from None
+    except (ValueError, RecursionError) as e:
         raise ModelFileError(f"{file}: not valid JSON ({e})") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise ModelFileError(f"{file}: not a numpynet model (no 'format': '{FORMAT}')")
-    version = doc.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ModelFileError(f"{file}: format version {version} is newer than this numpynet reads "
-                             f"({FORMAT_VERSION}); update numpynet-studio")
-    check_architecture(doc.get("architecture"), file)
-    return doc
+
+
+@contextlib.contextmanager
+def _reading(where):
+    """Any error of the checks within, as a ModelFileError naming the file or folder they read."""
+    try:
+        yield
+    except (NumpynetError, ValueError, TypeError) as e:
+        raise ModelFileError(f"{where}: {e}") from None
 
 
 def check_architecture(arch, file):
     """Refuse (ModelFileError naming ``file``) an architecture that is not
     ``{"input_shape": [positive ints], "layers": [{"type": known, "config": {...}}]}``."""
-    if not isinstance(arch, dict) or not isinstance(arch.get("layers"), list):
-        raise ModelFileError(f"{file}: not an architecture (expected {{\"input_shape\": [...], \"layers\": [...]}})")
-    shape = arch.get("input_shape")
-    if not (isinstance(shape, list) and shape and all(isinstance(d, int) and d > 0 for d in shape)):
-        raise ModelFileError(f"{file}: input_shape must be a list of positive sizes like [1, 28, 28], got {shape!r}")
-    for i, entry in enumerate(arch["layers"]):
-        try:
-            if not isinstance(entry, dict) or not isinstance(entry.get("config", {}), dict):
-                raise ValueError(f"expected {{'type': ..., 'config': {{...}}}}, got {entry!r}")
-            layer_class(entry.get("type"))
-        except ValueError as e:
-            raise ModelFileError(f"{file}: layer {i + 1}: {e}") from None
-    return {"input_shape": shape, "layers": arch["layers"]}
+    with _reading(file):
+        make_layers(arch)
+    return {"input_shape": arch["input_shape"], "layers": arch["layers"]}
 
 
 def save_architecture(path, config):
@@ -133,46 +155,58 @@ def save_architecture(path, config):
 
 def load_architecture(path):
     """An architecture config from a JSON file: one saved by ``save_architecture``, or a model.json."""
-    path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ModelFileError(f"{path}: cannot read it ({e.strerror or e})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ModelFileError(f"{path}: not valid JSON ({e})") from None
+    doc = _read_json(path)
     return check_architecture(doc.get("architecture", doc) if isinstance(doc, dict) else None, path)
 
 
-def read_weights(path):
-    file = Path(path) / "weights.npz"
-    if file.is_file() and not zipfile.is_zipfile(file):
-        raise ModelFileError(f"{file}: not a readable weights archive (damaged, or not an .npz zip file)")
-    try:
-        with np.load(file, allow_pickle=False) as npz:
-            return {k: npz[k] for k in npz.files}
-    except FileNotFoundError:
-        raise ModelFileError(f"{file}: missing; the model's weights were not saved") from None
-    except ValueError as e:
-        raise ModelFileError(f"{file}: holds Python objects, which are never loaded ({e})") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as e:
-        raise ModelFileError(f"{file}: not a readable weights archive ({e})") from None
-
-
 def load_model(path):
-    """A compiled Sequential from a saved folder, with its metadata and history."""
-    from .model import Sequential  # imported here: model.py imports this module
+    """A compiled Sequential from a saved folder, with its metadata and history.
 
-    doc = read_model_json(path)
-    try:
-        model = Sequential.from_config(doc["architecture"])
-        model.set_weights(read_weights(path))
-        if doc.get("optimizer"):
-            model.compile(optimizers.from_config(doc["optimizer"]),
-                          losses.get((doc.get("loss") or {}).get("type", "CrossEntropy")))
-    except ModelFileError:
-        raise
-    except (NumpynetError, ValueError, TypeError, KeyError) as e:
-        raise ModelFileError(f"{Path(path)}: {e}") from None
+    Every field is checked, and the weights' shapes against the architecture,
+    before any layer is built: a bad file costs a ModelFileError, not memory.
+    """
+    from .model import Sequential, check_weight_shapes  # imported here: model.py imports this module
+
+    folder = Path(path)
+    doc, checked, weights = _open_checked(folder)
+    with weights:
+        with _reading(weights.name):
+            shapes = npz.array_shapes(weights)
+        with _reading(folder):
+            check_weight_shapes(checked.layers, checked.weight_shapes, shapes)
+        with _reading(folder / model_folder.MODEL_JSON):
+            check_meta(doc, checked.output_shape)
+        with _reading(weights.name):
+            model = Sequential(checked.layers, input_shape=checked.input_shape)
+            model.set_weights(npz.read_arrays(weights))
+    if checked.optimizer is not None:
+        model.compile(checked.optimizer, checked.loss or "crossentropy")
     model.train_history = doc.get("history") or {}
     model.meta = {k: v for k, v in doc.items() if k not in RESERVED}
     return model
+
+
+def _open_checked(folder, attempts=5):
+    """(model.json, its ``check``, the weights file it names, open).
+
+    A save may replace model.json and its weights between the reads: the
+    weights count only if model.json still says the same once they are open,
+    and a weights file found missing is looked for again.
+    """
+    for _ in range(attempts):
+        doc = read_model_json(folder)
+        with _reading(folder / model_folder.MODEL_JSON):
+            checked = check(doc)
+            file = model_folder.weights_file(folder, doc)
+        try:
+            weights = open(file, "rb")
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            raise ModelFileError(f"{file}: cannot read it ({e.strerror or e})") from None
+        if read_model_json(folder) == doc:
+            return doc, checked, weights
+        weights.close()
+    if not file.exists():
+        raise ModelFileError(f"{file}: missing; the model's weights were not saved")
+    raise ModelFileError(f"{folder}: it changed {attempts} times while being read; try again")

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from ..errors import ArgumentError
+
 
 def positive_int(layer, name, value):
     if not _is_int(value) or value < 1:
@@ -80,4 +82,4 @@ def _is_number(value):
 
 
 def _refused(layer, name, expected, value):
-    return ValueError(f"{type(layer).__name__}: {name} must be {expected}, got {value!r}")
+    return ArgumentError(type(layer).__name__, name, f"must be {expected}, got {value!r}")

@@ -81,6 +81,14 @@ class Layer:
     def compute_output_shape(self, input_shape):
         return input_shape
 
+    def weight_shapes(self, input_shape):
+        """Shapes of the params and buffers ``build`` makes for ``input_shape``, by name.
+
+        Known before anything is allocated, so a weights file can be checked
+        against an architecture cheaply (see ``serialization``).
+        """
+        return {}
+
     def forward(self, x, training=False):
         raise NotImplementedError
 

@@ -35,12 +35,15 @@ class Conv2D(ParamLayer):
         ow = conv_ops.output_size(w, kw, self.stride[1], sum(self.pads[1]))
         return (self.filters, oh, ow)
 
+    def weight_shapes(self, input_shape):
+        return {"W": (self.filters, input_shape[0], *self.kernel), "b": (self.filters,)}
+
     def build(self, input_shape):
         out = super().build(input_shape)
-        shape = (self.filters, input_shape[0], *self.kernel)
-        if "W" not in self.params or self.params["W"].shape != shape:
-            self.params = {"W": initializers.initialize(self.init, shape, self.rng),
-                           "b": np.zeros(self.filters, np.float32)}
+        shapes = self.weight_shapes(input_shape)
+        if "W" not in self.params or self.params["W"].shape != shapes["W"]:
+            self.params = {"W": initializers.initialize(self.init, shapes["W"], self.rng),
+                           "b": np.zeros(shapes["b"], np.float32)}
         return out
 
     def _w_matrix(self):

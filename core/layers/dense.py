@@ -48,13 +48,15 @@ class Dense(ParamLayer):
         self._require_rank(input_shape, (1,), "a flat (features,) input; add Flatten before it")
         return (self.units,)
 
+    def weight_shapes(self, input_shape):
+        return {"W": (input_shape[0], self.units), "b": (self.units,)}
+
     def build(self, input_shape):
         out = super().build(input_shape)
-        if "W" not in self.params or self.params["W"].shape != (input_shape[0], self.units):
-            self.params = {
-                "W": initializers.initialize(self.init, (input_shape[0], self.units), self.rng),
-                "b": np.zeros(self.units, np.float32),
-            }
+        shapes = self.weight_shapes(input_shape)
+        if "W" not in self.params or self.params["W"].shape != shapes["W"]:
+            self.params = {"W": initializers.initialize(self.init, shapes["W"], self.rng),
+                           "b": np.zeros(shapes["b"], np.float32)}
         return out
 
     def linear_forward(self, x):

@@ -48,6 +48,9 @@ class BatchNorm(Layer):
         self._require_rank(input_shape, (1, 3), "a (features,) or (channels, height, width) input")
         return input_shape
 
+    def weight_shapes(self, input_shape):
+        return dict.fromkeys(("gamma", "beta", "mean", "var"), (input_shape[0],))
+
     def build(self, input_shape):
         out = super().build(input_shape)
         c = input_shape[0]

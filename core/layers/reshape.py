@@ -1,5 +1,5 @@
 """Flatten: (C, H, W) -> (C*H*W,), in C, H, W order as PyTorch flattens NCHW."""
-import numpy as np
+import math
 
 from .base import Layer, register
 
@@ -7,7 +7,7 @@ from .base import Layer, register
 @register
 class Flatten(Layer):
     def compute_output_shape(self, input_shape):
-        return (int(np.prod(input_shape)),)
+        return (math.prod(input_shape),)  # exact: np.prod would overflow on absurd sizes
 
     def forward(self, x, training=False):
         self._shape = x.shape

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 
 from core import Sequential
-from core.errors import ShapeError
+from core.errors import ArgumentError, ShapeError
 from core.layers import from_config, layer_class, to_entry
 
 from .fields import default_config, follow_ups
@@ -186,8 +186,11 @@ class Document:
         for i, it in enumerate(self.items):
             try:
                 layers.append(from_config({"type": it.type, "config": it.config}))
+            except ArgumentError as e:
+                refused = i, f"{it.type} #{i + 1}: {e.argument} {e.reason}"
+                break
             except (ValueError, TypeError) as e:
-                refused = i, f"{it.type} #{i + 1}: {str(e).removeprefix(f'{it.type}: ')}"
+                refused = i, f"{it.type} #{i + 1}: {e}"
                 break
         model = Sequential(layers)
         try:

@@ -300,3 +300,18 @@ def test_a_load_under_way_never_replaces_the_data_of_a_run_started_meanwhile(qtb
     assert "Training on mnist" in window.statusBar().currentMessage()
     tp.stop()
     qtbot.waitUntil(lambda: not tp.running, timeout=5000)
+
+
+def test_saving_onto_a_folder_of_other_files_is_refused_with_a_message(qtbot, settings_path, no_pretrained,
+                                                                       tmp_path):
+    window = make_window(qtbot, settings_path)
+    folder = tmp_path / "thesis"
+    folder.mkdir()
+    (folder / "thesis.txt").write_text("four years of work")
+    assert not window.save_model_to(folder)
+    box, = visible_messages(window)
+    assert "thesis.txt" in box.text() and str(folder) in box.text()
+    assert [p.name for p in folder.iterdir()] == ["thesis.txt"]
+    assert (folder / "thesis.txt").read_text() == "four years of work"
+    assert window.state.model_path != str(folder)
+    box.close()
