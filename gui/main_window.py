@@ -3,7 +3,7 @@
 The window wires panels to the state (and the Data panel's validation
 fraction to Training); panels never talk to each other. It opens the
 pretrained model on start-up, remembers geometry and choices in QSettings,
-and on close stops background threads before it goes.
+and on close stops background threads, waiting for them a bounded time.
 """
 import time
 from pathlib import Path
@@ -25,11 +25,13 @@ from .views.draw import DrawPanel
 from .views.evaluation import EvaluationPanel
 from .views.inside import InsidePanel
 from .views.lazy import LazyRefresh
+from .worker import Job
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
 SAVED_MODELS = ROOT / "saved_models"
 STARTUP_MODEL = SAVED_MODELS / "lenet5-mnist"
+CLOSE_WAIT_MS = 1000   # closing waits this long for background work to stop, then leaves it behind
 PANEL_ORDER = ("Data", "Architecture", "Training", "Inside", "Evaluation", "Draw")
 SHORTCUTS = [("Ctrl+O", "Open a saved model"), ("Ctrl+S", "Save the model"), ("Ctrl+Shift+S", "Save the model as…"),
              ("Ctrl+Q", "Quit"), ("Ctrl+1 … Ctrl+6", "Show Data, Architecture, Training, Inside, Evaluation, Draw"),
@@ -302,28 +304,24 @@ class MainWindow(QMainWindow):
         self.training_panel.save_settings()
         self.settings.sync()
 
-    def stop_background(self, timeout_ms=1000):
-        """Stop every panel's background work; True when all threads ended within the time.
+    def stop_background(self, timeout_ms):
+        """Stop every background job at once, then wait for all within one deadline.
 
-        A panel that runs threads offers ``stop_and_wait(timeout_ms) -> bool``
-        (Training and Data do); training is asked first, it is the longest.
+        True when no thread is left running. Jobs are found wherever a panel
+        keeps one (each is a child of its panel), so a new panel's job is not
+        forgotten; a closed job starts no follow-up work.
         """
+        jobs = self.findChildren(Job)
+        for job in jobs:
+            job.close()
         deadline = time.perf_counter() + timeout_ms / 1000
-        stopped = True
-        for panel in sorted(self.panels.values(), key=lambda p: p is not self.training_panel):
-            stop = getattr(panel, "stop_and_wait", None)
-            if stop is not None:
-                left = max(int(1000 * (deadline - time.perf_counter())), 1)
-                stopped = stop(left) and stopped
-        return stopped
+        return all([job.wait(1000 * (deadline - time.perf_counter())) for job in jobs])
 
     def closeEvent(self, event):
+        """Close at once, whatever runs: the window hides, work is asked to stop and waited for
+        at most CLOSE_WAIT_MS, and the close is always accepted (``gui.app`` ends a process whose
+        threads outlast that wait)."""
         self.save_settings()
-        if self.stop_background(1000):
-            event.accept()
-            return
-        # A batch or an evaluation outlasted the wait: hide now, close once the threads end.
-        event.ignore()
         self.hide()
-        QTimer.singleShot(100, self.close)
-
+        self.stop_background(CLOSE_WAIT_MS)
+        event.accept()

@@ -1,9 +1,10 @@
 """Data panel: choose a dataset, load it off the GUI thread, look at it.
 
 Output: ``state.set_dataset(ds)`` and ``validationFractionChanged`` (the window
-hands it to Training). Loading and downloading run in a ``LoadWorker`` on a
-QThread with a progress bar; Cancel raises inside the download's progress
-callback, which leaves nothing half-written behind.
+hands it to Training); both are locked while a run trains on the loaded data.
+Loading and downloading run in a ``LoadWorker`` on a QThread with a progress
+bar; Cancel raises inside the download's progress callback, which leaves
+nothing half-written behind.
 """
 from pathlib import Path
 
@@ -47,15 +48,23 @@ class DataPanel(QWidget):
     def __init__(self, state, settings, parent=None):
         super().__init__(parent)
         self.state, self.settings = state, settings
-        self.job = Job()
+        self.job = Job(self)
         self._quiet = False
         self._build()
         self._restore()
+        state.trainingStarted.connect(self._on_training_changed)
+        state.trainingFinished.connect(self._on_training_changed)
 
     # ---------------------------------------------------------------- layout
     def _build(self):
         left = QVBoxLayout()
-        left.addWidget(self._source_box())
+        self.source_box = self._source_box()
+        self.locked_note = QLabel()
+        self.locked_note.setObjectName("dataLocked")
+        self.locked_note.setWordWrap(True)
+        self.locked_note.hide()
+        left.addWidget(self.source_box)
+        left.addWidget(self.locked_note)
         left.addWidget(self._info_box())
         left.addStretch(1)
         holder = QWidget()
@@ -219,7 +228,7 @@ class DataPanel(QWidget):
         panel and the status bar say so and offer the ways to get some, with no
         dialog (the user has not asked for anything yet).
         """
-        if self.loading:
+        if self.loading or self.state.training:
             return
         choice = self.choice()
         if not download and not _on_this_computer(choice):
@@ -251,12 +260,9 @@ class DataPanel(QWidget):
 
     def cancel(self):
         if self.job.running:
-            self.job.worker.cancel()
+            self.job.worker.stop()
             self.cancel_button.setEnabled(False)
             self.progress.setFormat("Cancelling…")
-
-    def stop_and_wait(self, timeout_ms=1000):
-        return self.job.stop_and_wait(lambda: self.job.worker.cancel(), timeout_ms)
 
     def _on_progress(self, done, total):
         if total > 0:
@@ -267,6 +273,9 @@ class DataPanel(QWidget):
             self.progress.setFormat(f"{done / 1e6:.1f} MB")
 
     def _on_loaded(self, ds):
+        if self.state.training:   # a run started while this loaded: it keeps its data, and so does the panel
+            self._on_cancelled()
+            return
         self._finish_progress(1, "Loaded")
         self.show_dataset(ds)
         self.save_settings()
@@ -308,7 +317,19 @@ class DataPanel(QWidget):
 
     def _on_cancelled(self):
         self._finish_progress(0, "Cancelled")
-        self.status.emit("Loading cancelled")
+        self.status.emit(f"Loading cancelled. {self.locked_note.text()}".strip())
+
+    def _on_training_changed(self):
+        """A run trains on the loaded data: until it ends, no other can be chosen or loaded, so this
+        tab and the status bar keep naming the data the run uses (a load under way is cancelled)."""
+        training = self.state.training
+        if training and self.loading:
+            self.cancel()
+        why = f"Training on {self.state.dataset.name}: stop the run to change the data." if training else ""
+        self.source_box.setEnabled(not training)
+        self.source_box.setToolTip(why)
+        self.locked_note.setText(why)
+        self.locked_note.setVisible(training)
 
     def _finish_progress(self, value, text):
         self.progress.setRange(0, 1)

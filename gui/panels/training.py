@@ -59,7 +59,7 @@ class TrainingPanel(QWidget):
         self.state, self.settings = state, settings
         self.validation_fraction = 0.1
         self.samples_per_second = 0.0   # of the running (or last) run, as the worker measures it
-        self.job = Job(on_done=self._update_actions)
+        self.job = Job(self, on_done=self._update_actions)
         self._run_model = self._job = None   # the run being trained, until its result is shown
         self._plotted_model = None
         self._preset = (None, None)     # (name, model) of the last preset built: how an unsaved model is named
@@ -427,10 +427,6 @@ class TrainingPanel(QWidget):
         if self.job.worker is not None:
             self.job.worker.stop()
             self.progress_label.setText("Stopping after this batch…")
-
-    def stop_and_wait(self, timeout_ms=1000):
-        """Ask the run to stop and wait for its thread; True when no thread is left running."""
-        return self.job.stop_and_wait(lambda: self.job.worker.stop(), timeout_ms)
 
     # ---------------------------------------------------------------- worker signals
     def _on_progress(self, epoch, epochs, batch, steps, rate, eta):

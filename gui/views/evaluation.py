@@ -20,10 +20,8 @@ A model whose classes or input do not fit the dataset (``core.transfer``)
 is not evaluated by itself: the panel says what differs, and "Evaluate"
 asks first when only the class names differ.
 """
-import threading
-
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QStackedWidget,
                                QTabWidget, QToolTip, QVBoxLayout, QWidget)
@@ -33,7 +31,7 @@ from core import inspect, transfer
 from ..format import esc, percent, rich_tooltip
 from ..imaging import diverging_rgb
 from ..mismatch import CONTINUE, EVALUATE, ask_about_mismatch
-from ..worker import Cancelled, Job, describe_exception
+from ..worker import Cancelled, Job, Worker, describe_exception
 from .export import ExportButton
 from .grid import TileGrid, image_tile, scrolled
 from .inside import ModelSource
@@ -51,21 +49,16 @@ ACCENT = QColor("#2563eb")
 WORST = QColor("#ea580c")
 
 
-class EvalWorker(QObject):
+class EvalWorker(Worker):
     """Runs ``inspect.evaluate_predictions`` on its own model copy, off the GUI thread."""
     progress = Signal(int, int)
     finished = Signal(object)          # inspect.Evaluation
     failed = Signal(str, str)          # message, details
     cancelled = Signal()
-    done = Signal()
 
     def __init__(self, model, x, y):
         super().__init__()
         self.model, self.x, self.y = model, x, y
-        self._cancel = threading.Event()
-
-    def cancel(self):
-        self._cancel.set()
 
     @Slot()
     def run(self):
@@ -81,8 +74,7 @@ class EvalWorker(QObject):
             self.done.emit()
 
     def _progress(self, done, total):
-        if self._cancel.is_set():
-            raise Cancelled("evaluation cancelled")
+        self.raise_if_stopped("the evaluation")
         self.progress.emit(done, total)
 
 
@@ -323,7 +315,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
         self._dirty = True          # evaluate when first seen
         self.cell_shown = np.zeros(0, np.int64)     # test indices behind the selected cell
         self.mistakes_shown = np.zeros(0, np.int64)
-        self.job = Job(on_done=self._after_run)
+        self.job = Job(self, on_done=self._after_run)
         self._rerun = False
         self._running_key = self._tried_key = None   # the key being evaluated / last tried by itself
         self._names_accepted = None   # (model's class names, dataset version) the user chose to evaluate anyway
@@ -456,7 +448,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
         """Start evaluating the current weights on the whole test set (restarts a running job)."""
         if self.job.running:
             self._rerun = True
-            self.job.worker.cancel()
+            self.job.worker.stop()
             return
         data = self._test_set(ask)
         if data is None:
@@ -478,11 +470,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
         if self.job.running:
             self._rerun = False
             self._tried_key = None
-            self.job.worker.cancel()
-
-    def stop_and_wait(self, timeout_ms=1000):
-        """Cancel a running evaluation and wait for its thread; True when no thread is left running."""
-        return self.job.stop_and_wait(self.cancel, timeout_ms)
+            self.job.worker.stop()
 
     def _on_progress(self, done, total):
         self.progress.setValue(done)

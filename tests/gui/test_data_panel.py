@@ -96,7 +96,7 @@ def panel(qtbot, tmp_path):
     qtbot.addWidget(panel)
     panel.resize(1200, 700)
     yield panel
-    panel.stop_and_wait(2000)
+    panel.job.stop_and_wait(2000)
 
 
 def test_download_shows_progress_and_sets_the_dataset(qtbot, panel, local_mnist, tmp_path):

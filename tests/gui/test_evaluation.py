@@ -34,7 +34,7 @@ def panel(qtbot, state):
     qtbot.addWidget(panel)
     panel.resize(*SIZE)
     yield panel
-    assert panel.stop_and_wait(5000)
+    assert panel.job.stop_and_wait(5000)
 
 
 def shown_and_evaluated(qtbot, panel):

@@ -4,13 +4,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from core import load_model, zoo
 from core.datasets import Dataset
 from gui import main_window as main_window_mod
 from gui.main_window import PANEL_ORDER, MainWindow
+from gui.panels import data as data_mod
 from gui.panels import training as training_mod
 from gui.settings import Settings
 
@@ -202,6 +203,105 @@ def test_panels_behind_another_tab_wait_until_their_tab_is_raised(qtbot, setting
     window.show_panel("Draw")
     assert not draw._dirty
     assert evaluation.result.probs.shape == (20, 10)
+
+
+def sleepy(seconds):
+    """An augment that only waits, standing in for a batch of long NumPy calls."""
+    def augment(x, rng):
+        time.sleep(seconds)
+        return x
+    return augment
+
+
+def start_slow_run(qtbot, window):
+    """A run on a tiny dataset, started with the Start button, once it is inside ``fit``."""
+    window.state.set_dataset(tiny_dataset())
+    window.state.set_model(zoo.build("mlp", seed=0))
+    tp = window.training_panel
+    tp.epochs.setValue(100)
+    tp.batch_size.setValue(16)
+    for box in tp.augment.values():
+        box.setChecked(True)
+    tp.buttons["start"].click()
+    qtbot.waitUntil(lambda: tp.running and (tp.progress_label.text() == "Training…" or tp.plots.batch["loss"].n > 0),
+                    timeout=5000)
+    return tp
+
+
+def test_closing_never_waits_longer_than_its_budget_and_starts_nothing_after(qtbot, settings_path, no_pretrained,
+                                                                            monkeypatch):
+    """A batch that outlasts the close: the close is accepted within CLOSE_WAIT_MS (the app then ends
+    the process), and a closed window's jobs start no new thread (Evaluation's automatic re-run)."""
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: sleepy(5))
+    monkeypatch.setattr(main_window_mod, "CLOSE_WAIT_MS", 300)
+    window = make_window(qtbot, settings_path)
+    window.show()
+    tp = start_slow_run(qtbot, window)
+    thread = tp.job.thread
+    started = time.perf_counter()
+    assert window.close(), "the close must be accepted, not put off"
+    assert time.perf_counter() - started < 1.0
+    assert not window.isVisible() and tp.job.worker.stop_requested
+    evaluation = window.panels["Evaluation"]
+    evaluation.evaluate()
+    assert not evaluation.job.running, "a closed window started an evaluation"
+    assert not window.stop_background(0), "the long batch is still running"
+    assert thread.wait(10_000) and window.stop_background(0)
+
+
+def test_the_data_panel_is_locked_while_a_run_trains(qtbot, settings_path, no_pretrained, monkeypatch):
+    """A run trains on the loaded data: no other can be loaded until it ends, and the Data tab says why."""
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: sleepy(0.02))
+    window = make_window(qtbot, settings_path)
+    window.show()
+    window.show_panel("Data")
+    data = window.data_panel
+    data.show_dataset(tiny_dataset())
+    tp = start_slow_run(qtbot, window)
+    run_data = window.state.dataset
+    data.source.setCurrentIndex(data.source.findData("synthetic"))
+    qtbot.mouseClick(data.load_button, Qt.LeftButton)
+    data.load()
+    assert not data.loading and window.state.dataset is run_data
+    assert not data.load_button.isEnabled() and not data.source.isEnabled() and not data.validation.isEnabled()
+    note = "Training on mnist: stop the run to change the data."
+    assert data.locked_note.isVisible() and data.locked_note.text() == note
+    assert data.source_box.toolTip() == note
+    assert "mnist" in data.summary.text()
+    tp.stop()
+    qtbot.waitUntil(lambda: not tp.running, timeout=5000)
+    assert data.load_button.isEnabled() and data.source.isEnabled() and not data.locked_note.isVisible()
+
+
+def slow_loader(seconds):
+    """A dataset loader that cannot be interrupted: it takes ``seconds`` whatever Cancel says."""
+    def load(progress):
+        time.sleep(seconds)
+        return tiny_dataset()
+    return load
+
+
+@pytest.mark.parametrize("load_seconds", [1.0, 0.0])
+def test_a_load_under_way_never_replaces_the_data_of_a_run_started_meanwhile(qtbot, settings_path, no_pretrained,
+                                                                          monkeypatch, load_seconds):
+    """Start pressed while another dataset loads: the load is cancelled and its result dropped, whether
+    the loader is still working (1 s) or has already sent its result, not yet received (0 s)."""
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: sleepy(0.02))
+    monkeypatch.setattr(data_mod, "_loader", lambda source, options, download: slow_loader(load_seconds))
+    window = make_window(qtbot, settings_path)
+    window.show()
+    data = window.data_panel
+    data.load()
+    if not load_seconds:
+        data.job.thread.wait()
+    tp = start_slow_run(qtbot, window)
+    run_data = window.state.dataset
+    qtbot.waitUntil(lambda: not data.loading, timeout=20_000)
+    qtbot.wait(50)
+    assert window.state.dataset is run_data and data.progress.format() == "Cancelled"
+    assert "Training on mnist" in window.statusBar().currentMessage()
+    tp.stop()
+    qtbot.waitUntil(lambda: not tp.running, timeout=5000)
 
 
 def test_saving_onto_a_folder_of_other_files_is_refused_with_a_message(qtbot, settings_path, no_pretrained,

@@ -42,7 +42,7 @@ def panel(qtbot, tmp_path):
     panel.batch_size.setValue(BATCH)
     panel.set_validation_fraction(0.2)
     yield panel
-    panel.stop_and_wait(2000)
+    panel.job.stop_and_wait(2000)
 
 
 def messages(widget):
