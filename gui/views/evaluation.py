@@ -320,6 +320,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
         self._running_key = self._tried_key = None   # the key being evaluated / last tried by itself
         self._names_accepted = None   # (model's class names, dataset version) the user chose to evaluate anyway
         self._idle_text = "Press Evaluate to run the model on the whole test set."
+        self._failure = None          # why the last evaluation failed: said until the next one starts
         self._build()
         state.resultsOutdated.connect(self._on_results_outdated)
         self.source.modelReplaced.connect(self.refresh_when_visible)    # the copy caught up with the state
@@ -454,10 +455,11 @@ class EvaluationPanel(LazyRefresh, QWidget):
         if data is None:
             return
         self._running_key = self._tried_key = (self.source.version, self.state.dataset_version)
+        self._failure = None
         worker = EvalWorker(self.source.snapshot(), *data)
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._arrived)
-        worker.failed.connect(lambda msg, _details: self._say(f"Evaluation failed: {msg}"))
+        worker.failed.connect(self._on_failed)
         self.progress.setRange(0, len(data[0]))
         self.progress.setValue(0)
         self.progress.show()
@@ -500,6 +502,12 @@ class EvaluationPanel(LazyRefresh, QWidget):
         return self.job.running
 
     # ----- showing --------------------------------------------------------------------------------
+    @Slot(str, str)
+    def _on_failed(self, message, _details):
+        """A slot, not a lambda: a lambda would run in the worker's thread and touch widgets from there."""
+        self._failure = f"Evaluation failed: {message}"
+        self._say(self._failure)
+
     def _say(self, text):
         """A plain sentence in the summary line (which is rich text, for the result's bold figures)."""
         self.summary.setText(esc(text))
@@ -508,7 +516,9 @@ class EvaluationPanel(LazyRefresh, QWidget):
         if self.job.running:
             return
         if self.result is None:
-            if self._test_set() is not None:
+            if self._failure:
+                self._say(self._failure)
+            elif self._test_set() is not None:
                 self._say(self._idle_text)
             return
         r = self.result
