@@ -1,4 +1,5 @@
 """Application start-up: the QApplication, its names (for QSettings), icon, style, window."""
+import os
 import sys
 
 from PySide6.QtCore import QObject, Signal
@@ -47,9 +48,26 @@ def create_app(argv=None):
 
 def main(argv=None):
     app = create_app(argv)
-    window = MainWindow()
+    return run_window(app, MainWindow())
+
+
+def run_window(app, window):
+    """Show ``window`` and run the event loop until it closes; the process's exit code.
+
+    Closing waits only so long for background work (``MainWindow.closeEvent``).
+    A thread still inside one long NumPy call or a stalled download then is
+    left behind: the process ends here at once, because Python finalising
+    beside a running QThread would abort or hang. Nothing is lost by that:
+    settings were written at close, a worker writes no files but a download's
+    temporary one, and the model lives in memory only.
+    """
     window.show()
-    return app.exec()
+    code = app.exec()
+    if not window.stop_background(0):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 The window wires panels to the state (and the Data panel's validation
 fraction to Training); panels never talk to each other. It opens the
 pretrained model on start-up, remembers geometry and choices in QSettings,
-and on close stops background threads before it goes.
+and on close stops background threads, waiting for them a bounded time.
 """
 import time
 from pathlib import Path
@@ -19,17 +19,19 @@ from .editor import ArchitecturePanel
 from .messages import show_error
 from .panels.data import DataPanel
 from .panels.training import TrainingPanel
-from .settings import Settings
+from .settings import Settings, documents_folder
 from .state import AppState
 from .views.draw import DrawPanel
 from .views.evaluation import EvaluationPanel
 from .views.inside import InsidePanel
 from .views.lazy import LazyRefresh
+from .worker import Job
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
 SAVED_MODELS = ROOT / "saved_models"
 STARTUP_MODEL = SAVED_MODELS / "lenet5-mnist"
+CLOSE_WAIT_MS = 1000   # closing waits this long for background work to stop, then leaves it behind
 PANEL_ORDER = ("Data", "Architecture", "Training", "Inside", "Evaluation", "Draw")
 SHORTCUTS = [("Ctrl+O", "Open a saved model"), ("Ctrl+S", "Save the model"), ("Ctrl+Shift+S", "Save the model as…"),
              ("Ctrl+Q", "Quit"), ("Ctrl+1 … Ctrl+6", "Show Data, Architecture, Training, Inside, Evaluation, Draw"),
@@ -45,6 +47,11 @@ def _build_panels(state):
     """The view panels, each listening to ``state``; created in this one place."""
     return {"Architecture": ArchitecturePanel(state), "Inside": InsidePanel(state),
             "Evaluation": EvaluationPanel(state), "Draw": DrawPanel(state)}
+
+
+def _shipped(path):
+    """Whether ``path`` is inside the installed saved_models/ (the pretrained models the app ships)."""
+    return Path(path).resolve().is_relative_to(SAVED_MODELS.resolve())
 
 
 def _catch_up(dock):
@@ -144,6 +151,7 @@ class MainWindow(QMainWindow):
         self.state.trainingStarted.connect(self._update_file_actions)
         self.state.trainingFinished.connect(self._update_file_actions)
         self.state.modelChanged.connect(lambda _m: self._update_title())
+        self.state.modelSaved.connect(lambda _path: self._update_title())
         evaluation, inside = self.panels["Evaluation"], self.panels["Inside"]
         evaluation.mistakesFound.connect(inside.set_mistakes)
         evaluation.inspectRequested.connect(self._look_inside)
@@ -207,16 +215,23 @@ class MainWindow(QMainWindow):
 
     def save_model(self):
         path = self.state.model_path
-        if path is None or Path(path).resolve().parent == SAVED_MODELS.resolve():
+        if path is None or _shipped(path):
             return self.save_model_as()   # never overwrite a shipped pretrained model unasked
         return self.save_model_to(path)
 
     def save_model_as(self):
-        folder = self.settings.get("models/last_folder") or str(SAVED_MODELS)
-        suggestion = Path(folder) / (Path(self.state.model_path).name + "-retrained" if self.state.model_path
-                                     else "my-model")
+        suggestion = self.save_folder() / (Path(self.state.model_path).name + "-retrained" if self.state.model_path
+                                           else "my-model")
         path, _ = QFileDialog.getSaveFileName(self, "Save model as (a folder)", str(suggestion))
         return self.save_model_to(path) if path else False
+
+    def save_folder(self):
+        """Where Save as starts: the folder last used for a model, else the user's documents; never the
+        installed saved_models/ (a packaged install's folder is not the user's to write)."""
+        last = self.settings.get("models/last_folder")
+        if last and Path(last).is_dir() and not _shipped(last):
+            return Path(last)
+        return documents_folder()
 
     def save_model_to(self, path):
         model = self.state.model
@@ -229,9 +244,8 @@ class MainWindow(QMainWindow):
             show_error(self, "Cannot save the model", str(exc),
                        advice="Choose another folder, or free some disk space. The model is still open.")
             return False
-        self.state.model_path = str(path)
         self._remember_model_path(path)
-        self._update_title()
+        self.state.set_saved(path)
         self.statusBar().showMessage(f"Saved the model to {path}")
         return True
 
@@ -253,8 +267,10 @@ class MainWindow(QMainWindow):
             action.setEnabled(idle)
 
     def _update_title(self):
+        """The model's folder name, with Qt's "*" while the model has changes its folder lacks."""
         path = self.state.model_path
-        self.setWindowTitle(f"{Path(path).name} – numpynet studio" if path else "numpynet studio")
+        self.setWindowTitle(f"{Path(path).name}[*] – numpynet studio" if path else "numpynet studio")
+        self.setWindowModified(path is not None and not self.state.model_saved)
 
     # ---------------------------------------------------------------- help
     def show_shortcuts(self):
@@ -288,28 +304,24 @@ class MainWindow(QMainWindow):
         self.training_panel.save_settings()
         self.settings.sync()
 
-    def stop_background(self, timeout_ms=1000):
-        """Stop every panel's background work; True when all threads ended within the time.
+    def stop_background(self, timeout_ms):
+        """Stop every background job at once, then wait for all within one deadline.
 
-        A panel that runs threads offers ``stop_and_wait(timeout_ms) -> bool``
-        (Training and Data do); training is asked first, it is the longest.
+        True when no thread is left running. Jobs are found wherever a panel
+        keeps one (each is a child of its panel), so a new panel's job is not
+        forgotten; a closed job starts no follow-up work.
         """
+        jobs = self.findChildren(Job)
+        for job in jobs:
+            job.close()
         deadline = time.perf_counter() + timeout_ms / 1000
-        stopped = True
-        for panel in sorted(self.panels.values(), key=lambda p: p is not self.training_panel):
-            stop = getattr(panel, "stop_and_wait", None)
-            if stop is not None:
-                left = max(int(1000 * (deadline - time.perf_counter())), 1)
-                stopped = stop(left) and stopped
-        return stopped
+        return all([job.wait(1000 * (deadline - time.perf_counter())) for job in jobs])
 
     def closeEvent(self, event):
+        """Close at once, whatever runs: the window hides, work is asked to stop and waited for
+        at most CLOSE_WAIT_MS, and the close is always accepted (``gui.app`` ends a process whose
+        threads outlast that wait)."""
         self.save_settings()
-        if self.stop_background(1000):
-            event.accept()
-            return
-        # A batch or an evaluation outlasted the wait: hide now, close once the threads end.
-        event.ignore()
         self.hide()
-        QTimer.singleShot(100, self.close)
-
+        self.stop_background(CLOSE_WAIT_MS)
+        event.accept()

@@ -254,11 +254,15 @@ class TrainingPlots(QWidget):
         return {str(e): f for e, f in self.partial.items()}
 
     def clear(self):
+        """Forget every point, and the step range of the last run (empty curves keep the old axes)."""
         for series in (*self.batch.values(), *self.epoch.values(), *self.partial_points.values()):
             series.clear()
         self.partial = {}
         self._show_partial_note()
         self._ema = {"loss": _Ema(), "accuracy": _Ema()}
+        for view in (self.batch_loss, self.batch_acc, self.lr_plot):
+            view.getPlotItem().setXRange(0, 1)
+            view.getPlotItem().enableAutoRange(x=True)
         self._changed(*self.views)
 
     def _show_partial_note(self):
@@ -287,6 +291,14 @@ class TrainingPlots(QWidget):
         for view, curve, series in self._bindings:
             if view in todo:
                 curve.setData(series.xs, series.ys)
+        if self.lr_plot in todo and self.batch["lr"].n:
+            self._fit_lr_axis()
+
+    def _fit_lr_axis(self):
+        """The learning rate from 0 to just above its largest value: a constant rate is a line near the
+        top, at its value (pyqtgraph centres flat data in a ±0.5 range, where 0.01 looks like 0)."""
+        top = float(self.batch["lr"].ys.max())
+        self.lr_plot.getPlotItem().setYRange(0, 1.1 * top if top > 0 else 1, padding=0)
 
     def _tick(self):
         """Refresh the next changed plot, then wait so painting stays a small share of the GUI thread.

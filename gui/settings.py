@@ -6,12 +6,19 @@ Tests pass their own ``QSettings(path, IniFormat)`` so a user's settings are
 never touched.
 """
 import json
+from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QStandardPaths
 
 ORGANIZATION = "numpynet"
 APPLICATION = "numpynet-studio"
 MAX_RECENT = 8
+
+
+def documents_folder():
+    """The user's documents folder (where a first Save dialog starts), else their home folder."""
+    documents = QStandardPaths.writableLocation(QStandardPaths.DocumentsLocation)
+    return Path(documents) if documents and Path(documents).is_dir() else Path.home()
 
 
 class Settings:

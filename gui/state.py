@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 
 class AppState(QObject):
     modelChanged = Signal(object)      # a core.Sequential, free to read (not training)
+    modelSaved = Signal(str)           # the model was written to this folder: it is now model_path, unchanged
     datasetChanged = Signal(object)    # a core.datasets.Dataset, or None
     trainingStarted = Signal()
     trainingFinished = Signal()
@@ -28,6 +29,7 @@ class AppState(QObject):
         super().__init__(parent)
         self.model = None
         self.model_path = None         # folder it was loaded from / saved to, or None
+        self.model_saved = False       # the model equals what is in model_path (False once trained further)
         self.dataset = None
         self.training = False
         self.architecture_valid, self.invalid_reason = True, ""
@@ -40,11 +42,18 @@ class AppState(QObject):
         """(model version, dataset version): a result computed under one key is void under any other."""
         return self.model_version, self.dataset_version
 
-    def set_model(self, model, path=None):
+    def set_model(self, model, path=None, saved=None):
+        """``saved``: whether ``model`` equals the files at ``path``; by default, when a path is given."""
         self.model, self.model_path = model, path
+        self.model_saved = path is not None if saved is None else saved
         self.model_version += 1
         self.modelChanged.emit(model)
         self.resultsOutdated.emit()
+
+    def set_saved(self, path):
+        """The model was just written to ``path``: the title and the Model box say so."""
+        self.model_path, self.model_saved = str(path), True
+        self.modelSaved.emit(self.model_path)
 
     def set_dataset(self, dataset):
         self.dataset = dataset

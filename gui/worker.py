@@ -1,11 +1,12 @@
-"""Background work for the window: training and dataset loading, each on a QThread.
+"""Background work for the window: training, dataset loading (and evaluation), each on a QThread.
 
 Qt's worker-object pattern: a QObject whose ``run`` slot is started on a
 QThread, talking to the window only through signals (queued, so their slots
 run on the GUI thread). Signals carry plain numbers and small arrays, never
-the live model. Pause, resume, stop and cancel are ``threading.Event``s the
-worker checks between batches (or inside a download's progress callback),
-because the worker's own event loop is busy while ``run`` works.
+the live model. Pause, resume and stop are ``threading.Event``s the worker
+checks between batches (or inside a download's progress callback), because
+the worker's own event loop is busy while ``run`` works. Every worker is a
+``Worker`` and runs in a ``Job``, so closing the window can stop them all.
 """
 import dataclasses
 import threading
@@ -54,40 +55,92 @@ def start_worker(worker, on_finished=None):
     return thread
 
 
-class Job:
+class Cancelled(Exception):
+    """Raised where a worker looks at its stop flag inside a loop it does not own (a download's or an
+    evaluation's progress callback): that is how a stop reaches the loop."""
+
+
+class Worker(QObject):
+    """What every background worker shares: a stop flag it reads between chunks, and ``done`` last.
+
+    ``stop`` may be called from any thread; the work ends at its next look at
+    the flag (a batch, a chunk of test images, a block of a download). ``done``
+    is emitted at the end of every run, whatever happened; ``Job`` quits the
+    thread on it.
+    """
+    done = Signal()
+
+    def __init__(self):
+        super().__init__()
+        self._stop = threading.Event()
+
+    def stop(self):
+        self._stop.set()
+
+    @property
+    def stop_requested(self):
+        return self._stop.is_set()
+
+    def raise_if_stopped(self, what):
+        if self._stop.is_set():
+            raise Cancelled(f"{what} was cancelled")
+
+
+class Job(QObject):
     """The one background job a panel runs: a worker on its own thread.
 
     ``start`` runs a worker; when its thread has really ended, ``worker`` and
-    ``thread`` are cleared and ``on_done`` runs on the GUI thread. Closing the
-    window calls ``stop_and_wait`` on every panel's job.
+    ``thread`` are cleared and ``on_done`` runs on the GUI thread. A job is a
+    child of its panel so that the window finds every job (``findChildren``)
+    when it closes: ``close`` asks the worker to stop and refuses new work,
+    so no follow-up (a re-run, a refresh) starts a thread behind a closed window.
     """
 
-    def __init__(self, on_done=None):
+    def __init__(self, parent, on_done=None):
+        super().__init__(parent)
         self.worker = self.thread = None
         self.on_done = on_done
+        self.closed = False
 
     @property
     def running(self):
         return self.thread is not None
 
     def start(self, worker):
+        if self.closed:
+            return
         self.worker = worker
-        self.thread = start_worker(worker, self._ended)
+        self.thread = start_worker(worker, self._on_thread_finished)
 
-    def stop_and_wait(self, request_stop, timeout_ms):
-        """``request_stop()``, then wait for the thread; True when no thread is left running."""
+    def close(self):
+        """Stop the worker and start no other: its window is going away."""
+        self.closed = True
+        if self.worker is not None:
+            self.worker.stop()
+
+    def wait(self, timeout_ms):
+        """Wait up to ``timeout_ms`` for the thread to end; True when no thread is left running."""
         if self.thread is None:
             return True
-        request_stop()
-        finished = self.thread.wait(timeout_ms)
-        if finished:
-            self._ended()
-        return finished
+        if not self.thread.wait(max(int(timeout_ms), 0)):
+            return False
+        self._ended(self.thread)
+        return True
 
-    def _ended(self):
-        if self.thread is None:
-            return
-        self.thread.wait()  # 'finished' is emitted just before the thread really ends
+    def stop_and_wait(self, timeout_ms):
+        """Stop the worker and wait for its thread; True when no thread is left running."""
+        if self.worker is not None:
+            self.worker.stop()
+        return self.wait(timeout_ms)
+
+    @Slot()
+    def _on_thread_finished(self):
+        self._ended(self.sender())   # None when that thread is gone: ``wait`` saw it end and let it go
+
+    def _ended(self, thread):
+        if thread is None or thread is not self.thread:
+            return   # a late signal of a run ``wait`` already saw end; the job may run another by now
+        thread.wait()  # 'finished' is emitted just before the thread really ends
         self.thread = self.worker = None
         if self.on_done is not None:
             self.on_done()
@@ -111,7 +164,7 @@ class TrainJob:
     first_step: int = 0                  # batches already plotted, so steps continue
 
 
-class TrainWorker(QObject):
+class TrainWorker(Worker):
     batchesDone = Signal(object)    # float64 rows (global step, loss, accuracy, lr) since the last send
     epochDone = Signal(int, dict)                         # epoch (1-based, across runs), logs
     progress = Signal(int, int, int, int, float, float)   # epoch, epochs, batch, steps, samples/s, ETA s
@@ -119,14 +172,12 @@ class TrainWorker(QObject):
     message = Signal(str)                                 # what the run is doing, for a status line
     finished = Signal(dict, str)    # {'history', 'diverged', 'test'}, stop reason ('' = ran to the end)
     failed = Signal(str, str)       # message, details (traceback)
-    done = Signal()                 # last signal of every run, whatever happened
 
     def __init__(self, model, job):
         super().__init__()
         self.model, self.job = model, job
         self._resume = threading.Event()
         self._resume.set()
-        self._stop = threading.Event()
         self.step = job.first_step      # the last batch trained (read by tests and the GUI, written here)
 
     # --- called from the GUI thread ------------------------------------------------
@@ -138,16 +189,12 @@ class TrainWorker(QObject):
 
     def stop(self):
         """Stop after the current batch (or test chunk); also wakes a paused run."""
-        self._stop.set()
+        super().stop()
         self._resume.set()
 
     @property
     def paused(self):
         return not self._resume.is_set()
-
-    @property
-    def stop_requested(self):
-        return self._stop.is_set()
 
     # --- the worker thread -------------------------------------------------------------
     @Slot()
@@ -177,7 +224,7 @@ class TrainWorker(QObject):
         if history.diverged:
             reason = history.stop_reason
         else:
-            reason = STOPPED if self._stop.is_set() else ""
+            reason = STOPPED if self.stop_requested else ""
         test = {} if reason == STOPPED else self._evaluate_test()
         return {"history": history.history, "diverged": history.diverged, "test": test}, reason
 
@@ -196,7 +243,7 @@ class TrainWorker(QObject):
         self.message.emit(f"Evaluating on {len(x):,} test images…")
         loss = acc = 0.0
         for i in range(0, len(x), TEST_CHUNK):
-            if self._stop.is_set():
+            if self.stop_requested:
                 return {}
             part = self.model.evaluate(x[i:i + TEST_CHUNK], y[i:i + TEST_CHUNK])
             n = len(x[i:i + TEST_CHUNK])
@@ -296,40 +343,31 @@ class _Relay(Callback):
             self.model.stop_training = True
 
 
-class Cancelled(Exception):
-    """Raised inside a download's progress callback: that is how Cancel reaches the loader."""
-
-
-class LoadWorker(QObject):
+class LoadWorker(Worker):
     """Runs ``load(progress)`` (a dataset loader) off the GUI thread, with progress and cancel."""
 
     progress = Signal(float, float)   # bytes done, bytes total (0 when unknown)
     loaded = Signal(object)           # the Dataset
     failed = Signal(str, str)         # message, details
     cancelled = Signal()
-    done = Signal()
 
     def __init__(self, load):
         super().__init__()
         self._load = load
-        self._cancel = threading.Event()
         self._last_emit = 0.0
-
-    def cancel(self):
-        self._cancel.set()
 
     @Slot()
     def run(self):
         try:
             dataset = self._load(self._progress)
         except Exception as exc:  # noqa: BLE001 -- shown to the user, never lost
-            if self._cancel.is_set():
+            if self.stop_requested:
                 self.cancelled.emit()
             else:
                 self.failed.emit(*describe_exception(exc))
         else:
             # loaders without a progress callback cannot be interrupted; drop their result instead
-            if self._cancel.is_set():
+            if self.stop_requested:
                 self.cancelled.emit()
             else:
                 self.loaded.emit(dataset)
@@ -337,8 +375,7 @@ class LoadWorker(QObject):
             self.done.emit()
 
     def _progress(self, done, total):
-        if self._cancel.is_set():
-            raise Cancelled("the download was cancelled")
+        self.raise_if_stopped("the download")
         now = time.perf_counter()
         if now - self._last_emit >= 0.05 or (total and done >= total):
             self._last_emit = now

@@ -15,8 +15,8 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QToolTip, QWidget
 
+from ..format import shape_text
 from . import fields
-from .document import fmt
 
 COLORS = {"Input": "#8a9199", "Convolution": "#4f86c6", "Pooling": "#e39b2d", "Fully connected": "#4e9f5d",
           "Regularisation": "#9a6fc0", "Activation": "#d0626a", "Other": "#7f8c8d"}
@@ -66,7 +66,7 @@ class Glyph:
 
 def glyphs(input_shape, items, rows):
     """What to draw for the input and each layer (``items`` from the document, ``rows`` from analysis)."""
-    out = [_shape_glyph("Input", input_shape, "Input", f"Input {fmt(input_shape)}")]
+    out = [_shape_glyph("Input", input_shape, "Input", f"Input {shape_text(input_shape)}")]
     for i, (item, row) in enumerate(zip(items, rows)):
         about = fields.summary(item.type, item.config)
         tip = f"{item.type} #{i + 1}" + (f": {about}" if about else "")
@@ -77,10 +77,10 @@ def glyphs(input_shape, items, rows):
                                                                           f"layer in red is fixed"))
         elif fields.group_of(item.type) in POINTWISE_GROUPS:
             out.append(Glyph("pill", item.type, row.output_shape, SHORT_TITLES.get(item.type, item.type),
-                             _pill_detail(item.config), f"{tip}\nOutput {fmt(row.output_shape)}"))
+                             _pill_detail(item.config), f"{tip}\nOutput {shape_text(row.output_shape)}"))
         else:
             out.append(_shape_glyph(item.type, row.output_shape, item.type,
-                                    f"{tip}\nOutput {fmt(row.output_shape)}, {row.params:,} parameters"))
+                                    f"{tip}\nOutput {shape_text(row.output_shape)}, {row.params:,} parameters"))
     return out
 
 
@@ -96,7 +96,7 @@ def _shape_glyph(type_name, shape, title, tip):
     if len(shape) == 3:
         c, h, w = shape
         return Glyph("map", type_name, shape, title, f"{c}@{h}×{w}", tip)
-    return Glyph("bar", type_name, shape, title, fmt(shape), tip)
+    return Glyph("bar", type_name, shape, title, shape_text(shape), tip)
 
 
 def extent(glyph, scale):

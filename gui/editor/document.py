@@ -14,6 +14,7 @@ from core import Sequential
 from core.errors import ArgumentError, ShapeError
 from core.layers import from_config, layer_class, to_entry
 
+from ..format import shape_text
 from .fields import default_config, follow_ups
 
 BYTES_PER_FLOAT = 4  # float32 end to end
@@ -221,13 +222,13 @@ def _training_problem(input_shape, rows, expect):
     out = rows[-1].output_shape
     last = len(rows) - 1
     if len(out) != 1:
-        return (f"The network ends with a {fmt(out)} map; a classifier must end with one score per class: "
+        return (f"The network ends with a {shape_text(out)} map; a classifier must end with one score per class: "
                 f"add Flatten and Dense.", last)
     if expect is None:
         return None, None
     if tuple(input_shape) != tuple(expect.input_shape):
-        return (f"The network takes {fmt(input_shape)} inputs but {expect.name} has {fmt(expect.input_shape)} "
-                f"images: set the input shape to {fmt(expect.input_shape)}.", -1)
+        return (f"The network takes {shape_text(input_shape)} inputs but {expect.name} has {shape_text(expect.input_shape)} "
+                f"images: set the input shape to {shape_text(expect.input_shape)}.", -1)
     if out[0] != expect.classes:
         return (f"The network gives {out[0]} scores but {expect.name} has {expect.classes} classes: "
                 f"set the last Dense layer's units to {expect.classes}.", last)
@@ -243,10 +244,6 @@ def canonical(type_name, config):
         return to_entry(from_config({"type": type_name, "config": config}))["config"]
     except (ValueError, TypeError):
         return dict(config)
-
-
-def fmt(shape):
-    return " × ".join(str(d) for d in shape)
 
 
 # ----- weights that follow their layer -------------------------------------------

@@ -10,8 +10,8 @@ from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit,
                                QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
+from ..format import shape_text
 from . import fields
-from .document import fmt
 
 ERROR_STYLE = "background:#fdecea; color:#8c1d18; border:1px solid #f1b0aa; border-radius:4px; padding:6px;"
 
@@ -216,7 +216,7 @@ class ShapeEditor(QWidget):
             spin.setValue(d)
             spin.blockSignals(False)
             spin.setEnabled(editable)
-        self.setToolTip("" if editable else f"Input shape {fmt(shape)}: load a 3-D architecture to edit it here.")
+        self.setToolTip("" if editable else f"Input shape {shape_text(shape)}: load a 3-D architecture to edit it here.")
 
 
 class LayerForm(QWidget):
@@ -229,9 +229,9 @@ class LayerForm(QWidget):
         self.title.setStyleSheet("font-size: 15px; font-weight: 600;")
         self.about = QLabel(wordWrap=True)
         self.about.setStyleSheet("color: #5f6368;")
-        self.error = QLabel(wordWrap=True)
+        self.error = QLabel(wordWrap=True, textFormat=Qt.PlainText)   # reasons quote names and shapes
         self.error.setStyleSheet(ERROR_STYLE)
-        self.output = QLabel(wordWrap=True)
+        self.output = QLabel(wordWrap=True, textFormat=Qt.PlainText)
         self.output.setStyleSheet("color: #3c4043;")
         self.fields_box = QWidget()
         self.rows = QFormLayout(self.fields_box)
@@ -294,4 +294,4 @@ class LayerForm(QWidget):
 def _output_text(row):
     if row is None or row.output_shape is None:
         return "Output: ? (fix the layer marked in red first)" if row is not None and not row.error else ""
-    return f"Output {fmt(row.output_shape)}  ·  {row.params:,} parameters"
+    return f"Output {shape_text(row.output_shape)}  ·  {row.params:,} parameters"

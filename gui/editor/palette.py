@@ -3,6 +3,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
+from ..format import esc
 from . import fields
 from .diagram import layer_color
 
@@ -30,7 +31,7 @@ class Palette(QWidget):
             for type_name in types:
                 button = QPushButton(chip_icon(type_name), type_name)
                 button.setStyleSheet("text-align:left; padding:3px 8px;")
-                button.setToolTip(f"<b>{type_name}</b><br>{fields.description(type_name)}<br>"
+                button.setToolTip(f"<b>{esc(type_name)}</b><br>{esc(fields.description(type_name))}<br>"
                                   f"<i>Click to insert below the selected layer.</i>")
                 button.setCursor(Qt.PointingHandCursor)
                 button.clicked.connect(lambda _=False, t=type_name: self.chosen.emit(t))

@@ -84,6 +84,7 @@ class ArchitecturePanel(QWidget):
         drawing.setWidget(self.diagram)
         drawing.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
         drawing.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        drawing.setMinimumHeight(self.diagram.minimumHeight())   # the drawing fits its height: never clip it
         main = QSplitter(Qt.Vertical)
         main.addWidget(top)
         main.addWidget(_boxed("Network", drawing))

@@ -5,7 +5,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QSpinBox, QStyledItemDelegate, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from .document import fmt
+from ..format import shape_text
 from .form import ERROR_STYLE
 from .layer_list import light_selection
 
@@ -74,7 +74,7 @@ class ShapeTable(QWidget):
         note.setStyleSheet("color:#5f6368; font-size:11px;")
         note.setWordWrap(True)
         note.setToolTip(MEMORY_TIP)
-        self.banner = QLabel(wordWrap=True)
+        self.banner = QLabel(wordWrap=True, textFormat=Qt.PlainText)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table, 1)
@@ -89,7 +89,7 @@ class ShapeTable(QWidget):
         t.blockSignals(True)
         t.clearSpans()
         t.setRowCount(len(items) + 1)
-        self._set_row(0, "Input", fmt(analysis.input_shape), "", analysis.problem_row == -1, False)
+        self._set_row(0, "Input", shape_text(analysis.input_shape), "", analysis.problem_row == -1, False)
         for i, (item, row) in enumerate(zip(items, analysis.rows)):
             marked = analysis.problem_row == i
             if row.error:
@@ -98,7 +98,7 @@ class ShapeTable(QWidget):
             elif row.output_shape is None:
                 self._set_row(i + 1, f"{i + 1}. {item.type}", "?", "?", False, True)
             else:
-                self._set_row(i + 1, f"{i + 1}. {item.type}", fmt(row.output_shape), f"{row.params:,}", marked, False)
+                self._set_row(i + 1, f"{i + 1}. {item.type}", shape_text(row.output_shape), f"{row.params:,}", marked, False)
         t.resizeRowsToContents()
         t.blockSignals(False)
         self.select_layer(selected)

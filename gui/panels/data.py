@@ -1,9 +1,10 @@
 """Data panel: choose a dataset, load it off the GUI thread, look at it.
 
 Output: ``state.set_dataset(ds)`` and ``validationFractionChanged`` (the window
-hands it to Training). Loading and downloading run in a ``LoadWorker`` on a
-QThread with a progress bar; Cancel raises inside the download's progress
-callback, which leaves nothing half-written behind.
+hands it to Training); both are locked while a run trains on the loaded data.
+Loading and downloading run in a ``LoadWorker`` on a QThread with a progress
+bar; Cancel raises inside the download's progress callback, which leaves
+nothing half-written behind.
 """
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayo
                                QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QStackedWidget,
                                QVBoxLayout, QWidget)
 
+from ..format import esc
 from ..imaging import gray_qimage, rgb_qimage
 from ..messages import show_error
 from ..worker import Job, LoadWorker
@@ -46,15 +48,23 @@ class DataPanel(QWidget):
     def __init__(self, state, settings, parent=None):
         super().__init__(parent)
         self.state, self.settings = state, settings
-        self.job = Job()
+        self.job = Job(self)
         self._quiet = False
         self._build()
         self._restore()
+        state.trainingStarted.connect(self._on_training_changed)
+        state.trainingFinished.connect(self._on_training_changed)
 
     # ---------------------------------------------------------------- layout
     def _build(self):
         left = QVBoxLayout()
-        left.addWidget(self._source_box())
+        self.source_box = self._source_box()
+        self.locked_note = QLabel()
+        self.locked_note.setObjectName("dataLocked")
+        self.locked_note.setWordWrap(True)
+        self.locked_note.hide()
+        left.addWidget(self.source_box)
+        left.addWidget(self.locked_note)
         left.addWidget(self._info_box())
         left.addStretch(1)
         holder = QWidget()
@@ -135,15 +145,33 @@ class DataPanel(QWidget):
     def _info_box(self):
         box = QGroupBox("Loaded")
         column = QVBoxLayout(box)
-        self.summary = QLabel("Nothing loaded yet.")
+        self.summary = QLabel("Nothing loaded yet.", textFormat=Qt.RichText)
         self.summary.setWordWrap(True)
-        self.where = QLabel("")
+        self.where = QLabel("", textFormat=Qt.PlainText)
         self.where.setWordWrap(True)
         self.where.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.where.setObjectName("dataSource")
         column.addWidget(self.summary)
         column.addWidget(self.where)
+        column.addWidget(self._ways_in())
         return box
+
+    def _ways_in(self):
+        """What to do when the chosen dataset is not on this computer: download it, or work offline."""
+        self.offer = QWidget()
+        column = QVBoxLayout(self.offer)
+        column.setContentsMargins(0, 4, 0, 0)
+        self.download_button = QPushButton("Download")
+        self.download_button.clicked.connect(lambda _checked=False: self.load(download=True))
+        synthetic = QPushButton("Use synthetic digits (offline)")
+        synthetic.clicked.connect(lambda _checked=False: self._choose_and_load("synthetic"))
+        folder = QPushButton("Open a folder of images…")
+        folder.clicked.connect(lambda _checked=False: self._choose_and_load("folder"))
+        self.offer_buttons = {"download": self.download_button, "synthetic": synthetic, "folder": folder}
+        for button in self.offer_buttons.values():
+            column.addWidget(button)
+        self.offer.hide()
+        return self.offer
 
     # ---------------------------------------------------------------- settings
     def choice(self):
@@ -169,12 +197,24 @@ class DataPanel(QWidget):
         self._form.setRowVisible(self.options, page is not None)
         if page is not None:
             self.options.setCurrentWidget(page)
+        if not self.loading:   # the last attempt's "Failed" or offer was about another source
+            self._finish_progress(0, "")
+            self._describe_loaded()
+            self.status.emit(f"Press Load to load {SOURCES[self.source.currentData()]}.")
+
+    def _choose_and_load(self, source):
+        """One click from "not here" to a dataset: synthetic digits now, or a folder once chosen."""
+        self.source.setCurrentIndex(self.source.findData(source))
+        if source == "folder" and not self._browse():
+            return
+        self.load()
 
     def _browse(self):
         start = self.folder.text() or str(Path.home())
         path = QFileDialog.getExistingDirectory(self, "Folder of class subfolders", start)
         if path:
             self.folder.setText(path)
+        return path
 
     # ---------------------------------------------------------------- loading
     @property
@@ -184,12 +224,16 @@ class DataPanel(QWidget):
     def load(self, download=True):
         """Load the chosen dataset in the background; ``download=False`` only looks on this computer.
 
-        The window's start-up load passes False and stays quiet when the data is
-        not here yet: the user has not asked for anything.
+        The window's start-up load passes False: when the data is not here, the
+        panel and the status bar say so and offer the ways to get some, with no
+        dialog (the user has not asked for anything yet).
         """
-        if self.loading:
+        if self.loading or self.state.training:
             return
         choice = self.choice()
+        if not download and not _on_this_computer(choice):
+            self._offer_ways_in(choice)
+            return
         options = {"folder": choice["folder"], "count": choice["count"],
                    "categories": [c.strip() for c in choice["categories"].split(",") if c.strip()]}
         if choice["source"] == "folder" and not Path(options["folder"]).is_dir():
@@ -211,16 +255,14 @@ class DataPanel(QWidget):
         self.progress.setFormat("")
         self.load_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
+        self.offer.hide()
         self.status.emit(f"Loading {SOURCES[choice['source']]}…")
 
     def cancel(self):
         if self.job.running:
-            self.job.worker.cancel()
+            self.job.worker.stop()
             self.cancel_button.setEnabled(False)
             self.progress.setFormat("Cancelling…")
-
-    def stop_and_wait(self, timeout_ms=1000):
-        return self.job.stop_and_wait(lambda: self.job.worker.cancel(), timeout_ms)
 
     def _on_progress(self, done, total):
         if total > 0:
@@ -231,25 +273,63 @@ class DataPanel(QWidget):
             self.progress.setFormat(f"{done / 1e6:.1f} MB")
 
     def _on_loaded(self, ds):
+        if self.state.training:   # a run started while this loaded: it keeps its data, and so does the panel
+            self._on_cancelled()
+            return
         self._finish_progress(1, "Loaded")
         self.show_dataset(ds)
         self.save_settings()
         self.state.set_dataset(ds)
         self.status.emit(f"Loaded {ds.name}: {len(ds.x_train):,} training images")
 
+    def _offer_ways_in(self, choice):
+        """The one state for "not here": the panel and the status bar say it, and what to do."""
+        self._finish_progress(0, "")
+        folder = choice["source"] == "folder"
+        missing = f"The folder {choice['folder']}" if folder else SOURCES[choice["source"]]
+        ways = ("open another folder or use the synthetic digits" if folder
+                else "download it, use the synthetic digits or open a folder of images")
+        self.summary.setText(esc(f"{missing} is not on this computer. You can {ways}."))
+        self.where.setText("Synthetic digits are drawn here, offline, in a few seconds.")
+        size = None if folder else _catalog_entry(choice["source"])["bytes"]
+        self.download_button.setText(f"Download ({size / 1e6:.1f} MB)" if size else "Download")
+        self.download_button.setVisible(not folder)
+        self.offer.show()
+        self.status.emit(f"{missing} is not on this computer: {ways} (Data tab).")
+
+    def _describe_loaded(self):
+        """The Loaded box back to what is loaded (after a failure or an offer about another choice)."""
+        self.offer.hide()
+        if self.state.dataset is None:
+            self.summary.setText("Nothing loaded yet.")
+            self.where.setText("")
+        else:
+            self.show_dataset(self.state.dataset)
+
     def _on_failed(self, message, details):
         self._finish_progress(0, "Failed")
-        if self._quiet:
-            self.summary.setText(f"{SOURCES[self.choice()['source']]} is not on this computer yet. "
-                                 f"Press Load to download it, or choose Synthetic digits to work offline.")
-            return
         self.status.emit(f"Could not load the dataset: {message}")
+        if self._quiet:   # at start-up: said in the panel, no dialog before the user asked for anything
+            self.summary.setText(esc(f"Could not load {SOURCES[self.choice()['source']]}: {message}"))
+            return
         show_error(self.window(), "Could not load the dataset", message, details,
                    advice="Check the network or the folder, or choose Synthetic digits to work offline.")
 
     def _on_cancelled(self):
         self._finish_progress(0, "Cancelled")
-        self.status.emit("Loading cancelled")
+        self.status.emit(f"Loading cancelled. {self.locked_note.text()}".strip())
+
+    def _on_training_changed(self):
+        """A run trains on the loaded data: until it ends, no other can be chosen or loaded, so this
+        tab and the status bar keep naming the data the run uses (a load under way is cancelled)."""
+        training = self.state.training
+        if training and self.loading:
+            self.cancel()
+        why = f"Training on {self.state.dataset.name}: stop the run to change the data." if training else ""
+        self.source_box.setEnabled(not training)
+        self.source_box.setToolTip(why)
+        self.locked_note.setText(why)
+        self.locked_note.setVisible(training)
 
     def _finish_progress(self, value, text):
         self.progress.setRange(0, 1)
@@ -264,7 +344,7 @@ class DataPanel(QWidget):
         c, h, w = ds.x_train.shape[1:]
         kind = "grey" if c == 1 else "colour"
         tests = len(ds.x_test) if getattr(ds, "x_test", None) is not None else 0
-        self.summary.setText(f"<b>{ds.name}</b><br>{len(ds.x_train):,} training · {tests:,} test images<br>"
+        self.summary.setText(f"<b>{esc(ds.name)}</b><br>{len(ds.x_train):,} training · {tests:,} test images<br>"
                              f"{w}×{h} {kind} · {len(ds.class_names)} classes")
         self.where.setText(f"Found at: {ds.source}")
         rng = np.random.default_rng(0)
@@ -278,6 +358,21 @@ def _qimage(image):
     if image.shape[0] == 1:
         return gray_qimage(image[0])
     return rgb_qimage((np.clip(image[:3].transpose(1, 2, 0), 0, 1) * 255).astype(np.uint8))
+
+
+def _on_this_computer(choice):
+    """Whether the chosen dataset loads without a download: a dataset the catalogue found here, a
+    folder that exists, or digits made here."""
+    if choice["source"] == "folder":
+        return Path(choice["folder"]).is_dir()
+    entry = _catalog_entry(choice["source"])
+    return entry is None or entry["found"] is not None
+
+
+def _catalog_entry(source):
+    """What ``numpynet datasets`` knows of ``source``: where it is found, its download size (or None)."""
+    from core import datasets
+    return next((e for e in datasets.catalog() if e["name"] == source), None)
 
 
 class SampleGrid(QWidget):
@@ -320,12 +415,20 @@ class SampleGrid(QWidget):
 
 
 class ClassCounts(pg.PlotWidget):
-    """Horizontal bars of images per class, class names on the left axis (long names fit)."""
+    """Horizontal bars of images per class, class names on the left axis (long names fit).
+
+    Until a dataset is loaded it shows a hint and no axes: empty axes would
+    show a meaningless 0-1 range, upside down (the class axis runs downwards).
+    """
+    EMPTY = "Load a dataset to see how many images each class has"
 
     def __init__(self, parent=None):
         super().__init__(parent, background="w")
         self.bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brush="#2563eb", pen=None)
         self.addItem(self.bars)
+        self.hint = pg.TextItem(self.EMPTY, color="#777", anchor=(0.5, 0.5))
+        self.hint.setPos(0.5, 0.5)
+        self.addItem(self.hint)
         self.getPlotItem().invertY(True)
         self.getPlotItem().setMouseEnabled(x=False, y=False)
         self.getPlotItem().hideButtons()
@@ -334,8 +437,16 @@ class ClassCounts(pg.PlotWidget):
             self.getAxis(axis).setTextPen("#333")
             self.getAxis(axis).setPen("#999")
         self.counts = np.zeros(0, np.int64)
+        self._show_axes(False)
+        self.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+
+    def _show_axes(self, shown):
+        for axis in ("left", "bottom"):
+            self.getPlotItem().showAxis(axis, shown)
+        self.hint.setVisible(not shown)
 
     def set_counts(self, names, counts):
+        self._show_axes(True)
         self.counts = np.asarray(counts)
         y = np.arange(len(names))
         self.bars.setOpts(x0=np.zeros(len(names)), y=y, width=self.counts, height=0.7)

@@ -22,6 +22,7 @@ from core.callbacks import format_eta
 from core.errors import NumpynetError
 from core.preprocess import mode_for_dataset
 
+from ..format import esc, rich_tooltip, shape_text
 from ..messages import show_diverged, show_error
 from ..mismatch import CONTINUE, NEW_MODEL, NEW_OUTPUT, TRAIN, ask_about_mismatch
 from ..plots import TrainingPlots
@@ -58,14 +59,16 @@ class TrainingPanel(QWidget):
         self.state, self.settings = state, settings
         self.validation_fraction = 0.1
         self.samples_per_second = 0.0   # of the running (or last) run, as the worker measures it
-        self.job = Job(on_done=self._update_actions)
+        self.job = Job(self, on_done=self._update_actions)
         self._run_model = self._job = None   # the run being trained, until its result is shown
         self._plotted_model = None
-        self._preset_name = None
+        self._preset = (None, None)     # (name, model) of the last preset built: how an unsaved model is named
         self._showing_reason = False
         self._build()
         self._restore()
         state.modelChanged.connect(self._on_model_changed)
+        for change in (state.modelSaved, state.trainingStarted, state.trainingFinished):
+            change.connect(self._describe_model)
         state.datasetChanged.connect(lambda _ds: self._update_actions())
         state.validityChanged.connect(lambda _ok, _why: self._update_actions())
         if state.model is not None:
@@ -100,7 +103,7 @@ class TrainingPanel(QWidget):
     def _model_box(self):
         box = QGroupBox("Model")
         form = QVBoxLayout(box)
-        self.model_label = QLabel("No model")
+        self.model_label = QLabel("No model", textFormat=Qt.RichText)
         self.model_label.setWordWrap(True)
         self.model_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         form.addWidget(self.model_label)
@@ -189,8 +192,10 @@ class TrainingPanel(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
-        self.progress_label = QLabel("Ready")
+        self.progress_label = QLabel("Ready", textFormat=Qt.PlainText, wordWrap=True)
         self.progress_label.setObjectName("progressLabel")
+        # Long reasons wrap instead of widening the window (a one-line label's width is its minimum).
+        self.progress_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         column.addWidget(self.progress)
         column.addWidget(self.progress_label)
         bar.addSpacing(8)
@@ -199,7 +204,7 @@ class TrainingPanel(QWidget):
 
     def _footer(self):
         row = QHBoxLayout()
-        self.status_label = QLabel("")
+        self.status_label = QLabel("", textFormat=Qt.PlainText)
         self.status_label.setObjectName("trainingStatus")
         self.status_label.setWordWrap(True)
         self.status_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
@@ -278,7 +283,7 @@ class TrainingPanel(QWidget):
         except Exception as exc:  # noqa: BLE001 -- e.g. a preset too deep for small images
             show_error(self.window(), "Cannot build this preset", *describe_exception(exc))
             return False
-        self._preset_name = name
+        self._preset = (name, model)
         self.state.set_model(model, None)
         self.status.emit(f"New untrained {name}: {model.count_params():,} parameters")
         return True
@@ -291,42 +296,43 @@ class TrainingPanel(QWidget):
         except NumpynetError as exc:   # e.g. no Dense layer to replace
             show_error(self.window(), "Cannot give the model a new output layer", *describe_exception(exc))
             return False
-        self._preset_name = None
         self.state.set_model(model, None)
         self.status.emit(f"New output layer for {ds.name}'s {ds.num_classes} classes; the other layers keep "
                          "their weights")
         return True
 
     def _on_model_changed(self, model):
-        if model is not self._plotted_model:
+        if model is not self._plotted_model:   # another model: nothing of the last run's display is its own
             self._plotted_model = model
             history, meta = (model.train_history, model.meta) if model is not None else ({}, {})
             self.plots.load_history(history, meta.get("partial_epochs"))
-            if self.state.model_path is not None:
-                self._preset_name = None
-        self._describe_model(model)
+            self._clear_run_lines()
+        self._describe_model()
         self._update_actions()
 
-    def _describe_model(self, model):
+    def _clear_run_lines(self):
+        self.progress.setValue(0)
+        self.progress_label.setText("Ready")
+        self.status_label.setText("")
+
+    def _describe_model(self):
+        """The Model box, derived from the state alone and redrawn on every change of the model,
+        its file or a run, so no path through the app can leave it saying something stale."""
+        model = self.state.model
         if model is None:
             self.model_label.setText("No model")
             return
+        lines = [f"{model.count_params():,} parameters · {model.output_shape[-1]} classes",
+                 f"input {shape_text(model.input_shape)}", _training_line(model, self.state.training)]
+        self.model_label.setText("<br>".join([f"<b>{esc(self._model_name(model))}</b>", *map(esc, lines)]))
+
+    def _model_name(self, model):
+        """Its folder's name (and whether it changed since), the preset it was built from, or "unsaved"."""
         path = self.state.model_path
-        name = Path(path).name if path else (f"{self._preset_name} (unsaved)" if self._preset_name else "unsaved model")
-        epochs = len(model.train_history.get("loss", []))
-        shape = "×".join(map(str, model.input_shape or ()))
-        lines = [f"<b>{name}</b>", f"{model.count_params():,} parameters · input {shape} · "
-                 f"{model.output_shape[-1]} classes"]
-        trained = f"trained {epochs} epoch{'s' * (epochs != 1)}" if epochs else "untrained"
-        if self.running:
-            trained = f"training now (had {epochs} epoch{'s' * (epochs != 1)})" if epochs else "training now"
-        if model.meta.get("dataset"):
-            trained += f" on {model.meta['dataset']}"
-        test = (model.meta.get("metrics") or {}).get("test_accuracy")
-        if test is not None:
-            trained += f" · test accuracy {test:.2%}"
-        lines.append(trained)
-        self.model_label.setText("<br>".join(lines))
+        if path is not None:
+            return Path(path).name + ("" if self.state.model_saved else " · unsaved changes")
+        name, built = self._preset
+        return f"{name} (unsaved)" if built is model else "unsaved model"
 
     # ---------------------------------------------------------------- start / pause / stop
     def can_start(self):
@@ -392,7 +398,6 @@ class TrainingPanel(QWidget):
         steps = -(-int(len(ds.x_train) * (1 - self.validation_fraction)) // job.batch_size)
         self.plots.plan_steps(job.first_step, job.first_step + job.epochs * steps)
         self.state.set_training(True)
-        self._describe_model(model)
         self._update_actions()
         self.status.emit(f"Training {job.epochs} epoch{'s' * (job.epochs != 1)} on {ds.name}")
 
@@ -422,10 +427,6 @@ class TrainingPanel(QWidget):
         if self.job.worker is not None:
             self.job.worker.stop()
             self.progress_label.setText("Stopping after this batch…")
-
-    def stop_and_wait(self, timeout_ms=1000):
-        """Ask the run to stop and wait for its thread; True when no thread is left running."""
-        return self.job.stop_and_wait(lambda: self.job.worker.stop(), timeout_ms)
 
     # ---------------------------------------------------------------- worker signals
     def _on_progress(self, epoch, epochs, batch, steps, rate, eta):
@@ -462,7 +463,7 @@ class TrainingPanel(QWidget):
         self._run_model = self._job = None
         self.plots.unplan_steps()
         self.state.set_training(False)
-        self.state.set_model(model, self.state.model_path)
+        self.state.set_model(model, self.state.model_path, saved=False)   # trained further than its file
 
     def _record_meta(self, model, result):
         """What a saved model should say about how it was trained."""
@@ -496,8 +497,9 @@ class TrainingPanel(QWidget):
     def _update_actions(self):
         ok, reason = self.can_start()
         self.start_action.setEnabled(ok)
-        self.start_action.setToolTip(reason or "Start training (F5)")
-        self.buttons["start"].setToolTip(reason or "Start training (F5)")
+        tip = rich_tooltip(reason) or "Start training (F5)"
+        self.start_action.setToolTip(tip)
+        self.buttons["start"].setToolTip(tip)
         running = self.running
         self.pause_action.setEnabled(running)
         self.stop_action.setEnabled(running)
@@ -549,3 +551,16 @@ def _spin(low, high, decimals, tip):
     spin.setToolTip(tip)
     return spin
 
+
+def _training_line(model, training_now):
+    """"trained 3 epochs on mnist · test accuracy 98.10%", or "training now (had 3 epochs)"."""
+    epochs = len(model.train_history.get("loss", []))
+    had = f"{epochs} epoch{'s' * (epochs != 1)}"
+    if training_now:
+        line = f"training now (had {had})" if epochs else "training now"
+    else:
+        line = f"trained {had}" if epochs else "untrained"
+    if model.meta.get("dataset"):
+        line += f" on {model.meta['dataset']}"
+    test = (model.meta.get("metrics") or {}).get("test_accuracy")
+    return line if test is None else line + f" · test accuracy {test:.2%}"

@@ -13,7 +13,6 @@ answer depends neither on the digit's size nor on the brush. One
 prediction of a small network takes a millisecond or two, so it runs here, on
 the GUI thread, at most every ``THROTTLE_MS`` while the pen moves.
 """
-import html
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
@@ -26,9 +25,10 @@ from core.images import read_image
 from core.preprocess import NothingDrawn, class_names, gray, prepare, preprocessing_mode
 from core.strokes import Stroke, render_strokes, within
 
+from ..format import esc, percent, shape_text
 from ..imaging import gray_qimage, rgb_qimage
 from .lazy import LazyRefresh
-from .probabilities import ProbabilityBars, percent
+from .probabilities import ProbabilityBars
 
 CANVAS_SIZE = 336          # 12 pixels of canvas per pixel of a 28x28 input
 PREVIEW_SIZE = 168         # 6 screen pixels per input pixel of a 28x28 input
@@ -210,16 +210,16 @@ class DrawPanel(LazyRefresh, QWidget):
         self.canvas = Canvas()
         self.canvas.strokeMoved.connect(self._stroke_moved)
         self.canvas.strokeFinished.connect(lambda: self.predict_now(announce=True))
-        self.answer = QLabel(alignment=Qt.AlignCenter)
+        self.answer = QLabel(alignment=Qt.AlignCenter, textFormat=Qt.RichText)
         self.answer.setMinimumSize(150, 96)     # room for the big answer, so nothing jumps
-        self.confidence = QLabel(alignment=Qt.AlignCenter)
+        self.confidence = QLabel(alignment=Qt.AlignCenter, textFormat=Qt.RichText)
         self.confidence.setMinimumHeight(26)
         self.preview = QLabel(alignment=Qt.AlignCenter)
         self.preview.setFixedSize(PREVIEW_SIZE + 2, PREVIEW_SIZE + 2)
         self.preview.setStyleSheet("background: black; border: 1px solid #5c6370;")
         self.preview_caption = QLabel(alignment=Qt.AlignCenter)
         self.chart = ProbabilityBars()
-        self.status = QLabel(wordWrap=True)
+        self.status = QLabel(wordWrap=True, textFormat=Qt.RichText)
         self.status.setStyleSheet(f"color: {_HINT};")
 
         body = QWidget()
@@ -300,7 +300,7 @@ class DrawPanel(LazyRefresh, QWidget):
         _, h, w = self._input_shape()
         self.preview_caption.setText(f"What the network sees ({w}x{h})")
         self._model_line = self._read_preprocessing()
-        self.status.setText(self._model_line)
+        self.status.setText(esc(self._model_line))
         self._opened_input = None     # the new model may want another shape or mode
         self.canvas.update()
         self.predict_now()
@@ -315,8 +315,7 @@ class DrawPanel(LazyRefresh, QWidget):
             note = ""
         except ValueError as e:
             note = f"{e}; using mnist. "
-        shape = "x".join(str(d) for d in self.model.input_shape)
-        return (f"{note}Input {shape}, {self._preprocessing} preprocessing. "
+        return (f"{note}Input {shape_text(self.model.input_shape)}, {self._preprocessing} preprocessing. "
                 f"Esc clears, Ctrl+Z undoes a stroke.")
 
     def _input_shape(self):
@@ -404,7 +403,7 @@ class DrawPanel(LazyRefresh, QWidget):
         except NumpynetError as e:
             return self._show_problem(str(e))
         self.input = x
-        self.status.setText(self._model_line)
+        self.status.setText(esc(self._model_line))
         self._show_input(x)
         if probs is not None:
             self._show_answer(probs)
@@ -422,7 +421,7 @@ class DrawPanel(LazyRefresh, QWidget):
     def _show_hint(self, text):
         """A grey word where the answer goes, and an empty chart: never a guess."""
         self.chart.clear()
-        self.answer.setText(f"<span style='color:{_HINT}; font-size:20px'>{text}</span>")
+        self.answer.setText(f"<span style='color:{_HINT}; font-size:20px'>{esc(text)}</span>")
         self.confidence.setText("")
 
     def _show_problem(self, message):
@@ -430,14 +429,14 @@ class DrawPanel(LazyRefresh, QWidget):
         self._say_problem(message)
 
     def _say_problem(self, message):
-        self.status.setText(f"<span style='color:#d9534f'>{html.escape(message)}</span>")
+        self.status.setText(f"<span style='color:#d9534f'>{esc(message)}</span>")
 
     def _show_answer(self, probs):
         names = self.chart.class_names
         best = int(np.argmax(probs))
         size = 72 if len(names[best]) <= 2 else 30
-        self.answer.setText(f"<span style='font-size:{size}px; font-weight:600'>{names[best]}</span>")
-        self.confidence.setText(f"<span style='font-size:16px'>{percent(probs[best])} sure</span>")
+        self.answer.setText(f"<span style='font-size:{size}px; font-weight:600'>{esc(names[best])}</span>")
+        self.confidence.setText(f"<span style='font-size:16px'>{esc(percent(probs[best]))} sure</span>")
         self.chart.set_probabilities(probs)
 
     def _show_input(self, x):

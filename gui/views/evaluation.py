@@ -20,22 +20,20 @@ A model whose classes or input do not fit the dataset (``core.transfer``)
 is not evaluated by itself: the panel says what differs, and "Evaluate"
 asks first when only the class names differ.
 """
-import html
-import threading
-
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QStackedWidget,
                                QTabWidget, QToolTip, QVBoxLayout, QWidget)
 
 from core import inspect, transfer
 
+from ..format import esc, percent, rich_tooltip
 from ..imaging import diverging_rgb
 from ..mismatch import CONTINUE, EVALUATE, ask_about_mismatch
-from ..worker import Cancelled, Job, describe_exception
+from ..worker import Cancelled, Job, Worker, describe_exception
 from .export import ExportButton
-from .grid import TileGrid, image_tile, percent, scrolled
+from .grid import TileGrid, image_tile, scrolled
 from .inside import ModelSource
 from .lazy import LazyRefresh
 from .probabilities import ProbabilityBars
@@ -51,21 +49,16 @@ ACCENT = QColor("#2563eb")
 WORST = QColor("#ea580c")
 
 
-class EvalWorker(QObject):
+class EvalWorker(Worker):
     """Runs ``inspect.evaluate_predictions`` on its own model copy, off the GUI thread."""
     progress = Signal(int, int)
     finished = Signal(object)          # inspect.Evaluation
     failed = Signal(str, str)          # message, details
     cancelled = Signal()
-    done = Signal()
 
     def __init__(self, model, x, y):
         super().__init__()
         self.model, self.x, self.y = model, x, y
-        self._cancel = threading.Event()
-
-    def cancel(self):
-        self._cancel.set()
 
     @Slot()
     def run(self):
@@ -81,8 +74,7 @@ class EvalWorker(QObject):
             self.done.emit()
 
     def _progress(self, done, total):
-        if self._cancel.is_set():
-            raise Cancelled("evaluation cancelled")
+        self.raise_if_stopped("the evaluation")
         self.progress.emit(done, total)
 
 
@@ -213,9 +205,8 @@ class ConfusionMatrixView(QWidget):
         r, c = hit
         n = int(self.cm[r].sum())
         share = f" ({100 * self.cm[r, c] / n:.1f}% of the {n:,} {self.names[r]} images)" if n else ""
-        QToolTip.showText(event.globalPosition().toPoint(),
-                          f"true {self.names[r]}, predicted {self.names[c]}: {int(self.cm[r, c]):,}{share}"
-                          "\nclick to see them", self)
+        text = f"true {self.names[r]}, predicted {self.names[c]}: {int(self.cm[r, c]):,}{share}\nclick to see them"
+        QToolTip.showText(event.globalPosition().toPoint(), rich_tooltip(text), self)
 
     def mousePressEvent(self, event):
         hit = self.cell_at(event.position()) if event.button() == Qt.LeftButton else None
@@ -304,8 +295,8 @@ class _Details(QWidget):
         self.index = int(index)
         self.image.set_tiles([image_tile(image, f"test image #{index}")], scale=max(1, DETAIL_PX // max(image.shape[1:])))
         verdict = "right" if true_name == pred_name else "<span style='color:#c2410c'>wrong</span>"
-        self.caption.setText(f"<b>Test image #{index}</b><br>true <b>{true_name}</b>, predicted "
-                             f"<b>{pred_name}</b> ({verdict})")
+        self.caption.setText(f"<b>Test image #{index}</b><br>true <b>{esc(true_name)}</b>, predicted "
+                             f"<b>{esc(pred_name)}</b> ({verdict})")
         self.bars.set_probabilities(probs, names)
         self.inside.setEnabled(True)
 
@@ -324,11 +315,12 @@ class EvaluationPanel(LazyRefresh, QWidget):
         self._dirty = True          # evaluate when first seen
         self.cell_shown = np.zeros(0, np.int64)     # test indices behind the selected cell
         self.mistakes_shown = np.zeros(0, np.int64)
-        self.job = Job(on_done=self._after_run)
+        self.job = Job(self, on_done=self._after_run)
         self._rerun = False
         self._running_key = self._tried_key = None   # the key being evaluated / last tried by itself
         self._names_accepted = None   # (model's class names, dataset version) the user chose to evaluate anyway
         self._idle_text = "Press Evaluate to run the model on the whole test set."
+        self._failure = None          # why the last evaluation failed: said until the next one starts
         self._build()
         state.resultsOutdated.connect(self._on_results_outdated)
         self.source.modelReplaced.connect(self.refresh_when_visible)    # the copy caught up with the state
@@ -440,7 +432,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
             advice = ("Press Evaluate if they are the same classes under other names." if found.only_names else
                       f"Train it for {ds.name} on the Training tab (it offers a new output layer), or load the "
                       "data it was made for.")
-            self._say(f"<b>Not evaluated</b>: {html.escape(found.describe(), quote=False)} {html.escape(advice)}")
+            self.summary.setText(f"<b>Not evaluated</b>: {esc(found.describe())} {esc(advice)}")
         return None
 
     def _evaluate_anyway(self, found, ask):
@@ -457,16 +449,17 @@ class EvaluationPanel(LazyRefresh, QWidget):
         """Start evaluating the current weights on the whole test set (restarts a running job)."""
         if self.job.running:
             self._rerun = True
-            self.job.worker.cancel()
+            self.job.worker.stop()
             return
         data = self._test_set(ask)
         if data is None:
             return
         self._running_key = self._tried_key = (self.source.version, self.state.dataset_version)
+        self._failure = None
         worker = EvalWorker(self.source.snapshot(), *data)
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._arrived)
-        worker.failed.connect(lambda msg, _details: self._say(f"Evaluation failed: {msg}"))
+        worker.failed.connect(self._on_failed)
         self.progress.setRange(0, len(data[0]))
         self.progress.setValue(0)
         self.progress.show()
@@ -479,11 +472,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
         if self.job.running:
             self._rerun = False
             self._tried_key = None
-            self.job.worker.cancel()
-
-    def stop_and_wait(self, timeout_ms=1000):
-        """Cancel a running evaluation and wait for its thread; True when no thread is left running."""
-        return self.job.stop_and_wait(self.cancel, timeout_ms)
+            self.job.worker.stop()
 
     def _on_progress(self, done, total):
         self.progress.setValue(done)
@@ -513,19 +502,28 @@ class EvaluationPanel(LazyRefresh, QWidget):
         return self.job.running
 
     # ----- showing --------------------------------------------------------------------------------
+    @Slot(str, str)
+    def _on_failed(self, message, _details):
+        """A slot, not a lambda: a lambda would run in the worker's thread and touch widgets from there."""
+        self._failure = f"Evaluation failed: {message}"
+        self._say(self._failure)
+
     def _say(self, text):
-        self.summary.setText(text)
+        """A plain sentence in the summary line (which is rich text, for the result's bold figures)."""
+        self.summary.setText(esc(text))
 
     def _show_status(self):
         if self.job.running:
             return
         if self.result is None:
-            if self._test_set() is not None:
+            if self._failure:
+                self._say(self._failure)
+            elif self._test_set() is not None:
                 self._say(self._idle_text)
             return
         r = self.result
-        self._say(f"<b>Test accuracy {100 * r.accuracy:.2f}%</b> &nbsp; loss {r.loss:.4f} &nbsp; "
-                  f"{len(r.labels):,} images, {len(r.labels) - int(np.trace(r.confusion)):,} wrong")
+        self.summary.setText(f"<b>Test accuracy {100 * r.accuracy:.2f}%</b> &nbsp; loss {r.loss:.4f} &nbsp; "
+                             f"{len(r.labels):,} images, {len(r.labels) - int(np.trace(r.confusion)):,} wrong")
 
     def show_result(self, result):
         self.result, self.result_key = result, self._running_key
@@ -568,8 +566,8 @@ class EvaluationPanel(LazyRefresh, QWidget):
         true_name, pred_name = self.names[true_class], self.names[pred_class]
         self.tabs.setTabText(1, f"{true_name} → {pred_name} ({len(idx):,})")
         more = f"; the first {CELL_IMAGES_SHOWN} shown" if len(idx) > CELL_IMAGES_SHOWN else ""
-        self.cell_caption.setText(f"{len(idx):,} test images of true class <b>{true_name}</b> predicted as "
-                                  f"<b>{pred_name}</b>, most confident first{more}.")
+        self.cell_caption.setText(f"{len(idx):,} test images of true class <b>{esc(true_name)}</b> predicted as "
+                                  f"<b>{esc(pred_name)}</b>, most confident first{more}.")
         self.tabs.setCurrentIndex(1)
         if len(self.cell_shown):
             self.cell.set_selected(0)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from core import inspect
 from core.layers import Dropout, Flatten, Softmax
 
+from ..format import esc, shape_text
 from ..imaging import diverging_qimage, gray_qimage
 from .export import view_column
 from .lazy import LazyRefresh
@@ -79,15 +80,14 @@ class _LayerSection(QWidget):
             self.colorbar.hide()
 
     def show_activation(self, act):
-        shape = " × ".join(map(str, act.shape))
         note = ""
         if isinstance(self.layer, Flatten):
             note = " &nbsp; <i>the maps above, in one row of values</i>"
         elif isinstance(self.layer, Dropout):
             note = " &nbsp; <i>passes everything through at inference</i>"
-        self.title.setText(f"<b>{self.layer.name}</b> &nbsp; {shape} &nbsp; "
-                           f"<span style='color:#6b7280'>values {format_value(act.min())} … "
-                           f"{format_value(act.max())}</span>{note}")
+        self.title.setText(f"<b>{esc(self.layer.name)}</b> &nbsp; {shape_text(act.shape)} &nbsp; "
+                           f"<span style='color:#6b7280'>values {esc(format_value(act.min()))} … "
+                           f"{esc(format_value(act.max()))}</span>{note}")
         if self.bars is not None:
             self.bars.set_probabilities(act)
             return
@@ -146,7 +146,7 @@ class FeatureMapsView(LazyRefresh, QWidget):
         self.big_title.setWordWrap(True)
         self.big = TileGrid()
         self.big_bar = ColorBar(label="activation")
-        self.hover = QLabel(" ")
+        self.hover = QLabel(" ", textFormat=Qt.PlainText)
         self.hover.setWordWrap(True)
         self.input_grid = TileGrid()
         side = QVBoxLayout()
@@ -228,7 +228,7 @@ class FeatureMapsView(LazyRefresh, QWidget):
         maps = section.maps
         a = maps.maps[map_index]
         what = "units" if maps.units else f"map {map_index}"
-        self.big_title.setText(f"<b>{section.layer.name}</b>, {what} &nbsp; ({a.shape[0]}×{a.shape[1]})")
+        self.big_title.setText(f"<b>{esc(section.layer.name)}</b>, {what} &nbsp; ({shape_text(a.shape)})")
         self.big.set_tiles([Tile([map_qimage(a, maps)], [section._values(a)], name=what)],
                            scale=max(1, BIG_PX // max(a.shape)))
         set_colorbar(self.big_bar, maps)

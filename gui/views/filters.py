@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QToolB
 from core import inspect
 from core.layers import Conv2D
 
+from ..format import esc
 from ..imaging import diverging_rgb, rgb_qimage
 from .export import view_column
 from .lazy import LazyRefresh
@@ -77,7 +78,7 @@ class _ConvSection(QWidget):
         self.colorbar = ColorBar(label="weight")
         self.grid = TileGrid()
         top = QHBoxLayout()
-        top.addWidget(header_label(f"<b>{layer.name}</b> &nbsp; {out} filters of {kh}×{kw} "
+        top.addWidget(header_label(f"<b>{esc(layer.name)}</b> &nbsp; {out} filters of {kh}×{kw} "
                                    f"on {cin} input channel{'s' if cin > 1 else ''}"))
         top.addStretch(1)
         top.addWidget(self.channel)
@@ -116,7 +117,7 @@ class _DenseSection(QWidget):
         self.grid = TileGrid()
         c, h, w = image_shape
         top = QHBoxLayout()
-        top.addWidget(header_label(f"<b>{layer.name}</b> &nbsp; {layer.units} units, each unit's "
+        top.addWidget(header_label(f"<b>{esc(layer.name)}</b> &nbsp; {layer.units} units, each unit's "
                                    f"{c * h * w} weights as a {h}×{w} image"))
         top.addStretch(1)
         for w in (self.prev, self.page, self.next):

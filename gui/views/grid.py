@@ -15,6 +15,7 @@ from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QToolTip, QWidget
 
+from ..format import rich_tooltip
 from ..imaging import diverging_rgb, gray_qimage, rgb_qimage
 
 MARGIN = 4
@@ -48,16 +49,6 @@ def scrolled(widget):
     area = QScrollArea(widgetResizable=True, frameShape=QFrame.NoFrame)
     area.setWidget(widget)
     return area
-
-
-def percent(p):
-    """A probability with one decimal; never a misleading "100.0%" or "0.0%" for what is not certain."""
-    p = float(p)
-    if p < 0.0005:
-        return "<0.1%" if p > 0 else "0%"
-    if p > 0.9995:
-        return ">99.9%" if p < 1 else "100%"
-    return f"{100 * p:.1f}%"
 
 
 def image_qimage(image):
@@ -253,7 +244,7 @@ class TileGrid(QWidget):
         text = self.hover_text(event.position().toPoint())
         self.hovered.emit(text)
         if text:
-            QToolTip.showText(event.globalPosition().toPoint(), text, self)
+            QToolTip.showText(event.globalPosition().toPoint(), rich_tooltip(text), self)
         else:
             QToolTip.hideText()
 

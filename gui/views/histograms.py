@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from core import inspect
 
+from ..format import esc, shape_text
 from .export import view_column
 from .lazy import LazyRefresh
 from .grid import scrolled
@@ -75,15 +76,14 @@ class _LayerRow:
     def show(self, hist, grads_label):
         density = _density(hist)
         self.w_now.setData(hist.weight_edges, density)
-        shape = "×".join(map(str, self.shape))
-        self.weights.setTitle(f"<b>{self.layer.name}</b> weights ({shape}) &nbsp; "
+        self.weights.setTitle(f"<b>{esc(self.layer.name)}</b> weights ({shape_text(self.shape)}) &nbsp; "
                               f"max |w| {hist.weight_edges[-1]:.3g}", color="#222", size="10pt")
         if not self.weight_reference:
             self.weight_reference = True
             self.w_ref.setData(hist.weight_edges, density)
         if hist.grad_counts is None:
             self.g_now.setData([], [])
-            self.grads.setTitle(f"{self.layer.name} |gradient|: none yet", color="#222", size="10pt")
+            self.grads.setTitle(f"{esc(self.layer.name)} |gradient|: none yet", color="#222", size="10pt")
             return
         total = hist.grad_counts.sum() / max(1 - hist.zero_grads, 1e-12) or 1
         self.g_now.setData(hist.grad_edges, hist.grad_counts / total)
@@ -91,7 +91,7 @@ class _LayerRow:
             self.grad_reference = True
             self.g_ref.setData(hist.grad_edges, hist.grad_counts / total)
         zero = f" &nbsp; {100 * hist.zero_grads:.1f}% exactly 0" if hist.zero_grads >= 0.001 else ""
-        self.grads.setTitle(f"<b>{self.layer.name}</b> |gradient| ({grads_label}) &nbsp; "
+        self.grads.setTitle(f"<b>{esc(self.layer.name)}</b> |gradient| ({esc(grads_label)}) &nbsp; "
                             f"rms {hist.grad_rms:.2e}{zero}", color="#222", size="10pt")
 
 

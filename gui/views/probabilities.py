@@ -10,6 +10,8 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from ..format import percent
+
 _MARGIN = 6
 _GAP = 4            # between a bar and its texts
 
@@ -136,8 +138,3 @@ class ProbabilityBars(QWidget):
         p.setFont(font)
         p.setPen(colour)
         p.drawText(rect, int(align | Qt.TextDontClip), s)
-
-
-def percent(p):
-    """A probability as the chart and its neighbours print it: '42.0%', '100%' when rounding says so."""
-    return "100%" if p >= 0.9995 else f"{100 * float(p):.1f}%"

@@ -13,10 +13,11 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QSlid
 
 from core import inspect
 
+from ..format import esc, percent
 from ..imaging import heat_rgb, overlay_rgb, rgb_qimage
 from .export import view_column
 from .lazy import LazyRefresh
-from .grid import ColorBar, Tile, TileGrid, percent, scrolled
+from .grid import ColorBar, Tile, TileGrid, scrolled
 from .probabilities import ProbabilityBars
 
 BIG_PX = 392
@@ -139,8 +140,8 @@ class SaliencyView(LazyRefresh, QWidget):
         self.big.set_tiles([Tile([self._overlay(k)], [self.maps[k]], name=f"|∂ {names[k]} / ∂ pixel|")],
                            scale=max(1, BIG_PX // max(h, w)), smooth=True)
         top = int(self.probs.argmax())
-        self.big_title.setText(f"<b>{names[k]}</b> &nbsp; probability {percent(self.probs[k])}"
-                               + ("" if k == top else f" &nbsp; (the model says <b>{names[top]}</b>)"))
+        self.big_title.setText(f"<b>{esc(names[k])}</b> &nbsp; probability {esc(percent(self.probs[k]))}"
+                               + ("" if k == top else f" &nbsp; (the model says <b>{esc(names[top])}</b>)"))
         self.all.set_tiles([Tile([self._overlay(i)], [self.maps[i]], title=f"{names[i]} · {percent(self.probs[i])}",
                                  name=f"|∂ {names[i]} / ∂ pixel|") for i in range(len(self.maps))],
                            scale=max(1, SMALL_PX // max(h, w)), smooth=True, selectable=True)

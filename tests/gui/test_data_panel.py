@@ -96,7 +96,7 @@ def panel(qtbot, tmp_path):
     qtbot.addWidget(panel)
     panel.resize(1200, 700)
     yield panel
-    panel.stop_and_wait(2000)
+    panel.job.stop_and_wait(2000)
 
 
 def test_download_shows_progress_and_sets_the_dataset(qtbot, panel, local_mnist, tmp_path):
@@ -170,3 +170,12 @@ def test_synthetic_digits_load_offline(qtbot, panel):
         qtbot.mouseClick(panel.load_button, Qt.LeftButton)
     assert blocker.args[0].x_train.shape == (300, 1, 28, 28)
     assert panel.settings.get("data/choice")["source"] == "synthetic"
+
+
+def test_the_empty_class_chart_shows_a_hint_not_empty_axes(qtbot, panel):
+    plot = panel.counts.getPlotItem()
+    assert not plot.getAxis("left").isVisible() and not plot.getAxis("bottom").isVisible()
+    assert panel.counts.hint.isVisible() and "Load a dataset" in panel.counts.hint.toPlainText()
+    panel.counts.set_counts(["cat", "dog"], [3, 5])
+    assert plot.getAxis("left").isVisible() and plot.getAxis("bottom").isVisible()
+    assert not panel.counts.hint.isVisible()

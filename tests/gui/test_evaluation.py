@@ -34,7 +34,7 @@ def panel(qtbot, state):
     qtbot.addWidget(panel)
     panel.resize(*SIZE)
     yield panel
-    assert panel.stop_and_wait(5000)
+    assert panel.job.stop_and_wait(5000)
 
 
 def shown_and_evaluated(qtbot, panel):
@@ -151,3 +151,21 @@ def test_exports_a_png(qtbot, panel, tmp_path):
     shown_and_evaluated(qtbot, panel)
     path = save_png(panel, tmp_path / "evaluation.png")
     assert QImage(str(path)).size() == panel.size()
+
+
+def test_a_failed_evaluation_is_said_from_the_gui_thread(qtbot, panel, monkeypatch):
+    """Widgets may only be touched from the GUI thread: the failure reaches the summary through a queued slot."""
+    import threading
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("out of memory (test)")
+
+    said = []
+    original = panel._say
+    monkeypatch.setattr(inspect, "evaluate_predictions", broken)
+    monkeypatch.setattr(panel, "_say", lambda text: (said.append((text, threading.current_thread())), original(text)))
+    panel.show()
+    qtbot.waitUntil(lambda: any("failed" in text for text, _ in said), timeout=10_000)
+    text, thread = next((t, th) for t, th in said if "failed" in t)
+    assert "out of memory (test)" in text and "out of memory (test)" in panel.summary.text()
+    assert thread is threading.main_thread()

@@ -1,16 +1,19 @@
 """The main window: its areas and menus, remembered settings, start-up model, files, closing mid-run."""
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from core import load_model, zoo
 from core.datasets import Dataset
 from gui import main_window as main_window_mod
 from gui.main_window import PANEL_ORDER, MainWindow
+from gui.panels import data as data_mod
 from gui.panels import training as training_mod
+from gui.settings import Settings
 
 
 @pytest.fixture
@@ -202,6 +205,105 @@ def test_panels_behind_another_tab_wait_until_their_tab_is_raised(qtbot, setting
     assert evaluation.result.probs.shape == (20, 10)
 
 
+def sleepy(seconds):
+    """An augment that only waits, standing in for a batch of long NumPy calls."""
+    def augment(x, rng):
+        time.sleep(seconds)
+        return x
+    return augment
+
+
+def start_slow_run(qtbot, window):
+    """A run on a tiny dataset, started with the Start button, once it is inside ``fit``."""
+    window.state.set_dataset(tiny_dataset())
+    window.state.set_model(zoo.build("mlp", seed=0))
+    tp = window.training_panel
+    tp.epochs.setValue(100)
+    tp.batch_size.setValue(16)
+    for box in tp.augment.values():
+        box.setChecked(True)
+    tp.buttons["start"].click()
+    qtbot.waitUntil(lambda: tp.running and (tp.progress_label.text() == "Training…" or tp.plots.batch["loss"].n > 0),
+                    timeout=5000)
+    return tp
+
+
+def test_closing_never_waits_longer_than_its_budget_and_starts_nothing_after(qtbot, settings_path, no_pretrained,
+                                                                            monkeypatch):
+    """A batch that outlasts the close: the close is accepted within CLOSE_WAIT_MS (the app then ends
+    the process), and a closed window's jobs start no new thread (Evaluation's automatic re-run)."""
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: sleepy(5))
+    monkeypatch.setattr(main_window_mod, "CLOSE_WAIT_MS", 300)
+    window = make_window(qtbot, settings_path)
+    window.show()
+    tp = start_slow_run(qtbot, window)
+    thread = tp.job.thread
+    started = time.perf_counter()
+    assert window.close(), "the close must be accepted, not put off"
+    assert time.perf_counter() - started < 1.0
+    assert not window.isVisible() and tp.job.worker.stop_requested
+    evaluation = window.panels["Evaluation"]
+    evaluation.evaluate()
+    assert not evaluation.job.running, "a closed window started an evaluation"
+    assert not window.stop_background(0), "the long batch is still running"
+    assert thread.wait(10_000) and window.stop_background(0)
+
+
+def test_the_data_panel_is_locked_while_a_run_trains(qtbot, settings_path, no_pretrained, monkeypatch):
+    """A run trains on the loaded data: no other can be loaded until it ends, and the Data tab says why."""
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: sleepy(0.02))
+    window = make_window(qtbot, settings_path)
+    window.show()
+    window.show_panel("Data")
+    data = window.data_panel
+    data.show_dataset(tiny_dataset())
+    tp = start_slow_run(qtbot, window)
+    run_data = window.state.dataset
+    data.source.setCurrentIndex(data.source.findData("synthetic"))
+    qtbot.mouseClick(data.load_button, Qt.LeftButton)
+    data.load()
+    assert not data.loading and window.state.dataset is run_data
+    assert not data.load_button.isEnabled() and not data.source.isEnabled() and not data.validation.isEnabled()
+    note = "Training on mnist: stop the run to change the data."
+    assert data.locked_note.isVisible() and data.locked_note.text() == note
+    assert data.source_box.toolTip() == note
+    assert "mnist" in data.summary.text()
+    tp.stop()
+    qtbot.waitUntil(lambda: not tp.running, timeout=5000)
+    assert data.load_button.isEnabled() and data.source.isEnabled() and not data.locked_note.isVisible()
+
+
+def slow_loader(seconds):
+    """A dataset loader that cannot be interrupted: it takes ``seconds`` whatever Cancel says."""
+    def load(progress):
+        time.sleep(seconds)
+        return tiny_dataset()
+    return load
+
+
+@pytest.mark.parametrize("load_seconds", [1.0, 0.0])
+def test_a_load_under_way_never_replaces_the_data_of_a_run_started_meanwhile(qtbot, settings_path, no_pretrained,
+                                                                          monkeypatch, load_seconds):
+    """Start pressed while another dataset loads: the load is cancelled and its result dropped, whether
+    the loader is still working (1 s) or has already sent its result, not yet received (0 s)."""
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: sleepy(0.02))
+    monkeypatch.setattr(data_mod, "_loader", lambda source, options, download: slow_loader(load_seconds))
+    window = make_window(qtbot, settings_path)
+    window.show()
+    data = window.data_panel
+    data.load()
+    if not load_seconds:
+        data.job.thread.wait()
+    tp = start_slow_run(qtbot, window)
+    run_data = window.state.dataset
+    qtbot.waitUntil(lambda: not data.loading, timeout=20_000)
+    qtbot.wait(50)
+    assert window.state.dataset is run_data and data.progress.format() == "Cancelled"
+    assert "Training on mnist" in window.statusBar().currentMessage()
+    tp.stop()
+    qtbot.waitUntil(lambda: not tp.running, timeout=5000)
+
+
 def test_saving_onto_a_folder_of_other_files_is_refused_with_a_message(qtbot, settings_path, no_pretrained,
                                                                        tmp_path):
     window = make_window(qtbot, settings_path)
@@ -215,3 +317,146 @@ def test_saving_onto_a_folder_of_other_files_is_refused_with_a_message(qtbot, se
     assert (folder / "thesis.txt").read_text() == "four years of work"
     assert window.state.model_path != str(folder)
     box.close()
+
+
+def test_saving_names_the_model_everywhere(qtbot, settings_path, no_pretrained, tmp_path):
+    window = make_window(qtbot, settings_path)
+    label = window.training_panel.model_label
+    assert "unsaved model" in label.text() and not window.isWindowModified()
+    assert window.save_model_to(tmp_path / "mine")
+    assert label.text().startswith("<b>mine</b>") and "unsaved" not in label.text()
+    assert window.windowTitle().startswith("mine") and not window.isWindowModified()
+    window.state.set_model(window.state.model, window.state.model_path, saved=False)   # as after a run
+    assert "mine · unsaved changes" in label.text() and window.isWindowModified()
+    assert window.save_model_to(tmp_path / "mine")
+    assert "unsaved" not in label.text() and not window.isWindowModified()
+
+
+def test_the_save_dialog_starts_in_the_users_folder_never_in_saved_models(qtbot, settings_path, monkeypatch,
+                                                                          tmp_path):
+    from PySide6.QtWidgets import QFileDialog
+    documents = tmp_path / "home" / "Documents"
+    documents.mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / ".config"))
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (asked.append(Path(args[2])), ("", ""))[1])
+    window = make_window(qtbot, settings_path)   # the shipped lenet5-mnist, from saved_models/
+    window.save_model()
+    assert asked[-1] == documents / "lenet5-mnist-retrained"
+    window.settings.set("models/last_folder", str(main_window_mod.SAVED_MODELS))   # opened from there
+    window.save_model_as()
+    assert asked[-1].parent == documents
+    window.settings.set("models/last_folder", str(tmp_path))
+    window.save_model_as()
+    assert asked[-1] == tmp_path / "lenet5-mnist-retrained"
+
+
+@pytest.fixture
+def no_data_anywhere(monkeypatch, tmp_path):
+    """An empty cache, no $NUMPYNET_DATA, no system folders, and a network that fails at once."""
+    from core.datasets import download, sources
+    monkeypatch.delenv("NUMPYNET_DATA", raising=False)
+    monkeypatch.setenv("NUMPYNET_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setattr(sources, "SYSTEM_DIRS", [])
+
+    def offline(*_args, **_kwargs):
+        raise OSError("the network is unreachable (test)")
+    monkeypatch.setattr(download.urllib.request, "urlopen", offline)
+
+
+def test_first_launch_without_data_says_one_thing_and_offers_ways_in(qtbot, settings_path, no_data_anywhere):
+    window = MainWindow(settings=QSettings(settings_path, QSettings.IniFormat))   # loads the data it finds
+    qtbot.addWidget(window)
+    panel, bar = window.data_panel, window.statusBar()
+    qtbot.waitUntil(lambda: "not on this computer" in bar.currentMessage(), timeout=5000)
+    qtbot.wait(200)
+    assert not panel.loading and "not on this computer" in bar.currentMessage()
+    assert panel.progress.format() == "" and "MNIST" in panel.summary.text()
+    assert "not on this computer" in panel.summary.text() and not visible_messages(window)
+    assert not panel.offer.isHidden() and all(not b.isHidden() for b in panel.offer_buttons.values())
+    panel.source.setCurrentIndex(panel.source.findData("synthetic"))
+    assert panel.summary.text() == "Nothing loaded yet." and panel.offer.isHidden() and panel.progress.format() == ""
+    assert bar.currentMessage() == "Press Load to load Synthetic digits (offline)."
+
+
+def test_a_failed_load_is_forgotten_when_the_source_changes(qtbot, settings_path, no_data_anywhere):
+    window = make_window(qtbot, settings_path)
+    panel = window.data_panel
+    panel.source.setCurrentIndex(panel.source.findData("mnist"))
+    panel.load()   # downloading fails at once
+    qtbot.waitUntil(lambda: not panel.loading, timeout=5000)
+    for box in visible_messages(window):
+        box.close()
+    assert panel.progress.format() == "Failed" and window.statusBar().currentMessage().startswith("Could not load")
+    panel.source.setCurrentIndex(panel.source.findData("synthetic"))
+    assert panel.progress.format() == "" and "Failed" not in panel.summary.text()
+    assert "Could not load" not in window.statusBar().currentMessage()
+
+
+def test_the_offer_loads_synthetic_digits_in_one_click(qtbot, settings_path, no_data_anywhere):
+    from PySide6.QtCore import Qt
+    window = make_window(qtbot, settings_path)
+    panel = window.data_panel
+    panel.count.setValue(200)
+    panel.load(download=False)
+    assert not panel.offer.isHidden()
+    with qtbot.waitSignal(window.state.datasetChanged, timeout=20_000):
+        qtbot.mouseClick(panel.offer_buttons["synthetic"], Qt.LeftButton)
+    assert window.state.dataset.name == "synthetic-digits" and panel.offer.isHidden()
+    assert "synthetic" in panel.summary.text() and window.statusBar().currentMessage().startswith("Loaded")
+
+
+SMALL_SCREEN = (1366, 768 - 70)   # a 1366x768 screen less a title bar and a task bar
+
+
+def long_named_dataset(n=120):
+    rng = np.random.default_rng(0)
+    names = [f"class number {i} with a rather long descriptive name" for i in range(10)]
+    return Dataset("a dataset whose name goes on and on to see where the text ends up",
+                   rng.random((n, 1, 20, 20), dtype=np.float32), rng.integers(0, 10, n),
+                   rng.random((20, 1, 20, 20), dtype=np.float32), rng.integers(0, 10, 20), names,
+                   "/a/folder/" + "very-long-folder-name/" * 8)
+
+
+def assert_fits(qtbot, window, width, what):
+    for title in PANEL_ORDER:
+        window.show_panel(title)
+        qtbot.wait(20)
+        hint = window.minimumSizeHint()
+        assert hint.width() <= SMALL_SCREEN[0] and hint.height() <= SMALL_SCREEN[1], \
+            f"{what}: the {title} tab needs {hint.width()}x{hint.height()}"
+        assert window.width() == width, f"{what}: the window widened to {window.width()} on the {title} tab"
+
+
+def test_the_window_fits_a_1366x768_screen_in_every_tab(qtbot, settings_path):
+    window = make_window(qtbot, settings_path)   # the pretrained LeNet-5
+    editor = window.panels["Architecture"]
+    editor.ask, editor.warn = (lambda *_args: True), (lambda *_args: None)
+    window.resize(1229, 691)                     # what a first start on a 1366x768 screen gives
+    window.show()
+    qtbot.waitExposed(window)
+    assert_fits(qtbot, window, 1229, "LeNet-5, no data")
+    window.state.set_dataset(long_named_dataset())   # the model no longer fits: Training says why
+    window.data_panel.show_dataset(window.state.dataset)
+    assert_fits(qtbot, window, 1229, "long names")
+    editor.start_empty()
+    for layer in ("Conv2D", "MaxPool2D", "Flatten", "Dense"):
+        editor.add_layer(layer)          # invalid on the way: the reasons are long sentences
+        editor.select_layer(0)
+        assert_fits(qtbot, window, 1229, f"editing, after adding {layer}")
+    window.show_panel("Architecture")
+    qtbot.wait(20)
+    viewport = editor.diagram.parentWidget()
+    assert editor.diagram.height() <= viewport.height(), "the network drawing is cut off at the bottom"
+
+
+def test_a_remembered_folder_that_is_gone_is_said_at_start_up_without_a_dialog(qtbot, settings_path, tmp_path):
+    Settings(QSettings(settings_path, QSettings.IniFormat)).set(
+        "data/choice", {"source": "folder", "folder": str(tmp_path / "gone")})
+    window = MainWindow(settings=QSettings(settings_path, QSettings.IniFormat))
+    qtbot.addWidget(window)
+    panel = window.data_panel
+    qtbot.waitUntil(lambda: "not on this computer" in window.statusBar().currentMessage(), timeout=5000)
+    assert not visible_messages(window) and str(tmp_path / "gone") in panel.summary.text()
+    assert not panel.offer.isHidden() and panel.offer_buttons["download"].isHidden()

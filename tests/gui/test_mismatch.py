@@ -101,7 +101,7 @@ def evaluation(qtbot, digits_on_fashion):
     qtbot.addWidget(panel)
     panel.resize(1300, 850)
     yield panel
-    assert panel.stop_and_wait(5000)
+    assert panel.job.stop_and_wait(5000)
 
 
 def test_an_mnist_model_is_not_evaluated_on_fashion_by_itself(qtbot, evaluation, monkeypatch):
@@ -158,7 +158,7 @@ def training(qtbot, tmp_path):
     panel.set_validation_fraction(0.0)
     panel.preset.setCurrentText("mlp")
     yield panel
-    panel.stop_and_wait(2000)
+    panel.job.stop_and_wait(2000)
 
 
 def start(qtbot, panel):

@@ -42,7 +42,7 @@ def panel(qtbot, tmp_path):
     panel.batch_size.setValue(BATCH)
     panel.set_validation_fraction(0.2)
     yield panel
-    panel.stop_and_wait(2000)
+    panel.job.stop_and_wait(2000)
 
 
 def messages(widget):
@@ -204,6 +204,58 @@ def test_history_exports_as_csv(qtbot, panel, tmp_path):
         assert len(list(csv.DictReader(f))) == panel.plots.batch["loss"].n
     panel.plots.export_png(tmp_path / "plots.png")
     assert (tmp_path / "plots.png").stat().st_size > 5000
+
+
+def test_the_model_box_follows_runs_and_files(qtbot, panel, monkeypatch, tmp_path):
+    panel.state.set_model(panel.state.model, str(tmp_path / "opened"))
+    assert panel.model_label.text().startswith("<b>opened</b>") and "untrained" in panel.model_label.text()
+    run_to_end(qtbot, panel)
+    text = panel.model_label.text()
+    assert "training now" not in text and "trained 2 epochs on tiny" in text
+    assert "opened · unsaved changes" in text, "trained since it was opened: its folder is older"
+    panel.state.set_saved(tmp_path / "kept")
+    assert panel.model_label.text().startswith("<b>kept</b><br>") and "unsaved" not in panel.model_label.text()
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: slow_identity)
+    panel.epochs.setValue(100)
+    qtbot.mouseClick(panel.buttons["start"], Qt.LeftButton)
+    qtbot.waitUntil(lambda: panel.plots.batch["loss"].n >= 3, timeout=5000)
+    assert "training now (had 2 epochs)" in panel.model_label.text()
+    qtbot.mouseClick(panel.buttons["stop"], Qt.LeftButton)
+    qtbot.waitUntil(lambda: not panel.running, timeout=2000)
+    assert "training now" not in panel.model_label.text() and "trained 3 epochs" in panel.model_label.text()
+
+
+def test_a_preset_is_named_until_another_model_replaces_it(qtbot, panel):
+    panel.preset.setCurrentText("mlp")
+    panel.build_preset()
+    assert panel.model_label.text().startswith("<b>mlp (unsaved)</b>")
+    panel.state.set_model(tiny_model())   # e.g. the editor's new architecture
+    assert panel.model_label.text().startswith("<b>unsaved model</b>")
+
+
+def test_another_model_clears_the_last_runs_lines_and_step_range(qtbot, panel):
+    run_to_end(qtbot, panel)
+    assert panel.status_label.text().startswith("Finished") and panel.progress.value() == 1000
+    steps = panel.plots.last_step
+    panel.state.set_model(tiny_model(), "/models/other")
+    assert panel.status_label.text() == "" and panel.progress_label.text() == "Ready"
+    assert panel.progress.value() == 0 and panel.plots.last_step == 0
+    for view in (panel.plots.batch_loss, panel.plots.batch_acc, panel.plots.lr_plot):
+        low, high = view.getPlotItem().viewRange()[0]
+        assert high < steps / 2, f"{view.getPlotItem().titleLabel.text} still spans the old run's steps"
+
+
+@pytest.mark.parametrize("rates", [[0.01] * 40, [0.5] * 40, list(np.linspace(0.1, 0.0, 40)), [1e-4] * 40])
+def test_the_learning_rate_axis_starts_at_zero_and_shows_the_rate(qtbot, rates):
+    from gui.plots import TrainingPlots
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.show()
+    plots.add_batches([(i + 1, 1.0, 0.5, lr) for i, lr in enumerate(rates)])
+    plots.refresh()
+    qtbot.wait(50)   # pyqtgraph ranges its axes when it paints
+    low, high = plots.lr_plot.getPlotItem().viewRange()[1]
+    assert low == 0 and max(rates) < high <= 1.2 * max(rates), (low, high)
 
 
 def legend_texts(view):

@@ -1,14 +1,14 @@
-"""TrainWorker on a real QThread: signals, pause/resume, stop, failures, divergence, snapshots."""
+"""TrainWorker on a real QThread: signals, pause/resume, stop, failures, divergence, snapshots; Job."""
 import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Slot
 
 from core import Sequential
 from core.layers import Dense, Flatten, Softmax
 from gui import worker as worker_mod
-from gui.worker import STOPPED, TrainJob, TrainWorker, start_worker
+from gui.worker import STOPPED, Job, TrainJob, TrainWorker, Worker, start_worker
 
 N, BATCH = 300, 30
 STEPS = N // BATCH
@@ -233,3 +233,36 @@ def test_unchanged_optimizer_settings_keep_the_optimizer_state(qtbot):
     assert model.optimizer is optimizer
     Run(qtbot, model=model, epochs=1, optimizer={"type": "Adam", "lr": 1e-3}).start().wait()
     assert type(model.optimizer).__name__ == "Adam"
+
+
+class Sleeper(Worker):
+    """Works ``seconds``, looking at its stop flag every 10 ms."""
+
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = seconds
+
+    @Slot()
+    def run(self):
+        end = time.perf_counter() + self.seconds
+        while time.perf_counter() < end and not self.stop_requested:
+            time.sleep(0.01)
+        self.done.emit()
+
+
+def test_a_job_ignores_the_late_signal_of_a_run_it_waited_for_and_starts_nothing_once_closed(qtbot):
+    """``wait`` sees a run end before its queued 'finished' arrives; by then the job may run the next
+    one, which that late signal must not wait for (it would freeze the GUI thread until it ends)."""
+    ended = []
+    owner = QObject()
+    job = Job(owner, on_done=lambda: ended.append(1))
+    job.start(Sleeper(0))
+    assert job.wait(5000) and ended == [1] and not job.running
+    job.start(Sleeper(10))
+    started = time.perf_counter()
+    qtbot.wait(200)   # delivers the first run's 'finished'
+    assert time.perf_counter() - started < 2 and job.running and ended == [1]
+    job.close()
+    assert job.wait(5000) and ended == [1, 1]
+    job.start(Sleeper(0))
+    assert not job.running, "a closed job started a thread"
