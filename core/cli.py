@@ -1,9 +1,13 @@
 """``numpynet``: train, evaluate, predict, summarise models and list datasets, without a window.
 
-Every failure is one line on stderr and a non-zero exit, never a traceback.
-Ctrl-C during training stops after the current batch and still saves.
+Every failure is one line on stderr and a non-zero exit, never a traceback;
+a bad option is argparse's usage error (exit 2) before anything loads. A
+diverged run exits 3 and saves nothing. Ctrl-C during training stops after
+the current batch and still saves.
 """
 import argparse
+import inspect
+import math
 import signal
 import sys
 import time
@@ -16,22 +20,47 @@ from .model import Sequential
 from .serialization import check_save_path, load_architecture
 from .preprocess import mode_for_dataset
 
-EXIT_ERROR, EXIT_INTERRUPTED = 2, 130
+EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
 RELABEL_HELP = "go on when only the class names differ from the model's (the same classes under other names)"
+
+
+def _checked(kind, ok, rule):
+    """An argparse ``type``: ``kind(text)``, finite and passing ``ok``, else a usage error naming the value."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value) or not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {rule}, got {text!r}")
+        return value
+    return parse
+
+
+POSITIVE_INT = _checked(int, lambda v: v >= 1, "a positive integer")
+
+
+def _model_kind(spec):
+    """'zoo', 'saved' or 'architecture' for ``--model``; an unknown name fails here, before any data loads."""
+    if spec in zoo.names():
+        return "zoo"
+    path = Path(spec)
+    if path.is_dir():
+        return "saved"
+    if path.is_file():
+        return "architecture"
+    raise NumpynetError(f"{zoo.unknown(spec)} (--model takes a zoo name, an architecture .json file "
+                        f"or a saved-model folder)")
 
 
 def _model_from(args, input_shape=(1, 28, 28), classes=10):
     """A model from a zoo name, an architecture JSON file or a saved-model folder."""
-    spec = args.model
-    if spec in zoo.names():
-        return zoo.build(spec, input_shape=input_shape, classes=classes, seed=args.seed)
-    path = Path(spec)
-    if path.is_dir():
-        return load_model(path)
-    if path.is_file():
-        return Sequential.from_config(load_architecture(path), seed=args.seed)
-    raise NumpynetError(f"--model {spec!r} is neither a zoo model ({', '.join(zoo.names())}), "
-                        f"an architecture .json file, nor a saved-model folder")
+    kind = _model_kind(args.model)
+    if kind == "zoo":
+        return zoo.build(args.model, input_shape=input_shape, classes=classes, seed=args.seed)
+    if kind == "saved":
+        return load_model(args.model)
+    return Sequential.from_config(load_architecture(args.model), seed=args.seed)
 
 
 def cmd_summary(args):
@@ -39,8 +68,15 @@ def cmd_summary(args):
 
 
 def _optimizer(args):
+    """The optimizer asked for; without ``--lr``, the rate its own class defaults to."""
+    lr = args.lr if args.lr is not None else _default_lr(args.optimizer)
     extra = {"momentum": args.momentum, "nesterov": args.nesterov} if args.optimizer == "sgd" else {}
-    return optimizers.from_config({"type": args.optimizer, "lr": args.lr, "weight_decay": args.weight_decay, **extra})
+    return optimizers.OPTIMIZERS[args.optimizer](lr=lr, weight_decay=args.weight_decay, **extra)
+
+
+def _default_lr(name):
+    """The learning rate optimizer ``name`` defaults to, read from its class's signature."""
+    return inspect.signature(optimizers.OPTIMIZERS[name]).parameters["lr"].default
 
 
 class _StopOnInterrupt(Callback):
@@ -62,8 +98,10 @@ class _StopOnInterrupt(Callback):
 
 
 def cmd_train(args):
+    """Train and report; a diverged run exits with EXIT_DIVERGED and leaves ``--out`` untouched."""
     from .augment import Augment
 
+    _model_kind(args.model)
     if args.out:
         check_save_path(args.out)   # before the run, not after it
     ds = datasets.load(args.dataset, root=args.data_root)
@@ -72,11 +110,17 @@ def cmd_train(args):
     model.compile(_optimizer(args), "crossentropy")
     augment = Augment(shift=2, rotate=10, scale=0.1) if args.augment else None
     stopper = _StopOnInterrupt()
+    initial = len(model.train_history.get("loss", []))   # a saved model continues its epoch count
     start = time.perf_counter()
-    history = model.fit(x, y, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                        validation_data=(ds.x_test, ds.y_test), callbacks=[stopper], verbose=True,
-                        lr_schedule=schedules.get(args.schedule, args.epochs), augment=augment)
+    history = model.fit(x, y, epochs=initial + args.epochs, initial_epoch=initial, batch_size=args.batch_size,
+                        seed=args.seed, validation_data=(ds.x_test, ds.y_test), callbacks=[stopper], verbose=True,
+                        lr_schedule=args.schedule, augment=augment)
     seconds = time.perf_counter() - start
+    if history.diverged:
+        unsaved = f" Nothing was saved to {args.out}." if args.out else ""
+        print(f"numpynet: error: {history.stop_reason} This run had --lr {model.optimizer.base_lr:g}.{unsaved}",
+              file=sys.stderr)
+        return EXIT_DIVERGED
     if history.stop_reason:
         print(f"stopped: {history.stop_reason}", file=sys.stderr)
     metrics = model.evaluate(ds.x_test, ds.y_test)
@@ -148,17 +192,19 @@ def build_parser():
     t.add_argument("--model", default="lenet5", help="zoo name, architecture .json, or saved-model folder to continue")
     t.add_argument("--dataset", default="mnist")
     t.add_argument("--data-root", help="folder holding the dataset files (default: the usual places)")
-    t.add_argument("--epochs", type=int, default=5)
-    t.add_argument("--batch-size", type=int, default=128)
+    t.add_argument("--epochs", type=POSITIVE_INT, default=5)
+    t.add_argument("--batch-size", type=POSITIVE_INT, default=128)
     t.add_argument("--optimizer", default="sgd", choices=sorted(optimizers.OPTIMIZERS))
-    t.add_argument("--lr", type=float, default=0.05)
-    t.add_argument("--momentum", type=float, default=0.9)
+    t.add_argument("--lr", type=_checked(float, lambda v: v > 0, "a number above 0"),
+                   help="learning rate (default: the optimizer's own: "
+                        + ", ".join(f"{name} {_default_lr(name):g}" for name in sorted(optimizers.OPTIMIZERS)) + ")")
+    t.add_argument("--momentum", type=_checked(float, lambda v: 0 <= v < 1, "in [0, 1)"), default=0.9)
     t.add_argument("--nesterov", action="store_true")
-    t.add_argument("--weight-decay", type=float, default=0.0)
+    t.add_argument("--weight-decay", type=_checked(float, lambda v: v >= 0, "a number >= 0"), default=0.0)
     t.add_argument("--schedule", choices=sorted(schedules.SCHEDULES), help="learning-rate schedule")
     t.add_argument("--augment", action="store_true", help="random shifts, rotations and scaling")
-    t.add_argument("--limit", type=int, help="train on the first N images only")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--limit", type=POSITIVE_INT, help="train on the first N images only")
+    t.add_argument("--seed", type=_checked(int, lambda v: v >= 0, "an integer >= 0"), default=0)
     t.add_argument("--out", help="folder to save the trained model to")
     t.add_argument("--new-output", action="store_true",
                    help="when the model's classes are not the dataset's: a new output layer for them, keeping the rest")
@@ -175,7 +221,7 @@ def build_parser():
     r = sub.add_parser("predict", help="classify image files with a saved model")
     r.add_argument("model_dir")
     r.add_argument("images", nargs="+")
-    r.add_argument("--top", type=int, default=3)
+    r.add_argument("--top", type=POSITIVE_INT, default=3, help="how many classes to list per image")
     r.set_defaults(func=cmd_predict)
 
     d = sub.add_parser("datasets", help="list known datasets and where they are")

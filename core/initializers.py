@@ -5,15 +5,25 @@ import numpy as np
 NAMES = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
          "uniform", "normal", "zeros")
 
-# Defaults per activation that follows the layer, as Keras users expect:
-# He before the ReLU family (whose negative half is zero), Glorot otherwise.
-# On LeNet-5 at lr 0.05 / momentum 0.9, He everywhere and Glorot everywhere both
-# diverge in the first epoch; this mix does not.
-_DEFAULT_FOR = {"relu": "he_uniform", "leaky_relu": "he_uniform"}
+# Defaults per activation that the layer's output meets (fused, or the next
+# activation layer: see ParamLayer.meet). Fan-in scaling keeps a signal's
+# variance through a layer (LeCun); before the ReLU family, which zeroes half
+# of it, the variance is doubled (He). Glorot, derived for tanh and sigmoid,
+# averages fan-in and fan-out, and a convolution's fan-out is filters x kernel
+# area: for LeNet-5's first conv (1 -> 20 channels, 5x5) that is 20 times its
+# fan-in, so its weights start 3x smaller than fan-in scaling gives. With no
+# activation between LeNet-5's convolutions (Caffe's design) the layers form
+# one linear chain whose smallest factor gets the largest relative updates,
+# and at SGD lr 0.05 / momentum 0.9 / batch 128 it diverged in its first epoch
+# for 3 of 10 runs (seeds 0-4 on 5,000 and 10,000 images); with fan-in
+# scaling none does, nor do the other presets at that rate.
+_DEFAULT_FOR = {"relu": "he_uniform", "leaky_relu": "he_uniform", "tanh": "glorot_uniform",
+                "sigmoid": "glorot_uniform"}
 
 
 def default_for(activation):
-    return _DEFAULT_FOR.get(activation, "glorot_uniform")
+    """The initialiser a layer starts from when none is chosen, by the activation its output meets."""
+    return _DEFAULT_FOR.get(activation, "lecun_uniform")
 
 
 def fans(shape):

@@ -1,11 +1,13 @@
 """Sequential: a list of layers that builds itself from an input shape and trains.
 
 ``fit`` reports to callbacks (the GUI worker and the CLI progress line are
-two of them), guards against a diverging loss by restoring the last good
-weights, and returns a ``History``.
+two of them), stops a diverging run with weights no worse than its start
+(``divergence``), and returns a ``History``.
 """
 import contextlib
 import copy
+import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -14,6 +16,7 @@ from . import losses as losses_mod
 from . import optimizers as optimizers_mod
 from . import schedules, serialization
 from .callbacks import CallbackList, History, ProgressLine
+from .divergence import DivergenceGuard
 from .errors import ShapeError, TrainingError
 from .layers import Softmax, Sigmoid, from_config, to_entry
 from .layers.activations import softmax
@@ -52,6 +55,8 @@ class Sequential:
             layer.need_input_grad = trainable_before
             if getattr(layer, "seed", 0) is None and self.seed is not None:
                 layer.rng = np.random.default_rng([self.seed, i])
+            if isinstance(layer, ParamLayer):
+                layer.meet(self.layers[i + 1:], redraw=self.optimizer is None)   # uncompiled: untrained
             shape = layer.build(shape)
             trainable_before = trainable_before or bool(layer.params)
         return shape
@@ -189,15 +194,15 @@ class Sequential:
     def train_step(self, x, y, before_update=None):
         """One batch: forward, loss, backward, update. Returns (loss, accuracy).
 
-        A non-finite loss skips the update. ``before_update`` runs once the loss
-        is known to be finite, while the weights are still the ones that gave it.
+        ``before_update(loss, outputs, y)`` runs while the weights are still the
+        ones that gave the loss; when it returns False the update is skipped
+        (the divergence guard's veto). Without it, a non-finite loss is skipped.
         """
         out = self._forward_logits(x, training=True)
         loss, grad = self.loss.value_and_grad(out, y)
         acc = accuracy(out, y)
-        if math.isfinite(loss):
-            if before_update is not None:
-                before_update()
+        go_on = before_update(loss, out, y) if before_update is not None else math.isfinite(loss)
+        if go_on:
             self._backward_logits(grad)
             self.optimizer.step(self._slots())
         return loss, acc
@@ -219,8 +224,7 @@ class Sequential:
     def evaluate(self, x, y, batch_size=256):
         """Mean loss and accuracy over (x, y), in inference mode."""
         self._require_compiled()
-        x = self._check_input(x, "evaluate")
-        y = self._check_labels(y, len(x))
+        x, y = self._check_data(x, y, "evaluate")
         if len(x) == 0:
             raise ValueError("evaluate: no samples to evaluate")
         total_loss = total_acc = 0.0
@@ -233,39 +237,40 @@ class Sequential:
 
     def fit(self, x, y, epochs=1, batch_size=32, validation_data=None, callbacks=None, shuffle=True,
             seed=None, lr_schedule=None, augment=None, initial_epoch=0, verbose=False):
-        """Train for ``epochs``; returns a History (``stop_reason`` set if it stopped early).
+        """Train epochs ``initial_epoch`` .. ``epochs - 1`` (Keras's meaning); returns a History.
 
+        ``History.stop_reason`` says why training stopped early, if it did.
         ``augment(x_batch, rng) -> x_batch`` transforms each training batch.
-        ``lr_schedule`` is a Schedule or a name ('step', 'exponential', 'cosine').
+        ``lr_schedule`` is a Schedule or a name ('step', 'exponential', 'cosine');
+        it spans this run: the typed rate at ``initial_epoch``, its end at the
+        last epoch, whatever the model trained before.
         """
         self._require_compiled()
-        x = self._check_input(x, "fit")
-        y = self._check_labels(y, len(x))
-        if not np.isfinite(x).all():  # else the guard would blame the learning rate
-            bad = int(np.flatnonzero(~np.isfinite(x.reshape(len(x), -1)).all(axis=1))[0])
-            raise ValueError(f"fit: x holds NaN or infinite values (first in sample {bad}); clean the data")
+        x, y = self._check_data(x, y, "fit")
         if batch_size < 1 or epochs < 0:
             raise ValueError(f"batch_size must be >= 1 and epochs >= 0, got {batch_size}, {epochs}")
+        if not 0 <= initial_epoch <= epochs:
+            raise ValueError(f"fit trains epochs initial_epoch..epochs-1, as Keras: initial_epoch={initial_epoch} "
+                             f"must be in [0, epochs={epochs}] (to train n more epochs, pass "
+                             f"epochs=initial_epoch + n)")
         if validation_data is not None:
-            validation_data = (self._check_input(validation_data[0], "validation"),
-                               self._check_labels(validation_data[1], len(validation_data[0])))
+            validation_data = self._check_data(*validation_data, "validation_data")
         rng = np.random.default_rng(seed)
         if seed is not None:
             for layer in self.layers:
                 if hasattr(layer, "rng") and not isinstance(layer, ParamLayer):
                     layer.rng = np.random.default_rng(rng.integers(1 << 63))
-        # A named cosine spans the whole run, resumed epochs included.
-        schedule = schedules.get(lr_schedule, initial_epoch + epochs) if epochs else None
-        steps = math.ceil(len(x) / batch_size)
-        params = {"epochs": initial_epoch + epochs, "steps": steps, "samples": len(x), "batch_size": batch_size}
+        run = _Run(initial_epoch, math.ceil(len(x) / batch_size), batch_size,
+                   schedules.get(lr_schedule, epochs - initial_epoch) if epochs > initial_epoch else None)
+        params = {"epochs": epochs, "steps": run.steps, "samples": len(x), "batch_size": batch_size}
         cbs = CallbackList(list(callbacks or []) + ([ProgressLine()] if verbose else []), self, params)
         history = History()
-        guard = _DivergenceGuard(self)
+        guard = DivergenceGuard(self, x, y)
         self.stop_training = False
         cbs.on_train_begin()
-        for epoch in range(initial_epoch, initial_epoch + epochs):
+        for epoch in range(initial_epoch, epochs):
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by the guard instead
-                logs = self._fit_epoch(x, y, epoch, steps, batch_size, rng, shuffle, schedule, augment, cbs, guard)
+                logs = self._fit_epoch(x, y, epoch, run, rng, shuffle, augment, cbs, guard)
             if logs is None:   # diverged on the epoch's first batch: nothing to report for it
                 break
             if validation_data is not None:
@@ -284,21 +289,21 @@ class Sequential:
         cbs.on_train_end({"stop_reason": history.stop_reason})
         return history
 
-    def _fit_epoch(self, x, y, epoch, steps, batch_size, rng, shuffle, schedule, augment, cbs, guard):
+    def _fit_epoch(self, x, y, epoch, run, rng, shuffle, augment, cbs, guard):
         cbs.on_epoch_begin(epoch)
         order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
         total_loss = total_acc = 0.0
         seen = 0
-        for b in range(steps):
-            if schedule is not None:
-                self.optimizer.lr = self.optimizer.base_lr * schedule.factor(epoch + b / steps)
-            idx = order[b * batch_size:(b + 1) * batch_size]
+        for b in range(run.steps):
+            if run.schedule is not None:
+                self.optimizer.lr = self.optimizer.base_lr * run.schedule.factor(run.progress(epoch, b))
+            idx = order[b * run.batch_size:(b + 1) * run.batch_size]
             xb, yb = x[idx], y[idx]
             if augment is not None:
                 xb = augment(xb, rng)
             cbs.on_batch_begin(b)
-            loss, acc = self.train_step(xb, yb, before_update=guard.remember)
-            if not math.isfinite(loss):
+            loss, acc = self.train_step(xb, yb, before_update=functools.partial(guard.check, where=(epoch, b)))
+            if guard.tripped:
                 guard.restore(loss, epoch, b)
                 self.stop_training = True
                 break
@@ -332,11 +337,51 @@ class Sequential:
                              f"got {tuple(x.shape)}")
         return x.astype(np.float32, copy=False)
 
-    def _check_labels(self, y, n):
+    def _check_data(self, x, y, what):
+        """(x, y) as float32 inputs and labels, refusing what would give wrong numbers with no
+        warning: NaN or infinite pixels (the guard would blame the learning rate), fractional labels."""
+        x = self._check_input(x, what)
+        if not np.isfinite(x).all():
+            raise ValueError(f"{what}: x holds NaN or infinite values (first in sample {_first_nonfinite(x)}); "
+                             f"clean the data")
+        return x, self._check_labels(y, len(x), what)
+
+    def _check_labels(self, y, n, what="y"):
+        """Class indices (N,) as int64, or one-hot/soft rows (N, K) as float32."""
         y = np.asarray(y)
         if len(y) != n:
             raise ValueError(f"x and y have different lengths: {n} inputs but {len(y)} labels")
-        return y.astype(np.int64, copy=False) if y.ndim == 1 else y.astype(np.float32, copy=False)
+        if y.dtype.kind not in "biuf":
+            raise ValueError(f"{what}: labels must be numbers (class indices or one-hot rows), got dtype {y.dtype}")
+        if y.ndim != 1:
+            if not np.isfinite(y).all():
+                raise ValueError(f"{what}: label row {_first_nonfinite(y)} holds NaN or infinite values")
+            return y.astype(np.float32, copy=False)
+        if y.dtype.kind == "f":
+            bad = ~np.isfinite(y) | (y != np.round(y))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ValueError(f"{what}: labels must be whole class indices, but label {i} is {float(y[i])}")
+        return y.astype(np.int64, copy=False)
+
+
+def _first_nonfinite(a):
+    """Index of the first sample (along axis 0) holding a NaN or an infinity."""
+    return int(np.flatnonzero(~np.isfinite(a.reshape(len(a), -1)).all(axis=1))[0])
+
+
+@dataclasses.dataclass(frozen=True)
+class _Run:
+    """What one ``fit`` fixes at its start: its first epoch, batches per epoch, batch size, schedule."""
+    initial_epoch: int
+    steps: int
+    batch_size: int
+    schedule: object
+
+    def progress(self, epoch, batch):
+        """Epochs into this run, fractional within one: a schedule counts from the run's start,
+        not from the model's first epoch, so a continued model starts at the typed rate."""
+        return epoch - self.initial_epoch + batch / self.steps
 
 
 def check_weight_shapes(layers, expected, given):
@@ -358,23 +403,3 @@ def accuracy(out, y):
     """Fraction of rows whose top output is the label (index or one-hot)."""
     labels = y if y.ndim == 1 else y.argmax(axis=1)
     return float((out.argmax(axis=1) == labels).mean())
-
-
-class _DivergenceGuard:
-    """Keeps a copy of the weights that last gave a finite loss, to restore on NaN/inf."""
-
-    def __init__(self, model):
-        self.model = model
-        self.saved = {k: v.copy() for k, v in model.get_weights().items()}
-        self.reason = None
-
-    def remember(self):
-        for k, v in self.model.get_weights().items():
-            np.copyto(self.saved[k], v)
-
-    def restore(self, loss, epoch, batch):
-        self.model.set_weights(self.saved)
-        self.reason = (f"loss became {loss} at epoch {epoch + 1}, batch {batch + 1} "
-                       f"(learning rate {self.model.optimizer.lr:g}); the weights of the last good batch "
-                       f"were restored. Try a lower learning rate.")
-

@@ -1,4 +1,6 @@
 """Named architectures the GUI and CLI offer. ``build`` returns an uncompiled model."""
+import difflib
+
 from .layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Softmax
 
 
@@ -54,9 +56,17 @@ def describe(name):
     return _PRESETS[_check(name)][1]
 
 
+def unknown(name):
+    """The message for a name the zoo lacks: the nearest name when it looks like a typo, else the list."""
+    key = str(name).lower()
+    close = [n for n in names() if n.startswith(key)] or difflib.get_close_matches(key, names(), n=1, cutoff=0.7)
+    hint = f"did you mean {close[0]!r}?" if close else f"the zoo has {', '.join(_PRESETS)}"
+    return f"unknown model {name!r}; {hint}"
+
+
 def _check(name):
     if name not in _PRESETS:
-        raise ValueError(f"unknown model {name!r}; the zoo has {', '.join(_PRESETS)}")
+        raise ValueError(unknown(name))
     return name
 
 

@@ -152,7 +152,7 @@ class TrainJob:
     dataset: object                      # what the model is trained on (names, for model.meta)
     x: object
     y: object
-    epochs: int
+    epochs: int                          # to train in this run (fit gets initial_epoch + epochs, as Keras)
     batch_size: int
     optimizer: dict                      # core.optimizers config, e.g. {"type": "Adam", "lr": 1e-3}
     schedule: str = None                 # None, 'step', 'exponential', 'cosine'
@@ -218,9 +218,9 @@ class TrainWorker(Worker):
             x, y, xv, yv = datasets.split_validation(x, y, job.validation_fraction, seed=0)
             validation = (xv, yv)
         relay = _Relay(self)
-        history = model.fit(x, y, epochs=job.epochs, batch_size=job.batch_size, validation_data=validation,
-                            callbacks=[relay], seed=job.seed, lr_schedule=job.schedule, augment=job.augment,
-                            initial_epoch=job.initial_epoch)
+        history = model.fit(x, y, epochs=job.initial_epoch + job.epochs, batch_size=job.batch_size,
+                            validation_data=validation, callbacks=[relay], seed=job.seed, lr_schedule=job.schedule,
+                            augment=job.augment, initial_epoch=job.initial_epoch)
         if history.diverged:
             reason = history.stop_reason
         else:

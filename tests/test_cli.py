@@ -1,9 +1,12 @@
 """The numpynet command line: each sub-command end to end, and errors as one clean line."""
+import math
+
 import numpy as np
+import pytest
 from PIL import Image
 
 from core import cli, load_model, zoo
-from core.optimizers import SGD
+from core.optimizers import OPTIMIZERS, SGD
 
 
 def run(capsys, *argv):
@@ -65,6 +68,91 @@ def test_predict_an_unreadable_image(capsys, tmp_path):
     (tmp_path / "bad.png").write_bytes(b"not an image")
     code, _, err = run(capsys, "predict", str(tmp_path / "m"), str(tmp_path / "bad.png"))
     assert code == 2 and "bad.png" in err and "Traceback" not in err
+
+
+# ----- arguments are checked before anything loads -------------------------------------------
+
+BAD_NUMBERS = [("train", "--limit", "-10"), ("train", "--limit", "0"), ("train", "--epochs", "0"),
+               ("train", "--epochs", "-1"), ("train", "--batch-size", "0"), ("train", "--lr", "-0.1"),
+               ("train", "--lr", "0"), ("train", "--lr", "nan"), ("train", "--lr", "inf"),
+               ("train", "--momentum", "1"), ("train", "--momentum", "-0.5"), ("train", "--weight-decay", "-0.0001"),
+               ("train", "--seed", "-3"), ("train", "--limit", "1.5"), ("train", "--epochs", "many")]
+
+
+def _no_data(monkeypatch):
+    def load(*args, **kwargs):
+        raise AssertionError("data was loaded before the arguments were checked")
+    monkeypatch.setattr(cli.datasets, "load", load)
+
+
+@pytest.mark.parametrize("command, option, value", BAD_NUMBERS + [("predict", "--top", "0"), ("predict", "--top", "-2")])
+def test_a_bad_numeric_option_is_a_usage_error_naming_it(capsys, monkeypatch, command, option, value):
+    _no_data(monkeypatch)
+    monkeypatch.setattr(cli, "load_model", lambda *a: pytest.fail("a model was loaded"))
+    argv = [command, option, value] + (["m", "x.png"] if command == "predict" else ["--dataset", "kmnist"])
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert f"argument {option}: must be" in err and repr(value) in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("typo, suggestion", [("lenet55", "lenet5"), ("LeNet5", "lenet5"), ("mlpwide", "mlp_wide"),
+                                              ("vgg", "vgg_mini"), ("alexnet", "alexnet_mini")])
+def test_a_misspelt_model_is_named_with_the_nearest_zoo_name_before_any_data_loads(capsys, monkeypatch, typo,
+                                                                                    suggestion):
+    """A typo with --dataset kmnist used to report a failed download first."""
+    _no_data(monkeypatch)
+    code, out, err = run(capsys, "train", "--model", typo, "--dataset", "kmnist")
+    assert code == 2 and out == ""
+    assert f"unknown model {typo!r}; did you mean {suggestion!r}?" in err and err.count("\n") == 1
+
+
+def test_a_model_name_unlike_any_lists_the_zoo(capsys, monkeypatch):
+    _no_data(monkeypatch)
+    code, _, err = run(capsys, "train", "--model", "transformer")
+    assert code == 2 and "unknown model 'transformer'; the zoo has mlp, mlp_wide" in err
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_without_lr_each_optimizer_gets_its_own_default(optimizer):
+    """--lr used to default to 0.05 for every optimizer: Adam at 0.05 reached 30% on 3k images."""
+    args = cli.build_parser().parse_args(["train", "--optimizer", optimizer])
+    lr = cli._optimizer(args).lr
+    assert lr == OPTIMIZERS[optimizer]().lr
+    if optimizer == "adam":
+        assert lr == 0.001
+    assert cli._optimizer(cli.build_parser().parse_args(["train", "--optimizer", optimizer, "--lr", "0.2"])).lr == 0.2
+
+
+# ----- a diverged run is a failure -----------------------------------------------------------
+
+def test_a_diverged_run_exits_non_zero_with_advice_and_leaves_out_untouched(capsys, tmp_path, mnist):
+    out_dir = tmp_path / "keep"
+    model = zoo.build("mlp", seed=0)
+    model.compile(SGD(0.1), "crossentropy")
+    model.save(out_dir)
+    before = {p.name: p.read_bytes() for p in out_dir.iterdir()}
+    code, out, err = run(capsys, "train", "--model", "mlp", "--optimizer", "adam", "--lr", "1e6", "--limit", "500",
+                         "--epochs", "2", "--batch-size", "50", "--out", str(out_dir))
+    assert code == cli.EXIT_DIVERGED != 0
+    assert "diverged" in err and "lower learning rate" in err and "--lr 1e+06" in err
+    assert f"Nothing was saved to {out_dir}" in err and "saved" not in out
+    assert {p.name: p.read_bytes() for p in out_dir.iterdir()} == before
+
+
+def test_continuing_a_saved_model_counts_its_epochs_and_starts_the_schedule_at_the_typed_rate(capsys, tmp_path,
+                                                                                              mnist):
+    first, second = tmp_path / "first", tmp_path / "second"
+    common = ["--dataset", "mnist", "--limit", "500", "--batch-size", "100"]
+    assert run(capsys, "train", "--model", "mlp", "--epochs", "1", "--out", str(first), *common)[0] == 0
+    code, _, err = run(capsys, "train", "--model", str(first), "--epochs", "2", "--schedule", "cosine",
+                       "--lr", "0.01", "--out", str(second), *common)
+    assert code == 0, err
+    assert "epoch 2/3" in err and "epoch 3/3" in err
+    lrs = load_model(second).train_history["lr"]
+    assert len(lrs) == 3
+    assert lrs[1] == pytest.approx(0.01 * 0.5 * (1 + math.cos(math.pi * 4 / 10)))   # 5 batches an epoch
 
 
 def fashion_named(mnist):

@@ -307,10 +307,57 @@ def test_no_activation(activation):
 
 
 def test_default_initialiser_follows_the_activation():
+    """He before the ReLU family, Glorot before tanh and sigmoid, LeCun (fan-in) before nothing:
+    a linear layer then keeps its input's scale (Glorot, before this, made LeNet-5's convs too small)."""
     assert Dense(3, activation="relu").init == "he_uniform"
     assert Conv2D(3, 3, activation="leaky_relu").init == "he_uniform"
-    assert Dense(3).init == Dense(3, activation="tanh").init == "glorot_uniform"
+    assert Dense(3, activation="tanh").init == Dense(3, activation="sigmoid").init == "glorot_uniform"
+    assert Dense(3).init == Conv2D(3, 3).init == "lecun_uniform"
     assert Dense(3, activation="relu", init="normal").init == "normal"
+
+
+SPELLINGS = {
+    "dense-relu": ([Flatten(), Dense(8, "relu"), Dense(3)], [Flatten(), Dense(8), ReLU(), Dense(3)]),
+    "conv-pool-relu": ([Conv2D(4, 3, activation="relu"), MaxPool2D(2), Flatten(), Dense(3)],
+                       [Conv2D(4, 3), MaxPool2D(2), ReLU(), Flatten(), Dense(3)]),
+    "conv-batchnorm-relu": ([Conv2D(4, 3, activation="leaky_relu"), BatchNorm(), Flatten(), Dense(3)],
+                            [Conv2D(4, 3), BatchNorm(), Dropout(0.1), LeakyReLU(), Flatten(), Dense(3)]),
+    "dense-tanh": ([Flatten(), Dense(8, "tanh"), Dense(3)], [Flatten(), Dense(8), Tanh(), Dense(3)]),
+}
+
+
+@pytest.mark.parametrize("fused, spelled", SPELLINGS.values(), ids=SPELLINGS.keys())
+def test_the_default_initialiser_does_not_depend_on_how_the_activation_is_written(fused, spelled):
+    """``Dense(n, activation="relu")`` and ``Dense(n), ReLU()`` are one network: same initialisers,
+    and with the same seed (and position) the same starting weights."""
+    a, b = (Sequential(layers, input_shape=(1, 6, 6), seed=0) for layers in (fused, spelled))
+    a_w, b_w = ([layer for layer in m.layers if "W" in layer.params] for m in (a, b))
+    assert [layer.init for layer in a_w] == [layer.init for layer in b_w]
+    assert_allclose(a_w[0].params["W"], b_w[0].params["W"])
+
+
+def test_a_model_assembled_with_add_starts_as_one_built_from_a_list():
+    """add builds as it goes: Dense(8) first meets nothing (LeCun), then ReLU arrives; its weights are drawn
+    again with He, as the list form draws them, while the model is not compiled yet."""
+    listed = Sequential([Flatten(), Dense(8), ReLU(), Dense(3)], input_shape=(1, 4, 4), seed=0)
+    added = Sequential(input_shape=(1, 4, 4), seed=0)
+    for layer in (Flatten(), Dense(8), ReLU(), Dense(3)):
+        added.add(layer)
+    assert added.layers[1].init == listed.layers[1].init == "he_uniform"
+    assert_array_equal(added.layers[1].params["W"], listed.layers[1].params["W"])
+    compiled = Sequential([Flatten(), Dense(8)], input_shape=(1, 4, 4), seed=0)
+    compiled.compile("sgd")
+    before = compiled.layers[1].params["W"].copy()
+    compiled.add(ReLU())   # a compiled model's weights are never redrawn
+    assert_array_equal(compiled.layers[1].params["W"], before)
+    assert compiled.layers[1].init == "lecun_uniform"   # and its config says how they were drawn
+
+
+def test_an_initialiser_chosen_by_the_user_or_loaded_is_kept():
+    model = Sequential([Flatten(), Dense(8, init="glorot_normal"), ReLU(), Dense(3)], input_shape=(4,))
+    assert model.layers[1].init == "glorot_normal"
+    twin = Sequential.from_config(Sequential([Flatten(), Dense(8), ReLU()], input_shape=(4,)).get_config())
+    assert twin.layers[1].init == "he_uniform"   # the config records what was used
 
 
 # ----- initialisers ------------------------------------------------------------------

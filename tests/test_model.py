@@ -1,4 +1,6 @@
-"""Sequential: fit, evaluate, predict, callbacks, stopping, the NaN guard, reproducibility, bad arguments."""
+"""Sequential: fit, evaluate, predict, callbacks, stopping, reproducibility, bad arguments.
+
+The divergence guard has its own file, test_divergence.py."""
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -54,7 +56,7 @@ def test_train_history_accumulates_across_fits(tiny_data):
     x, y = tiny_data
     model = small_cnn()
     model.fit(x, y, epochs=2, seed=0)
-    second = model.fit(x, y, epochs=1, seed=1, initial_epoch=2)
+    second = model.fit(x, y, epochs=3, seed=1, initial_epoch=2)   # Keras: trains epoch 2 only
     assert second.epoch == [2]
     assert len(model.train_history["loss"]) == 3
     assert model.train_history["loss"][2] == second.history["loss"][0]
@@ -234,77 +236,6 @@ def test_stopped_epoch_keeps_history_lists_aligned(tiny_data):
     history = small_cnn().fit(x, y, epochs=3, batch_size=16, validation_data=(x, y), callbacks=[StopAt(1, 1)],
                               seed=0)
     assert {k: len(v) for k, v in history.history.items()} == {k: 2 for k in history.history}
-
-
-# ----- the NaN guard ----------------------------------------------------------------------
-
-class LastGood(Callback):
-    """The weights that produced the last finite loss.
-
-    Parameters are taken before the batch's forward pass (on_batch_begin); running statistics after it
-    (on_batch_end), since a forward pass in training updates them before the loss is known.
-    """
-
-    def on_batch_begin(self, batch, logs=None):
-        self.before = snapshot(self.model)
-
-    def on_batch_end(self, batch, logs=None):
-        after = snapshot(self.model)
-        buffers = {f"{i}.{k}" for i, layer in enumerate(self.model.layers) for k in layer.buffers}
-        self.good = {k: (after[k] if k in buffers else v) for k, v in self.before.items()}
-        self.finite_batches = getattr(self, "finite_batches", 0) + 1
-
-
-def _diverge(model, x, y):
-    good = LastGood()
-    with np.errstate(all="ignore"):
-        history = model.fit(x, y, epochs=3, batch_size=16, callbacks=[good], seed=0)
-    return history, good
-
-
-@pytest.mark.parametrize("batchnorm", [False, True], ids=["mlp", "with-batchnorm"])
-def test_nan_guard_restores_the_last_good_weights(tiny_data, batchnorm):
-    x, y = tiny_data
-    model = mlp(lr=1e8, batchnorm=batchnorm)
-    history, good = _diverge(model, x, y)
-    assert history.diverged is True
-    assert good.finite_batches < 18, "training should have stopped early"
-    reason = history.stop_reason.lower()
-    assert ("nan" in reason or "inf" in reason) and "lower learning rate" in reason
-    assert history.epoch == [0]
-    assert np.isfinite(history.history["loss"]).all()
-    weights = model.get_weights()
-    assert not [k for k, v in weights.items() if not np.isfinite(v).all()], "non-finite weights after the restore"
-    assert_same_weights(weights, good.good)
-    assert np.isfinite(model.predict(x)).all()
-
-
-def test_a_model_restored_by_the_guard_trains_on(tiny_data):
-    x, y = tiny_data
-    model = mlp(lr=1e8)
-    history, _ = _diverge(model, x, y)
-    assert history.diverged
-    model.optimizer.lr = model.optimizer.base_lr = 0.05
-    again = model.fit(x, y, epochs=3, batch_size=16, seed=0)
-    assert not again.diverged and np.isfinite(again.history["loss"]).all()
-
-
-class Poison(Callback):
-    """Makes the weights infinite at the end of the first epoch, so the next epoch's first batch is NaN."""
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch == 0:
-            self.model.layers[1].params["W"][:] = np.inf
-
-
-def test_an_epoch_without_a_finite_batch_reports_no_made_up_loss(tiny_data):
-    x, y = tiny_data
-    model = mlp()
-    with np.errstate(all="ignore"):
-        history = model.fit(x, y, epochs=3, batch_size=16, callbacks=[Poison()], seed=0)
-    assert history.diverged
-    assert np.isfinite(model.get_weights()["1.W"]).all()
-    assert all(loss > 0 for loss in history.history["loss"]), history.history
 
 
 # ----- reproducibility and shuffling -------------------------------------------------------
@@ -522,6 +453,61 @@ def test_nan_pixels_are_refused_rather_than_blamed_on_the_learning_rate(tiny_dat
     x[5, 0, 3, 3] = np.nan
     with pytest.raises(ValueError, match="sample 5"):
         small_cnn().fit(x, y, epochs=1, batch_size=16)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_in_validation_data_is_refused_naming_it(tiny_data, bad):
+    """Training data was checked, validation data was not: its NaN became a NaN val_loss with no word."""
+    x, y = tiny_data
+    xv = x.copy()
+    xv[7, 0, 1, 1] = bad
+    with pytest.raises(ValueError, match="validation_data.*sample 7"):
+        small_cnn().fit(x, y, epochs=1, validation_data=(xv, y))
+    with pytest.raises(ValueError, match="evaluate.*sample 7"):
+        small_cnn().evaluate(xv, y)
+
+
+@pytest.mark.parametrize("where", ["fit", "evaluate", "validation_data"])
+@pytest.mark.parametrize("bad", [1.5, 2.0001, np.nan, -np.inf])
+def test_fractional_or_non_finite_labels_are_refused(tiny_data, where, bad):
+    """A label of 1.5 used to be truncated to class 1; a NaN label became some huge integer."""
+    x, y = tiny_data
+    yf = y.astype(np.float64)
+    yf[4] = bad
+    model = small_cnn()
+    call = {"fit": lambda: model.fit(x, yf, epochs=1), "evaluate": lambda: model.evaluate(x, yf),
+            "validation_data": lambda: model.fit(x, y, epochs=1, validation_data=(x, yf))}[where]
+    with pytest.raises(ValueError, match=f"{where}: labels must be whole class indices, but label 4 is"):
+        call()
+
+
+def test_whole_float_labels_are_accepted_as_class_indices(tiny_data):
+    x, y = tiny_data
+    a, b = small_cnn(), small_cnn()
+    a.fit(x, y, epochs=1, seed=0)
+    b.fit(x, y.astype(np.float32), epochs=1, seed=0)
+    assert_same_weights(a.get_weights(), b.get_weights())
+    assert a.evaluate(x, y) == b.evaluate(x, y.astype(np.float64))
+
+
+def test_non_numeric_or_non_finite_one_hot_labels_are_refused(tiny_data):
+    x, y = tiny_data
+    with pytest.raises(ValueError, match="labels must be numbers"):
+        small_cnn().fit(x, y.astype(str))
+    soft = one_hot(y, 3)
+    soft[9, 1] = np.nan
+    with pytest.raises(ValueError, match="label row 9"):
+        small_cnn().fit(x, soft)
+
+
+def test_initial_epoch_follows_keras(tiny_data):
+    """fit(epochs=E, initial_epoch=I) trains epochs I..E-1; I above E is an error that says so."""
+    x, y = tiny_data
+    model = small_cnn()
+    assert model.fit(x, y, epochs=4, initial_epoch=2).epoch == [2, 3]
+    assert model.fit(x, y, epochs=4, initial_epoch=4).epoch == []
+    with pytest.raises(ValueError, match="initial_epoch=5 must be in"):
+        model.fit(x, y, epochs=2, initial_epoch=5)
 
 
 def test_evaluate_on_no_samples_says_so(tiny_data):

@@ -85,12 +85,22 @@ def test_cosine_by_name_spans_the_fit():
     assert all(r > 0 for r in rates)
 
 
-def test_cosine_by_name_when_resuming_from_initial_epoch():
-    """Resuming at epoch 2 for 2 more epochs: the named cosine must span the 4 epochs of the run, not
-    decay to zero before the first batch (which would silently train nothing)."""
-    _, _, rates = _fit("cosine", epochs=2, initial_epoch=2)
-    assert rates == pytest.approx([0.1 * 0.5 * (1 + math.cos(math.pi * (8 + b) / 16)) for b in range(8)])
-    assert all(r > 0 for r in rates)
+def test_a_schedule_spans_the_run_whatever_the_model_trained_before():
+    """Continuing at epoch 2 for 2 more (Keras: epochs=4, initial_epoch=2): the named cosine starts at the
+    typed rate and ends at the run's last epoch. It used to count the model's earlier epochs too, so a
+    model trained for 12 epochs started a 2-epoch cosine at a twentieth of the typed rate."""
+    _, history, rates = _fit("cosine", epochs=4, initial_epoch=2)
+    assert history.epoch == [2, 3]
+    assert rates == pytest.approx([0.1 * 0.5 * (1 + math.cos(math.pi * b / 8)) for b in range(8)])
+    _, _, rates = _fit("cosine", epochs=14, initial_epoch=12)
+    assert rates[0] == 0.1 and rates[-1] == pytest.approx(0.1 * 0.5 * (1 + math.cos(math.pi * 7 / 8)))
+
+
+@pytest.mark.parametrize("schedule", [StepDecay(1, 0.5), ExponentialDecay(0.5)], ids=["step", "exponential"])
+def test_a_schedule_object_counts_from_the_run_start_too(schedule):
+    _, _, fresh = _fit(schedule, epochs=2)
+    _, _, continued = _fit(schedule, epochs=7, initial_epoch=5)
+    assert continued == pytest.approx(fresh) and continued[0] == 0.1
 
 
 def test_no_schedule_keeps_the_rate():

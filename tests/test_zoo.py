@@ -83,3 +83,9 @@ def test_unknown_name():
         zoo.build("resnet")
     with pytest.raises(ValueError, match="cnn_small"):
         zoo.describe("resnet")
+
+
+def test_a_typo_gets_the_nearest_name():
+    with pytest.raises(ValueError, match="unknown model 'lenet55'; did you mean 'lenet5'"):
+        zoo.build("lenet55")
+    assert zoo.unknown("cnn") == "unknown model 'cnn'; did you mean 'cnn_small'?"

@@ -22,8 +22,24 @@ class ParamLayer(Layer):
         self.act = make_activation(self.activation)
         self.init = (args.choice(self, "init", init, initializers.NAMES)
                      or initializers.default_for(self.activation))
+        self.init_chosen = init is not None
         self.seed = args.seed(self, seed)
         self.rng = np.random.default_rng(seed)
+
+    def meet(self, following, redraw=False):
+        """Take the default initialiser of the activation this layer's output meets in its model.
+
+        ``Dense(n, activation="relu")`` and ``Dense(n), ReLU()`` are one network and
+        must start alike; the model calls this before building the layer. An
+        initialiser the user chose (or a loaded model recorded) and a fused
+        activation are kept. Weights already drawn with another default are
+        redrawn only with ``redraw``: a model still being assembled by ``add``.
+        """
+        if self.init_chosen or self.activation:
+            return
+        init = initializers.default_for(activation_after(following))
+        if init != self.init and (redraw or not self.params):
+            self.init, self.params = init, {}
 
     def forward(self, x, training=False):
         y = self.linear_forward(x)
@@ -36,6 +52,21 @@ class ParamLayer(Layer):
 
     def base_config(self):
         return {"activation": self.activation, "init": self.init}
+
+
+def activation_after(layers):
+    """Name of the first activation among ``layers`` (None if a layer with weights comes first).
+
+    Pooling, Flatten, Dropout and BatchNorm in between are looked through: they
+    keep the signs of what reaches the activation, or only rescale it.
+    """
+    for layer in layers:
+        if isinstance(layer, ParamLayer):
+            return None
+        names = [name for name, cls in ACTIVATIONS.items() if type(layer) is cls]
+        if names:
+            return names[0]
+    return None
 
 
 @register

@@ -121,6 +121,27 @@ def test_steps_continue_from_first_step_and_epochs_from_initial_epoch(qtbot):
     assert run.progress[-1][:2] == (1, 1)   # progress counts this run's epochs
 
 
+class Rates(QObject):
+    def __init__(self):
+        super().__init__()
+        self.rates = []
+
+    def on_batches(self, rows):
+        self.rates.extend(rows[:, 3])
+
+
+def test_a_schedule_spans_the_run_of_a_model_that_trained_before(qtbot):
+    """The Training panel's cosine for 2 epochs on a model trained for 12 starts at the typed rate and ends
+    near zero at the run's end; it used to count the 12 earlier epochs and start 20x lower."""
+    run = Run(qtbot, epochs=2, initial_epoch=12, schedule="cosine", optimizer={"type": "SGD", "lr": 0.01})
+    rates = Rates()
+    run.worker.batchesDone.connect(rates.on_batches)
+    run.start().wait()
+    assert [e for e, _ in run.epochs] == [13, 14]
+    assert rates.rates[0] == pytest.approx(0.01)
+    assert rates.rates == pytest.approx([0.005 * (1 + np.cos(np.pi * b / (2 * STEPS))) for b in range(2 * STEPS)])
+
+
 def test_pause_holds_between_batches_and_resume_continues_without_gap(qtbot):
     run = Run(qtbot, epochs=3, augment=slow(0.01), pause_at=4)
     run.start()
