@@ -109,10 +109,10 @@ def test_fields_are_stored_as_the_core_writes_them_and_followers_follow():
     doc.set_field(p, "pool_size", [2, 2])
     assert doc.item(p).config["stride"] == [1, 1]  # a stride the user chose stays
     doc.set_field(d, "activation", "relu")
-    assert doc.item(d).config["init"] == "he_uniform"
+    assert doc.item(d).config["init"] is None   # automatic: the layer takes he_uniform when built
     doc.set_field(d, "init", "zeros")
     doc.set_field(d, "activation", "tanh")
-    assert doc.item(d).config["init"] == "zeros"
+    assert doc.item(d).config["init"] == "zeros"   # an initialiser the user chose stays
 
 
 def test_snapshot_restore_round_trips_and_is_independent():
@@ -196,7 +196,7 @@ def test_every_layer_type_has_a_palette_group_and_a_form():
             assert len(spec.tooltip) > 20
     conv_fields = {s.name: s for s in fields.fields_for("Conv2D")}
     assert conv_fields["padding"].kind == "padding"
-    assert [v for _, v in conv_fields["init"].choices] == list(initializers.NAMES)
+    assert [v for _, v in conv_fields["init"].choices] == [None, *initializers.NAMES]   # None: automatic
     assert None in [v for _, v in conv_fields["activation"].choices]
 
 
@@ -209,3 +209,16 @@ def test_default_configs_build_and_summaries_read_well():
         {"type": t, "config": fields.default_config(t)} for t in ("Conv2D", "BatchNorm", "Dropout", "LeakyReLU",
                                                                   "AvgPool2D", "Flatten", "Dense")]})
     assert model.output_shape == (64,)
+
+
+def test_a_network_clicked_together_starts_as_the_same_network_written_in_code():
+    """Dense, then a ReLU layer from the palette: the Dense starts from He weights, as Dense(relu) does."""
+    doc = Document((1, 4, 4))
+    for i, kind in enumerate(("Flatten", "Dense", "ReLU", "Dense")):
+        doc.insert(i, kind)
+    built = Sequential.from_config(doc.config(), seed=0)
+    assert built.layers[1].init == "he_uniform" and built.layers[3].init == "lecun_uniform"
+    fused = Sequential.from_config({"input_shape": [1, 4, 4], "layers": [
+        {"type": "Flatten"}, {"type": "Dense", "config": {"units": 64, "activation": "relu"}},
+        {"type": "Dense", "config": {"units": 64}}]}, seed=0)
+    np.testing.assert_array_equal(built.layers[1].params["W"], fused.layers[1].params["W"])

@@ -51,7 +51,9 @@ class ParamLayer(Layer):
         return self.linear_backward(grad)
 
     def base_config(self):
-        return {"activation": self.activation, "init": self.init}
+        """``init`` is None unless chosen: rebuilt from its config, the layer meets its activation again
+        and takes the same default, and an editor showing the config does not freeze that default."""
+        return {"activation": self.activation, "init": self.init if self.init_chosen else None}
 
 
 def activation_after(layers):

@@ -31,7 +31,7 @@ class FieldSpec:
 NEW_LAYER_ARGS = {"filters": 8, "kernel_size": 3, "units": 64}
 
 ACTIVATION_CHOICES = (("none (linear)", None),) + tuple((name, name) for name in ACTIVATIONS)
-INIT_CHOICES = tuple((name, name) for name in initializers.NAMES)
+INIT_CHOICES = (("automatic (follows the activation)", None),) + tuple((name, name) for name in initializers.NAMES)
 
 _STRIDE_TIP = ("Step between windows (rows × columns). Stride s divides the output size by about s; "
                "1 visits every position.")
@@ -55,8 +55,10 @@ _SPECS = {
                                "relu is the usual choice inside a network; leave the last layer linear "
                                "and end with Softmax."),
     "init": dict(kind="choice", label="Initialiser", choices=INIT_CHOICES,
-                 tooltip="How the weights start. he_* suits ReLU layers, glorot_* suits linear, tanh and "
-                         "sigmoid ones; it follows the activation until you pick one yourself."),
+                 tooltip="How the weights start. Automatic takes he_uniform when the output meets a ReLU "
+                         "(here or in a later activation layer), glorot_uniform before tanh or sigmoid, "
+                         "lecun_uniform otherwise, so a network starts alike however its activations are "
+                         "written."),
     "rate": dict(kind="float", label="Drop rate", minimum=0.0, maximum=0.95, step=0.05, decimals=2,
                  tooltip="Fraction of inputs set to zero at random while training (the rest are scaled "
                          "by 1 / (1 − rate)); nothing is dropped at inference."),
@@ -150,13 +152,10 @@ def _generic_spec(name, default):
 
 
 def follow_ups(config, name, value):
-    """Fields that change along with ``name``: a pool's stride that equals its window follows it,
-    an initialiser that is the default for the old activation becomes the default for the new one."""
+    """Fields that change along with ``name``: a pool's stride that equals its window follows it."""
     extra = {}
     if name == "pool_size" and config.get("stride") == config.get("pool_size"):
         extra["stride"] = value
-    if name == "activation" and config.get("init") == initializers.default_for(config.get("activation")):
-        extra["init"] = initializers.default_for(value)
     return extra
 
 
