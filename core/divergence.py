@@ -25,6 +25,7 @@ PATIENCE = 5
 SANE = 2          # a loss within this multiple of the running median: weights worth returning to
 WINDOW = 50       # batches in the running median
 PROBE = 10_000    # training samples on which the candidates are compared
+EVERY = 16        # batches between checkpoints: copying every weight each batch cost mlp_wide 5-10% of its time
 
 
 class DivergenceGuard:
@@ -41,6 +42,7 @@ class DivergenceGuard:
         self.tripped = False            # check said stop; ``restore`` is due
         self.level = None               # the reference level when it did
         self.high = 0                   # batches in a row above RISE times the level
+        self.since = 0                  # ordinary batches since the last checkpoint
         self.reason = None
 
     def check(self, loss, out, y, where):
@@ -58,7 +60,8 @@ class DivergenceGuard:
         if not math.isfinite(loss) or loss > SPIKE * level or self.high >= PATIENCE:
             self.tripped, self.level = True, level
             return False
-        if self.recent and loss <= SANE * median:
+        self.since += 1
+        if self.recent and loss <= SANE * median and self.since >= EVERY:
             self._checkpoint(where)   # (the first batch's weights are the start's, already kept)
         self.recent.append(loss)
         return True
@@ -66,7 +69,7 @@ class DivergenceGuard:
     def _checkpoint(self, where):
         for k, v in self.model.get_weights().items():
             np.copyto(self.saved[k], v)
-        self.saved_at = where
+        self.saved_at, self.since = where, 0
 
     def restore(self, loss, epoch, batch):
         """Put back the better of the checkpoint and the run's start, clear the optimizer's slots."""
