@@ -218,7 +218,8 @@ class Sequential:
         for i, xb in self._batches(x, batch_size):
             out[i:i + len(xb)] = self.forward(xb)
         last = self.layers[-1]
-        probabilistic = isinstance(last, (Softmax, Sigmoid)) or isinstance(getattr(last, "act", None), (Softmax, Sigmoid))
+        probabilistic = (isinstance(last, (Softmax, Sigmoid))
+                         or isinstance(getattr(last, "act", None), (Softmax, Sigmoid)))
         return out if probabilistic or out.ndim != 2 else softmax(out)
 
     def evaluate(self, x, y, batch_size=256):

@@ -115,7 +115,8 @@ def read_model_json(path):
     """The parsed (not yet checked) model.json of a saved-model folder."""
     path = Path(path)
     if not path.is_dir():
-        raise ModelFileError(f"{path}: no such model folder (a saved model is a folder with model.json and weights.npz)")
+        raise ModelFileError(f"{path}: no such model folder "
+                             "(a saved model is a folder with model.json and weights.npz)")
     file = path / model_folder.MODEL_JSON
     if not file.exists():
         raise ModelFileError(f"{file}: missing; this folder is not a saved model")

@@ -85,7 +85,10 @@ def _no_data(monkeypatch):
     monkeypatch.setattr(cli.datasets, "load", load)
 
 
-@pytest.mark.parametrize("command, option, value", BAD_NUMBERS + [("predict", "--top", "0"), ("predict", "--top", "-2")])
+BAD_TOPS = [("predict", "--top", "0"), ("predict", "--top", "-2")]
+
+
+@pytest.mark.parametrize("command, option, value", BAD_NUMBERS + BAD_TOPS)
 def test_a_bad_numeric_option_is_a_usage_error_naming_it(capsys, monkeypatch, command, option, value):
     _no_data(monkeypatch)
     monkeypatch.setattr(cli, "load_model", lambda *a: pytest.fail("a model was loaded"))
