@@ -17,7 +17,8 @@ from . import datasets, load_model, optimizers, schedules, transfer, zoo
 from .callbacks import Callback
 from .errors import NumpynetError
 from .model import Sequential
-from .serialization import check_save_path, load_architecture
+from .saving import check_save_path
+from .serialization import load_architecture
 from .preprocess import mode_for_dataset
 
 EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130

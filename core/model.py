@@ -14,7 +14,7 @@ import numpy as np
 
 from . import losses as losses_mod
 from . import optimizers as optimizers_mod
-from . import schedules, serialization
+from . import saving, schedules
 from .callbacks import CallbackList, History, ProgressLine
 from .divergence import DivergenceGuard
 from .errors import ShapeError, TrainingError
@@ -85,13 +85,13 @@ class Sequential:
                 "layers": [to_entry(layer) for layer in self.layers]}
 
     def save(self, path):
-        """Save to a folder (model.json + weights.npz); see ``serialization``.
+        """Save to a folder (model.json + weights.npz); see ``saving``.
 
         Writes only where ``path`` is absent, an empty folder or a saved model,
         which it replaces with a loadable model there at every instant; any
         failure is a ModelFileError and leaves what was there.
         """
-        return serialization.save_model(self, path)
+        return saving.save_model(self, path)
 
     @classmethod
     def from_config(cls, config, seed=None):
