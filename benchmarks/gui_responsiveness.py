@@ -173,9 +173,11 @@ def main(argv=None):
     if args.shell_only:   # what the window costs without the views that draw the network
         main_window._build_panels = lambda state: {t: _Placeholder(t) for t in main_window.PANEL_ORDER
                                                    if t not in ("Data", "Training")}
-    print(f"{args.model}, {args.batches} batches of {args.batch_size} real MNIST images, SGD lr {LR} momentum {MOMENTUM}; "
+    print(f"{args.model}, {args.batches} batches of {args.batch_size} real MNIST images, "
+          f"SGD lr {LR} momentum {MOMENTUM}; "
           f"{'only Data and Training panels; ' if args.shell_only else 'every panel; '}"
-          f"{args.repeats} app runs between headless runs; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+          f"{args.repeats} app runs between headless runs; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as settings_dir:
         window = open_window(ds, args.batch_size, settings_dir)
         idle = idle_lateness(app, 3.0)

@@ -19,19 +19,22 @@ def profile(model, x, y, repeats):
     fwd = {i: [] for i in range(len(model.layers))}
     bwd = {i: [] for i in range(len(model.layers))}
     extra = {"loss": [], "optimizer step": []}
+    body, head = model._loss_path()   # what a training step runs: a fused softmax is left to the loss
+    stages = [(lambda a, layer=layer: layer.forward(a, True), layer.backward) for layer in body]
+    if head is not None:
+        stages.append((head.linear_forward, head.linear_backward))
     for _ in range(repeats + 2):
         out = x
-        body = model.layers[:-1] if model._fused else model.layers
-        for i, layer in enumerate(body):
+        for i, (forward, _) in enumerate(stages):
             t = time.perf_counter()
-            out = layer.forward(out, True)
+            out = forward(out)
             fwd[i].append(time.perf_counter() - t)
         t = time.perf_counter()
         _, grad = model.loss.value_and_grad(out, y)
         extra["loss"].append(time.perf_counter() - t)
-        for i in reversed(range(len(body))):
+        for i in reversed(range(len(stages))):
             t = time.perf_counter()
-            grad = body[i].backward(grad)
+            grad = stages[i][1](grad)
             bwd[i].append(time.perf_counter() - t)
         t = time.perf_counter()
         model.optimizer.step(model._slots())

@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core import datasets, zoo  # noqa: E402
-from core.losses import CrossEntropy  # noqa: E402
-from core.optimizers import SGD  # noqa: E402
+from core import datasets, zoo
+from core.losses import CrossEntropy
+from core.optimizers import SGD
 
 
 def main():

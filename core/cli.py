@@ -6,7 +6,6 @@ diverged run exits 3 and saves nothing. Ctrl-C during training stops after
 the current batch and still saves.
 """
 import argparse
-import inspect
 import math
 import signal
 import sys
@@ -17,7 +16,8 @@ from . import datasets, load_model, optimizers, schedules, transfer, zoo
 from .callbacks import Callback
 from .errors import NumpynetError
 from .model import Sequential
-from .serialization import check_save_path, load_architecture
+from .saving import check_save_path
+from .serialization import load_architecture
 from .preprocess import mode_for_dataset
 
 EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
@@ -69,14 +69,9 @@ def cmd_summary(args):
 
 def _optimizer(args):
     """The optimizer asked for; without ``--lr``, the rate its own class defaults to."""
-    lr = args.lr if args.lr is not None else _default_lr(args.optimizer)
+    lr = args.lr if args.lr is not None else optimizers.starting_values(args.optimizer)["lr"]
     extra = {"momentum": args.momentum, "nesterov": args.nesterov} if args.optimizer == "sgd" else {}
     return optimizers.OPTIMIZERS[args.optimizer](lr=lr, weight_decay=args.weight_decay, **extra)
-
-
-def _default_lr(name):
-    """The learning rate optimizer ``name`` defaults to, read from its class's signature."""
-    return inspect.signature(optimizers.OPTIMIZERS[name]).parameters["lr"].default
 
 
 class _StopOnInterrupt(Callback):
@@ -197,10 +192,13 @@ def build_parser():
     t.add_argument("--optimizer", default="sgd", choices=sorted(optimizers.OPTIMIZERS))
     t.add_argument("--lr", type=_checked(float, lambda v: v > 0, "a number above 0"),
                    help="learning rate (default: the optimizer's own: "
-                        + ", ".join(f"{name} {_default_lr(name):g}" for name in sorted(optimizers.OPTIMIZERS)) + ")")
-    t.add_argument("--momentum", type=_checked(float, lambda v: 0 <= v < 1, "in [0, 1)"), default=0.9)
+                        + ", ".join(f"{name} {optimizers.starting_values(name)['lr']:g}"
+                                    for name in sorted(optimizers.OPTIMIZERS)) + ")")
+    sgd = optimizers.starting_values("sgd")
+    t.add_argument("--momentum", type=_checked(float, lambda v: 0 <= v < 1, "in [0, 1)"), default=sgd["momentum"])
     t.add_argument("--nesterov", action="store_true")
-    t.add_argument("--weight-decay", type=_checked(float, lambda v: v >= 0, "a number >= 0"), default=0.0)
+    t.add_argument("--weight-decay", type=_checked(float, lambda v: v >= 0, "a number >= 0"),
+                   default=sgd["weight_decay"])
     t.add_argument("--schedule", choices=sorted(schedules.SCHEDULES), help="learning-rate schedule")
     t.add_argument("--augment", action="store_true", help="random shifts, rotations and scaling")
     t.add_argument("--limit", type=POSITIVE_INT, help="train on the first N images only")

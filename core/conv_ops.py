@@ -6,7 +6,8 @@ Arrays are channels-last (N, H, W, C) inside. im2col copies a strided
 window *view* into a columns matrix in one NumPy copy; everything that adds
 into windows (conv and pooling backward) or reduces over them (pooling) loops
 over the kh*kw *kernel offsets*, each a strided slice of the whole batch whose
-rows are runs of W*C contiguous floats (never a loop over pixels or samples). Layers take and return logical NCHW arrays that are transposed *views*
+rows are runs of W*C contiguous floats (never a loop over pixels or samples).
+Layers take and return logical NCHW arrays that are transposed *views*
 of channels-last memory, so no layout copy happens between layers.
 """
 import math
@@ -36,18 +37,18 @@ def resolve_padding(padding, in_hw, kernel, stride):
 
 
 def pad_nhwc(x, pads, value=0.0):
-    (t, b), (l, r) = pads
-    if not (t or b or l or r):
+    (t, b), (left, r) = pads
+    if not (t or b or left or r):
         return x
     n, h, w, c = x.shape
-    out = np.full((n, h + t + b, w + l + r, c), value, dtype=x.dtype)
-    out[:, t:t + h, l:l + w, :] = x
+    out = np.full((n, h + t + b, w + left + r, c), value, dtype=x.dtype)
+    out[:, t:t + h, left:left + w, :] = x
     return out
 
 
 def unpad_nhwc(xp, pads):
-    (t, b), (l, r) = pads
-    return xp[:, t:xp.shape[1] - b, l:xp.shape[2] - r, :]
+    (t, b), (left, r) = pads
+    return xp[:, t:xp.shape[1] - b, left:xp.shape[2] - r, :]
 
 
 def offsets(kernel, stride, out_hw):

@@ -9,18 +9,17 @@ Functions that run the model (``activations``, ``input_gradients``,
 layers' caches and gradients as a training step would: give them a copy
 (``model.copy()``) when the model may be training in another thread.
 
-"Class scores" are the pre-softmax logits when the model ends in Softmax (a
-layer or a fused ``activation='softmax'``) or in Sigmoid, else the raw
-outputs: the quantity whose gradient tells which pixels argue for a class
-(the softmax would mix every other class into it).
+"Class scores" (``Sequential.scores``) are the logits before the model's
+``output_activation`` (a final Softmax or Sigmoid, as a layer or fused into
+the last Dense), else the raw outputs: the quantity whose gradient tells which
+pixels argue for a class (the softmax would mix every other class into it).
 """
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import ShapeError
-from .layers import Dense, Dropout, Flatten, Sigmoid, Softmax
-from .layers.dense import ParamLayer
+from .layers import Dense, Dropout, Flatten
 from .losses import CrossEntropy, log_softmax
 
 
@@ -49,36 +48,9 @@ def activations(model, x):
     return result
 
 
-def _squashing(layer):
-    return isinstance(layer, (Softmax, Sigmoid))
-
-
-def _score_path(model):
-    """(layers run whole, final ParamLayer run without its softmax/sigmoid or None)."""
-    *body, last = model.layers
-    if _squashing(last):
-        return body, None
-    if isinstance(last, ParamLayer) and _squashing(last.act):
-        return body, last
-    return model.layers, None
-
-
 def class_scores(model, x, training=False):
     """The class scores (N, K) of a batch: logits before a final softmax or sigmoid."""
-    body, head = _score_path(model)
-    for layer in body:
-        x = layer.forward(x, training)
-    return head.linear_forward(x) if head is not None else x
-
-
-def _backprop_scores(model, grad):
-    """Backpropagate d/d scores through ``class_scores``' path; returns d/d input."""
-    body, head = _score_path(model)
-    if head is not None:
-        grad = head.linear_backward(grad)
-    for layer in reversed(body):
-        grad = layer.backward(grad)
-    return grad
+    return model.scores(x, training)
 
 
 def input_gradients(model, x):
@@ -91,7 +63,7 @@ def input_gradients(model, x):
     k = int(np.prod(model.output_shape))
     with model.input_gradients():
         scores = class_scores(model, np.repeat(x, k, axis=0))
-        grad = _backprop_scores(model, np.eye(k, dtype=scores.dtype))
+        grad = model.backward_scores(np.eye(k, dtype=scores.dtype))
     return np.asarray(grad, np.float32)
 
 
@@ -346,5 +318,5 @@ def batch_gradients(model, x, y):
     x = model._check_input(x, "batch_gradients")
     y = model._check_labels(y, len(x))
     _, grad = CrossEntropy().value_and_grad(class_scores(model, x, training=True), y)
-    _backprop_scores(model, grad)
+    model.backward_scores(grad)
     return {f"{i}.{name}": g.copy() for i, layer in enumerate(model.layers) for name, g in layer.grads.items()}

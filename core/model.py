@@ -14,7 +14,7 @@ import numpy as np
 
 from . import losses as losses_mod
 from . import optimizers as optimizers_mod
-from . import schedules, serialization
+from . import saving, schedules
 from .callbacks import CallbackList, History, ProgressLine
 from .divergence import DivergenceGuard
 from .errors import ShapeError, TrainingError
@@ -85,13 +85,13 @@ class Sequential:
                 "layers": [to_entry(layer) for layer in self.layers]}
 
     def save(self, path):
-        """Save to a folder (model.json + weights.npz); see ``serialization``.
+        """Save to a folder (model.json + weights.npz); see ``saving``.
 
         Writes only where ``path`` is absent, an empty folder or a saved model,
         which it replaces with a loadable model there at every instant; any
         failure is a ModelFileError and leaves what was there.
         """
-        return serialization.save_model(self, path)
+        return saving.save_model(self, path)
 
     @classmethod
     def from_config(cls, config, seed=None):
@@ -133,12 +133,41 @@ class Sequential:
         self.optimizer = optimizer
         self.loss = losses_mod.get(loss)
 
+    # ----- what the network ends in ------------------------------------------
     @property
-    def _fused(self):
-        """CrossEntropy takes logits, so a final softmax is skipped and (p - y) flows back."""
-        last = self.layers[-1]
-        ends_in_softmax = isinstance(last, Softmax) or isinstance(getattr(last, "act", None), Softmax)
-        return getattr(self.loss, "fuses_softmax", False) and ends_in_softmax
+    def output_activation(self):
+        """The Softmax or Sigmoid the network ends in, as a layer or fused into the last one; else None.
+
+        The one answer to "what does the network end in?": training fuses a final
+        softmax with CrossEntropy, ``predict`` knows its outputs are probabilities,
+        ``core.inspect`` takes class scores before it, Feature maps draws it as bars.
+        """
+        last = self.layers[-1] if self.layers else None
+        act = last if isinstance(last, (Softmax, Sigmoid)) else getattr(last, "act", None)
+        return act if isinstance(act, (Softmax, Sigmoid)) else None
+
+    def logits_path(self):
+        """(body, head) giving the scores before ``output_activation``: ``body`` run whole, then
+        ``head.linear_forward`` when the activation is fused into ``head`` (else head is None).
+        Without an output activation the scores are the outputs: every layer, no head."""
+        if self.output_activation is None:
+            return self.layers, None
+        *body, last = self.layers
+        return body, (None if last is self.output_activation else last)
+
+    def scores(self, x, training=False):
+        """Class scores of a batch: the logits before a final softmax or sigmoid, else the outputs."""
+        return _forward_path(*self.logits_path(), x, training)
+
+    def backward_scores(self, grad):
+        """Backpropagate d/d ``scores`` through their path; returns d/d input (None if no layer needs it)."""
+        return _backward_path(*self.logits_path(), grad)
+
+    def _loss_path(self):
+        """The path to what the loss takes: CrossEntropy takes logits, so a final softmax is skipped
+        and (p - y) flows back; any other loss takes the outputs."""
+        fused = getattr(self.loss, "fuses_softmax", False) and isinstance(self.output_activation, Softmax)
+        return self.logits_path() if fused else (self.layers, None)
 
     def forward(self, x, training=False):
         for layer in self.layers:
@@ -169,23 +198,10 @@ class Sequential:
                 layer.need_input_grad = need
 
     def _forward_logits(self, x, training):
-        *body, last = self.layers
-        for layer in body:
-            x = layer.forward(x, training)
-        if not self._fused:
-            return last.forward(x, training)
-        return x if isinstance(last, Softmax) else last.linear_forward(x)
+        return _forward_path(*self._loss_path(), x, training)
 
     def _backward_logits(self, grad):
-        *body, last = self.layers
-        if not self._fused:
-            grad = last.backward(grad)
-        elif not isinstance(last, Softmax):
-            grad = last.linear_backward(grad)
-        for layer in reversed(body):
-            if grad is None:  # nothing below needs it (see ``input_gradients``)
-                break
-            grad = layer.backward(grad)
+        _backward_path(*self._loss_path(), grad)
 
     def _slots(self):
         return [((i, name), name, p, layer.grads[name])
@@ -217,9 +233,7 @@ class Sequential:
         out = np.empty((len(x), *self.output_shape), np.float32)
         for i, xb in self._batches(x, batch_size):
             out[i:i + len(xb)] = self.forward(xb)
-        last = self.layers[-1]
-        probabilistic = isinstance(last, (Softmax, Sigmoid)) or isinstance(getattr(last, "act", None), (Softmax, Sigmoid))
-        return out if probabilistic or out.ndim != 2 else softmax(out)
+        return out if self.output_activation is not None or out.ndim != 2 else softmax(out)
 
     def evaluate(self, x, y, batch_size=256):
         """Mean loss and accuracy over (x, y), in inference mode."""
@@ -363,6 +377,24 @@ class Sequential:
                 i = int(np.flatnonzero(bad)[0])
                 raise ValueError(f"{what}: labels must be whole class indices, but label {i} is {float(y[i])}")
         return y.astype(np.int64, copy=False)
+
+
+def _forward_path(body, head, x, training):
+    """Run ``body`` whole, then ``head`` without its activation (see ``Sequential.logits_path``)."""
+    for layer in body:
+        x = layer.forward(x, training)
+    return x if head is None else head.linear_forward(x)
+
+
+def _backward_path(body, head, grad):
+    """Backpropagate through ``_forward_path``'s path; stops where no layer below needs the gradient."""
+    if head is not None:
+        grad = head.linear_backward(grad)
+    for layer in reversed(body):
+        if grad is None:  # nothing below needs it (see ``input_gradients``)
+            break
+        grad = layer.backward(grad)
+    return grad
 
 
 def _first_nonfinite(a):

@@ -4,15 +4,17 @@ Formulas follow PyTorch's (momentum buffers accumulate gradients, and the
 learning rate multiplies at the update, so schedules act at once).
 ``weight_decay`` adds ``wd * W`` to the gradient of weight matrices and
 kernels only (keys 'W'); decaying biases and BatchNorm scales only hurts.
+
+Each default is written once, in its class's signature; ``starting_values``
+reads them there for the CLI and the Training panel.
 """
+import inspect
 import math
 
 import numpy as np
 
 
 class Optimizer:
-    defaults = {}
-
     def __init__(self, lr, weight_decay=0.0, **hyper):
         if not lr > 0:
             raise ValueError(f"{type(self).__name__}: learning rate must be positive, got {lr}")
@@ -21,7 +23,7 @@ class Optimizer:
         self.lr = float(lr)
         self.base_lr = float(lr)
         self.weight_decay = float(weight_decay)
-        self.hyper = {**self.defaults, **hyper}
+        self.hyper = hyper
         for k, v in self.hyper.items():
             _check_range(type(self).__name__, k, v)
             setattr(self, k, v)
@@ -58,8 +60,6 @@ def _zeros(state, name, like):
 
 
 class SGD(Optimizer):
-    defaults = {"momentum": 0.0, "nesterov": False}
-
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
         if nesterov and momentum == 0:
             raise ValueError("SGD: nesterov needs a momentum above 0")
@@ -76,8 +76,6 @@ class SGD(Optimizer):
 
 
 class AdaGrad(Optimizer):
-    defaults = {"epsilon": 1e-7}
-
     def __init__(self, lr=0.01, epsilon=1e-7, weight_decay=0.0):
         super().__init__(lr, weight_decay, epsilon=float(epsilon))
 
@@ -88,8 +86,6 @@ class AdaGrad(Optimizer):
 
 
 class RMSprop(Optimizer):
-    defaults = {"rho": 0.9, "epsilon": 1e-7}
-
     def __init__(self, lr=0.001, rho=0.9, epsilon=1e-7, weight_decay=0.0):
         super().__init__(lr, weight_decay, rho=float(rho), epsilon=float(epsilon))
 
@@ -102,7 +98,6 @@ class RMSprop(Optimizer):
 
 class AdaDelta(Optimizer):
     """Zeiler's AdaDelta; ``lr`` scales the step (1.0 is the paper's method)."""
-    defaults = {"rho": 0.95, "epsilon": 1e-6}
 
     def __init__(self, lr=1.0, rho=0.95, epsilon=1e-6, weight_decay=0.0):
         super().__init__(lr, weight_decay, rho=float(rho), epsilon=float(epsilon))
@@ -118,8 +113,6 @@ class AdaDelta(Optimizer):
 
 
 class Adam(Optimizer):
-    defaults = {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
-
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.0):
         super().__init__(lr, weight_decay, beta1=float(beta1), beta2=float(beta2), epsilon=float(epsilon))
 
@@ -134,13 +127,31 @@ class Adam(Optimizer):
         p -= step * m / (np.sqrt(v) + self.epsilon * math.sqrt(1 - self.beta2 ** t))
 
 
-OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, AdaGrad, RMSprop, AdaDelta, Adam)}
+OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, Adam, AdaGrad, AdaDelta, RMSprop)}
+
+# Where the CLI and the app start other than the class: SGD with momentum, as the pretrained models were trained.
+SUGGESTED = {"SGD": {"momentum": 0.9}}
+
+
+def optimizer_class(name):
+    """The optimizer class called ``name`` (any case), or a ValueError listing the known ones."""
+    try:
+        return OPTIMIZERS[name.lower()]
+    except KeyError:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}") from None
+
+
+def starting_values(name):
+    """{argument: value} that optimizer ``name`` starts from in the CLI and the Training panel.
+
+    The constructor's defaults, read from its signature so that each is written
+    only there, with ``SUGGESTED`` on top. Its keys are the arguments it takes.
+    """
+    cls = optimizer_class(name)
+    values = {key: p.default for key, p in inspect.signature(cls).parameters.items()}
+    return {**values, **SUGGESTED.get(cls.__name__, {})}
 
 
 def from_config(config):
     config = dict(config)
-    name = config.pop("type")
-    try:
-        return OPTIMIZERS[name.lower()](**config)
-    except KeyError:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}") from None
+    return optimizer_class(config.pop("type"))(**config)

@@ -1,121 +1,26 @@
-"""The one place that knows the saved-model format: a folder with model.json + weights.npz.
+"""The one place that reads the saved-model format: a folder with model.json + weights.npz.
 
-``save_model`` writes only where the path is absent, an empty folder, or a
-folder holding a saved model, and replaces a model so that a loadable one is
-at the path at every instant (``model_folder``). It checks what it writes
-with the same checks ``load_model`` runs (``model_json``), so it never writes
-a file that loading refuses. Loading never runs code: the npz is read with
-``allow_pickle=False`` and the JSON names only registered layers. It checks
-the architecture's sizes against the npz headers before allocating anything.
+``saving`` writes it; the fields and their checks are ``model_json``'s, the
+folder's layout ``model_folder``'s. Loading never runs code: the npz is read
+with ``allow_pickle=False`` and the JSON names only registered layers. It
+checks the architecture's sizes against the npz headers before allocating
+anything. This module builds a ``Sequential``, so it sits above ``model``.
 """
 import contextlib
-import datetime
 import json
-import os
 from pathlib import Path
 
-import numpy as np
-
-from . import losses, model_folder, npz, optimizers
+from . import model_folder, npz
 from .errors import ModelFileError, NumpynetError
-from .layers import layer_class
-from .model_json import FORMAT, FORMAT_VERSION, RESERVED, check, check_meta, make_layers, to_json
-
-# ----- saving ---------------------------------------------------------------------------------
-
-def model_to_json(model):
-    """The model.json document of ``model``: plain JSON, or a ModelFileError naming what cannot be."""
-    clash = sorted(set(model.meta) & set(RESERVED))
-    if clash:
-        raise ModelFileError(f"model.meta keys {clash} are reserved by the saved-model format; rename them")
-    meta = dict(model.meta)
-    meta.setdefault("created", datetime.datetime.now().isoformat(timespec="seconds"))
-    return to_json({
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "architecture": _architecture(model),
-        "optimizer": _config_of(model.optimizer, "optimizer", optimizers.OPTIMIZERS, str.lower),
-        "loss": _config_of(model.loss, "loss", losses.LOSSES, str),
-        "history": model.train_history,
-        **meta,
-    })
-
-
-def _architecture(model):
-    for i, layer in enumerate(model.layers):
-        name = type(layer).__name__
-        try:
-            known = layer_class(name) is type(layer)
-        except ValueError:
-            known = False
-        if not known:
-            raise ModelFileError(f"layer {i + 1} is a {name}, not a registered numpynet layer type, "
-                                 f"so load_model could not rebuild it")
-    return model.get_config()
-
-
-def _config_of(part, what, registry, key):
-    """The config of the model's optimizer or loss; one of numpynet's own, or it could not be loaded back."""
-    if part is None:
-        return None
-    name = type(part).__name__
-    if registry.get(key(name)) is not type(part):
-        known = sorted({cls.__name__ for cls in registry.values()})
-        raise ModelFileError(f"the {what} is a {name}, not one of numpynet's ({', '.join(known)}), "
-                             f"so load_model could not rebuild it")
-    return part.get_config()
-
-
-@contextlib.contextmanager
-def _saving_to(path):
-    """Every way a save can fail becomes one ModelFileError naming ``path`` and the cause."""
-    shown = os.fspath(path) or "''"
-    try:
-        yield
-    except ModelFileError as e:
-        raise ModelFileError(f"could not save the model to {shown}: {e}") from None
-    except OSError as e:
-        raise ModelFileError(f"could not save the model to {shown}: {e.strerror or e}{_where(e)}") from e
-
-
-def _where(error):
-    """The file an OSError names; for a temporary one, the folder it was made in."""
-    name = os.fspath(error.filename) if error.filename else ""
-    if model_folder.TMP in name:
-        return f" (in {Path(name).parent})"
-    return f" ({name})" if name else ""
-
-
-def check_save_path(path):
-    """Refuse now what ``save_model`` would refuse, so a long training run does not end in a failed save."""
-    with _saving_to(path):
-        model_folder.check_target(path)
-
-
-def save_model(model, path):
-    """Write ``model`` to the folder ``path``; see the module docstring. Returns ``Path(path)``."""
-    with _saving_to(path):
-        doc = model_to_json(model)
-        check_meta(doc, check(doc).output_shape)
-        model_folder.write(path, doc, _weights_to_save(model))
-    return Path(path)
-
-
-def _weights_to_save(model):
-    weights = {key: np.asarray(arr) for key, arr in model.get_weights().items()}
-    for key, arr in weights.items():
-        if arr.dtype.kind not in "biuf":
-            raise ModelFileError(f"weight {key} holds {arr.dtype} values; only numbers are saved")
-    return weights
-
-
-# ----- loading --------------------------------------------------------------------------------
+from .model import Sequential, check_weight_shapes
+from .model_json import RESERVED, check, check_meta, make_layers
 
 def read_model_json(path):
     """The parsed (not yet checked) model.json of a saved-model folder."""
     path = Path(path)
     if not path.is_dir():
-        raise ModelFileError(f"{path}: no such model folder (a saved model is a folder with model.json and weights.npz)")
+        raise ModelFileError(f"{path}: no such model folder "
+                             "(a saved model is a folder with model.json and weights.npz)")
     file = path / model_folder.MODEL_JSON
     if not file.exists():
         raise ModelFileError(f"{file}: missing; this folder is not a saved model")
@@ -165,8 +70,6 @@ def load_model(path):
     Every field is checked, and the weights' shapes against the architecture,
     before any layer is built: a bad file costs a ModelFileError, not memory.
     """
-    from .model import Sequential, check_weight_shapes  # imported here: model.py imports this module
-
     folder = Path(path)
     doc, checked, weights = _open_checked(folder)
     with weights:

@@ -86,7 +86,7 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- layout
     def _build_docks(self):
         first = None
-        for i, title in enumerate(PANEL_ORDER):
+        for title in PANEL_ORDER:
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock{title}")
             dock.setWidget(self.panels[title])

@@ -350,8 +350,8 @@ class TrainingPlots(QWidget):
         """The per-epoch table, plus the batch table beside it (``name-batches.csv``)."""
         _write_csv(path, EPOCH_COLUMNS, self.epoch_rows())
         b = self.batch
-        batch_rows = [dict(zip(BATCH_COLUMNS, (int(s), float(l), float(a), float(r))))
-                      for s, l, a, r in zip(b["loss"].xs, b["loss"].ys, b["accuracy"].ys, b["lr"].ys)]
+        batch_rows = [dict(zip(BATCH_COLUMNS, (int(s), float(loss), float(a), float(r))))
+                      for s, loss, a, r in zip(b["loss"].xs, b["loss"].ys, b["accuracy"].ys, b["lr"].ys)]
         batches = str(path)[:-4] + "-batches.csv" if str(path).endswith(".csv") else f"{path}-batches.csv"
         _write_csv(batches, BATCH_COLUMNS, batch_rows)
         return batches

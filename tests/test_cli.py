@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import cli, load_model, zoo
+from core import cli, load_model, optimizers, zoo
 from core.optimizers import OPTIMIZERS, SGD
 
 
@@ -85,7 +85,10 @@ def _no_data(monkeypatch):
     monkeypatch.setattr(cli.datasets, "load", load)
 
 
-@pytest.mark.parametrize("command, option, value", BAD_NUMBERS + [("predict", "--top", "0"), ("predict", "--top", "-2")])
+BAD_TOPS = [("predict", "--top", "0"), ("predict", "--top", "-2")]
+
+
+@pytest.mark.parametrize("command, option, value", BAD_NUMBERS + BAD_TOPS)
 def test_a_bad_numeric_option_is_a_usage_error_naming_it(capsys, monkeypatch, command, option, value):
     _no_data(monkeypatch)
     monkeypatch.setattr(cli, "load_model", lambda *a: pytest.fail("a model was loaded"))
@@ -123,6 +126,25 @@ def test_without_lr_each_optimizer_gets_its_own_default(optimizer):
     if optimizer == "adam":
         assert lr == 0.001
     assert cli._optimizer(cli.build_parser().parse_args(["train", "--optimizer", optimizer, "--lr", "0.2"])).lr == 0.2
+
+
+def test_the_cli_defaults_come_from_the_optimizer_classes(capsys, monkeypatch):
+    """--lr, --momentum and --weight-decay start where core says; a class's new default reaches them."""
+    start = optimizers.starting_values("sgd")
+    sgd = cli._optimizer(cli.build_parser().parse_args(["train"])).get_config()
+    assert sgd == {"type": "SGD", **start}
+
+    class Slower(SGD):
+        def __init__(self, lr=0.003, momentum=0.0, nesterov=False, weight_decay=1e-4):
+            super().__init__(lr, momentum, nesterov, weight_decay)
+
+    Slower.__name__ = "SGD"
+    monkeypatch.setitem(OPTIMIZERS, "sgd", Slower)
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["train", "--help"])
+    assert "sgd 0.003" in " ".join(capsys.readouterr().out.split())
+    made = cli._optimizer(cli.build_parser().parse_args(["train"]))
+    assert (made.lr, made.momentum, made.weight_decay) == (0.003, 0.9, 1e-4)
 
 
 # ----- a diverged run is a failure -----------------------------------------------------------

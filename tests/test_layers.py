@@ -560,7 +560,7 @@ CONFIG_LAYERS = [Conv2D(4, (3, 2), stride=2, padding="same", activation="relu", 
                  LeakyReLU(0.2), Sigmoid(), Tanh(), Softmax()]
 
 
-@pytest.mark.parametrize("layer", CONFIG_LAYERS, ids=lambda l: type(l).__name__)
+@pytest.mark.parametrize("layer", CONFIG_LAYERS, ids=lambda layer: type(layer).__name__)
 def test_config_round_trip(layer):
     entry = json.loads(json.dumps(to_entry(layer)))
     twin = from_config(entry)

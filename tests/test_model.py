@@ -150,8 +150,10 @@ def test_callbacks_receive_every_hook_in_order(tiny_data):
     model = small_cnn()
     rec = Recorder()
     model.fit(x, y, epochs=2, batch_size=10, validation_data=(x, y), callbacks=[rec], seed=0)
-    per_epoch = lambda e: [f"epoch_begin {e}", *[f"batch_{w} {b}" for b in range(3) for w in ("begin", "end")],
-                           f"epoch_end {e}"]
+
+    def per_epoch(e):
+        return [f"epoch_begin {e}", *[f"batch_{w} {b}" for b in range(3) for w in ("begin", "end")], f"epoch_end {e}"]
+
     assert rec.events == ["train_begin", *per_epoch(0), *per_epoch(1), "train_end"]
     assert rec.model is model
     assert rec.params == {"epochs": 2, "steps": 3, "samples": 25, "batch_size": 10}
@@ -441,7 +443,7 @@ def test_config_round_trip_rebuilds_the_architecture():
     model = small_cnn(head=[Dense(8), BatchNorm(), Dropout(0.2), Dense(3), Softmax()])
     twin = Sequential.from_config(model.get_config())
     assert twin.get_config() == model.get_config()
-    assert [l.output_shape for l in twin.layers] == [l.output_shape for l in model.layers]
+    assert [x.output_shape for x in twin.layers] == [x.output_shape for x in model.layers]
     assert twin.count_params() == model.count_params()
 
 

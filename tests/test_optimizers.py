@@ -3,10 +3,13 @@
 Each case updates a weight matrix 'W' and a bias 'b'; ``weight_decay`` adds
 wd * W to the gradient of 'W' only (biases are never decayed).
 """
+import inspect
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
+from core import optimizers
 from core.optimizers import SGD, AdaDelta, AdaGrad, Adam, RMSprop, from_config
 
 RNG = np.random.default_rng(0)
@@ -192,3 +195,33 @@ def test_from_config_by_name(name):
 def test_unknown_optimizer():
     with pytest.raises(ValueError, match="lbfgs"):
         from_config({"type": "lbfgs"})
+
+
+# ----- defaults, written once in each signature --------------------------------------------------
+
+def _signature_defaults(cls):
+    return {k: p.default for k, p in inspect.signature(cls).parameters.items()}
+
+
+@pytest.mark.parametrize("cls", OPTIMIZERS, ids=lambda c: c.__name__)
+def test_an_optimizer_made_without_arguments_has_its_signature_defaults(cls):
+    assert cls().get_config() == {"type": cls.__name__, **_signature_defaults(cls)}
+
+
+@pytest.mark.parametrize("cls", OPTIMIZERS, ids=lambda c: c.__name__)
+def test_starting_values_are_the_signature_defaults_and_the_suggestions(cls):
+    start = optimizers.starting_values(cls.__name__.lower())
+    assert start == {**_signature_defaults(cls), **optimizers.SUGGESTED.get(cls.__name__, {})}
+    assert optimizers.starting_values(cls.__name__.upper()) == start
+    optimizer = optimizers.from_config({"type": cls.__name__, **start})   # what the panel and the CLI make
+    assert optimizer.get_config() == {"type": cls.__name__, **start}
+
+
+def test_sgd_starts_with_momentum_in_the_cli_and_the_app_but_not_in_the_api():
+    assert optimizers.starting_values("SGD")["momentum"] == 0.9
+    assert SGD().momentum == 0.0
+
+
+def test_an_unknown_optimizer_is_named_with_the_known_ones():
+    with pytest.raises(ValueError, match="unknown optimizer 'nadam'; choose one of sgd, adam"):
+        optimizers.starting_values("nadam")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from core import ModelFileError, NumpynetError, Sequential, load_model, serialization
+from core import ModelFileError, NumpynetError, Sequential, load_model, model_json
 from core.layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, Softmax
 from core.optimizers import Adam
 
@@ -55,7 +55,7 @@ def test_round_trip_keeps_meta_history_and_optimizer(saved):
 def test_model_json_is_plain_json_with_a_version(saved):
     _, path = saved
     doc = json.loads((path / "model.json").read_text())
-    assert doc["format_version"] == serialization.FORMAT_VERSION
+    assert doc["format_version"] == model_json.FORMAT_VERSION
     assert doc["architecture"]["input_shape"] == [1, 8, 8]
     assert [entry["type"] for entry in doc["architecture"]["layers"]][:2] == ["Conv2D", "BatchNorm"]
 
@@ -201,8 +201,8 @@ def test_unknown_layer_type(saved):
 
 def test_newer_format_version(saved):
     _, path = saved
-    _edit_json(path, lambda doc: doc.update(format_version=serialization.FORMAT_VERSION + 1))
-    _refused(path, str(path / "model.json"), f"format version {serialization.FORMAT_VERSION + 1}", "newer")
+    _edit_json(path, lambda doc: doc.update(format_version=model_json.FORMAT_VERSION + 1))
+    _refused(path, str(path / "model.json"), f"format version {model_json.FORMAT_VERSION + 1}", "newer")
 
 
 def test_architecture_of_the_wrong_kind(saved):

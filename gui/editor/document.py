@@ -227,7 +227,8 @@ def _training_problem(input_shape, rows, expect):
     if expect is None:
         return None, None
     if tuple(input_shape) != tuple(expect.input_shape):
-        return (f"The network takes {shape_text(input_shape)} inputs but {expect.name} has {shape_text(expect.input_shape)} "
+        return (f"The network takes {shape_text(input_shape)} inputs "
+                f"but {expect.name} has {shape_text(expect.input_shape)} "
                 f"images: set the input shape to {shape_text(expect.input_shape)}.", -1)
     if out[0] != expect.classes:
         return (f"The network gives {out[0]} scores but {expect.name} has {expect.classes} classes: "

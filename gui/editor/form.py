@@ -216,7 +216,8 @@ class ShapeEditor(QWidget):
             spin.setValue(d)
             spin.blockSignals(False)
             spin.setEnabled(editable)
-        self.setToolTip("" if editable else f"Input shape {shape_text(shape)}: load a 3-D architecture to edit it here.")
+        self.setToolTip("" if editable
+                        else f"Input shape {shape_text(shape)}: load a 3-D architecture to edit it here.")
 
 
 class LayerForm(QWidget):

@@ -2,8 +2,8 @@
 and whether the network can be trained (with the reason when not)."""
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPalette
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QSpinBox, QStyledItemDelegate, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QSpinBox, QStyledItemDelegate,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ..format import shape_text
 from .form import ERROR_STYLE
@@ -98,7 +98,8 @@ class ShapeTable(QWidget):
             elif row.output_shape is None:
                 self._set_row(i + 1, f"{i + 1}. {item.type}", "?", "?", False, True)
             else:
-                self._set_row(i + 1, f"{i + 1}. {item.type}", shape_text(row.output_shape), f"{row.params:,}", marked, False)
+                self._set_row(i + 1, f"{i + 1}. {item.type}", shape_text(row.output_shape), f"{row.params:,}",
+                              marked, False)
         t.resizeRowsToContents()
         t.blockSignals(False)
         self.select_layer(selected)

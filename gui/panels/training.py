@@ -28,13 +28,15 @@ from ..mismatch import CONTINUE, NEW_MODEL, NEW_OUTPUT, TRAIN, ask_about_mismatc
 from ..plots import TrainingPlots
 from ..worker import STOPPED, Job, TrainJob, TrainWorker, describe_exception
 
-# Each optimizer's hyperparameters and their defaults (the form shows only these).
-OPTIMIZERS = {
-    "SGD": {"lr": 0.01, "momentum": 0.9, "nesterov": False},
-    "Adam": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999},
-    "AdaGrad": {"lr": 0.01},
-    "AdaDelta": {"lr": 1.0, "rho": 0.95},
-    "RMSprop": {"lr": 0.001, "rho": 0.9},
+# How the form shows an optimizer argument: (minimum, maximum, decimals, label, tooltip). Which optimizer
+# takes which, and the values they start from, are core's (optimizers.starting_values); an argument not
+# named here (epsilon) keeps its default. Weight decay, taken by every optimizer, has a row of its own.
+HYPER_FIELDS = {
+    "lr": (1e-6, 10.0, 6, "Learning rate", "Learning rate: the size of each step"),
+    "momentum": (0.0, 0.999, 3, "Momentum", "Momentum: 0 is plain SGD"),
+    "beta1": (0.0, 0.999, 3, "β₁", "Decay of the mean of gradients"),
+    "beta2": (0.0, 0.99999, 5, "β₂", "Decay of the mean of squared gradients"),
+    "rho": (0.0, 0.999, 3, "ρ", "Decay of the mean of squared gradients"),
 }
 SCHEDULES = {"None": None, "Step (×0.5 each epoch)": "step", "Exponential (×0.9 per epoch)": "exponential",
              "Cosine (to 0 at the last epoch)": "cosine"}
@@ -125,19 +127,13 @@ class TrainingPanel(QWidget):
         box = QGroupBox("Optimizer")
         self.opt_form = form = QFormLayout(box)
         self.optimizer = _combo()
-        self.optimizer.addItems(list(OPTIMIZERS))
+        self.optimizer.addItems([cls.__name__ for cls in optimizers.OPTIMIZERS.values()])
         form.addRow("Method", self.optimizer)
-        self.hyper = {
-            "lr": _spin(1e-6, 10.0, 6, "Learning rate: the size of each step"),
-            "momentum": _spin(0.0, 0.999, 3, "Momentum: 0 is plain SGD"),
-            "beta1": _spin(0.0, 0.999, 3, "Decay of the mean of gradients"),
-            "beta2": _spin(0.0, 0.99999, 5, "Decay of the mean of squared gradients"),
-            "rho": _spin(0.0, 0.999, 3, "Decay of the mean of squared gradients"),
-        }
+        self.hyper = {key: _spin(low, high, decimals, tip)
+                      for key, (low, high, decimals, _, tip) in HYPER_FIELDS.items()}
         self.nesterov = QCheckBox("Nesterov momentum")
-        labels = {"lr": "Learning rate", "momentum": "Momentum", "beta1": "β₁", "beta2": "β₂", "rho": "ρ"}
         for key, spin in self.hyper.items():
-            form.addRow(labels[key], spin)
+            form.addRow(HYPER_FIELDS[key][3], spin)
         form.addRow("", self.nesterov)
         self.weight_decay = _spin(0.0, 1.0, 6, "L2 penalty on weight matrices and kernels")
         form.addRow("Weight decay", self.weight_decay)
@@ -251,8 +247,8 @@ class TrainingPanel(QWidget):
         self.settings.set(SETTINGS_KEY, self.config())
 
     def _on_optimizer_changed(self, name):
-        """Show only this optimizer's hyperparameters, at their usual defaults."""
-        spec = OPTIMIZERS.get(name, OPTIMIZERS["SGD"])
+        """Show only this optimizer's hyperparameters, at the values it starts from."""
+        spec = optimizers.starting_values(name)
         for key, spin in self.hyper.items():
             self.opt_form.setRowVisible(spin, key in spec)
             if key in spec:
@@ -261,7 +257,7 @@ class TrainingPanel(QWidget):
 
     def optimizer_config(self):
         name = self.optimizer.currentText()
-        spec = OPTIMIZERS[name]
+        spec = optimizers.starting_values(name)
         cfg = {"type": name, "weight_decay": self.weight_decay.value()}
         cfg.update({k: self.hyper[k].value() for k in spec if k in self.hyper})
         if "nesterov" in spec:

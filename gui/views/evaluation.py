@@ -293,7 +293,8 @@ class _Details(QWidget):
 
     def show_sample(self, index, image, true_name, pred_name, probs, names):
         self.index = int(index)
-        self.image.set_tiles([image_tile(image, f"test image #{index}")], scale=max(1, DETAIL_PX // max(image.shape[1:])))
+        scale = max(1, DETAIL_PX // max(image.shape[1:]))
+        self.image.set_tiles([image_tile(image, f"test image #{index}")], scale=scale)
         verdict = "right" if true_name == pred_name else "<span style='color:#c2410c'>wrong</span>"
         self.caption.setText(f"<b>Test image #{index}</b><br>true <b>{esc(true_name)}</b>, predicted "
                              f"<b>{esc(pred_name)}</b> ({verdict})")

@@ -49,7 +49,8 @@ def set_colorbar(bar, maps):
 class _LayerSection(QWidget):
     """A layer's name and output shape over a grid of its maps (or a note, or class bars)."""
 
-    def __init__(self, index, layer, class_names):
+    def __init__(self, index, layer, class_names, probabilities=False):
+        """``probabilities``: the layer's output is the model's softmax, drawn as class bars."""
         super().__init__()
         self.index, self.layer = index, layer
         self.maps = None
@@ -64,7 +65,7 @@ class _LayerSection(QWidget):
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 4, 0, 4)
         column.addLayout(top)
-        if isinstance(layer, Softmax) or _ends_in_softmax(layer):
+        if probabilities:
             self.bars = ProbabilityBars()
             self.bars.set_class_names(class_names)
             self.bars.setMinimumSize(300, 150)
@@ -113,10 +114,6 @@ class _LayerSection(QWidget):
         v = a.astype(np.float32).ravel()
         v[self.maps.units:] = np.nan
         return v.reshape(a.shape)
-
-
-def _ends_in_softmax(layer):
-    return isinstance(getattr(layer, "act", None), Softmax)
 
 
 class FeatureMapsView(LazyRefresh, QWidget):
@@ -187,7 +184,10 @@ class FeatureMapsView(LazyRefresh, QWidget):
         model = self.source.model
         if model is not None:
             names = self.source.class_names()
-            self.sections = [_LayerSection(i, layer, names) for i, layer in enumerate(model.layers)]
+            last = len(model.layers) - 1
+            softmax = isinstance(model.output_activation, Softmax)
+            self.sections = [_LayerSection(i, layer, names, probabilities=softmax and i == last)
+                             for i, layer in enumerate(model.layers)]
         for section in self.sections:
             self.column.addWidget(section)
             section.grid.clicked.connect(lambda j, s=section: self.enlarge(s.index, j))

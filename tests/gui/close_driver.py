@@ -23,13 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from PySide6.QtCore import QSettings, QTimer  # noqa: E402
+from PySide6.QtCore import QSettings, QTimer
 
-from core import inspect  # noqa: E402
-from core.datasets import sources  # noqa: E402
-from gui.app import create_app, run_window  # noqa: E402
-from gui.main_window import MainWindow  # noqa: E402
-from gui.panels import training  # noqa: E402
+from core import inspect
+from core.datasets import sources
+from gui.app import create_app, run_window
+from gui.main_window import MainWindow
+from gui.panels import training
 
 WAIT_S = 60
 

@@ -3,10 +3,10 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402  (after the platform is chosen)
+import pytest
 
-from core import zoo  # noqa: E402
-from core.optimizers import SGD  # noqa: E402
+from core import zoo
+from core.optimizers import SGD
 
 
 @pytest.fixture(scope="session")

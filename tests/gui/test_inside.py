@@ -5,8 +5,9 @@ from numpy.testing import assert_allclose
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from core import inspect, zoo
+from core import Sequential, inspect, zoo
 from core.datasets import Dataset
+from core.layers import Dense, Flatten, Sigmoid, Softmax
 from gui.state import AppState
 from gui.views.export import save_png
 from gui.views.inside import InsidePanel
@@ -126,6 +127,26 @@ def test_feature_maps_show_every_layer_in_order_with_values_on_hover(qtbot, pane
     assert float(text.split("= ")[1]) == pytest.approx(acts[2][1][5, 2, 3], rel=1e-3, abs=1e-4)
     probs = view.sections[-1].bars.probabilities
     assert_allclose(probs, lenet.predict(x)[0], atol=1e-5)
+
+
+@pytest.mark.parametrize("head, bars", [
+    (lambda: [Dense(10, activation="softmax")], True),
+    (lambda: [Dense(10), Softmax()], True),
+    (lambda: [Dense(10), Sigmoid()], False),
+    (lambda: [Dense(10), Softmax(), Dense(10)], False),
+], ids=["fused softmax", "softmax layer", "sigmoid", "softmax inside"])
+def test_feature_maps_draw_bars_for_the_softmax_the_model_ends_in(qtbot, state, head, bars):
+    state.set_model(Sequential([Flatten(), Dense(16, activation="relu"), *head()], input_shape=(1, 28, 28), seed=0))
+    panel = InsidePanel(state)
+    qtbot.addWidget(panel)
+    panel.resize(*SIZE)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_test_index(0)
+    view = panel.feature_maps
+    assert [s.bars is not None for s in view.sections] == [False] * (len(view.sections) - 1) + [bars]
+    if bars:
+        assert_allclose(view.sections[-1].bars.probabilities, state.model.predict(view.x)[0], atol=1e-5)
 
 
 def test_clicking_a_feature_map_enlarges_it(qtbot, panel):

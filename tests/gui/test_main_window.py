@@ -67,7 +67,7 @@ def test_window_has_six_areas_menus_and_an_icon(qtbot, settings_path, no_pretrai
 def test_startup_without_pretrained_model_builds_an_untrained_lenet5(qtbot, settings_path, no_pretrained):
     window = make_window(qtbot, settings_path)
     model = window.state.model
-    assert [type(l).__name__ for l in model.layers] == [type(l).__name__ for l in zoo.build("lenet5").layers]
+    assert [type(x).__name__ for x in model.layers] == [type(x).__name__ for x in zoo.build("lenet5").layers]
     assert "untrained LeNet-5" in window.statusBar().currentMessage()
 
 

@@ -6,9 +6,10 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from core import Sequential
+from core import Sequential, optimizers
 from core.datasets import Dataset
 from core.layers import Dense, Flatten, Softmax
+from core.optimizers import Adam
 from gui.panels import training as training_mod
 from gui.panels.training import TrainingPanel
 from gui.settings import Settings
@@ -301,3 +302,34 @@ def test_a_run_to_its_end_has_no_partial_epoch(qtbot, panel):
     run_to_end(qtbot, panel)
     assert panel.plots.partial == {} and "partial_epochs" not in panel.state.model.meta
     assert not any("partial" in t for t in legend_texts(panel.plots.epoch_loss))
+
+
+class _RetunedAdam(Adam):
+    """Adam with other defaults: a change made in the class's signature only."""
+
+    def __init__(self, lr=0.002, beta1=0.8, beta2=0.99, epsilon=1e-8, weight_decay=0.0):
+        super().__init__(lr, beta1, beta2, epsilon, weight_decay)
+
+
+_RetunedAdam.__name__ = "Adam"
+
+
+def test_the_optimizer_form_follows_the_optimizer_classes(qtbot, panel, monkeypatch):
+    """Each optimizer shows the arguments its class takes, at the values it starts from; a default changed in
+    the class's signature reaches the form without a change in the panel."""
+    names = [panel.optimizer.itemText(i) for i in range(panel.optimizer.count())]
+    assert names == [cls.__name__ for cls in optimizers.OPTIMIZERS.values()]
+    for name in names:
+        panel.optimizer.setCurrentText(name)
+        start = optimizers.starting_values(name)
+        for key, spin in panel.hyper.items():
+            assert panel.opt_form.isRowVisible(spin) == (key in start), (name, key)
+        assert panel.opt_form.isRowVisible(panel.nesterov) == ("nesterov" in start)
+        config = panel.optimizer_config()
+        assert config == {"type": name, **{k: v for k, v in start.items() if k in config}}
+        assert optimizers.from_config(config).get_config() == {"type": name, **start}   # epsilon: the default
+    monkeypatch.setitem(optimizers.OPTIMIZERS, "adam", _RetunedAdam)
+    panel.optimizer.setCurrentText("SGD")
+    panel.optimizer.setCurrentText("Adam")
+    assert [panel.hyper[k].value() for k in ("lr", "beta1", "beta2")] == pytest.approx([0.002, 0.8, 0.99])
+    assert panel.optimizer_config() == {"type": "Adam", "weight_decay": 0.0, "lr": 0.002, "beta1": 0.8, "beta2": 0.99}
