@@ -167,7 +167,7 @@ def load_model(path):
     """
     from .model import Sequential, check_weight_shapes  # imported here: model.py imports this module
 
-    folder = Path(path)
+    folder = model_folder.user_path(path)
     doc, checked, weights = _open_checked(folder)
     with weights:
         with _reading(weights.name):

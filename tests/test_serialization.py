@@ -324,6 +324,42 @@ def test_save_refuses_a_plain_file_and_a_broken_link(tmp_path, tiny_data):
     _refused_save(model, tmp_path / "link", "broken link")
 
 
+def test_save_through_a_link_to_an_empty_folder_writes_into_that_folder(tmp_path, tiny_data):
+    """A link to an empty folder is an empty folder to save in (it was refused with 'Not a directory');
+    the link stays a link, to the folder now holding the model."""
+    model = trained_model(*tiny_data)
+    (tmp_path / "disk" / "empty").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "disk" / "empty")
+    model.save(tmp_path / "link")
+    assert (tmp_path / "link").is_symlink()
+    assert sorted(p.name for p in (tmp_path / "disk" / "empty").iterdir()) == ["model.json", "weights.npz"]
+    assert sorted(p.name for p in (tmp_path / "disk").iterdir()) == ["empty"]
+    assert_array_equal(load_model(tmp_path / "link").predict(tiny_data[0]), model.predict(tiny_data[0]))
+
+
+def test_save_says_a_link_to_a_file_is_a_link_to_a_file(tmp_path, tiny_data):
+    (tmp_path / "report.pdf").write_bytes(b"%PDF")
+    (tmp_path / "link").symlink_to(tmp_path / "report.pdf")
+    _refused_save(trained_model(*tiny_data), tmp_path / "link", "a link to a file")
+
+
+def test_save_and_load_expand_the_home_folder(tmp_path, tiny_data, monkeypatch):
+    """'~/models/x' is the user's folder, as load_folder reads it, not a folder named '~' in the cwd."""
+    model = trained_model(*tiny_data)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    model.save("~/models/x")
+    assert not (tmp_path / "~").exists()
+    assert (tmp_path / "home" / "models" / "x" / "model.json").is_file()
+    assert_array_equal(load_model("~/models/x").predict(tiny_data[0]), model.predict(tiny_data[0]))
+
+
+def test_save_refuses_a_path_with_a_null_byte_as_a_model_file_error(tmp_path, tiny_data):
+    with pytest.raises(ModelFileError, match="null"):
+        trained_model(*tiny_data).save(str(tmp_path / "a\0b"))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_save_writes_into_an_empty_folder(tmp_path, tiny_data):
     model = trained_model(*tiny_data)
     (tmp_path / "empty").mkdir()
