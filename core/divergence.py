@@ -47,6 +47,7 @@ class DivergenceGuard:
         self.high = 0                   # batches in a row above RISE times the level
         self.since = 0                  # ordinary batches since the last checkpoint
         self.reason = None
+        self.last = None                # (x, y, (epoch, batch)) of the last batch trained on
 
     def check(self, loss, out, y, where):
         """True when the batch's loss is ordinary and its update may go ahead.
@@ -69,6 +70,19 @@ class DivergenceGuard:
             self._checkpoint(where)   # (the first batch's weights are the start's, already kept)
         self.recent.append(loss)
         return True
+
+    def check_last_update(self):
+        """Judge the run's last update, which no next batch will, by the loss of its own batch after it.
+
+        Without this a run of one batch, or one whose final step blew up, ended as a success.
+        """
+        if self.tripped or self.last is None:   # already restored, or nothing was trained
+            return
+        xb, yb, where = self.last
+        out = self.model._forward_logits(xb, training=False)   # training=False: BatchNorm's statistics stay
+        loss = self.model.loss.value(out, yb)
+        if not self.check(loss, out, yb, where):
+            self.restore(loss, *where)
 
     def _checkpoint(self, where):
         for k, v in self.model.get_weights().items():

@@ -282,6 +282,8 @@ class Sequential:
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
+        with np.errstate(over="ignore", invalid="ignore"):
+            guard.check_last_update()
         history.diverged = guard.reason is not None
         stopped = "stopped on request (model.stop_training)" if self.stop_training else None
         history.stop_reason = guard.reason or stopped
@@ -307,6 +309,7 @@ class Sequential:
                 guard.restore(loss, epoch, b)
                 self.stop_training = True
                 break
+            guard.last = xb, yb, (epoch, b)
             total_loss += loss * len(idx)
             total_acc += acc * len(idx)
             seen += len(idx)

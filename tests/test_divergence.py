@@ -209,3 +209,17 @@ def test_a_loss_that_climbs_slowly_is_caught_before_it_is_far_above_the_runs_lev
     assert tripped_at is not None, "a loss that climbed to 1e21 was never caught"
     assert tripped_at <= 1.05 * divergence.SPIKE * np.log(3)
     assert "lowest" in (guard.restore(tripped_at, 0, 0) or guard.reason)
+
+
+
+@pytest.mark.parametrize("lr", [1e3, 1e8], ids=["finite explosion", "nan"])
+def test_the_last_update_of_a_run_is_checked_too(tiny_data, lr):
+    """The guard judges an update by the loss of the batch after it; the run's last update has none,
+    so a run whose last step blew the weights up ended 'successfully' (here: a run of one batch)."""
+    x, y = tiny_data
+    model = mlp(lr=lr)
+    start_loss = model.evaluate(x, y)["loss"]
+    with np.errstate(all="ignore"):
+        history = model.fit(x, y, epochs=1, batch_size=len(x), seed=0)
+    assert history.diverged, "the last update blew the weights up and fit said nothing"
+    assert_healthy(model, x, y, start_loss)
