@@ -102,8 +102,8 @@ def cmd_train(args):
     from .augment import Augment
 
     _model_kind(args.model)
-    if args.out:
-        check_save_path(args.out)   # before the run, not after it
+    if args.out is not None:
+        check_save_path(args.out)   # before the run, not after it ('' included)
     ds = datasets.load(args.dataset, root=args.data_root)
     x, y = ds.x_train[:args.limit], ds.y_train[:args.limit]
     model = _fitted_to(_model_from(args, input_shape=ds.x_train.shape[1:], classes=len(ds.class_names)), ds, args)
@@ -117,7 +117,7 @@ def cmd_train(args):
                         lr_schedule=args.schedule, augment=augment)
     seconds = time.perf_counter() - start
     if history.diverged:
-        unsaved = f" Nothing was saved to {args.out}." if args.out else ""
+        unsaved = f" Nothing was saved to {args.out}." if args.out is not None else ""
         print(f"numpynet: error: {history.stop_reason} This run had --lr {model.optimizer.base_lr:g}.{unsaved}",
               file=sys.stderr)
         return EXIT_DIVERGED
@@ -125,7 +125,7 @@ def cmd_train(args):
         print(f"stopped: {history.stop_reason}", file=sys.stderr)
     metrics = model.evaluate(ds.x_test, ds.y_test)
     print(f"test accuracy {metrics['accuracy']:.4f}  test loss {metrics['loss']:.4f}  ({seconds:.1f}s training)")
-    if args.out:
+    if args.out is not None:
         model.meta.update(dataset=ds.name, class_names=list(ds.class_names),
                           preprocessing=mode_for_dataset(ds.name),
                           metrics={"test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"]},

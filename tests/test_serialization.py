@@ -577,3 +577,12 @@ def test_weights_whose_header_claims_more_data_than_follows(saved):
             archive.writestr(f"{key}.npy", data[:-8] if key == "5.W" else data)
     message = _refused(path, str(path / "weights.npz"), "5.W")
     assert "Python objects" not in message
+
+
+def test_train_refuses_an_empty_out_before_training(capsys):
+    """``--out ""`` asked for a save: it trained, saved nothing and exited 0."""
+    from core.cli import main
+    code = main(["train", "--model", "mlp", "--dataset", "mnist", "--epochs", "1", "--limit", "10", "--out", ""])
+    out, err = capsys.readouterr()
+    assert code == 2 and "empty" in err and "Traceback" not in err
+    assert "epoch" not in err + out, "it trained before finding out it could not save"
