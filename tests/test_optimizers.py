@@ -3,6 +3,8 @@
 Each case updates a weight matrix 'W' and a bias 'b'; ``weight_decay`` adds
 wd * W to the gradient of 'W' only (biases are never decayed).
 """
+import inspect
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -145,6 +147,19 @@ def test_learning_rate_must_be_positive(cls, lr):
     with pytest.raises(ValueError, match=f"{cls.__name__}: learning rate must be positive"):
         cls(lr=lr)
 
+
+BAD_NUMBERS = [("lr", float("inf")), ("lr", "0.1"), ("lr", True), ("weight_decay", float("nan")),
+               ("weight_decay", float("inf")), ("weight_decay", "0"), ("epsilon", float("inf"))]
+
+
+@pytest.mark.parametrize("cls, argument, value", [
+    (cls, argument, value) for cls in OPTIMIZERS for argument, value in BAD_NUMBERS
+    if argument in inspect.signature(cls).parameters])
+def test_every_number_must_be_a_finite_number(cls, argument, value):
+    """lr=inf and weight_decay=nan were accepted (the first step made every weight NaN, and the guard
+    blamed the learning rate); a number given as text was a bare TypeError about '>'."""
+    with pytest.raises(ValueError, match=f"{cls.__name__}: .*{repr(value).strip(chr(39))}"):
+        cls(**{argument: value})
 
 @pytest.mark.parametrize("cls", OPTIMIZERS, ids=lambda c: c.__name__)
 def test_negative_weight_decay_is_refused(cls):
