@@ -12,6 +12,7 @@ import contextlib
 import datetime
 import json
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,8 @@ from . import losses, model_folder, npz, optimizers
 from .errors import ModelFileError, NumpynetError
 from .layers import layer_class
 from .model_json import FORMAT, FORMAT_VERSION, RESERVED, check, check_meta, make_layers, to_json
+
+MAX_JSON_BYTES = 64 * 2**20   # a model.json holds an architecture, metadata and per-epoch history: kilobytes
 
 # ----- saving ---------------------------------------------------------------------------------
 
@@ -123,12 +126,27 @@ def read_model_json(path):
 
 
 def _read_json(file):
+    """The parsed JSON of ``file``: a regular file of at most MAX_JSON_BYTES, so that a model.json
+    linked to /dev/zero or a FIFO is refused instead of read until memory runs out, or forever."""
     try:
-        return json.loads(Path(file).read_text(encoding="utf-8"))
+        if _regular_file(file).st_size > MAX_JSON_BYTES:
+            raise ModelFileError(f"{file}: larger than {MAX_JSON_BYTES // 2**20} MB, far more than any "
+                                 f"architecture and its metadata; it is not read")
+        data = Path(file).read_bytes()
     except OSError as e:
         raise ModelFileError(f"{file}: cannot read it ({e.strerror or e})") from None
+    try:
+        return json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError) as e:
         raise ModelFileError(f"{file}: not valid JSON ({e})") from None
+
+
+def _regular_file(file):
+    """``os.stat(file)`` of a regular file; a device or a pipe would be read forever, or block."""
+    info = os.stat(file)
+    if not stat.S_ISREG(info.st_mode):
+        raise ModelFileError(f"{file}: not a regular file (a device, a pipe or a folder); it is not read")
+    return info
 
 
 @contextlib.contextmanager
@@ -199,6 +217,7 @@ def _open_checked(folder, attempts=5):
             checked = check(doc)
             file = model_folder.weights_file(folder, doc)
         try:
+            _regular_file(file)
             weights = open(file, "rb")
         except FileNotFoundError:
             continue

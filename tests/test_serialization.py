@@ -586,3 +586,23 @@ def test_train_refuses_an_empty_out_before_training(capsys):
     out, err = capsys.readouterr()
     assert code == 2 and "empty" in err and "Traceback" not in err
     assert "epoch" not in err + out, "it trained before finding out it could not save"
+
+
+@pytest.mark.parametrize("name, kind", [("model.json", "fifo"), ("model.json", "device"), ("model.json", "huge"),
+                                        ("weights.npz", "fifo"), ("weights.npz", "device")])
+def test_a_file_that_is_not_a_small_regular_file_is_refused_without_reading_it(saved, kind, name):
+    """A model.json linked to /dev/zero was read until a raw MemoryError; a FIFO hung load_model forever.
+    (A big weights file is normal: its headers are checked before its arrays are read.)"""
+    import os
+    _, path = saved
+    json_file = path / name
+    json_file.unlink()
+    if kind == "fifo":
+        os.mkfifo(json_file)
+    elif kind == "device":
+        json_file.symlink_to("/dev/zero")
+    else:
+        with open(json_file, "wb") as f:
+            f.truncate(serialization.MAX_JSON_BYTES + 1)   # sparse: costs no disk
+    with pytest.raises(ModelFileError, match=name):
+        load_model(path)
