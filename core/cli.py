@@ -40,6 +40,13 @@ def _checked(kind, ok, rule):
 POSITIVE_INT = _checked(int, lambda v: v >= 1, "a positive integer")
 
 
+def _folder(text):
+    """An argparse ``type`` for a folder that must exist: a typo would otherwise fall back to the usual places."""
+    if not Path(text).expanduser().is_dir():
+        raise argparse.ArgumentTypeError(f"no such folder: {text!r}")
+    return str(Path(text).expanduser())
+
+
 def _model_kind(spec):
     """'zoo', 'saved' or 'architecture' for ``--model``; an unknown name fails here, before any data loads."""
     if spec in zoo.names():
@@ -191,7 +198,7 @@ def build_parser():
     t = sub.add_parser("train", help="train a model on a dataset")
     t.add_argument("--model", default="lenet5", help="zoo name, architecture .json, or saved-model folder to continue")
     t.add_argument("--dataset", default="mnist")
-    t.add_argument("--data-root", help="folder holding the dataset files (default: the usual places)")
+    t.add_argument("--data-root", type=_folder, help="folder holding the dataset files (default: the usual places)")
     t.add_argument("--epochs", type=POSITIVE_INT, default=5)
     t.add_argument("--batch-size", type=POSITIVE_INT, default=128)
     t.add_argument("--optimizer", default="sgd", choices=sorted(optimizers.OPTIMIZERS))
@@ -214,7 +221,7 @@ def build_parser():
     e = sub.add_parser("evaluate", help="test accuracy and loss of a saved model")
     e.add_argument("model_dir")
     e.add_argument("--dataset", help="default: the dataset the model was trained on")
-    e.add_argument("--data-root")
+    e.add_argument("--data-root", type=_folder)
     e.add_argument("--relabel", action="store_true", help=RELABEL_HELP)
     e.set_defaults(func=cmd_evaluate)
 
