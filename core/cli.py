@@ -40,6 +40,13 @@ def _checked(kind, ok, rule):
 POSITIVE_INT = _checked(int, lambda v: v >= 1, "a positive integer")
 
 
+def _folder(text):
+    """An argparse ``type`` for a folder that must exist: a typo would otherwise fall back to the usual places."""
+    if not Path(text).expanduser().is_dir():
+        raise argparse.ArgumentTypeError(f"no such folder: {text!r}")
+    return str(Path(text).expanduser())
+
+
 def _model_kind(spec):
     """'zoo', 'saved' or 'architecture' for ``--model``; an unknown name fails here, before any data loads."""
     if spec in zoo.names():
@@ -97,8 +104,8 @@ def cmd_train(args):
     from .augment import Augment
 
     _model_kind(args.model)
-    if args.out:
-        check_save_path(args.out)   # before the run, not after it
+    if args.out is not None:
+        check_save_path(args.out)   # before the run, not after it ('' included)
     ds = datasets.load(args.dataset, root=args.data_root)
     x, y = ds.x_train[:args.limit], ds.y_train[:args.limit]
     model = _fitted_to(_model_from(args, input_shape=ds.x_train.shape[1:], classes=len(ds.class_names)), ds, args)
@@ -112,7 +119,7 @@ def cmd_train(args):
                         lr_schedule=args.schedule, augment=augment)
     seconds = time.perf_counter() - start
     if history.diverged:
-        unsaved = f" Nothing was saved to {args.out}." if args.out else ""
+        unsaved = f" Nothing was saved to {args.out}." if args.out is not None else ""
         print(f"numpynet: error: {history.stop_reason} This run had --lr {model.optimizer.base_lr:g}.{unsaved}",
               file=sys.stderr)
         return EXIT_DIVERGED
@@ -120,7 +127,7 @@ def cmd_train(args):
         print(f"stopped: {history.stop_reason}", file=sys.stderr)
     metrics = model.evaluate(ds.x_test, ds.y_test)
     print(f"test accuracy {metrics['accuracy']:.4f}  test loss {metrics['loss']:.4f}  ({seconds:.1f}s training)")
-    if args.out:
+    if args.out is not None:
         model.meta.update(dataset=ds.name, class_names=list(ds.class_names),
                           preprocessing=mode_for_dataset(ds.name),
                           metrics={"test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"]},
@@ -186,7 +193,7 @@ def build_parser():
     t = sub.add_parser("train", help="train a model on a dataset")
     t.add_argument("--model", default="lenet5", help="zoo name, architecture .json, or saved-model folder to continue")
     t.add_argument("--dataset", default="mnist")
-    t.add_argument("--data-root", help="folder holding the dataset files (default: the usual places)")
+    t.add_argument("--data-root", type=_folder, help="folder holding the dataset files (default: the usual places)")
     t.add_argument("--epochs", type=POSITIVE_INT, default=5)
     t.add_argument("--batch-size", type=POSITIVE_INT, default=128)
     t.add_argument("--optimizer", default="sgd", choices=sorted(optimizers.OPTIMIZERS))
@@ -212,7 +219,7 @@ def build_parser():
     e = sub.add_parser("evaluate", help="test accuracy and loss of a saved model")
     e.add_argument("model_dir")
     e.add_argument("--dataset", help="default: the dataset the model was trained on")
-    e.add_argument("--data-root")
+    e.add_argument("--data-root", type=_folder)
     e.add_argument("--relabel", action="store_true", help=RELABEL_HELP)
     e.set_defaults(func=cmd_evaluate)
 

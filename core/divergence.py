@@ -5,7 +5,9 @@ loss climbs to 1e13 and stays finite, so looking only for NaN lets such a run
 finish and be saved. The guard compares each batch's loss with a reference
 level: the median of the recent batches, but never below the loss of a model
 that knows nothing (logits of zero), so that a well-trained model's tiny and
-noisy losses (0.01 next to 0.3) are not mistaken for an explosion.
+noisy losses (0.01 next to 0.3) are not mistaken for an explosion. A loss
+that climbs a few percent a batch drags that median up with it, so a single
+batch is also measured against the lowest level of the run.
 
 When it fires, the last weights that gave an ordinary loss may already be on
 their way up, so the guard measures them against the weights the run started
@@ -19,7 +21,7 @@ import math
 
 import numpy as np
 
-SPIKE = 100       # one batch this many times the reference level: an explosion
+SPIKE = 100       # one batch this many times the run's lowest level: an explosion
 RISE = 10         # ... or this many times the level for PATIENCE batches in a row
 PATIENCE = 5
 SANE = 2          # a loss within this multiple of the running median: weights worth returning to
@@ -39,11 +41,13 @@ class DivergenceGuard:
         self.saved_at = None            # (epoch, batch) of the checkpoint; None: the run's start
         self.recent = collections.deque(maxlen=WINDOW)
         self.floor = None
+        self.lowest = math.inf          # the lowest running median of the run
         self.tripped = False            # check said stop; ``restore`` is due
         self.level = None               # the reference level when it did
         self.high = 0                   # batches in a row above RISE times the level
         self.since = 0                  # ordinary batches since the last checkpoint
         self.reason = None
+        self.last = None                # (x, y, (epoch, batch)) of the last batch trained on
 
     def check(self, loss, out, y, where):
         """True when the batch's loss is ordinary and its update may go ahead.
@@ -54,9 +58,10 @@ class DivergenceGuard:
         """
         if self.floor is None:
             self.floor = self.model.loss.value(np.zeros_like(out), y)
-        median = float(np.median(self.recent)) if self.recent else 0.0
-        level = max(median, self.floor)
-        self.high = self.high + 1 if loss > RISE * level else 0
+        median = float(np.median(self.recent)) if self.recent else self.floor
+        self.lowest = min(self.lowest, median)
+        level = max(self.lowest, self.floor)   # a slow climb drags the median up, not the lowest level
+        self.high = self.high + 1 if loss > RISE * max(median, self.floor) else 0
         if not math.isfinite(loss) or loss > SPIKE * level or self.high >= PATIENCE:
             self.tripped, self.level = True, level
             return False
@@ -65,6 +70,19 @@ class DivergenceGuard:
             self._checkpoint(where)   # (the first batch's weights are the start's, already kept)
         self.recent.append(loss)
         return True
+
+    def check_last_update(self):
+        """Judge the run's last update, which no next batch will, by the loss of its own batch after it.
+
+        Without this a run of one batch, or one whose final step blew up, ended as a success.
+        """
+        if self.tripped or self.last is None:   # already restored, or nothing was trained
+            return
+        xb, yb, where = self.last
+        out = self.model._forward_logits(xb, training=False)   # training=False: BatchNorm's statistics stay
+        loss = self.model.loss.value(out, yb)
+        if not self.check(loss, out, yb, where):
+            self.restore(loss, *where)
 
     def _checkpoint(self, where):
         for k, v in self.model.get_weights().items():
@@ -81,7 +99,7 @@ class DivergenceGuard:
         what = ("the weights the run started with" if restored is self.start else
                 f"the weights of epoch {self.saved_at[0] + 1}, batch {self.saved_at[1] + 1}")
         if math.isfinite(loss):
-            how = f"exploded to {loss:.3g}, {loss / self.level:.3g} times its running level {self.level:.3g},"
+            how = f"exploded to {loss:.3g}, {loss / self.level:.3g} times its lowest level {self.level:.3g},"
         else:
             how = f"became {loss}"
         self.reason = (f"training diverged: the loss {how} at epoch {epoch + 1}, batch {batch + 1} "

@@ -239,8 +239,6 @@ class Sequential:
         """Mean loss and accuracy over (x, y), in inference mode."""
         self._require_compiled()
         x, y = self._check_data(x, y, "evaluate")
-        if len(x) == 0:
-            raise ValueError("evaluate: no samples to evaluate")
         total_loss = total_acc = 0.0
         for i, xb in self._batches(x, batch_size):
             yb = y[i:i + len(xb)]
@@ -268,6 +266,9 @@ class Sequential:
                              f"must be in [0, epochs={epochs}] (to train n more epochs, pass "
                              f"epochs=initial_epoch + n)")
         if validation_data is not None:
+            if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+                raise ValueError(f"validation_data must be a pair (x, y), got {type(validation_data).__name__} "
+                                 f"{validation_data!r:.60}")
             validation_data = self._check_data(*validation_data, "validation_data")
         rng = np.random.default_rng(seed)
         if seed is not None:
@@ -296,6 +297,8 @@ class Sequential:
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
+        with np.errstate(over="ignore", invalid="ignore"):
+            guard.check_last_update()
         history.diverged = guard.reason is not None
         stopped = "stopped on request (model.stop_training)" if self.stop_training else None
         history.stop_reason = guard.reason or stopped
@@ -321,6 +324,7 @@ class Sequential:
                 guard.restore(loss, epoch, b)
                 self.stop_training = True
                 break
+            guard.last = xb, yb, (epoch, b)
             total_loss += loss * len(idx)
             total_acc += acc * len(idx)
             seen += len(idx)
@@ -353,8 +357,11 @@ class Sequential:
 
     def _check_data(self, x, y, what):
         """(x, y) as float32 inputs and labels, refusing what would give wrong numbers with no
-        warning: NaN or infinite pixels (the guard would blame the learning rate), fractional labels."""
+        warning: no samples, NaN or infinite pixels (the guard would blame the learning rate),
+        fractional labels."""
         x = self._check_input(x, what)
+        if len(x) == 0:
+            raise ValueError(f"{what}: no samples (x is empty)")
         if not np.isfinite(x).all():
             raise ValueError(f"{what}: x holds NaN or infinite values (first in sample {_first_nonfinite(x)}); "
                              f"clean the data")

@@ -55,15 +55,12 @@ def check_target(path):
     may also hold the user's own files (notes, plots): replacing the model
     touches only model.json and its weights, so they are kept.
     """
-    if os.fspath(path) == "":
-        raise ModelFileError("the path is empty; name a folder to save the model in")
-    path = Path(path)
+    path = user_path(path)
     if not os.path.lexists(path):
         _check_parent(path)
         return "absent"
     if not path.is_dir():
-        what = "a broken link" if path.is_symlink() else "a file"
-        raise ModelFileError(f"it is {what}, not a model folder; nothing was written")
+        raise ModelFileError(f"it is {_what_file(path)}, not a model folder; nothing was written")
     names = sorted(os.listdir(path))
     if not names:
         return "empty"
@@ -71,6 +68,25 @@ def check_target(path):
         raise ModelFileError(f"the folder holds files that are not a saved numpynet model ({_listing(names)}); "
                              f"nothing was written. Choose a new or empty folder")
     return "model"
+
+
+def user_path(path):
+    """``path`` as the user means it: '~' is their home folder (as ``load_folder`` reads it).
+
+    An empty path, or one holding a null byte that no file name can, is a ModelFileError.
+    """
+    text = os.fspath(path)
+    if text == "":
+        raise ModelFileError("the path is empty; name a model folder")
+    if "\0" in text:
+        raise ModelFileError(f"the path {text!r} holds a null byte, which no file name can")
+    return Path(os.path.expanduser(text))
+
+
+def _what_file(path):
+    if not path.is_symlink():
+        return "a file"
+    return "a link to a file" if path.exists() else "a broken link"
 
 
 def _check_parent(path):
@@ -97,7 +113,7 @@ def _listing(names, most=5):
 def write(path, doc, weights):
     """Save model.json ``doc`` and ``weights`` (key -> array) as the model folder ``path``."""
     check_target(path)   # before making any parent folder
-    path = Path(os.path.abspath(path))
+    path = Path(os.path.realpath(user_path(path)))   # through a link to a folder, to the folder
     path.parent.mkdir(parents=True, exist_ok=True)
     with _locked(path.parent):
         kind = check_target(path)   # again: another save may have made it meanwhile

@@ -13,13 +13,15 @@ import math
 
 import numpy as np
 
+from .layers.args import is_number
+
 
 class Optimizer:
     def __init__(self, lr, weight_decay=0.0, **hyper):
-        if not lr > 0:
-            raise ValueError(f"{type(self).__name__}: learning rate must be positive, got {lr}")
-        if weight_decay < 0:
-            raise ValueError(f"{type(self).__name__}: weight_decay must be >= 0, got {weight_decay}")
+        if not (is_number(lr) and 0 < lr < math.inf):
+            raise ValueError(f"{type(self).__name__}: learning rate must be positive and finite, got {lr!r}")
+        if not (is_number(weight_decay) and 0 <= weight_decay < math.inf):
+            raise ValueError(f"{type(self).__name__}: weight_decay must be >= 0 and finite, got {weight_decay!r}")
         self.lr = float(lr)
         self.base_lr = float(lr)
         self.weight_decay = float(weight_decay)
@@ -47,10 +49,10 @@ class Optimizer:
 
 def _check_range(owner, name, value):
     """Decay rates live in [0, 1) (1 would divide by zero or never forget); epsilon is positive."""
-    if name in ("rho", "beta1", "beta2", "momentum") and not 0 <= value < 1:
-        raise ValueError(f"{owner}: {name} must be in [0, 1), got {value}")
-    if name == "epsilon" and not value > 0:
-        raise ValueError(f"{owner}: epsilon must be positive, got {value}")
+    if name in ("rho", "beta1", "beta2", "momentum") and not (is_number(value) and 0 <= value < 1):
+        raise ValueError(f"{owner}: {name} must be in [0, 1), got {value!r}")
+    if name == "epsilon" and not (is_number(value) and 0 < value < math.inf):
+        raise ValueError(f"{owner}: epsilon must be positive and finite, got {value!r}")
 
 
 def _zeros(state, name, like):

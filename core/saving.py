@@ -92,12 +92,12 @@ def check_save_path(path):
 
 
 def save_model(model, path):
-    """Write ``model`` to the folder ``path``; see the module docstring. Returns ``Path(path)``."""
+    """Write ``model`` to the folder ``path`` (see the module docstring); returns it as a Path, ``~`` expanded."""
     with _saving_to(path):
         doc = model_to_json(model)
         check_meta(doc, check(doc).output_shape)
         model_folder.write(path, doc, _weights_to_save(model))
-    return Path(path)
+    return model_folder.user_path(path)
 
 
 def _weights_to_save(model):

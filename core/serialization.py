@@ -8,12 +8,17 @@ anything. This module builds a ``Sequential``, so it sits above ``model``.
 """
 import contextlib
 import json
+import os
+import stat
 from pathlib import Path
 
 from . import model_folder, npz
 from .errors import ModelFileError, NumpynetError
 from .model import Sequential, check_weight_shapes
 from .model_json import RESERVED, check, check_meta, make_layers
+
+MAX_JSON_BYTES = 64 * 2**20   # a model.json holds an architecture, metadata and per-epoch history: kilobytes
+
 
 def read_model_json(path):
     """The parsed (not yet checked) model.json of a saved-model folder."""
@@ -28,12 +33,27 @@ def read_model_json(path):
 
 
 def _read_json(file):
+    """The parsed JSON of ``file``: a regular file of at most MAX_JSON_BYTES, so that a model.json
+    linked to /dev/zero or a FIFO is refused instead of read until memory runs out, or forever."""
     try:
-        return json.loads(Path(file).read_text(encoding="utf-8"))
+        if _regular_file(file).st_size > MAX_JSON_BYTES:
+            raise ModelFileError(f"{file}: larger than {MAX_JSON_BYTES // 2**20} MB, far more than any "
+                                 f"architecture and its metadata; it is not read")
+        data = Path(file).read_bytes()
     except OSError as e:
         raise ModelFileError(f"{file}: cannot read it ({e.strerror or e})") from None
+    try:
+        return json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError) as e:
         raise ModelFileError(f"{file}: not valid JSON ({e})") from None
+
+
+def _regular_file(file):
+    """``os.stat(file)`` of a regular file; a device or a pipe would be read forever, or block."""
+    info = os.stat(file)
+    if not stat.S_ISREG(info.st_mode):
+        raise ModelFileError(f"{file}: not a regular file (a device, a pipe or a folder); it is not read")
+    return info
 
 
 @contextlib.contextmanager
@@ -70,7 +90,7 @@ def load_model(path):
     Every field is checked, and the weights' shapes against the architecture,
     before any layer is built: a bad file costs a ModelFileError, not memory.
     """
-    folder = Path(path)
+    folder = model_folder.user_path(path)
     doc, checked, weights = _open_checked(folder)
     with weights:
         with _reading(weights.name):
@@ -102,6 +122,7 @@ def _open_checked(folder, attempts=5):
             checked = check(doc)
             file = model_folder.weights_file(folder, doc)
         try:
+            _regular_file(file)
             weights = open(file, "rb")
         except FileNotFoundError:
             continue

@@ -100,6 +100,18 @@ def test_a_bad_numeric_option_is_a_usage_error_naming_it(capsys, monkeypatch, co
     assert f"argument {option}: must be" in err and repr(value) in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_a_data_root_that_is_not_a_folder_is_a_usage_error(capsys, monkeypatch, tmp_path, command):
+    """A mistyped --data-root was ignored: the dataset came from $NUMPYNET_DATA or the cache instead,
+    and the run said nothing about it."""
+    _no_data(monkeypatch)
+    monkeypatch.setattr(cli, "load_model", lambda *a: pytest.fail("a model was loaded"))
+    missing = str(tmp_path / "dtaa")
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([command] + (["m"] if command == "evaluate" else []) + ["--data-root", missing])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "argument --data-root" in err and missing in err and "no such folder" in err
+
 @pytest.mark.parametrize("typo, suggestion", [("lenet55", "lenet5"), ("LeNet5", "lenet5"), ("mlpwide", "mlp_wide"),
                                               ("vgg", "vgg_mini"), ("alexnet", "alexnet_mini")])
 def test_a_misspelt_model_is_named_with_the_nearest_zoo_name_before_any_data_loads(capsys, monkeypatch, typo,

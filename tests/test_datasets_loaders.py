@@ -205,6 +205,23 @@ def test_skip_empty_still_refuses_a_folder_with_no_images_at_all(tmp_path):
         datasets.load_folder(tmp_path / "none", skip_empty=True)
 
 
+
+def test_files_in_hidden_folders_inside_a_class_are_not_its_images_and_broken_links_are_said(tmp_path):
+    """rglob found a/.ipynb_checkpoints/0-checkpoint.png and a/.thumbnails/0.png and counted them as
+    more images of class a (copies, or other pictures); a link to a deleted file vanished without a word."""
+    root = classes_with_a_gap(tmp_path / "letters", {})
+    for hidden in (".ipynb_checkpoints", ".thumbnails"):
+        (root / "a" / hidden).mkdir()
+        Image.new("L", (8, 8), 250).save(root / "a" / hidden / "0.png")
+    Image.new("L", (8, 8), 20).save(root / "b" / "0.png")
+    (root / "c" / "gone.png").symlink_to(root / "c" / "deleted.png")
+    with pytest.warns(UserWarning, match=r"skipped 1 unreadable file: c/gone\.png"):
+        ds = datasets.load_folder(root, test_fraction=0.34)
+    x = np.concatenate([ds.x_train, ds.x_test])
+    y = np.concatenate([ds.y_train, ds.y_test])
+    assert np.bincount(y).tolist() == [3, 1, 3, 3]
+    np.testing.assert_allclose(x[:, 0, 0, 0] * 255, (y + 1) * 10, atol=1e-3)   # no 250 from a hidden folder
+
 # ---------------------------------------------------------------- validation split
 def test_split_validation_is_stratified_disjoint_and_seeded():
     y = np.array([0] * 100 + [1] * 50 + [2] * 10)

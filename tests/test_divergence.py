@@ -194,3 +194,32 @@ def test_checkpoints_are_taken_every_few_batches_not_every_batch(tiny_data):
         assert guard.check(1.0, out, y[:16], where=(0, b))
         taken.append(guard.saved_at)
     assert len(set(taken) - {None}) == 3 and guard.saved_at == (0, 3 * divergence.EVERY - 1)
+
+
+def test_a_loss_that_climbs_slowly_is_caught_before_it_is_far_above_the_runs_level(tiny_data):
+    """A loss growing 5% a batch never stands 10 times above the median of the last 50 batches (that
+    median climbs with it), yet it goes from 1 to 1e21 in 1000 batches. The run's lowest level does not
+    climb: a loss SPIKE times above it is an explosion however slowly it got there."""
+    x, y = tiny_data
+    guard = DivergenceGuard(mlp(), x, y)
+    out = np.zeros((16, 3), np.float32)   # the floor: ln 3, the loss of a model that knows nothing
+    losses = [1.05 ** b for b in range(1000)]
+    tripped_at = next((loss for b, loss in enumerate(losses) if not guard.check(loss, out, y[:16], where=(0, b))),
+                      None)
+    assert tripped_at is not None, "a loss that climbed to 1e21 was never caught"
+    assert tripped_at <= 1.05 * divergence.SPIKE * np.log(3)
+    assert "lowest" in (guard.restore(tripped_at, 0, 0) or guard.reason)
+
+
+
+@pytest.mark.parametrize("lr", [1e3, 1e8], ids=["finite explosion", "nan"])
+def test_the_last_update_of_a_run_is_checked_too(tiny_data, lr):
+    """The guard judges an update by the loss of the batch after it; the run's last update has none,
+    so a run whose last step blew the weights up ended 'successfully' (here: a run of one batch)."""
+    x, y = tiny_data
+    model = mlp(lr=lr)
+    start_loss = model.evaluate(x, y)["loss"]
+    with np.errstate(all="ignore"):
+        history = model.fit(x, y, epochs=1, batch_size=len(x), seed=0)
+    assert history.diverged, "the last update blew the weights up and fit said nothing"
+    assert_healthy(model, x, y, start_loss)

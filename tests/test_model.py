@@ -518,6 +518,27 @@ def test_evaluate_on_no_samples_says_so(tiny_data):
         small_cnn().evaluate(x[:0], y[:0])
 
 
+
+@pytest.mark.parametrize("where", ["fit", "validation_data"])
+def test_no_samples_to_fit_or_validate_on_is_refused_before_training(tiny_data, where):
+    """fit on no samples returned an empty history with no word; no validation samples failed only at
+    the end of the first epoch, after it had trained."""
+    x, y = tiny_data
+    model = small_cnn()
+    before = snapshot(model)
+    data, val = ((x[:0], y[:0]), (x, y)) if where == "fit" else ((x, y), (x[:0], y[:0]))
+    with pytest.raises(ValueError, match=f"{where}: no samples"):
+        model.fit(*data, epochs=1, batch_size=16, validation_data=val)
+    assert_same_weights(model.get_weights(), before)
+
+
+@pytest.mark.parametrize("val", [(1,), [1, 2, 3], "xy", 5], ids=["one item", "three items", "text", "number"])
+def test_validation_data_that_is_not_a_pair_says_so(tiny_data, val):
+    """A 1-tuple gave "_check_data() missing 1 required positional argument: 'what'"."""
+    x, y = tiny_data
+    with pytest.raises(ValueError, match=r"validation_data must be a pair \(x, y\)"):
+        small_cnn().fit(x, y, epochs=1, validation_data=val)
+
 def test_zero_epochs_with_a_named_schedule_trains_nothing(tiny_data):
     x, y = tiny_data
     model = small_cnn()

@@ -149,6 +149,19 @@ def test_learning_rate_must_be_positive(cls, lr):
         cls(lr=lr)
 
 
+BAD_NUMBERS = [("lr", float("inf")), ("lr", "0.1"), ("lr", True), ("weight_decay", float("nan")),
+               ("weight_decay", float("inf")), ("weight_decay", "0"), ("epsilon", float("inf"))]
+
+
+@pytest.mark.parametrize("cls, argument, value", [
+    (cls, argument, value) for cls in OPTIMIZERS for argument, value in BAD_NUMBERS
+    if argument in inspect.signature(cls).parameters])
+def test_every_number_must_be_a_finite_number(cls, argument, value):
+    """lr=inf and weight_decay=nan were accepted (the first step made every weight NaN, and the guard
+    blamed the learning rate); a number given as text was a bare TypeError about '>'."""
+    with pytest.raises(ValueError, match=f"{cls.__name__}: .*{repr(value).strip(chr(39))}"):
+        cls(**{argument: value})
+
 @pytest.mark.parametrize("cls", OPTIMIZERS, ids=lambda c: c.__name__)
 def test_negative_weight_decay_is_refused(cls):
     with pytest.raises(ValueError, match="weight_decay"):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from core import ModelFileError, NumpynetError, Sequential, load_model, model_json
+from core import ModelFileError, NumpynetError, Sequential, load_model, model_json, serialization
 from core.layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, Softmax
 from core.optimizers import Adam
 
@@ -324,6 +324,42 @@ def test_save_refuses_a_plain_file_and_a_broken_link(tmp_path, tiny_data):
     _refused_save(model, tmp_path / "link", "broken link")
 
 
+def test_save_through_a_link_to_an_empty_folder_writes_into_that_folder(tmp_path, tiny_data):
+    """A link to an empty folder is an empty folder to save in (it was refused with 'Not a directory');
+    the link stays a link, to the folder now holding the model."""
+    model = trained_model(*tiny_data)
+    (tmp_path / "disk" / "empty").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "disk" / "empty")
+    model.save(tmp_path / "link")
+    assert (tmp_path / "link").is_symlink()
+    assert sorted(p.name for p in (tmp_path / "disk" / "empty").iterdir()) == ["model.json", "weights.npz"]
+    assert sorted(p.name for p in (tmp_path / "disk").iterdir()) == ["empty"]
+    assert_array_equal(load_model(tmp_path / "link").predict(tiny_data[0]), model.predict(tiny_data[0]))
+
+
+def test_save_says_a_link_to_a_file_is_a_link_to_a_file(tmp_path, tiny_data):
+    (tmp_path / "report.pdf").write_bytes(b"%PDF")
+    (tmp_path / "link").symlink_to(tmp_path / "report.pdf")
+    _refused_save(trained_model(*tiny_data), tmp_path / "link", "a link to a file")
+
+
+def test_save_and_load_expand_the_home_folder(tmp_path, tiny_data, monkeypatch):
+    """'~/models/x' is the user's folder, as load_folder reads it, not a folder named '~' in the cwd."""
+    model = trained_model(*tiny_data)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    model.save("~/models/x")
+    assert not (tmp_path / "~").exists()
+    assert (tmp_path / "home" / "models" / "x" / "model.json").is_file()
+    assert_array_equal(load_model("~/models/x").predict(tiny_data[0]), model.predict(tiny_data[0]))
+
+
+def test_save_refuses_a_path_with_a_null_byte_as_a_model_file_error(tmp_path, tiny_data):
+    with pytest.raises(ModelFileError, match="null"):
+        trained_model(*tiny_data).save(str(tmp_path / "a\0b"))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_save_writes_into_an_empty_folder(tmp_path, tiny_data):
     model = trained_model(*tiny_data)
     (tmp_path / "empty").mkdir()
@@ -541,3 +577,32 @@ def test_weights_whose_header_claims_more_data_than_follows(saved):
             archive.writestr(f"{key}.npy", data[:-8] if key == "5.W" else data)
     message = _refused(path, str(path / "weights.npz"), "5.W")
     assert "Python objects" not in message
+
+
+def test_train_refuses_an_empty_out_before_training(capsys):
+    """``--out ""`` asked for a save: it trained, saved nothing and exited 0."""
+    from core.cli import main
+    code = main(["train", "--model", "mlp", "--dataset", "mnist", "--epochs", "1", "--limit", "10", "--out", ""])
+    out, err = capsys.readouterr()
+    assert code == 2 and "empty" in err and "Traceback" not in err
+    assert "epoch" not in err + out, "it trained before finding out it could not save"
+
+
+@pytest.mark.parametrize("name, kind", [("model.json", "fifo"), ("model.json", "device"), ("model.json", "huge"),
+                                        ("weights.npz", "fifo"), ("weights.npz", "device")])
+def test_a_file_that_is_not_a_small_regular_file_is_refused_without_reading_it(saved, kind, name):
+    """A model.json linked to /dev/zero was read until a raw MemoryError; a FIFO hung load_model forever.
+    (A big weights file is normal: its headers are checked before its arrays are read.)"""
+    import os
+    _, path = saved
+    json_file = path / name
+    json_file.unlink()
+    if kind == "fifo":
+        os.mkfifo(json_file)
+    elif kind == "device":
+        json_file.symlink_to("/dev/zero")
+    else:
+        with open(json_file, "wb") as f:
+            f.truncate(serialization.MAX_JSON_BYTES + 1)   # sparse: costs no disk
+    with pytest.raises(ModelFileError, match=name):
+        load_model(path)

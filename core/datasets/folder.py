@@ -78,13 +78,21 @@ def _read_class(folder, root, size, channels, unreadable):
     """The class's images as (C, H, W) float32 arrays; each file that cannot be read goes
     into ``unreadable`` as 'relative/path: reason'."""
     images = []
-    for file in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+    for file in _class_files(folder):
         try:
             images.append(resize(read_image(file, channels), size))
         except ImageFileError as e:
             reason = str(e).removeprefix(f"{file}: ")
             unreadable.append(f"{file.relative_to(root)}: {reason}")
     return images
+
+
+def _class_files(folder):
+    """The files under ``folder``, sorted, but none that is hidden or inside a hidden folder
+    (.ipynb_checkpoints, .thumbnails hold copies); a broken link is kept, so it is reported."""
+    return sorted(p for p in folder.rglob("*")
+                  if (p.is_file() or p.is_symlink() and not p.exists())
+                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
 
 
 def _empty_message(folder, root, label, unreadable):

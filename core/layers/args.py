@@ -47,13 +47,13 @@ def conv_padding(layer, value):
 
 def fraction(layer, name, value):
     """A number in [0, 1): a rate, a momentum, a slope."""
-    if not _is_number(value) or not 0 <= value < 1:
+    if not is_number(value) or not 0 <= value < 1:
         raise _refused(layer, name, "a number in [0, 1)", value)
     return float(value)
 
 
 def positive_number(layer, name, value):
-    if not _is_number(value) or not 0 < value < math.inf:
+    if not is_number(value) or not 0 < value < math.inf:
         raise _refused(layer, name, "a positive finite number", value)
     return float(value)
 
@@ -77,7 +77,7 @@ def _is_int(value):
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
-def _is_number(value):
+def is_number(value):
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
