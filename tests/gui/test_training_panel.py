@@ -301,3 +301,19 @@ def test_a_run_to_its_end_has_no_partial_epoch(qtbot, panel):
     run_to_end(qtbot, panel)
     assert panel.plots.partial == {} and "partial_epochs" not in panel.state.model.meta
     assert not any("partial" in t for t in legend_texts(panel.plots.epoch_loss))
+
+
+def test_a_stop_in_a_continued_run_names_the_epoch_the_plots_show(qtbot, panel, monkeypatch):
+    """The stopped epoch is counted across runs, as the epoch plots and the Model box count it: a model
+    with one epoch behind it, stopped in its second, was "Stopped by you in epoch 1"."""
+    panel.epochs.setValue(1)
+    run_to_end(qtbot, panel)
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: slow_identity)
+    panel.epochs.setValue(100)
+    qtbot.mouseClick(panel.buttons["start"], Qt.LeftButton)
+    qtbot.waitUntil(lambda: panel.plots.batch["loss"].n >= 8 + 3, timeout=10_000)
+    qtbot.mouseClick(panel.buttons["stop"], Qt.LeftButton)
+    qtbot.waitUntil(lambda: not panel.running, timeout=3000)
+    assert list(panel.plots.partial) == [2]
+    assert panel.status_label.text().startswith("Stopped by you in epoch 2;")
+    assert "trained 2 epochs" in panel.model_label.text()
