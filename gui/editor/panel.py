@@ -382,8 +382,8 @@ class ArchitecturePanel(QWidget):
             return ""
         return (f"{expect.name} has {shape_text(expect.input_shape)} images in {expect.classes} classes; the "
                 f"model takes {shape_text(model.input_shape)} images and has {model.output_shape[-1]} outputs. "
-                "The editor would change the network to match (No keeps the model as it is; "
-                "training or evaluating on this data then asks what to do).\n\n")
+                "Yes changes the network to match; No keeps the model as it is, for its own data (it "
+                "cannot be trained on this data until it matches).\n\n")
 
     def _training_finished(self):
         if self.state.model is not None:
