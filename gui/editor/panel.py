@@ -21,6 +21,7 @@ from core import optimizers, zoo
 from core.errors import ModelFileError
 from core.serialization import load_architecture, save_architecture
 
+from ..format import shape_text
 from .commands import EditCommand
 from .diagram import NetworkDiagram
 from .document import Document, Expectation, WeightBank
@@ -262,10 +263,11 @@ class ArchitecturePanel(QWidget):
         self.list.select_row(index if index is not None and index >= 0 else None)
 
     # ----- the edit path --------------------------------------------------------------
-    def _edit(self, text, mutate, merge_key=None, select=...):
+    def _edit(self, text, mutate, merge_key=None, select=..., why=""):
         """Run ``mutate(document)`` as one undoable step. ``mutate`` may return the uid to select
-        (or pass ``select``). Returns False when refused (training, or the user said no)."""
-        if not self._may_edit():
+        (or pass ``select``); ``why`` the user did not ask for it, if so. Returns False when refused
+        (training, or the user said no)."""
+        if not self._may_edit(why):
             self._refresh()  # puts the form's widgets back to the document's values
             return False
         before, selected_before = self.doc.snapshot(), self.selected_uid
@@ -285,8 +287,9 @@ class ArchitecturePanel(QWidget):
         self.selected_uid = selected if selected in self.doc.uids else None
         self._refresh()
 
-    def _may_edit(self):
-        """Never while training; for a trained model, only after the user agreed (once per model)."""
+    def _may_edit(self, why=""):
+        """Never while training; for a trained model, only after the user agreed (once per model).
+        ``why``: a sentence saying what asks for an edit the user did not make (a dataset loaded)."""
         if self.state.training:
             return False
         model = self.state.model
@@ -297,7 +300,7 @@ class ArchitecturePanel(QWidget):
         origin = (f"was loaded from {self.state.model_path}" if self.state.model_path is not None
                   else f"has been trained for {epochs} epoch{'s' * (epochs != 1)}")
         if self.ask("Change a trained model?",
-                    f"This model {origin}. Changing its architecture makes a new model: layers whose "
+                    f"{why}This model {origin}. Changing its architecture makes a new model: layers whose "
                     f"parameter shapes stay the same keep their trained weights, the others start "
                     f"untrained, and its training history is not carried over.\n\nChange the architecture?"):
             self._consented = model
@@ -367,9 +370,20 @@ class ArchitecturePanel(QWidget):
             return
         expect = Expectation.of(dataset)
         if expect is not None and self.doc.copy().follow(expect):
-            self._edit(f"Follow dataset {expect.name}", lambda d: d.follow(expect), select=self.selected_uid)
+            self._edit(f"Follow dataset {expect.name}", lambda d: d.follow(expect), select=self.selected_uid,
+                       why=self._misfit(expect))
         else:
             self._refresh()
+
+    def _misfit(self, expect):
+        """Why a loaded dataset asks to change the model: what it holds against what the model takes."""
+        model = self.state.model
+        if model is None:
+            return ""
+        return (f"{expect.name} has {shape_text(expect.input_shape)} images in {expect.classes} classes; the "
+                f"model takes {shape_text(model.input_shape)} images and has {model.output_shape[-1]} outputs. "
+                "Yes changes the network to match; No keeps the model as it is, for its own data (it "
+                "cannot be trained on this data until it matches).\n\n")
 
     def _training_finished(self):
         if self.state.model is not None:
@@ -440,8 +454,10 @@ class ArchitecturePanel(QWidget):
             self.save_json(path)
 
     def _ask_user(self, title, text):
-        answer = QMessageBox.question(self, title, text, QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
-        return answer == QMessageBox.Yes
+        box = QMessageBox(QMessageBox.Question, title, text, QMessageBox.Yes | QMessageBox.No, self)
+        box.setTextFormat(Qt.PlainText)   # a dataset's or a folder's name may hold '<'
+        box.setDefaultButton(QMessageBox.No)
+        return box.exec() == QMessageBox.Yes
 
     def _warn_user(self, title, text):
         QMessageBox.warning(self, title, text)

@@ -442,8 +442,9 @@ class TrainingPanel(QWidget):
         if result["diverged"]:
             text = f"Diverged: {reason}"
             show_diverged(self.window(), reason, self.lower_learning_rate)
-        elif reason == STOPPED:
-            text = f"Stopped by you in epoch {epochs}; the model keeps the weights it has now."
+        elif reason == STOPPED:   # counted across runs, as the epoch plots and the Model box count
+            text = (f"Stopped by you in epoch {self._job.initial_epoch + epochs}; "
+                    "the model keeps the weights it has now.")
         else:
             self.progress.setValue(1000)
             text = f"Finished {epochs} epoch{'s' * (epochs != 1)}"

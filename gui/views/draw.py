@@ -35,6 +35,7 @@ PREVIEW_SIZE = 168         # 6 screen pixels per input pixel of a 28x28 input
 THROTTLE_MS = 100
 MAX_BODY = (960, 560)
 DEFAULT_BRUSH = 26         # looks like a felt pen; the network sees every drawing at MNIST's own pen width
+MIN_SPAN = CANVAS_SIZE // 12   # ink whose centre lines span less (a click, a tick) is a speck, not a digit
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
 _HINT = "#8a8f98"
 
@@ -82,6 +83,12 @@ class Canvas(QWidget):
         """What was drawn, as ``core.strokes.Stroke`` s in canvas pixels, in drawing order."""
         return [Stroke(np.array([(p.x(), p.y()) for p in points]), width, erasing)
                 for width, erasing, points in self._strokes]
+
+    def is_speck(self):
+        """Whether the ink drawn on blank paper spans less than ``MIN_SPAN`` each way: scaled up to a
+        digit's size like any drawing, a click would be read as a "0" with certainty."""
+        ink = [s.points for s in within(self.strokes(), self.width(), self.height()) if not s.erasing]
+        return self._background is None and bool(ink) and np.ptp(np.concatenate(ink), axis=0).max() < MIN_SPAN
 
     def model_image(self):
         """What the network should read: the strokes on the pad drawn again at MNIST's pen width (so
@@ -393,6 +400,8 @@ class DrawPanel(LazyRefresh, QWidget):
     def predict_now(self, announce=False):
         """Prepare what is on the pad, show it and the model's answer; ``announce`` tells Inside."""
         self._throttle.stop()
+        if self.canvas.is_speck():
+            return self._show_nothing("Too small to read: draw larger")
         try:
             x = self._prepared()
             if x is None:

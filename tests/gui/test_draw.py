@@ -169,6 +169,22 @@ def test_buttons_brush_and_eraser(qtbot, panel):
     assert panel.canvas.is_blank() and panel.chart.probabilities is None
 
 
+@pytest.mark.parametrize("brush", [4, DEFAULT_BRUSH, 60])
+@pytest.mark.parametrize("corners", [[(168, 168)], [(168, 150), (171, 158)], [(100, 100), (112, 104)]],
+                         ids=["click", "tick", "dash"])
+def test_a_speck_is_not_read_as_a_digit(qtbot, panel, corners, brush):
+    """A click or a tick a few pixels long would be blown up to a whole digit's size and read with
+    certainty (a click was a "0" at 99.8%); the pad asks for something larger and tells Inside nothing."""
+    chosen = []
+    panel.state.inputChosen.connect(chosen.append)
+    panel.brush.setValue(brush)
+    stroke(qtbot, panel.canvas, corners)
+    assert panel.chart.probabilities is None and panel.input is None and not chosen
+    assert "too small" in panel.answer.text().lower()
+    stroke(qtbot, panel.canvas, ONE[0])              # a real stroke beside it is read as usual
+    assert panel.chart.probabilities is not None and len(chosen) == 1
+
+
 def seven_png(path, ink=255, paper=0):
     img = Image.new("L", (120, 150), paper)
     ImageDraw.Draw(img).line([(20, 20), (100, 20), (45, 130)], fill=ink, width=10, joint="curve")

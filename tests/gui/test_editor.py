@@ -255,6 +255,20 @@ def test_the_architecture_follows_the_dataset(qtbot, state, make_panel):
     assert not state.architecture_valid and "tiny has 1 × 20 × 20" in state.invalid_reason
 
 
+def test_a_dataset_that_a_trained_model_does_not_fit_is_named_in_the_question(qtbot, state, tmp_path, make_panel):
+    """Loading data of other classes made the editor ask "Change a trained model?" about an edit the
+    user never made, naming neither the data nor what would change; the answer No keeps the model."""
+    model = zoo.build("lenet5")
+    state.set_model(model, path=tmp_path / "lenet5-mnist")
+    panel = make_panel(answer=False)
+    state.set_dataset(SimpleNamespace(x_train=np.zeros((2, 1, 28, 28), np.float32),
+                                      class_names=list("abc"), name="shapes <3 & co"))
+    assert len(panel.asked) == 1
+    question = panel.asked[0]
+    assert "shapes <3 & co" in question and "3 classes" in question and "10 outputs" in question
+    assert state.model is model and panel.doc.config() == model.get_config()
+
+
 @pytest.mark.parametrize("name", zoo.names())
 def test_presets_load_the_zoo_networks(qtbot, state, make_panel, name):
     panel = make_panel()

@@ -333,3 +333,19 @@ def test_the_optimizer_form_follows_the_optimizer_classes(qtbot, panel, monkeypa
     panel.optimizer.setCurrentText("Adam")
     assert [panel.hyper[k].value() for k in ("lr", "beta1", "beta2")] == pytest.approx([0.002, 0.8, 0.99])
     assert panel.optimizer_config() == {"type": "Adam", "weight_decay": 0.0, "lr": 0.002, "beta1": 0.8, "beta2": 0.99}
+
+
+def test_a_stop_in_a_continued_run_names_the_epoch_the_plots_show(qtbot, panel, monkeypatch):
+    """The stopped epoch is counted across runs, as the epoch plots and the Model box count it: a model
+    with one epoch behind it, stopped in its second, was "Stopped by you in epoch 1"."""
+    panel.epochs.setValue(1)
+    run_to_end(qtbot, panel)
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: slow_identity)
+    panel.epochs.setValue(100)
+    qtbot.mouseClick(panel.buttons["start"], Qt.LeftButton)
+    qtbot.waitUntil(lambda: panel.plots.batch["loss"].n >= 8 + 3, timeout=10_000)
+    qtbot.mouseClick(panel.buttons["stop"], Qt.LeftButton)
+    qtbot.waitUntil(lambda: not panel.running, timeout=3000)
+    assert list(panel.plots.partial) == [2]
+    assert panel.status_label.text().startswith("Stopped by you in epoch 2;")
+    assert "trained 2 epochs" in panel.model_label.text()
