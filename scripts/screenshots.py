@@ -63,7 +63,7 @@ def training_screenshot(app, window, ds, path):
     steps = -(-int(len(ds.x_train) * 0.9) // 64)
     wait(app, lambda: tp.plots.batch["loss"].n >= 2 * steps + steps // 2, timeout=600)
     grab(app, window, "Training", path)
-    tp.stop_and_wait(5000)
+    tp.job.stop_and_wait(5000)
 
 
 def main(argv=None):
