@@ -72,9 +72,10 @@ class DivergenceGuard:
         return True
 
     def check_last_update(self):
-        """Judge the run's last update, which no next batch will, by the loss of its own batch after it.
+        """Judge an epoch's last update by the loss of its own batch after it, before the epoch is validated.
 
-        Without this a run of one batch, or one whose final step blew up, ended as a success.
+        The next batch would judge it too, but the epoch's figures come first, and a run's final
+        update has no next batch: without this a run whose last step blew up ended as a success.
         """
         if self.tripped or self.last is None:   # already restored, or nothing was trained
             return

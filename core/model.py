@@ -288,6 +288,9 @@ class Sequential:
                 logs = self._fit_epoch(x, y, epoch, run, rng, shuffle, augment, cbs, guard)
             if logs is None:   # diverged on the epoch's first batch: nothing to report for it
                 break
+            with np.errstate(over="ignore", invalid="ignore"):
+                guard.check_last_update()   # before validation, so its figures are those of the weights kept
+            self.stop_training = self.stop_training or guard.tripped
             if validation_data is not None:
                 val = self.evaluate(*validation_data)
                 logs.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
@@ -297,8 +300,6 @@ class Sequential:
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
-        with np.errstate(over="ignore", invalid="ignore"):
-            guard.check_last_update()
         history.diverged = guard.reason is not None
         stopped = "stopped on request (model.stop_training)" if self.stop_training else None
         history.stop_reason = guard.reason or stopped

@@ -223,3 +223,14 @@ def test_the_last_update_of_a_run_is_checked_too(tiny_data, lr):
         history = model.fit(x, y, epochs=1, batch_size=len(x), seed=0)
     assert history.diverged, "the last update blew the weights up and fit said nothing"
     assert_healthy(model, x, y, start_loss)
+
+
+def test_an_epochs_figures_are_those_of_the_weights_kept_after_a_last_update_restore(tiny_data):
+    """The last update is judged before the epoch is validated: the validation loss reported for it is that
+    of the restored weights, not of the blown-up ones (the CLI printed a val_loss of 1e20 before saying so)."""
+    x, y = tiny_data
+    model = mlp(lr=1e8)
+    with np.errstate(all="ignore"):
+        history = model.fit(x, y, epochs=1, batch_size=len(x), seed=0, validation_data=(x, y))
+    assert history.diverged
+    assert history.history["val_loss"][-1] == pytest.approx(model.evaluate(x, y)["loss"], rel=1e-5)
