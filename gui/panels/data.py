@@ -2,7 +2,7 @@
 
 Output: ``state.set_dataset(ds)`` and ``validationFractionChanged`` (the window
 hands it to Training); both are locked while a run trains on the loaded data.
-Loading and downloading run in a ``LoadWorker`` on a QThread with a progress
+Loading and downloading run in a ``TaskWorker`` on a QThread with a progress
 bar; Cancel raises inside the download's progress callback, which leaves
 nothing half-written behind.
 """
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayo
 from ..format import esc
 from ..imaging import gray_qimage, rgb_qimage
 from ..messages import show_error
-from ..worker import Job, LoadWorker
+from ..worker import Job, TaskWorker
 
 SOURCES = {"mnist": "MNIST (handwritten digits)", "fashion-mnist": "Fashion-MNIST (clothing)",
            "kmnist": "KMNIST (Japanese cursive)", "quickdraw": "Quick, Draw! categories",
@@ -29,7 +29,7 @@ SAMPLE_COLUMNS = 10
 
 
 def _loader(source, options, download=True):
-    """A function ``load(progress)`` for the LoadWorker, for one choice of the form."""
+    """A function ``load(progress)`` for the TaskWorker, for one choice of the form."""
     from core import datasets
     if source == "folder":
         return lambda progress: datasets.load_folder(options["folder"])
@@ -245,9 +245,9 @@ class DataPanel(QWidget):
                        "separated by commas (for example: cat, dog, apple).")
             return
         self._quiet = not download
-        worker = LoadWorker(_loader(choice["source"], options, download))
+        worker = TaskWorker(_loader(choice["source"], options, download))
         worker.progress.connect(self._on_progress)
-        worker.loaded.connect(self._on_loaded)
+        worker.finished.connect(self._on_loaded)
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_cancelled)
         self.job.start(worker)

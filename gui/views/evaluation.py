@@ -31,7 +31,7 @@ from core import inspect, transfer
 from ..format import esc, percent, rich_tooltip
 from ..imaging import diverging_rgb
 from ..mismatch import CONTINUE, EVALUATE, ask_about_mismatch
-from ..worker import Cancelled, Job, Worker, describe_exception
+from ..worker import Job, TaskWorker
 from .export import ExportButton
 from .grid import TileGrid, image_tile, scrolled
 from .inside import ModelSource
@@ -49,33 +49,10 @@ ACCENT = QColor("#2563eb")
 WORST = QColor("#ea580c")
 
 
-class EvalWorker(Worker):
-    """Runs ``inspect.evaluate_predictions`` on its own model copy, off the GUI thread."""
-    progress = Signal(int, int)
-    finished = Signal(object)          # inspect.Evaluation
-    failed = Signal(str, str)          # message, details
-    cancelled = Signal()
-
-    def __init__(self, model, x, y):
-        super().__init__()
-        self.model, self.x, self.y = model, x, y
-
-    @Slot()
-    def run(self):
-        try:
-            result = inspect.evaluate_predictions(self.model, self.x, self.y, progress=self._progress)
-        except Cancelled:
-            self.cancelled.emit()
-        except Exception as exc:  # noqa: BLE001 -- shown in the panel, never lost
-            self.failed.emit(*describe_exception(exc))
-        else:
-            self.finished.emit(result)
-        finally:
-            self.done.emit()
-
-    def _progress(self, done, total):
-        self.raise_if_stopped("the evaluation")
-        self.progress.emit(done, total)
+def _evaluation(model, x, y):
+    """The evaluation as a task for a ``TaskWorker``: ``fn(progress) -> inspect.Evaluation``, on a model
+    copy taken now, so training or edits on the GUI thread do not change what is being evaluated."""
+    return lambda progress: inspect.evaluate_predictions(model, x, y, progress=progress)
 
 
 def text_colour(rgb):
@@ -457,7 +434,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
             return
         self._running_key = self._tried_key = (self.source.version, self.state.dataset_version)
         self._failure = None
-        worker = EvalWorker(self.source.snapshot(), *data)
+        worker = TaskWorker(_evaluation(self.source.snapshot(), *data))
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._arrived)
         worker.failed.connect(self._on_failed)
@@ -476,7 +453,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
             self.job.worker.stop()
 
     def _on_progress(self, done, total):
-        self.progress.setValue(done)
+        self.progress.setValue(int(done))
 
     def _arrived(self, result):
         """A result is shown only if the model and data it was computed from are still the current ones."""
