@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayo
                                QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QStackedWidget,
                                QVBoxLayout, QWidget)
 
-from ..format import esc
+from ..format import esc, shape_text
 from ..imaging import gray_qimage, rgb_qimage
 from ..messages import show_error
 from ..worker import Job, TaskWorker
@@ -344,8 +344,9 @@ class DataPanel(QWidget):
         c, h, w = ds.x_train.shape[1:]
         kind = "grey" if c == 1 else "colour"
         tests = len(ds.x_test) if getattr(ds, "x_test", None) is not None else 0
-        self.summary.setText(f"<b>{esc(ds.name)}</b><br>{len(ds.x_train):,} training · {tests:,} test images<br>"
-                             f"{w}×{h} {kind} · {len(ds.class_names)} classes")
+        lines = [f"{len(ds.x_train):,} training · {tests:,} test images",
+                 f"{shape_text((h, w))} {kind} · {len(ds.class_names)} classes"]
+        self.summary.setText("<br>".join([f"<b>{esc(ds.name)}</b>", *map(esc, lines)]))
         self.where.setText(f"Found at: {ds.source}")
         rng = np.random.default_rng(0)
         pick = rng.choice(len(ds.x_train), size=min(SAMPLE_COUNT, len(ds.x_train)), replace=False)

@@ -181,7 +181,7 @@ class ConfusionMatrixView(QWidget):
             return
         r, c = hit
         n = int(self.cm[r].sum())
-        share = f" ({100 * self.cm[r, c] / n:.1f}% of the {n:,} {self.names[r]} images)" if n else ""
+        share = f" ({percent(self.cm[r, c] / n)} of the {n:,} {self.names[r]} images)" if n else ""
         text = f"true {self.names[r]}, predicted {self.names[c]}: {int(self.cm[r, c]):,}{share}\nclick to see them"
         QToolTip.showText(event.globalPosition().toPoint(), rich_tooltip(text), self)
 
@@ -236,7 +236,7 @@ class ClassAccuracyBars(QWidget):
                 p.setBrush(WORST if i == worst else ACCENT)
                 p.drawRoundedRect(QRectF(bar.x(), bar.y(), full * float(v), bar_h), 3, 3)
             p.setPen(text)
-            label = f"{100 * v:.1f}%  ({n:,})" if np.isfinite(v) else f"—  ({n:,})"
+            label = f"{percent(v)}  ({n:,})" if np.isfinite(v) else f"—  ({n:,})"
             p.drawText(QRectF(name_w + full + 8, y, value_w, row), Qt.AlignLeft | Qt.AlignVCenter, label)
         p.end()
 
@@ -273,7 +273,7 @@ class _Details(QWidget):
         scale = max(1, DETAIL_PX // max(image.shape[1:]))
         self.image.set_tiles([image_tile(image, f"test image #{index}")], scale=scale)
         verdict = "right" if true_name == pred_name else "<span style='color:#c2410c'>wrong</span>"
-        self.caption.setText(f"<b>Test image #{index}</b><br>true <b>{esc(true_name)}</b>, predicted "
+        self.caption.setText(f"<b>Test image #{esc(index)}</b><br>true <b>{esc(true_name)}</b>, predicted "
                              f"<b>{esc(pred_name)}</b> ({verdict})")
         self.bars.set_probabilities(probs, names)
         self.inside.setEnabled(True)
@@ -500,8 +500,9 @@ class EvaluationPanel(LazyRefresh, QWidget):
                 self._say(self._idle_text)
             return
         r = self.result
-        self.summary.setText(f"<b>Test accuracy {100 * r.accuracy:.2f}%</b> &nbsp; loss {r.loss:.4f} &nbsp; "
-                             f"{len(r.labels):,} images, {len(r.labels) - int(np.trace(r.confusion)):,} wrong")
+        wrong = len(r.labels) - int(np.trace(r.confusion))
+        self.summary.setText(f"<b>Test accuracy {esc(percent(r.accuracy, 2))}</b> &nbsp; loss {esc(f'{r.loss:.4f}')} "
+                             f"&nbsp; {esc(f'{len(r.labels):,} images, {wrong:,} wrong')}")
 
     def show_result(self, result):
         self.result, self.result_key = result, self._running_key
@@ -544,8 +545,8 @@ class EvaluationPanel(LazyRefresh, QWidget):
         true_name, pred_name = self.names[true_class], self.names[pred_class]
         self.tabs.setTabText(1, f"{true_name} → {pred_name} ({len(idx):,})")
         more = f"; the first {CELL_IMAGES_SHOWN} shown" if len(idx) > CELL_IMAGES_SHOWN else ""
-        self.cell_caption.setText(f"{len(idx):,} test images of true class <b>{esc(true_name)}</b> predicted as "
-                                  f"<b>{esc(pred_name)}</b>, most confident first{more}.")
+        self.cell_caption.setText(f"{esc(f'{len(idx):,}')} test images of true class <b>{esc(true_name)}</b> "
+                                  f"predicted as <b>{esc(pred_name)}</b>, most confident first{more}.")
         self.tabs.setCurrentIndex(1)
         if len(self.cell_shown):
             self.cell.set_selected(0)
@@ -564,7 +565,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
 
 
 def _heading(title, note):
-    label = QLabel(f"<b>{title}</b> &nbsp; <span style='color:#6b7280'>{note}</span>")
+    label = QLabel(f"<b>{esc(title)}</b> &nbsp; <span style='color:#6b7280'>{esc(note)}</span>")
     label.setTextFormat(Qt.RichText)
     return label
 
