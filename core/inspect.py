@@ -20,6 +20,7 @@ import numpy as np
 
 from .errors import ShapeError
 from .layers import Dense, Dropout, Flatten
+from .layers.base import fmt_shape
 from .losses import CrossEntropy, log_softmax
 
 
@@ -34,7 +35,7 @@ def one_input(model, x):
     if x.shape == shape:
         x = x[None]
     if x.shape != (1, *shape):
-        raise ShapeError(f"expected one input of shape (1, {', '.join(map(str, shape))}), got {x.shape}")
+        raise ShapeError(f"expected one input of shape {fmt_shape((1, *shape))}, got {fmt_shape(x.shape)}")
     return x
 
 
@@ -106,7 +107,7 @@ def filter_grid(W, input_channel=None):
     """
     W = np.asarray(W, np.float32)
     if W.ndim != 4:
-        raise ShapeError(f"filter_grid expects a Conv2D weight (out, in, kh, kw), got shape {W.shape}")
+        raise ShapeError(f"filter_grid expects a Conv2D weight (out, in, kh, kw), got shape {fmt_shape(W.shape)}")
     if input_channel is not None:
         if not 0 <= input_channel < W.shape[1]:
             raise ValueError(f"input_channel must be in [0, {W.shape[1] - 1}], got {input_channel}")
@@ -124,8 +125,8 @@ def dense_unit_images(W, input_shape, units=None):
     W = np.asarray(W, np.float32)
     c, h, w = input_shape
     if W.ndim != 2 or W.shape[0] != c * h * w:
-        raise ShapeError(f"a Dense weight of shape {W.shape} does not sit on {c}x{h}x{w} images "
-                         f"(needs {c * h * w} input features)")
+        raise ShapeError(f"a Dense weight of shape {fmt_shape(W.shape)} does not sit on "
+                         f"{fmt_shape(input_shape, 'x')} images (needs {c * h * w} input features)")
     chosen = W[:, units] if units is not None else W
     return Tiles(np.ascontiguousarray(chosen.T.reshape(-1, c, h, w)), _limit(W), np.abs(chosen).max(axis=0))
 
@@ -166,7 +167,7 @@ def feature_map_grid(act):
     if act.ndim == 3:
         return FeatureMaps(act, signed, _limit(act))
     if act.ndim != 1:
-        raise ShapeError(f"feature_map_grid expects (C, H, W) or (F,), got shape {act.shape}")
+        raise ShapeError(f"feature_map_grid expects (C, H, W) or (F,), got shape {fmt_shape(act.shape)}")
     rows, cols = vector_shape(len(act))
     flat = np.zeros(rows * cols, np.float32)
     flat[:len(act)] = act
@@ -199,7 +200,7 @@ def confusion_matrix(y_true, y_pred, k):
     """(k, k) int64 counts: row = true class, column = predicted class."""
     y_true, y_pred = np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)
     if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred differ in shape: {y_true.shape} vs {y_pred.shape}")
+        raise ValueError(f"y_true and y_pred differ in shape: {fmt_shape(y_true.shape)} vs {fmt_shape(y_pred.shape)}")
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
         if y.size and (y.min() < 0 or y.max() >= k):
             raise ValueError(f"{name} must hold class indices in [0, {k - 1}], got [{y.min()}, {y.max()}]")

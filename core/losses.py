@@ -7,6 +7,7 @@ Log-sum-exp keeps it finite for any logits.
 import numpy as np
 
 from .errors import ShapeError
+from .layers.base import fmt_shape
 
 
 def one_hot(y, k, dtype=np.float32):
@@ -24,7 +25,8 @@ def as_targets(y, k, dtype):
         return one_hot(y.astype(np.int64), k, dtype)
     if y.ndim == 2 and y.shape[1] == k:
         return y.astype(dtype, copy=False)
-    raise ShapeError(f"labels of shape {y.shape} do not fit {k} outputs: give class indices (N,) or one-hot (N, {k})")
+    raise ShapeError(f"labels of shape {fmt_shape(y.shape)} do not fit {k} outputs: "
+                     f"give class indices (N,) or one-hot (N, {k})")
 
 
 def log_softmax(z):

@@ -352,8 +352,8 @@ class Sequential:
         if x.ndim == len(self.input_shape) and len(self.input_shape) == 3 and self.input_shape[0] == 1:
             x = x[:, None]  # (N, H, W) grey images
         if x.shape[1:] != self.input_shape:
-            raise ShapeError(f"{what}: expected input of shape (N, {', '.join(map(str, self.input_shape))}), "
-                             f"got {tuple(x.shape)}")
+            raise ShapeError(f"{what}: expected input of shape {fmt_shape(('N', *self.input_shape))}, "
+                             f"got {fmt_shape(x.shape)}")
         return x.astype(np.float32, copy=False)
 
     def _check_data(self, x, y, what):
@@ -435,8 +435,8 @@ def check_weight_shapes(layers, expected, given):
         if tuple(given[key]) != tuple(shape):
             position, name = key.split(".", 1)
             layer = layers[int(position)]
-            raise ShapeError(f"{layer.name} {name}: saved shape {tuple(given[key])} but the architecture needs "
-                             f"{tuple(shape)}", layer_index=layer.index)
+            raise ShapeError(f"{layer.name} {name}: saved shape {fmt_shape(given[key])} but the architecture needs "
+                             f"{fmt_shape(shape)}", layer_index=layer.index)
 
 
 def accuracy(out, y):

@@ -11,6 +11,7 @@ import zipfile
 import numpy as np
 
 from .errors import ModelFileError
+from .layers.base import fmt_shape
 
 _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 
@@ -37,7 +38,7 @@ def _header(archive, info):
     if dtype.kind not in "biuf":
         raise ModelFileError(f"{key} holds {dtype} values; weights are numbers")
     if data != dtype.itemsize * math.prod(shape):
-        raise ValueError(f"{key}: its header claims shape {shape} of {dtype} but {data} bytes follow")
+        raise ValueError(f"{key}: its header claims shape {fmt_shape(shape)} of {dtype} but {data} bytes follow")
     return key, shape
 
 

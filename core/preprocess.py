@@ -14,6 +14,7 @@ from PIL import Image
 
 from .errors import NumpynetError, ShapeError
 from .images import composite_alpha, from_pil, luma, read_image, resize, to_channels
+from .layers.base import fmt_shape
 from .pen_width import normalise_pen
 
 MODES = ("mnist", "fit")
@@ -111,7 +112,7 @@ def _check_input_shape(input_shape):
     shape = tuple(int(d) for d in input_shape)
     if len(shape) != 3 or shape[0] not in (1, 3) or min(shape) < 1:
         raise ShapeError(f"images can be prepared for an input shape (C, H, W) with 1 or 3 channels, "
-                         f"not {tuple(input_shape)}")
+                         f"not {fmt_shape(input_shape)}")
     return shape
 
 
@@ -127,9 +128,9 @@ def _as_chw(image):
         a = np.moveaxis(a, -1, 0)
     elif not (a.ndim == 3 and a.shape[0] in (1, 3, 4)):
         raise ShapeError(f"an image must be (H, W), (H, W, 3), (H, W, 4) or (C, H, W) with C 1 or 3; "
-                         f"got an array of shape {a.shape}")
+                         f"got an array of shape {fmt_shape(a.shape)}")
     if min(a.shape) < 1:
-        raise ShapeError(f"the image is empty: shape {a.shape}")
+        raise ShapeError(f"the image is empty: shape {fmt_shape(a.shape)}")
     a = _unit_range(a)
     return composite_alpha(a) if len(a) == 4 else a
 

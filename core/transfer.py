@@ -13,6 +13,7 @@ import numpy as np
 
 from .errors import MismatchError, ShapeError
 from .layers import Dense
+from .layers.base import fmt_shape
 from .model import Sequential
 
 NAMES_SHOWN = 4
@@ -120,7 +121,7 @@ def new_output_layer(model, classes, class_names=None, seed=None):
 
 
 def _shape(shape):
-    return "×".join(map(str, shape)) or "no"
+    return fmt_shape(shape, "×") or "no"
 
 
 def _names(names):

@@ -19,16 +19,23 @@ def rich_tooltip(text):
     return f"<p>{esc(text).replace(chr(10), '<br>')}</p>" if text else ""
 
 
-def percent(p):
-    """A probability with one decimal; never a misleading "100.0%" or "0.0%" for what is not certain."""
+def percent(p, decimals=1):
+    """A fraction as a percentage with ``decimals`` decimals (a probability, an accuracy, a share).
+
+    Never a misleading "100.0%" or "0.0%" for what is not certain: a value that
+    would round to either end says it is beyond the last shown step (">99.9%").
+    """
     p = float(p)
-    if p < 0.0005:
-        return "<0.1%" if p > 0 else "0%"
-    if p > 0.9995:
-        return ">99.9%" if p < 1 else "100%"
-    return f"{100 * p:.1f}%"
+    text = f"{100 * p:.{decimals}f}"
+    step = 10.0 ** -decimals                   # the smallest percentage shown
+    if float(text) == 0 and p > 0:
+        return f"<{step:.{decimals}f}%"
+    if float(text) == 100 and p < 1:
+        return f">{100 - step:.{decimals}f}%"
+    return "0%" if p == 0 else "100%" if p == 1 else f"{text}%"
 
 
-def shape_text(shape):
-    """An array's shape as the window writes it everywhere: "1 × 28 × 28"."""
-    return " × ".join(str(d) for d in (shape or ()))
+def shape_text(shape, compact=False):
+    """An array's shape as the window writes it everywhere: "1 × 28 × 28"; ``compact`` for a short
+    label such as a kernel in the layer list ("5×5")."""
+    return (" × ", "×")[compact].join(str(d) for d in (shape or ()))

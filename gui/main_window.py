@@ -16,6 +16,7 @@ from core import load_model, zoo
 from core.errors import ModelFileError
 
 from .editor import ArchitecturePanel
+from .format import esc
 from .messages import show_error
 from .panels.data import DataPanel
 from .panels.training import TrainingPanel
@@ -274,7 +275,7 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- help
     def show_shortcuts(self):
-        rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in SHORTCUTS)
+        rows = "".join(f"<tr><td><b>{esc(k)}</b>&nbsp;&nbsp;</td><td>{esc(v)}</td></tr>" for k, v in SHORTCUTS)
         box = QMessageBox(QMessageBox.Information, "Keyboard shortcuts", f"<table>{rows}</table>",
                           QMessageBox.Close, self)
         box.setAttribute(Qt.WA_DeleteOnClose)

@@ -27,6 +27,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QWidget
 
+from .format import percent
+
 REFRESH_MS = 66            # fastest refresh: ~15 plots a second, each batch plot ~5 times
 MAX_REFRESH_MS = 500
 PAINT_SHARE = 0.05         # painting may take at most this share of the GUI thread
@@ -268,7 +270,7 @@ class TrainingPlots(QWidget):
     def _show_partial_note(self):
         """Name the epochs cut short in the epoch plots' legends and tooltips."""
         cut = sorted(self.partial.items())
-        text = ", ".join(f"epoch {e} (partial, {f:.0%})" for e, f in cut) if len(cut) <= 2 else \
+        text = ", ".join(f"epoch {e} (partial, {percent(f, 0)})" for e, f in cut) if len(cut) <= 2 else \
             f"{len(cut)} partial epochs"
         for view, sample in self._partial_samples.items():
             legend = view.getPlotItem().legend

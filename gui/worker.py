@@ -1,4 +1,4 @@
-"""Background work for the window: training, dataset loading (and evaluation), each on a QThread.
+"""Background work for the window: training (``TrainWorker``) and any other task (``TaskWorker``), on QThreads.
 
 Qt's worker-object pattern: a QObject whose ``run`` slot is started on a
 QThread, talking to the window only through signals (queued, so their slots
@@ -24,6 +24,7 @@ STOPPED = "stopped by user"
 SNAPSHOT_INTERVAL = 0.3    # seconds between weight snapshots: a few per second at most
 PROGRESS_INTERVAL = 0.25   # the progress line and bar: four updates a second read calmly and cost little
 BATCH_INTERVAL = 0.033    # batch metrics are sent at most ~30 times a second, as rows
+PROGRESS_EMIT_INTERVAL = 0.05   # a task's progress bar: 20 updates a second look smooth
 TEST_CHUNK = 1000         # test images evaluated between two looks at the stop flag
 
 
@@ -343,40 +344,49 @@ class _Relay(Callback):
             self.model.stop_training = True
 
 
-class LoadWorker(Worker):
-    """Runs ``load(progress)`` (a dataset loader) off the GUI thread, with progress and cancel."""
+class TaskWorker(Worker):
+    """Runs one function ``fn(progress) -> result`` off the GUI thread, cancel-aware: the one mechanism
+    for background work that is not training (loading a dataset, evaluating a model).
 
-    progress = Signal(float, float)   # bytes done, bytes total (0 when unknown)
-    loaded = Signal(object)           # the Dataset
-    failed = Signal(str, str)         # message, details
+    ``fn`` reports with ``progress(done, total)``; that call is also where a stop
+    reaches it (``Cancelled`` is raised there). A run asked to stop ends in
+    ``cancelled``, never in ``finished`` or ``failed``: a function that never calls
+    ``progress`` cannot be interrupted, so its result is dropped instead, and an
+    error raised after the stop (a loader wrapping the ``Cancelled``) is not news.
+    Progress is sent at most every PROGRESS_EMIT_INTERVAL, and always at the end.
+    Connect the signals to slots of GUI-thread objects, never to lambdas: a lambda
+    runs in the worker's thread.
+    """
+    progress = Signal(float, float)   # done, total (0 when unknown): floats, as a byte count outgrows a C int
+    finished = Signal(object)         # what ``fn`` returned
+    failed = Signal(str, str)         # message, details (traceback)
     cancelled = Signal()
 
-    def __init__(self, load):
+    def __init__(self, fn):
         super().__init__()
-        self._load = load
+        self._fn = fn
         self._last_emit = 0.0
 
     @Slot()
     def run(self):
         try:
-            dataset = self._load(self._progress)
+            result = self._fn(self._progress)
         except Exception as exc:  # noqa: BLE001 -- shown to the user, never lost
-            if self.stop_requested:
-                self.cancelled.emit()
-            else:
-                self.failed.emit(*describe_exception(exc))
+            self._end_with(self.failed, *describe_exception(exc))
         else:
-            # loaders without a progress callback cannot be interrupted; drop their result instead
-            if self.stop_requested:
-                self.cancelled.emit()
-            else:
-                self.loaded.emit(dataset)
+            self._end_with(self.finished, result)
         finally:
             self.done.emit()
 
+    def _end_with(self, signal, *args):
+        if self.stop_requested:
+            self.cancelled.emit()
+        else:
+            signal.emit(*args)
+
     def _progress(self, done, total):
-        self.raise_if_stopped("the download")
+        self.raise_if_stopped("the task")
         now = time.perf_counter()
-        if now - self._last_emit >= 0.05 or (total and done >= total):
+        if now - self._last_emit >= PROGRESS_EMIT_INTERVAL or (total and done >= total):
             self._last_emit = now
             self.progress.emit(float(done), float(total or 0))

@@ -3,6 +3,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..layers.base import fmt_shape
+
 
 @dataclass(eq=False)
 class Dataset:
@@ -38,9 +40,8 @@ class Dataset:
 
     def describe(self):
         """One line for a status bar or a terminal."""
-        c, h, w = self.input_shape
         return (f"{self.name}: {len(self.x_train):,} train / {len(self.x_test):,} test images, "
-                f"{c}x{h}x{w}, {self.num_classes} classes, from {self.source}")
+                f"{fmt_shape(self.input_shape, 'x')}, {self.num_classes} classes, from {self.source}")
 
 
 def to_images(pixels):

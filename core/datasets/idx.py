@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DatasetError
+from ..layers.base import fmt_shape
 
 _UBYTE = 0x08
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -34,7 +35,7 @@ def parse_idx(data, path="<bytes>"):
     offset = 4 + 4 * len(dims)
     expected = math.prod(dims)     # Python ints: a header of 2^32-1 sizes must not wrap around
     actual = len(data) - offset
-    shape = " x ".join(map(str, dims))
+    shape = fmt_shape(dims, "x")
     if actual < expected:
         raise DatasetError(f"{path}: truncated: the header promises {shape} = {expected:,} bytes "
                            f"of data but the file has {actual:,}. Delete it and download again.")

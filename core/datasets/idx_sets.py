@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from ..errors import DatasetError
+from ..layers.base import fmt_shape
 from .dataset import Dataset, to_images, to_labels
 from .download import Download, fetch_all
 from .idx import load_idx
@@ -75,11 +76,11 @@ def _not_found(source, root, partial, why):
 
 def _check_pair(images_path, images, labels_path, labels, classes):
     if images.ndim != 3:
-        raise DatasetError(f"{images_path}: expected images (N x H x W), the header gives "
-                           f"{' x '.join(map(str, images.shape))}")
+        raise DatasetError(f"{images_path}: expected images (NxHxW), the header gives "
+                           f"{fmt_shape(images.shape, 'x')}")
     if labels.ndim != 1:
         raise DatasetError(f"{labels_path}: expected labels (one dimension), the header gives "
-                           f"{' x '.join(map(str, labels.shape))}")
+                           f"{fmt_shape(labels.shape, 'x')}")
     if len(images) != len(labels):
         raise DatasetError(f"{Path(images_path).name} has {len(images):,} images but "
                            f"{Path(labels_path).name} has {len(labels):,} labels "

@@ -10,6 +10,7 @@ import urllib.parse
 import numpy as np
 
 from ..errors import DatasetError
+from ..layers.base import fmt_shape
 from .dataset import Dataset, to_images, to_labels
 from .download import Download, fetch_all
 from .sources import QUICKDRAW, QUICKDRAW_DEFAULT_CATEGORIES, QUICKDRAW_MIRRORS, cache_dir, search_dirs
@@ -59,7 +60,7 @@ def read_bitmaps(path):
         raise DatasetError(f"{path}: not a readable .npy bitmap file ({e})") from e
     if not isinstance(drawings, np.ndarray) or drawings.dtype != np.uint8 \
             or drawings.ndim != 2 or drawings.shape[1] != 784:
-        what = f"{drawings.dtype} {drawings.shape}" if isinstance(drawings, np.ndarray) else "an archive"
+        what = f"{drawings.dtype} {fmt_shape(drawings.shape)}" if isinstance(drawings, np.ndarray) else "an archive"
         raise DatasetError(f"{path}: expected an (N, 784) uint8 array of 28x28 bitmaps, found {what}")
     if len(drawings) == 0:
         raise DatasetError(f"{path}: holds no drawings")

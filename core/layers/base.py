@@ -110,8 +110,11 @@ class Layer:
                 f"expects {what}, got input of shape {fmt_shape(input_shape)}")
 
 
-def fmt_shape(shape):
-    return "(" + ", ".join(str(d) for d in shape) + ")"
+def fmt_shape(shape, sep=None):
+    """A shape as every core message writes it: "(1, 28, 28)"; joined by ``sep`` where a size reads as
+    one word ("kernel 5x5 is larger than its 3x3 input", "takes 1×28×28 images")."""
+    dims = [str(d) for d in shape]
+    return sep.join(dims) if sep else "(" + ", ".join(dims) + ")"
 
 
 def zero_grads(params):

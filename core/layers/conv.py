@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import conv_ops, initializers
 from . import args
-from .base import register
+from .base import fmt_shape, register
 from .dense import ParamLayer
 
 
@@ -29,7 +29,7 @@ class Conv2D(ParamLayer):
         hp, wp = h + sum(self.pads[0]), w + sum(self.pads[1])
         kh, kw = self.kernel
         if kh > hp or kw > wp:
-            raise self.shape_error(f"kernel {kh}x{kw} is larger than its {hp}x{wp} "
+            raise self.shape_error(f"kernel {fmt_shape((kh, kw), 'x')} is larger than its {fmt_shape((hp, wp), 'x')} "
                                    f"{'padded ' if (hp, wp) != (h, w) else ''}input")
         oh = conv_ops.output_size(h, kh, self.stride[0], sum(self.pads[0]))
         ow = conv_ops.output_size(w, kw, self.stride[1], sum(self.pads[1]))

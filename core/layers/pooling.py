@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import conv_ops
 from . import args
-from .base import Layer, register
+from .base import Layer, fmt_shape, register
 
 
 class Pool2D(Layer):
@@ -28,10 +28,11 @@ class Pool2D(Layer):
         c, h, w = input_shape
         p = self.padding
         if p * 2 > min(self.pool):
-            raise self.shape_error(f"padding {p} is more than half of the {self.pool[0]}x{self.pool[1]} window")
+            raise self.shape_error(f"padding {p} is more than half of the {fmt_shape(self.pool, 'x')} window")
         self.pads = ((p, p), (p, p))
         if self.pool[0] > h + 2 * p or self.pool[1] > w + 2 * p:
-            raise self.shape_error(f"window {self.pool[0]}x{self.pool[1]} is larger than its {h}x{w} input")
+            raise self.shape_error(f"window {fmt_shape(self.pool, 'x')} is larger than its "
+                                   f"{fmt_shape((h, w), 'x')} input")
         oh = conv_ops.output_size(h, self.pool[0], self.stride[0], 2 * p)
         ow = conv_ops.output_size(w, self.pool[1], self.stride[1], 2 * p)
         return (c, oh, ow)

@@ -95,7 +95,7 @@ def _shape_glyph(type_name, shape, title, tip):
     shape = tuple(shape)
     if len(shape) == 3:
         c, h, w = shape
-        return Glyph("map", type_name, shape, title, f"{c}@{h}×{w}", tip)
+        return Glyph("map", type_name, shape, title, f"{c}@{shape_text((h, w), compact=True)}", tip)
     return Glyph("bar", type_name, shape, title, shape_text(shape), tip)
 
 

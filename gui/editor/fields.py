@@ -13,6 +13,8 @@ from core import initializers
 from core.layers import layer_class, layer_types
 from core.layers.activations import ACTIVATIONS
 
+from ..format import shape_text
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -187,5 +189,5 @@ def _pair(value, compact=False):
     if isinstance(value, (list, tuple)) and len(value) == 2:
         if compact and value[0] == value[1]:
             return str(value[0])
-        return f"{value[0]}×{value[1]}"
+        return shape_text(value, compact=True)
     return str(value)

@@ -5,7 +5,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QSpinBox, QStyledItemDelegate,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ..format import shape_text
+from ..format import esc, shape_text
 from .form import ERROR_STYLE
 from .layer_list import light_selection
 
@@ -139,9 +139,9 @@ class ShapeTable(QWidget):
         if analysis is None:
             return
         if analysis.complete:
-            self.totals.setText(f"<b>Total parameters: {analysis.total_params:,}</b> "
-                                f"({human_bytes(4 * analysis.total_params)} as float32)")
-            self.memory.setText(f"≈ <b>{human_bytes(analysis.batch_memory(self.batch.value()))}</b>")
+            self.totals.setText(f"<b>Total parameters: {esc(f'{analysis.total_params:,}')}</b> "
+                                f"({esc(human_bytes(4 * analysis.total_params))} as float32)")
+            self.memory.setText(f"≈ <b>{esc(human_bytes(analysis.batch_memory(self.batch.value())))}</b>")
         else:
             self.totals.setText("<b>Total parameters: ?</b> (until the layer in red is fixed)")
             self.memory.setText("≈ ?")

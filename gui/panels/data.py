@@ -2,7 +2,7 @@
 
 Output: ``state.set_dataset(ds)`` and ``validationFractionChanged`` (the window
 hands it to Training); both are locked while a run trains on the loaded data.
-Loading and downloading run in a ``LoadWorker`` on a QThread with a progress
+Loading and downloading run in a ``TaskWorker`` on a QThread with a progress
 bar; Cancel raises inside the download's progress callback, which leaves
 nothing half-written behind.
 """
@@ -16,10 +16,10 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayo
                                QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QStackedWidget,
                                QVBoxLayout, QWidget)
 
-from ..format import esc
+from ..format import esc, shape_text
 from ..imaging import gray_qimage, rgb_qimage
 from ..messages import show_error
-from ..worker import Job, LoadWorker
+from ..worker import Job, TaskWorker
 
 SOURCES = {"mnist": "MNIST (handwritten digits)", "fashion-mnist": "Fashion-MNIST (clothing)",
            "kmnist": "KMNIST (Japanese cursive)", "quickdraw": "Quick, Draw! categories",
@@ -29,7 +29,7 @@ SAMPLE_COLUMNS = 10
 
 
 def _loader(source, options, download=True):
-    """A function ``load(progress)`` for the LoadWorker, for one choice of the form."""
+    """A function ``load(progress)`` for the TaskWorker, for one choice of the form."""
     from core import datasets
     if source == "folder":
         return lambda progress: datasets.load_folder(options["folder"])
@@ -245,9 +245,9 @@ class DataPanel(QWidget):
                        "separated by commas (for example: cat, dog, apple).")
             return
         self._quiet = not download
-        worker = LoadWorker(_loader(choice["source"], options, download))
+        worker = TaskWorker(_loader(choice["source"], options, download))
         worker.progress.connect(self._on_progress)
-        worker.loaded.connect(self._on_loaded)
+        worker.finished.connect(self._on_loaded)
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_cancelled)
         self.job.start(worker)
@@ -344,8 +344,9 @@ class DataPanel(QWidget):
         c, h, w = ds.x_train.shape[1:]
         kind = "grey" if c == 1 else "colour"
         tests = len(ds.x_test) if getattr(ds, "x_test", None) is not None else 0
-        self.summary.setText(f"<b>{esc(ds.name)}</b><br>{len(ds.x_train):,} training · {tests:,} test images<br>"
-                             f"{w}×{h} {kind} · {len(ds.class_names)} classes")
+        lines = [f"{len(ds.x_train):,} training · {tests:,} test images",
+                 f"{shape_text((h, w))} {kind} · {len(ds.class_names)} classes"]
+        self.summary.setText("<br>".join([f"<b>{esc(ds.name)}</b>", *map(esc, lines)]))
         self.where.setText(f"Found at: {ds.source}")
         rng = np.random.default_rng(0)
         pick = rng.choice(len(ds.x_train), size=min(SAMPLE_COUNT, len(ds.x_train)), replace=False)

@@ -22,7 +22,7 @@ from core.callbacks import format_eta
 from core.errors import NumpynetError
 from core.preprocess import mode_for_dataset
 
-from ..format import esc, rich_tooltip, shape_text
+from ..format import esc, percent, rich_tooltip, shape_text
 from ..messages import show_diverged, show_error
 from ..mismatch import CONTINUE, NEW_MODEL, NEW_OUTPUT, TRAIN, ask_about_mismatch
 from ..plots import TrainingPlots
@@ -432,7 +432,7 @@ class TrainingPanel(QWidget):
         if not (self.job.worker and self.job.worker.paused):
             loss, acc = self.plots.smoothed()
             self.progress_label.setText(f"Epoch {epoch}/{epochs}  ·  batch {batch}/{steps}  ·  loss {loss:.3f}  ·  "
-                                        f"accuracy {acc:.1%}  ·  {rate:,.0f} samples/s  ·  ETA {format_eta(eta)}")
+                                        f"accuracy {percent(acc)}  ·  {rate:,.0f} samples/s  ·  ETA {format_eta(eta)}")
 
     def _on_finished(self, result, reason):
         model = self._run_model
@@ -450,7 +450,7 @@ class TrainingPanel(QWidget):
             text = f"Finished {epochs} epoch{'s' * (epochs != 1)}"
         test = result["test"].get("test_accuracy")
         if test is not None:
-            text += f" · test accuracy {test:.2%}"
+            text += f" · test accuracy {percent(test, 2)}"
         self.progress_label.setText(text)
         self.status_label.setText(text)
         self.status.emit(text)
@@ -560,4 +560,4 @@ def _training_line(model, training_now):
     if model.meta.get("dataset"):
         line += f" on {model.meta['dataset']}"
     test = (model.meta.get("metrics") or {}).get("test_accuracy")
-    return line if test is None else line + f" · test accuracy {test:.2%}"
+    return line if test is None else line + f" · test accuracy {percent(test, 2)}"

@@ -305,7 +305,7 @@ class DrawPanel(LazyRefresh, QWidget):
         self._digits = not names or names == [str(i) for i in range(10)]
         self.canvas.hint = "Draw a digit here" if self._digits else "Draw here, or drop a picture"
         _, h, w = self._input_shape()
-        self.preview_caption.setText(f"What the network sees ({w}x{h})")
+        self.preview_caption.setText(f"What the network sees ({shape_text((h, w))})")
         self._model_line = self._read_preprocessing()
         self.status.setText(esc(self._model_line))
         self._opened_input = None     # the new model may want another shape or mode

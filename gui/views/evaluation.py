@@ -31,7 +31,7 @@ from core import inspect, transfer
 from ..format import esc, percent, rich_tooltip
 from ..imaging import diverging_rgb
 from ..mismatch import CONTINUE, EVALUATE, ask_about_mismatch
-from ..worker import Cancelled, Job, Worker, describe_exception
+from ..worker import Job, TaskWorker
 from .export import ExportButton
 from .grid import TileGrid, image_tile, scrolled
 from .inside import ModelSource
@@ -49,33 +49,10 @@ ACCENT = QColor("#2563eb")
 WORST = QColor("#ea580c")
 
 
-class EvalWorker(Worker):
-    """Runs ``inspect.evaluate_predictions`` on its own model copy, off the GUI thread."""
-    progress = Signal(int, int)
-    finished = Signal(object)          # inspect.Evaluation
-    failed = Signal(str, str)          # message, details
-    cancelled = Signal()
-
-    def __init__(self, model, x, y):
-        super().__init__()
-        self.model, self.x, self.y = model, x, y
-
-    @Slot()
-    def run(self):
-        try:
-            result = inspect.evaluate_predictions(self.model, self.x, self.y, progress=self._progress)
-        except Cancelled:
-            self.cancelled.emit()
-        except Exception as exc:  # noqa: BLE001 -- shown in the panel, never lost
-            self.failed.emit(*describe_exception(exc))
-        else:
-            self.finished.emit(result)
-        finally:
-            self.done.emit()
-
-    def _progress(self, done, total):
-        self.raise_if_stopped("the evaluation")
-        self.progress.emit(done, total)
+def _evaluation(model, x, y):
+    """The evaluation as a task for a ``TaskWorker``: ``fn(progress) -> inspect.Evaluation``, on a model
+    copy taken now, so training or edits on the GUI thread do not change what is being evaluated."""
+    return lambda progress: inspect.evaluate_predictions(model, x, y, progress=progress)
 
 
 def text_colour(rgb):
@@ -204,7 +181,7 @@ class ConfusionMatrixView(QWidget):
             return
         r, c = hit
         n = int(self.cm[r].sum())
-        share = f" ({100 * self.cm[r, c] / n:.1f}% of the {n:,} {self.names[r]} images)" if n else ""
+        share = f" ({percent(self.cm[r, c] / n)} of the {n:,} {self.names[r]} images)" if n else ""
         text = f"true {self.names[r]}, predicted {self.names[c]}: {int(self.cm[r, c]):,}{share}\nclick to see them"
         QToolTip.showText(event.globalPosition().toPoint(), rich_tooltip(text), self)
 
@@ -259,7 +236,7 @@ class ClassAccuracyBars(QWidget):
                 p.setBrush(WORST if i == worst else ACCENT)
                 p.drawRoundedRect(QRectF(bar.x(), bar.y(), full * float(v), bar_h), 3, 3)
             p.setPen(text)
-            label = f"{100 * v:.1f}%  ({n:,})" if np.isfinite(v) else f"—  ({n:,})"
+            label = f"{percent(v)}  ({n:,})" if np.isfinite(v) else f"—  ({n:,})"
             p.drawText(QRectF(name_w + full + 8, y, value_w, row), Qt.AlignLeft | Qt.AlignVCenter, label)
         p.end()
 
@@ -296,7 +273,7 @@ class _Details(QWidget):
         scale = max(1, DETAIL_PX // max(image.shape[1:]))
         self.image.set_tiles([image_tile(image, f"test image #{index}")], scale=scale)
         verdict = "right" if true_name == pred_name else "<span style='color:#c2410c'>wrong</span>"
-        self.caption.setText(f"<b>Test image #{index}</b><br>true <b>{esc(true_name)}</b>, predicted "
+        self.caption.setText(f"<b>Test image #{esc(index)}</b><br>true <b>{esc(true_name)}</b>, predicted "
                              f"<b>{esc(pred_name)}</b> ({verdict})")
         self.bars.set_probabilities(probs, names)
         self.inside.setEnabled(True)
@@ -457,7 +434,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
             return
         self._running_key = self._tried_key = (self.source.version, self.state.dataset_version)
         self._failure = None
-        worker = EvalWorker(self.source.snapshot(), *data)
+        worker = TaskWorker(_evaluation(self.source.snapshot(), *data))
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._arrived)
         worker.failed.connect(self._on_failed)
@@ -476,7 +453,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
             self.job.worker.stop()
 
     def _on_progress(self, done, total):
-        self.progress.setValue(done)
+        self.progress.setValue(int(done))
 
     def _arrived(self, result):
         """A result is shown only if the model and data it was computed from are still the current ones."""
@@ -523,8 +500,9 @@ class EvaluationPanel(LazyRefresh, QWidget):
                 self._say(self._idle_text)
             return
         r = self.result
-        self.summary.setText(f"<b>Test accuracy {100 * r.accuracy:.2f}%</b> &nbsp; loss {r.loss:.4f} &nbsp; "
-                             f"{len(r.labels):,} images, {len(r.labels) - int(np.trace(r.confusion)):,} wrong")
+        wrong = len(r.labels) - int(np.trace(r.confusion))
+        self.summary.setText(f"<b>Test accuracy {esc(percent(r.accuracy, 2))}</b> &nbsp; loss {esc(f'{r.loss:.4f}')} "
+                             f"&nbsp; {esc(f'{len(r.labels):,} images, {wrong:,} wrong')}")
 
     def show_result(self, result):
         self.result, self.result_key = result, self._running_key
@@ -567,8 +545,8 @@ class EvaluationPanel(LazyRefresh, QWidget):
         true_name, pred_name = self.names[true_class], self.names[pred_class]
         self.tabs.setTabText(1, f"{true_name} → {pred_name} ({len(idx):,})")
         more = f"; the first {CELL_IMAGES_SHOWN} shown" if len(idx) > CELL_IMAGES_SHOWN else ""
-        self.cell_caption.setText(f"{len(idx):,} test images of true class <b>{esc(true_name)}</b> predicted as "
-                                  f"<b>{esc(pred_name)}</b>, most confident first{more}.")
+        self.cell_caption.setText(f"{esc(f'{len(idx):,}')} test images of true class <b>{esc(true_name)}</b> "
+                                  f"predicted as <b>{esc(pred_name)}</b>, most confident first{more}.")
         self.tabs.setCurrentIndex(1)
         if len(self.cell_shown):
             self.cell.set_selected(0)
@@ -587,7 +565,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
 
 
 def _heading(title, note):
-    label = QLabel(f"<b>{title}</b> &nbsp; <span style='color:#6b7280'>{note}</span>")
+    label = QLabel(f"<b>{esc(title)}</b> &nbsp; <span style='color:#6b7280'>{esc(note)}</span>")
     label.setTextFormat(Qt.RichText)
     return label
 

@@ -86,7 +86,7 @@ class _LayerSection(QWidget):
             note = " &nbsp; <i>the maps above, in one row of values</i>"
         elif isinstance(self.layer, Dropout):
             note = " &nbsp; <i>passes everything through at inference</i>"
-        self.title.setText(f"<b>{esc(self.layer.name)}</b> &nbsp; {shape_text(act.shape)} &nbsp; "
+        self.title.setText(f"<b>{esc(self.layer.name)}</b> &nbsp; {esc(shape_text(act.shape))} &nbsp; "
                            f"<span style='color:#6b7280'>values {esc(format_value(act.min()))} … "
                            f"{esc(format_value(act.max()))}</span>{note}")
         if self.bars is not None:
@@ -228,7 +228,7 @@ class FeatureMapsView(LazyRefresh, QWidget):
         maps = section.maps
         a = maps.maps[map_index]
         what = "units" if maps.units else f"map {map_index}"
-        self.big_title.setText(f"<b>{esc(section.layer.name)}</b>, {what} &nbsp; ({shape_text(a.shape)})")
+        self.big_title.setText(f"<b>{esc(section.layer.name)}</b>, {what} &nbsp; ({esc(shape_text(a.shape))})")
         self.big.set_tiles([Tile([map_qimage(a, maps)], [section._values(a)], name=what)],
                            scale=max(1, BIG_PX // max(a.shape)))
         set_colorbar(self.big_bar, maps)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QToolB
 from core import inspect
 from core.layers import Conv2D
 
-from ..format import esc
+from ..format import esc, shape_text
 from ..imaging import diverging_rgb, rgb_qimage
 from .export import view_column
 from .lazy import LazyRefresh
@@ -78,8 +78,8 @@ class _ConvSection(QWidget):
         self.colorbar = ColorBar(label="weight")
         self.grid = TileGrid()
         top = QHBoxLayout()
-        top.addWidget(header_label(f"<b>{esc(layer.name)}</b> &nbsp; {out} filters of {kh}×{kw} "
-                                   f"on {cin} input channel{'s' if cin > 1 else ''}"))
+        top.addWidget(header_label(f"<b>{esc(layer.name)}</b> &nbsp; {esc(out)} filters of {esc(shape_text((kh, kw)))} "
+                                   f"on {esc(cin)} input channel{'s' if cin > 1 else ''}"))
         top.addStretch(1)
         top.addWidget(self.channel)
         top.addWidget(self.colorbar)
@@ -117,8 +117,8 @@ class _DenseSection(QWidget):
         self.grid = TileGrid()
         c, h, w = image_shape
         top = QHBoxLayout()
-        top.addWidget(header_label(f"<b>{esc(layer.name)}</b> &nbsp; {layer.units} units, each unit's "
-                                   f"{c * h * w} weights as a {h}×{w} image"))
+        top.addWidget(header_label(f"<b>{esc(layer.name)}</b> &nbsp; {esc(layer.units)} units, each unit's "
+                                   f"{esc(c * h * w)} weights as a {esc(shape_text((h, w)))} image"))
         top.addStretch(1)
         for w in (self.prev, self.page, self.next):
             top.addWidget(w)

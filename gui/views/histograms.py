@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from core import inspect
 
-from ..format import esc, shape_text
+from ..format import esc, percent, shape_text
 from .export import view_column
 from .lazy import LazyRefresh
 from .grid import scrolled
@@ -76,8 +76,8 @@ class _LayerRow:
     def show(self, hist, grads_label):
         density = _density(hist)
         self.w_now.setData(hist.weight_edges, density)
-        self.weights.setTitle(f"<b>{esc(self.layer.name)}</b> weights ({shape_text(self.shape)}) &nbsp; "
-                              f"max |w| {hist.weight_edges[-1]:.3g}", color="#222", size="10pt")
+        self.weights.setTitle(f"<b>{esc(self.layer.name)}</b> weights ({esc(shape_text(self.shape))}) &nbsp; "
+                              f"max |w| {esc(f'{hist.weight_edges[-1]:.3g}')}", color="#222", size="10pt")
         if not self.weight_reference:
             self.weight_reference = True
             self.w_ref.setData(hist.weight_edges, density)
@@ -90,9 +90,9 @@ class _LayerRow:
         if not self.grad_reference:
             self.grad_reference = True
             self.g_ref.setData(hist.grad_edges, hist.grad_counts / total)
-        zero = f" &nbsp; {100 * hist.zero_grads:.1f}% exactly 0" if hist.zero_grads >= 0.001 else ""
+        zero = f" &nbsp; {esc(percent(hist.zero_grads))} exactly 0" if hist.zero_grads >= 0.001 else ""
         self.grads.setTitle(f"<b>{esc(self.layer.name)}</b> |gradient| ({esc(grads_label)}) &nbsp; "
-                            f"rms {hist.grad_rms:.2e}{zero}", color="#222", size="10pt")
+                            f"rms {esc(f'{hist.grad_rms:.2e}')}{zero}", color="#222", size="10pt")
 
 
 class WeightsView(LazyRefresh, QWidget):

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpi
 
 from core.errors import ShapeError
 
+from ..format import shape_text
 from .feature_maps import FeatureMapsView
 from .filters import FiltersView
 from .histograms import WeightsView
@@ -242,14 +243,15 @@ class InputPicker(QWidget):
             if self._drawing is None:
                 return None, None, "Nothing drawn yet: draw a digit on the Draw pad."
             if self._drawing.shape[1:] != tuple(self.source.model.input_shape):
-                return None, None, f"The drawing {self._drawing.shape[1:]} does not fit the model's input."
+                shape = shape_text(self._drawing.shape[1:])
+                return None, None, f"The drawing ({shape}) does not fit the model's input."
             return self._drawing, None, "The drawing from the Draw pad"
         ds = self._test_images()
         if ds is None:
             return None, None, "No test images: load a dataset in the Data panel, or draw a digit."
         if not self.source.fits(ds.x_test):
-            return None, None, (f"The {ds.name} images {tuple(ds.x_test.shape[1:])} do not fit the model's "
-                                f"input {tuple(self.source.model.input_shape)}.")
+            return None, None, (f"The {ds.name} images ({shape_text(ds.x_test.shape[1:])}) do not fit the model's "
+                                f"input ({shape_text(self.source.model.input_shape)}).")
         self.index.blockSignals(True)
         self.index.setMaximum(len(ds.x_test) - 1)
         self.index.blockSignals(False)

@@ -1,4 +1,6 @@
 """Numbers and names put into rich text show literally: "<0.1%", a class named "<b>cat</b>", "a & b"."""
+import dataclasses
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
@@ -54,6 +56,17 @@ def test_the_formatter_escapes_and_formats():
     assert rendered(rich_tooltip("a <b>b</b>")) == "a <b>b</b>"
 
 
+def test_percent_never_rounds_to_a_certainty_it_does_not_have_at_any_precision():
+    assert percent(0.9995) == ">99.9%" and percent(0.0005) == "0.1%" and percent(0.00049) == "<0.1%"
+    assert percent(0.98104, 2) == "98.10%" and percent(0.999951, 2) == ">99.99%" and percent(0.00004, 2) == "<0.01%"
+    assert percent(1, 2) == "100%" and percent(0, 2) == "0%"
+    assert percent(0.37, 0) == "37%" and percent(0.996, 0) == ">99%" and percent(0.004, 0) == "<1%"
+
+
+def test_a_compact_shape_is_the_same_shape_without_spaces():
+    assert shape_text((5, 5), compact=True) == "5×5" and shape_text((3, 4, 4), compact=True) == "3×4×4"
+
+
 def test_saliency_title_shows_a_tiny_probability_and_odd_names_literally(qtbot, odd_state):
     panel = InsidePanel(odd_state)
     qtbot.addWidget(panel)
@@ -90,6 +103,18 @@ def test_evaluation_captions_show_odd_class_names_literally(qtbot, odd_state):
     caption = " ".join(shown(panel.cell_caption).split())
     assert f"true class {NAMES[true]} predicted as {NAMES[pred]}" in caption
     assert f"true {NAMES[true]}, predicted {NAMES[pred]}" in " ".join(shown(panel.details.caption).split())
+
+
+def test_the_evaluation_summary_shows_an_accuracy_beyond_the_last_step_literally(qtbot, odd_state):
+    """">99.99%" in the bold summary line must not read as a tag (nor be rounded up to 100.00%)."""
+    panel = EvaluationPanel(odd_state)
+    qtbot.addWidget(panel)
+    panel.show()
+    with qtbot.waitSignal(panel.evaluated, timeout=20_000):
+        panel.evaluate()
+    qtbot.waitUntil(lambda: not panel.job.running, timeout=20_000)
+    panel.show_result(dataclasses.replace(panel.result, accuracy=0.999991))
+    assert "Test accuracy >99.99%" in shown(panel.summary)
 
 
 def test_data_and_model_boxes_show_odd_names_literally(qtbot, odd_state, tmp_path):
