@@ -7,6 +7,8 @@ text goes through ``esc``; text from these helpers is plain until then.
 """
 import html
 
+from core.text import percent as percent   # one percentage for the CLI and the window
+
 
 def esc(value):
     """``value`` as rich text that shows literally (numbers, names, paths, reasons)."""
@@ -17,22 +19,6 @@ def rich_tooltip(text):
     """A tooltip that shows ``text`` literally, line breaks kept (Qt guesses plain or rich, and a
     name like "<b>" would fool it)."""
     return f"<p>{esc(text).replace(chr(10), '<br>')}</p>" if text else ""
-
-
-def percent(p, decimals=1):
-    """A fraction as a percentage with ``decimals`` decimals (a probability, an accuracy, a share).
-
-    Never a misleading "100.0%" or "0.0%" for what is not certain: a value that
-    would round to either end says it is beyond the last shown step (">99.9%").
-    """
-    p = float(p)
-    text = f"{100 * p:.{decimals}f}"
-    step = 10.0 ** -decimals                   # the smallest percentage shown
-    if float(text) == 0 and p > 0:
-        return f"<{step:.{decimals}f}%"
-    if float(text) == 100 and p < 1:
-        return f">{100 - step:.{decimals}f}%"
-    return "0%" if p == 0 else "100%" if p == 1 else f"{text}%"
 
 
 def shape_text(shape, compact=False):

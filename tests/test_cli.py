@@ -238,3 +238,15 @@ def test_train_a_saved_model_on_images_of_another_shape(capsys, tmp_path, mnist,
     monkeypatch.setattr(cli.datasets, "load", lambda name, root=None: small)
     code, _, err = run(capsys, "train", "--model", digits_model(tmp_path), "--dataset", "small", "--new-output")
     assert code == 2 and "takes 1×28×28 images; small's are 1×14×14" in err
+
+
+def test_predict_never_prints_a_certainty_the_model_does_not_have(capsys, tmp_path, monkeypatch):
+    """0.99996 printed with '{:.1%}' read '100.0%': the CLI writes percentages as the window does."""
+    from core import preprocess
+    model = zoo.build("mlp")
+    model.compile(SGD(0.1), "crossentropy")
+    model.save(tmp_path / "m")
+    monkeypatch.setattr(preprocess, "predict_files",
+                        lambda _model, paths, top: [(paths[0], [("7", 0.99996), ("1", 0.00004)])])
+    code, out, _ = run(capsys, "predict", str(tmp_path / "m"), "seven.png")
+    assert code == 0 and out.strip() == "seven.png: 7 >99.9%  1 <0.1%"

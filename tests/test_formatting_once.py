@@ -1,5 +1,6 @@
-"""Percentages and shapes are written by their formatters only: ``gui/format.py`` for the window,
-``fmt_shape`` (core/layers/base.py) for core's messages. A copy elsewhere drifts into its own style
+"""Percentages and shapes are written by their formatters only: ``core/text.py``'s ``percent`` for the
+CLI and the window, ``gui/format.py`` for the window's shapes and escaping, ``fmt_shape``
+(core/layers/base.py) for core's messages. A copy elsewhere drifts into its own style
 (the issue counted four ways of printing a shape) and skips the escaping rich text needs."""
 import re
 from pathlib import Path
@@ -7,10 +8,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-HOMES = {"gui/format.py", "core/layers/base.py"}
-IN_PLACE = {   # what is written in place, and where it must not be (percentages are the window's only)
-    "a percentage formatted in place (use gui.format.percent)":
-        (re.compile(r"%\}|\* ?100\b[^\n]*f\}%|\b100 \*[^\n]*f\}%"), ("gui",)),
+HOMES = {"gui/format.py", "core/text.py", "core/layers/base.py"}
+IN_PLACE = {   # what is written in place, and where it must not be
+    "a percentage formatted in place (use core.text.percent)":
+        (re.compile(r"%\}|\* ?100\b[^\n]*f\}%|\b100 \*[^\n]*f\}%"), ("core", "gui")),
     "a shape joined in place (use shape_text / fmt_shape)":
         (re.compile(r"\}\s?[x×]\s?\{|[\"'] ?[x×] ?[\"']\.join"), ("core", "gui")),
     "a shape printed as a Python tuple (use shape_text / fmt_shape)":
@@ -36,7 +37,7 @@ def test_no_percentage_or_shape_is_formatted_outside_its_formatter(what):
 
 def test_the_scan_catches_each_style_it_names():
     """The patterns above must match the styles they forbid, or the scan proves nothing."""
-    styles = {"a percentage formatted in place (use gui.format.percent)":
+    styles = {"a percentage formatted in place (use core.text.percent)":
               ['f"{acc:.1%}"', 'f"{100 * v:.1f}%"', 'f"{p * 100:.2f}%"'],
               "a shape joined in place (use shape_text / fmt_shape)":
               ['f"{h}x{w}"', 'f"{h}×{w}"', '" x ".join(dims)', '"×".join(shape)'],

@@ -1,0 +1,17 @@
+"""Numbers written for people, by the CLI and the window alike (the window adds escaping for rich text)."""
+
+
+def percent(p, decimals=1):
+    """A fraction as a percentage with ``decimals`` decimals (a probability, an accuracy, a share).
+
+    Never a misleading "100.0%" or "0.0%" for what is not certain: a value that
+    would round to either end says it is beyond the last shown step (">99.9%").
+    """
+    p = float(p)
+    text = f"{100 * p:.{decimals}f}"
+    step = 10.0 ** -decimals                   # the smallest percentage shown
+    if float(text) == 0 and p > 0:
+        return f"<{step:.{decimals}f}%"
+    if float(text) == 100 and p < 1:
+        return f">{100 - step:.{decimals}f}%"
+    return "0%" if p == 0 else "100%" if p == 1 else f"{text}%"
