@@ -18,7 +18,7 @@ from .errors import NumpynetError
 from .model import Sequential
 from .saving import check_save_path
 from .serialization import load_architecture
-from .text import percent
+from .text import probability
 from .preprocess import mode_for_dataset
 
 EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
@@ -175,7 +175,7 @@ def cmd_predict(args):
             print(f"numpynet: error: {e}", file=sys.stderr)
             failed += 1
             continue
-        print(f"{path}: " + "  ".join(f"{name} {percent(p)}" for name, p in top))
+        print(f"{path}: " + "  ".join(f"{name} {probability(p)}" for name, p in top))
     return EXIT_ERROR if failed else 0
 
 

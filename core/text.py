@@ -15,3 +15,17 @@ def percent(p, decimals=1):
     if float(text) == 100 and p < 1:
         return f">{100 - step:.{decimals}f}%"
     return "0%" if p == 0 else "100%" if p == 1 else f"{text}%"
+
+
+def probability(p, decimals=1):
+    """A model's probability as a percentage, never "100%" or "0%".
+
+    A float32 softmax saturates at exactly 1.0 (and 0.0) once one score leads
+    the others by about 19: that is rounding, not certainty, so such a value is
+    written as beyond the last shown step (">99.9%"). Accuracies and shares,
+    which can truly be whole, use ``percent``.
+    """
+    return percent(min(max(float(p), _OPEN), 1 - _OPEN), decimals)
+
+
+_OPEN = 1e-12   # how far inside (0, 1) a probability is kept: far below any shown step

@@ -8,6 +8,7 @@ text goes through ``esc``; text from these helpers is plain until then.
 import html
 
 from core.text import percent as percent   # one percentage for the CLI and the window
+from core.text import probability as probability
 
 
 def esc(value):

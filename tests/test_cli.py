@@ -247,6 +247,10 @@ def test_predict_never_prints_a_certainty_the_model_does_not_have(capsys, tmp_pa
     model.compile(SGD(0.1), "crossentropy")
     model.save(tmp_path / "m")
     monkeypatch.setattr(preprocess, "predict_files",
-                        lambda _model, paths, top: [(paths[0], [("7", 0.99996), ("1", 0.00004)])])
+                        lambda _model, paths, top: [(paths[0], [("7", 0.99996), ("1", 0.00004), ("4", 0.0)])])
     code, out, _ = run(capsys, "predict", str(tmp_path / "m"), "seven.png")
-    assert code == 0 and out.strip() == "seven.png: 7 >99.9%  1 <0.1%"
+    assert code == 0 and out.strip() == "seven.png: 7 >99.9%  1 <0.1%  4 <0.1%"
+    monkeypatch.setattr(preprocess, "predict_files",   # a float32 softmax saturates at exactly 1.0
+                        lambda _model, paths, top: [(paths[0], [("7", np.float32(1.0))])])
+    code, out, _ = run(capsys, "predict", str(tmp_path / "m"), "seven.png")
+    assert code == 0 and out.strip() == "seven.png: 7 >99.9%"

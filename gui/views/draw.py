@@ -25,7 +25,7 @@ from core.images import read_image
 from core.preprocess import NothingDrawn, class_names, gray, prepare, preprocessing_mode
 from core.strokes import Stroke, render_strokes, within
 
-from ..format import esc, percent, shape_text
+from ..format import esc, probability, shape_text
 from ..imaging import gray_qimage, rgb_qimage
 from .lazy import LazyRefresh
 from .probabilities import ProbabilityBars
@@ -445,7 +445,7 @@ class DrawPanel(LazyRefresh, QWidget):
         best = int(np.argmax(probs))
         size = 72 if len(names[best]) <= 2 else 30
         self.answer.setText(f"<span style='font-size:{size}px; font-weight:600'>{esc(names[best])}</span>")
-        self.confidence.setText(f"<span style='font-size:16px'>{esc(percent(probs[best]))} sure</span>")
+        self.confidence.setText(f"<span style='font-size:16px'>{esc(probability(probs[best]))} sure</span>")
         self.chart.set_probabilities(probs)
 
     def _show_input(self, x):

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, Q
 
 from core import inspect, transfer
 
-from ..format import esc, percent, rich_tooltip
+from ..format import esc, percent, probability, rich_tooltip
 from ..imaging import diverging_rgb
 from ..mismatch import CONTINUE, EVALUATE, ask_about_mismatch
 from ..worker import Job, TaskWorker
@@ -513,7 +513,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
         wrong = inspect.top_mistakes(result.probs, result.labels, len(result.labels))
         self.mistakes_shown = wrong[:MISTAKES_SHOWN]
         self.mistakes.set_tiles([self._thumb(i, f"{names[result.labels[i]]}→{names[result.preds[i]]} "
-                                                f"{percent(result.probs[i, result.preds[i]])}")
+                                                f"{probability(result.probs[i, result.preds[i]])}")
                                  for i in self.mistakes_shown], scale=self._thumb_scale(), selectable=True)
         self.tabs.setTabText(0, f"Mistakes ({len(wrong):,})")
         shown = f"; the first {len(self.mistakes_shown)} shown" if len(wrong) > len(self.mistakes_shown) else ""
@@ -540,7 +540,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
         self.cell_shown = idx[:CELL_IMAGES_SHOWN]
         self.matrix.selected = (true_class, pred_class)
         self.matrix.update()
-        self.cell.set_tiles([self._thumb(i, f"#{i} {percent(r.probs[i, pred_class])}") for i in self.cell_shown],
+        self.cell.set_tiles([self._thumb(i, f"#{i} {probability(r.probs[i, pred_class])}") for i in self.cell_shown],
                             scale=self._thumb_scale(), selectable=True)
         true_name, pred_name = self.names[true_class], self.names[pred_class]
         self.tabs.setTabText(1, f"{true_name} → {pred_name} ({len(idx):,})")

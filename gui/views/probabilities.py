@@ -10,7 +10,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ..format import percent
+from ..format import probability
 
 _MARGIN = 6
 _GAP = 4            # between a bar and its texts
@@ -104,7 +104,7 @@ class ProbabilityBars(QWidget):
                        self._names[i], Qt.AlignHCenter | Qt.AlignTop, text, bold=i == top)
             if self._probs is not None and (i == top or (all_percents and v >= 0.005)):
                 self._text(p, QRectF(cx - column / 2, plot_bottom - h - line - 1, column, line),
-                           percent(v), Qt.AlignHCenter | Qt.AlignBottom, text, bold=i == top)
+                           probability(v), Qt.AlignHCenter | Qt.AlignBottom, text, bold=i == top)
 
     def _paint_rows(self, p, area, values, top):
         accent, muted, track, text = self._colours()
@@ -129,7 +129,7 @@ class ProbabilityBars(QWidget):
             if v * full > 0.5:
                 p.drawRoundedRect(QRectF(left, cy - bar_h / 2, float(v) * full, bar_h), 3, 3)
             if self._probs is not None:
-                self._text(p, QRectF(area.right() - pct_w, cy - row / 2, pct_w, row), percent(v),
+                self._text(p, QRectF(area.right() - pct_w, cy - row / 2, pct_w, row), probability(v),
                            Qt.AlignRight | Qt.AlignVCenter, text, bold=i == top)
 
     def _text(self, p, rect, s, align, colour, bold=False):

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QSlid
 
 from core import inspect
 
-from ..format import esc, percent
+from ..format import esc, probability
 from ..imaging import heat_rgb, overlay_rgb, rgb_qimage
 from .export import view_column
 from .lazy import LazyRefresh
@@ -140,9 +140,9 @@ class SaliencyView(LazyRefresh, QWidget):
         self.big.set_tiles([Tile([self._overlay(k)], [self.maps[k]], name=f"|∂ {names[k]} / ∂ pixel|")],
                            scale=max(1, BIG_PX // max(h, w)), smooth=True)
         top = int(self.probs.argmax())
-        self.big_title.setText(f"<b>{esc(names[k])}</b> &nbsp; probability {esc(percent(self.probs[k]))}"
+        self.big_title.setText(f"<b>{esc(names[k])}</b> &nbsp; probability {esc(probability(self.probs[k]))}"
                                + ("" if k == top else f" &nbsp; (the model says <b>{esc(names[top])}</b>)"))
-        self.all.set_tiles([Tile([self._overlay(i)], [self.maps[i]], title=f"{names[i]} · {percent(self.probs[i])}",
+        self.all.set_tiles([Tile([self._overlay(i)], [self.maps[i]], title=f"{names[i]} · {probability(self.probs[i])}",
                                  name=f"|∂ {names[i]} / ∂ pixel|") for i in range(len(self.maps))],
                            scale=max(1, SMALL_PX // max(h, w)), smooth=True, selectable=True)
         self.all.set_selected(k)

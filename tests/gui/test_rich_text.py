@@ -126,3 +126,15 @@ def test_data_and_model_boxes_show_odd_names_literally(qtbot, odd_state, tmp_pat
     training = TrainingPanel(odd_state, settings)
     qtbot.addWidget(training)
     assert "<odd> & model" in shown(training.model_label)
+
+
+def test_a_saturated_probability_is_never_written_as_a_certainty():
+    """A float32 softmax is exactly 1.0 once one score leads by about 19: rounding, not certainty."""
+    import numpy as np
+
+    from core.layers.activations import softmax
+    from gui.format import probability
+    p = softmax(np.array([[120.0, 0.0, 0.0]], np.float32))[0]
+    assert p[0] == 1.0 and p[1] == 0.0   # what the model really hands over
+    assert probability(p[0]) == ">99.9%" and probability(p[1]) == "<0.1%" and probability(0.42) == "42.0%"
+    assert percent(1.0) == "100%"   # an accuracy can truly be whole
