@@ -109,7 +109,7 @@ def cmd_train(args):
         check_save_path(args.out)   # before the run, not after it ('' included)
     ds = datasets.load(args.dataset, root=args.data_root)
     x, y = ds.x_train[:args.limit], ds.y_train[:args.limit]
-    model = _fitted_to(_model_from(args, input_shape=ds.x_train.shape[1:], classes=len(ds.class_names)), ds, args)
+    model = _fitted_to(_model_from(args, input_shape=ds.input_shape, classes=ds.num_classes), ds, args)
     model.compile(_optimizer(args), "crossentropy")
     augment = Augment(shift=2, rotate=10, scale=0.1) if args.augment else None
     stopper = _StopOnInterrupt()
@@ -142,10 +142,13 @@ def _fitted_to(model, ds, args):
     found = transfer.check(model, ds)
     if found and args.new_output and not found.input:
         return transfer.new_output_layer(model, ds.num_classes, ds.class_names, seed=args.seed)
-    transfer.require_match(model, ds, names_may_differ=args.relabel,
-                           advice="Pass --new-output for a new output layer for its classes (keeping the rest), "
-                                  "a zoo name as --model to start anew, or --relabel if they are the same "
-                                  "classes under other names.")
+    if args.new_output:   # the input differs: a new output layer cannot help
+        advice = ("--new-output replaces only the output layer, so the images must already fit the model; "
+                  "give a zoo name as --model to start anew.")
+    else:
+        advice = ("Pass --new-output for a new output layer for its classes (keeping the rest), a zoo name as "
+                  "--model to start anew, or --relabel if they are the same classes under other names.")
+    transfer.require_match(model, ds, names_may_differ=args.relabel, advice=advice)
     return model
 
 

@@ -74,11 +74,10 @@ class Mismatch:
 
 def check(model, dataset):
     """The ``Mismatch`` between ``model`` and ``dataset`` (a ``core.datasets.Dataset``)."""
-    images = dataset.x_train if len(dataset.x_train) else dataset.x_test
     names = tuple(str(n) for n in model.meta.get("class_names") or ())
     return Mismatch(dataset=dataset.name, model_dataset=str(model.meta.get("dataset") or ""),
-                    model_input=tuple(model.input_shape or ()), data_input=tuple(images.shape[1:]),
-                    model_classes=int(np.prod(model.output_shape)), data_classes=len(dataset.class_names),
+                    model_input=tuple(model.input_shape or ()), data_input=dataset.input_shape,
+                    model_classes=int(np.prod(model.output_shape)), data_classes=dataset.num_classes,
                     model_names=names, data_names=tuple(str(n) for n in dataset.class_names))
 
 
