@@ -354,9 +354,15 @@ class TrainingPlots(QWidget):
         b = self.batch
         batch_rows = [dict(zip(BATCH_COLUMNS, (int(s), float(loss), float(a), float(r))))
                       for s, loss, a, r in zip(b["loss"].xs, b["loss"].ys, b["accuracy"].ys, b["lr"].ys)]
-        batches = str(path)[:-4] + "-batches.csv" if str(path).endswith(".csv") else f"{path}-batches.csv"
+        batches = batches_csv_path(path)
         _write_csv(batches, BATCH_COLUMNS, batch_rows)
         return batches
+
+
+def batches_csv_path(path):
+    """Where ``export_csv`` writes the batch table beside the epoch table at ``path``."""
+    text = str(path)
+    return text[:-4] + "-batches.csv" if text.endswith(".csv") else f"{text}-batches.csv"
 
 
 def _write_csv(path, columns, rows):

@@ -7,14 +7,15 @@ again so views refresh), ``state.weightsUpdated`` while training, and
 ``status`` lines for the window's status bar. The GUI thread never trains: a
 ``TrainWorker`` on a QThread does.
 """
+import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QFrame,
-                               QGridLayout, QGroupBox, QHBoxLayout, QLabel, QMenu, QProgressBar, QPushButton,
-                               QScrollArea, QSizePolicy, QSpinBox, QStyle, QToolButton, QVBoxLayout,
-                               QWidget)
+                               QGridLayout, QGroupBox, QHBoxLayout, QLabel, QMenu, QMessageBox, QProgressBar,
+                               QPushButton, QScrollArea, QSizePolicy, QSpinBox, QStyle, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from core import optimizers, transfer, zoo
 from core.augment import Augment
@@ -25,7 +26,7 @@ from core.preprocess import mode_for_dataset
 from ..format import esc, percent, rich_tooltip, shape_text
 from ..messages import show_diverged, show_error
 from ..mismatch import CONTINUE, NEW_MODEL, NEW_OUTPUT, TRAIN, ask_about_mismatch
-from ..plots import TrainingPlots
+from ..plots import TrainingPlots, batches_csv_path
 from ..worker import STOPPED, Job, TrainJob, TrainWorker, describe_exception
 
 # How the form shows an optimizer argument: (minimum, maximum, decimals, label, tooltip). Which optimizer
@@ -519,8 +520,19 @@ class TrainingPanel(QWidget):
 
     def _export_csv(self):
         path, _ = QFileDialog.getSaveFileName(self, "Save history as CSV", "history.csv", "CSV files (*.csv)")
-        if path:
+        if path and self._may_replace(batches_csv_path(path)):
             self._export(self.plots.export_csv, path)
+
+    def _may_replace(self, path):
+        """The dialog confirmed only the file it named; the batch table beside it is asked about here."""
+        if not os.path.exists(path):
+            return True
+        box = QMessageBox(QMessageBox.Question, "Replace the batch table?",
+                          f"The batch table is written beside the history, to {path}, which already exists. "
+                          "Replace it?", QMessageBox.Yes | QMessageBox.No, self)
+        box.setTextFormat(Qt.PlainText)
+        box.setDefaultButton(QMessageBox.No)
+        return box.exec() == QMessageBox.Yes
 
     def _export(self, write, path):
         try:

@@ -372,6 +372,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
         return self.result is not None and self.result_key == self.state.results_key()
 
     def _on_results_outdated(self):
+        self._failure = None   # it was about the model or data before this change
         if self.result is not None and not self.current:
             self._clear()
         self._update_run_button()

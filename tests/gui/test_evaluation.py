@@ -169,3 +169,8 @@ def test_a_failed_evaluation_is_said_from_the_gui_thread(qtbot, panel, monkeypat
     text, thread = next((t, th) for t, th in said if "failed" in t)
     assert "out of memory (test)" in text and "out of memory (test)" in panel.summary.text()
     assert thread is threading.main_thread()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=5000)
+    monkeypatch.undo()
+    panel.state.set_training(True)   # the weights start changing: the failure was about the old ones
+    assert "failed" not in panel.summary.text()
+    panel.state.set_training(False)

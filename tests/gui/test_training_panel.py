@@ -195,6 +195,23 @@ def test_settings_round_trip_and_optimizer_form(qtbot, panel, tmp_path):
                                         "beta1": 0.9, "beta2": 0.999}
 
 
+def test_exporting_the_history_never_overwrites_the_batch_table_unasked(qtbot, panel, tmp_path, monkeypatch):
+    """The save dialog confirms only history.csv; history-batches.csv beside it is the user's until they agree."""
+    from PySide6.QtWidgets import QFileDialog
+    run_to_end(qtbot, panel)
+    (tmp_path / "history-batches.csv").write_text("my own numbers")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "history.csv"), ""))
+    asked = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: asked.append(box.text()) or QMessageBox.No)
+    panel._export_csv()
+    assert asked and "history-batches.csv" in asked[0]
+    assert (tmp_path / "history-batches.csv").read_text() == "my own numbers"
+    assert not (tmp_path / "history.csv").exists()
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.Yes)
+    panel._export_csv()
+    assert (tmp_path / "history-batches.csv").read_text().startswith("step")
+
+
 def test_history_exports_as_csv(qtbot, panel, tmp_path):
     run_to_end(qtbot, panel)
     batches = panel.plots.export_csv(tmp_path / "history.csv")
