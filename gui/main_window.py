@@ -153,6 +153,8 @@ class MainWindow(QMainWindow):
         self.state.trainingFinished.connect(self._update_file_actions)
         self.state.modelChanged.connect(lambda _m: self._update_title())
         self.state.modelSaved.connect(lambda _path: self._update_title())
+        for change in (self.state.trainingStarted, self.state.trainingFinished):
+            change.connect(self._update_title)
         evaluation, inside = self.panels["Evaluation"], self.panels["Inside"]
         evaluation.mistakesFound.connect(inside.set_mistakes)
         evaluation.inspectRequested.connect(self._look_inside)
@@ -270,8 +272,8 @@ class MainWindow(QMainWindow):
     def _update_title(self):
         """The model's folder name, with Qt's "*" while the model has changes its folder lacks."""
         path = self.state.model_path
-        self.setWindowTitle(f"{Path(path).name}[*] – numpynet studio" if path else "numpynet studio")
-        self.setWindowModified(path is not None and not self.state.model_saved)
+        self.setWindowTitle(f"{Path(path).name}[*] – numpynet studio" if path else "numpynet studio[*]")
+        self.setWindowModified(self.state.unsaved_work)
 
     # ---------------------------------------------------------------- help
     def show_shortcuts(self):

@@ -61,9 +61,19 @@ class AppState(QObject):
         self.datasetChanged.emit(dataset)
         self.resultsOutdated.emit()
 
+    @property
+    def unsaved_work(self):
+        """The model holds training or edits that no file has: changed since it was opened or saved,
+        or trained (or training) and never saved. A fresh, untrained preset is not work to lose."""
+        if self.model is None or self.model_saved:
+            return False
+        return self.model_path is not None or self.training or bool(self.model.train_history)
+
     def set_training(self, running):
         """Training starts changing the weights, or has changed them for the last time."""
         self.training = running
+        if running:
+            self.model_saved = False   # from the first batch on, the weights are not those of any file
         self.model_version += 1
         (self.trainingStarted if running else self.trainingFinished).emit()
         self.resultsOutdated.emit()

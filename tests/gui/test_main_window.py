@@ -332,6 +332,24 @@ def test_saving_names_the_model_everywhere(qtbot, settings_path, no_pretrained, 
     assert "unsaved" not in label.text() and not window.isWindowModified()
 
 
+def test_the_title_marks_every_model_with_work_no_file_has(qtbot, settings_path, no_pretrained, tmp_path):
+    """A preset trained for an hour and never saved, or an opened model while a run changes it, is work to
+    lose: Qt's "*" says so. A fresh preset is not."""
+    window = make_window(qtbot, settings_path)
+    state, label = window.state, window.training_panel.model_label
+    assert not window.isWindowModified()                      # a fresh preset
+    state.model.train_history = {"loss": [0.3]}
+    state.set_model(state.model)                              # trained, never saved
+    assert window.isWindowModified()
+    assert window.save_model_to(tmp_path / "mine") and not window.isWindowModified()
+    images, labels = np.zeros((4, 1, 28, 28), np.float32), np.arange(4)
+    state.set_dataset(Dataset("tiny", images, labels, images, labels, [str(i) for i in range(10)], "test"))
+    state.set_training(True)                                  # the weights change from the first batch on
+    assert window.isWindowModified() and "mine · unsaved changes" in label.text()
+    state.set_training(False)
+    assert window.isWindowModified()
+
+
 def test_the_save_dialog_starts_in_the_users_folder_never_in_saved_models(qtbot, settings_path, monkeypatch,
                                                                           tmp_path):
     from PySide6.QtWidgets import QFileDialog
