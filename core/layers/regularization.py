@@ -53,10 +53,10 @@ class BatchNorm(Layer):
 
     def build(self, input_shape):
         out = super().build(input_shape)
-        c = input_shape[0]
-        if "gamma" not in self.params or self.params["gamma"].shape != (c,):
-            self.params = {"gamma": np.ones(c, np.float32), "beta": np.zeros(c, np.float32)}
-            self.buffers = {"mean": np.zeros(c, np.float32), "var": np.ones(c, np.float32)}
+        shape = self.weight_shapes(input_shape)["gamma"]
+        if "gamma" not in self.params or self.params["gamma"].shape != shape:
+            self.params = {"gamma": np.ones(shape, np.float32), "beta": np.zeros(shape, np.float32)}
+            self.buffers = {"mean": np.zeros(shape, np.float32), "var": np.ones(shape, np.float32)}
         return out
 
     @staticmethod
