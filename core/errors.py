@@ -47,7 +47,14 @@ class TrainingError(NumpynetError):
 
 
 class ImageFileError(DatasetError):
-    """An image file that is missing, cannot be decoded, or holds pixels outside its format's range."""
+    """An image file that is missing, cannot be decoded, or holds pixels outside its format's range.
+
+    ``path`` and ``reason`` are kept apart so a caller listing many files can say each reason once.
+    """
+
+    def __init__(self, path, reason):
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = path, reason
 
 
 class MismatchError(NumpynetError, ValueError):

@@ -38,14 +38,14 @@ def read_image(path, channels=None):
             img.load()
             img = ImageOps.exif_transpose(img)
     except FileNotFoundError:
-        raise ImageFileError(f"{path}: image file not found") from None
+        raise ImageFileError(path, "image file not found") from None
     except _UNDECODABLE as e:
-        raise ImageFileError(f"{path}: cannot read the image ({e or type(e).__name__}); "
-                             f"use a PNG, JPEG, BMP, GIF or TIFF picture") from None
+        raise ImageFileError(path, f"cannot read the image ({e or type(e).__name__}); "
+                                   f"use a PNG, JPEG, BMP, GIF or TIFF picture") from None
     try:
         return to_channels(from_pil(img), channels)
     except ValueError as e:
-        raise ImageFileError(f"{path}: {e}") from None
+        raise ImageFileError(path, str(e)) from None
 
 
 def from_pil(img):

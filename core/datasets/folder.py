@@ -82,8 +82,7 @@ def _read_class(folder, root, size, channels, unreadable):
         try:
             images.append(resize(read_image(file, channels), size))
         except ImageFileError as e:
-            reason = str(e).removeprefix(f"{file}: ")
-            unreadable.append(f"{file.relative_to(root)}: {reason}")
+            unreadable.append(f"{file.relative_to(root)}: {e.reason}")
     return images
 
 
