@@ -49,7 +49,7 @@ class DataPanel(QWidget):
         super().__init__(parent)
         self.state, self.settings = state, settings
         self.job = Job(self)
-        self._quiet = False
+        self._quiet, self._loading_source = False, None
         self._build()
         self._restore()
         state.trainingStarted.connect(self._on_training_changed)
@@ -244,7 +244,7 @@ class DataPanel(QWidget):
             show_error(self.window(), "No categories", "Type one or more Quick, Draw! categories, "
                        "separated by commas (for example: cat, dog, apple).")
             return
-        self._quiet = not download
+        self._quiet, self._loading_source = not download, choice["source"]   # the form may change meanwhile
         worker = TaskWorker(_loader(choice["source"], options, download))
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._on_loaded)
@@ -310,7 +310,7 @@ class DataPanel(QWidget):
         self._finish_progress(0, "Failed")
         self.status.emit(f"Could not load the dataset: {message}")
         if self._quiet:   # at start-up: said in the panel, no dialog before the user asked for anything
-            self.summary.setText(esc(f"Could not load {SOURCES[self.choice()['source']]}: {message}"))
+            self.summary.setText(esc(f"Could not load {SOURCES[self._loading_source]}: {message}"))
             return
         show_error(self.window(), "Could not load the dataset", message, details,
                    advice="Check the network or the folder, or choose Synthetic digits to work offline.")

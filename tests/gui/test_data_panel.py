@@ -148,6 +148,23 @@ def test_quiet_startup_load_does_not_download(qtbot, panel, local_mnist):
     assert not [w for w in panel.findChildren(QMessageBox) if w.isVisible()]
 
 
+def test_a_quiet_failure_names_the_source_that_failed_not_the_one_chosen_since(qtbot, panel, monkeypatch):
+    from gui.panels import data as data_mod
+    release = threading.Event()
+
+    def failing(progress):
+        release.wait(5)
+        raise OSError("the disk is gone (test)")
+    monkeypatch.setattr(data_mod, "_loader", lambda *_args, **_kw: failing)
+    monkeypatch.setattr(data_mod, "_on_this_computer", lambda _choice: True)
+    panel.source.setCurrentIndex(panel.source.findData("mnist"))
+    panel.load(download=False)
+    panel.source.setCurrentIndex(panel.source.findData("synthetic"))   # the user looks elsewhere meanwhile
+    release.set()
+    qtbot.waitUntil(lambda: not panel.loading, timeout=5000)
+    assert "Could not load MNIST" in panel.summary.text() and "disk is gone" in panel.summary.text()
+
+
 def test_shows_samples_counts_and_the_validation_fraction(qtbot, panel):
     rng = np.random.default_rng(0)
     y = np.repeat(np.arange(3), [50, 30, 20])
