@@ -21,7 +21,7 @@ from .errors import ShapeError, TrainingError
 from .layers import Softmax, Sigmoid, from_config, to_entry
 from .layers.activations import softmax
 from .layers.base import fmt_shape
-from .layers.dense import ParamLayer
+from .layers.base import ParamLayer
 
 
 class Sequential:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from core import initializers
 from core.layers import layer_class, layer_types
-from core.layers.activations import ACTIVATIONS
+from core.layers.base import activations
 
 from ..format import shape_text
 
@@ -32,7 +32,7 @@ class FieldSpec:
 # Values for constructor arguments that have no default, used when a layer comes from the palette.
 NEW_LAYER_ARGS = {"filters": 8, "kernel_size": 3, "units": 64}
 
-ACTIVATION_CHOICES = (("none (linear)", None),) + tuple((name, name) for name in ACTIVATIONS)
+ACTIVATION_CHOICES = (("none (linear)", None),) + tuple((name, name) for name in activations())
 INIT_CHOICES = (("automatic (follows the activation)", None),) + tuple((name, name) for name in initializers.NAMES)
 
 _STRIDE_TIP = ("Step between windows (rows × columns). Stride s divides the output size by about s; "
