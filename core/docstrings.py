@@ -26,16 +26,21 @@ def own_doc(obj):
 
 def arg_help(obj):
     """``{argument: help}`` from the ``Args:`` section of ``obj``'s own docstring, help joined into one line."""
-    entries, current, indent = {}, None, None
-    for line in _section(own_doc(obj), "Args"):
+    return entries(own_doc(obj), "Args")
+
+
+def entries(doc, title):
+    """``{name: text}`` of the section ``title`` ("Args", "Attributes", ...) of a cleaned docstring."""
+    found, current, indent = {}, None, None
+    for line in _section(doc, title):
         depth = len(line) - len(line.lstrip())
         match = _ENTRY.fullmatch(line.strip())
         if match and (indent is None or depth <= indent):
             indent, current = depth, match.group(1).lstrip("*")
-            entries[current] = match.group(2)
+            found[current] = match.group(2)
         elif current and line.strip():
-            entries[current] = f"{entries[current]} {line.strip()}".strip()
-    return entries
+            found[current] = f"{found[current]} {line.strip()}".strip()
+    return found
 
 
 def _section(doc, title):

@@ -37,6 +37,9 @@ def layer_types():
 def layer_class(type_name):
     """The registered class named ``type_name``.
 
+    Args:
+        type_name: a class name as configurations write it ("Conv2D").
+
     Raises:
         ValueError: no layer type of that name is registered; the message lists the known ones.
     """
@@ -62,6 +65,13 @@ def from_config(entry):
     An argument the type does not take is a ValueError naming the type and what it takes
     (Python's own TypeError would blame ``Layer.__init__`` for an activation layer).
 
+    Args:
+        entry: ``{"type": "Conv2D", "config": {"filters": 20, "kernel_size": [5, 5], ...}}``; a
+            missing config means the defaults.
+
+    Returns:
+        A new, unbuilt layer.
+
     Raises:
         ValueError: an unknown type, an argument the type does not take, or a value its checks refuse
             (an ``ArgumentError`` naming the layer and the argument).
@@ -77,7 +87,11 @@ def from_config(entry):
 
 
 def to_entry(layer):
-    """``{"type": ..., "config": ...}`` for ``layer``: the entry a model file stores and ``from_config`` reads."""
+    """``{"type": ..., "config": ...}`` for ``layer``: the entry a model file stores and ``from_config`` reads.
+
+    Args:
+        layer: a layer of a registered type.
+    """
     return {"type": type(layer).__name__, "config": layer.get_config()}
 
 
@@ -119,9 +133,10 @@ class Layer:
     model files, the editor's palette and form, and ``layer_types()``.
 
     Attributes:
-        params: trainable arrays by name. grads: their gradients under the same keys.
+        params: trainable arrays by name.
+        grads: their gradients, under the same keys, filled by ``backward``.
         buffers: non-trainable state saved with the model (BatchNorm's running statistics).
-        input_shape, output_shape: set by ``build`` (no batch axis).
+        input_shape: set by ``build`` (no batch axis), as is ``output_shape``.
         index: 1-based position in its model, for messages; None outside one.
         need_input_grad: False for a layer before a model's first parameters; it may skip dx.
     """
@@ -147,6 +162,9 @@ class Layer:
     def build(self, input_shape):
         """Create parameters for ``input_shape`` (no batch axis); return the output shape.
 
+        Args:
+            input_shape: one sample's shape, e.g. (1, 28, 28).
+
         Raises:
             ShapeError: the layer cannot take an input of that shape (the message names the layer).
         """
@@ -155,7 +173,14 @@ class Layer:
         return self.output_shape
 
     def compute_output_shape(self, input_shape):
-        """The output shape for ``input_shape`` (both without the batch axis); here unchanged."""
+        """The output shape for ``input_shape`` (both without the batch axis); here unchanged.
+
+        Args:
+            input_shape: one sample's shape.
+
+        Raises:
+            ShapeError: an input the layer cannot take (from ``shape_error``).
+        """
         return input_shape
 
     def weight_shapes(self, input_shape):
@@ -163,15 +188,33 @@ class Layer:
 
         Known before anything is allocated, so a weights file can be checked
         against an architecture cheaply (see ``serialization``).
+
+        Args:
+            input_shape: one sample's shape, as ``build`` gets it.
         """
         return {}
 
     def forward(self, x, training=False):
-        """The layer's output for a batch ``x``; ``training`` is True inside ``fit`` (Dropout, BatchNorm)."""
+        """The layer's output for a batch ``x``; ``training`` is True inside ``fit`` (Dropout, BatchNorm).
+
+        Args:
+            x: a float32 batch of ``input_shape``, batch axis first.
+            training: True while training: Dropout drops, BatchNorm uses batch statistics.
+
+        Returns:
+            The batch's output, of ``output_shape`` after the batch axis.
+        """
         raise NotImplementedError(f"{type(self).__name__} defines no forward")
 
     def backward(self, grad):
-        """The gradient with respect to the last ``forward``'s input; fills ``grads``."""
+        """The gradient with respect to the last ``forward``'s input; fills ``grads``.
+
+        Args:
+            grad: the gradient of the loss with respect to the last ``forward``'s output (same shape).
+
+        Returns:
+            The gradient with respect to that forward's input, or None when ``need_input_grad`` is False.
+        """
         raise NotImplementedError(f"{type(self).__name__} defines no backward")
 
     def get_config(self):
@@ -196,7 +239,11 @@ class Layer:
         return int(sum(p.size for p in self.params.values()))
 
     def shape_error(self, message):
-        """A ``ShapeError`` that names this layer and its position, for ``compute_output_shape`` to raise."""
+        """A ``ShapeError`` that names this layer and its position, for ``compute_output_shape`` to raise.
+
+        Args:
+            message: what does not fit, without the layer's name (it is prefixed).
+        """
         return ShapeError(f"{self.name}: {message}", layer_index=self.index)
 
     def _require_rank(self, input_shape, ranks, what):
@@ -242,6 +289,10 @@ class ParamLayer(Layer):
         initialiser the user chose (or a loaded model recorded) and a fused
         activation are kept. Weights already drawn with another default are
         redrawn only with ``redraw``: a model still being assembled by ``add``.
+
+        Args:
+            following: the layers after this one in its model.
+            redraw: also drop weights already drawn with another default.
         """
         if self.init_chosen or self.activation:
             return
@@ -259,11 +310,19 @@ class ParamLayer(Layer):
         return self.linear_backward(grad)
 
     def linear_forward(self, x):
-        """The output before the fused activation; keep what ``linear_backward`` needs."""
+        """The output before the fused activation; keep what ``linear_backward`` needs.
+
+        Args:
+            x: a float32 batch of ``input_shape``.
+        """
         raise NotImplementedError(f"{type(self).__name__} defines no linear_forward")
 
     def linear_backward(self, grad):
-        """The input gradient (None when ``need_input_grad`` is False); fills ``grads``."""
+        """The input gradient (None when ``need_input_grad`` is False); fills ``grads``.
+
+        Args:
+            grad: the gradient with respect to ``linear_forward``'s output.
+        """
         raise NotImplementedError(f"{type(self).__name__} defines no linear_backward")
 
     def base_config(self):

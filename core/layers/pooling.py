@@ -68,6 +68,12 @@ class Pool2D(Layer):
         """The pooled output of the padded channels-last input ``xp`` (N, H, W, C): one value per window.
 
         Keep on ``self`` what ``scatter`` needs (``forward`` keeps ``self._xp``).
+
+        Args:
+            xp: the padded input, channels-last (N, H + pads, W + pads, C).
+
+        Returns:
+            The pooled output (N, OH, OW, C).
         """
         raise NotImplementedError(f"{type(self).__name__} defines no reduce")
 
@@ -77,6 +83,11 @@ class Pool2D(Layer):
         ``dxp`` is uninitialised where windows tile the input without overlap
         and zeros otherwise; with ``overlap`` windows share pixels, so each
         offset's share must be added, else it may be written.
+
+        Args:
+            dxp: the padded input's gradient (N, H + pads, W + pads, C), filled in place.
+            g: the output's gradient, channels-last (N, OH, OW, C).
+            overlap: True when windows overlap (stride < window on some axis).
         """
         raise NotImplementedError(f"{type(self).__name__} defines no scatter")
 
