@@ -5,7 +5,8 @@ learning rate multiplies at the update, so schedules act at once).
 ``weight_decay`` adds ``wd * W`` to the gradient of weight matrices and
 kernels only (keys 'W'); decaying biases and BatchNorm scales only hurts.
 
-Each default is written once, in its class's signature; ``starting_values``
+Each default is written once, in its class's signature (``learning_rate=`` is
+accepted for ``lr=``, as Keras names it); ``starting_values``
 reads them there for the CLI and the Training panel.
 """
 import inspect
@@ -13,6 +14,7 @@ import math
 
 import numpy as np
 
+from .keras_names import keras_names
 from .layers.args import is_number
 
 
@@ -61,6 +63,7 @@ def _zeros(state, name, like):
     return state[name]
 
 
+@keras_names(lr="learning_rate")
 class SGD(Optimizer):
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
         if nesterov and momentum == 0:
@@ -77,6 +80,7 @@ class SGD(Optimizer):
         p -= self.lr * (g + self.momentum * v if self.nesterov else v)
 
 
+@keras_names(lr="learning_rate")
 class AdaGrad(Optimizer):
     def __init__(self, lr=0.01, epsilon=1e-7, weight_decay=0.0):
         super().__init__(lr, weight_decay, epsilon=float(epsilon))
@@ -87,6 +91,7 @@ class AdaGrad(Optimizer):
         p -= self.lr * g / (np.sqrt(acc) + self.epsilon)
 
 
+@keras_names(lr="learning_rate")
 class RMSprop(Optimizer):
     def __init__(self, lr=0.001, rho=0.9, epsilon=1e-7, weight_decay=0.0):
         super().__init__(lr, weight_decay, rho=float(rho), epsilon=float(epsilon))
@@ -98,6 +103,7 @@ class RMSprop(Optimizer):
         p -= self.lr * g / (np.sqrt(s) + self.epsilon)
 
 
+@keras_names(lr="learning_rate")
 class AdaDelta(Optimizer):
     """Zeiler's AdaDelta; ``lr`` scales the step (1.0 is the paper's method)."""
 
@@ -114,6 +120,7 @@ class AdaDelta(Optimizer):
         p -= self.lr * dx
 
 
+@keras_names(lr="learning_rate")
 class Adam(Optimizer):
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.0):
         super().__init__(lr, weight_decay, beta1=float(beta1), beta2=float(beta2), epsilon=float(epsilon))

@@ -8,12 +8,14 @@ read back, which halves the cost of a col2im. A first layer skips dx.
 import numpy as np
 
 from .. import conv_ops, initializers
+from ..keras_names import keras_names
 from . import args
 from .base import fmt_shape, register
 from .dense import ParamLayer
 
 
 @register
+@keras_names(stride="strides")
 class Conv2D(ParamLayer):
     def __init__(self, filters, kernel_size, stride=1, padding="valid", activation=None, init=None, seed=None):
         super().__init__(activation, init, seed)
