@@ -4,9 +4,23 @@ The GUI worker and the CLI progress line are both callbacks. A callback may
 set ``self.model.stop_training = True``; training stops after that batch.
 """
 
+# Keras hooks that numpynet never calls: a callback defining one would wait for nothing.
+UNCALLED = ("on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end",
+            "on_predict_begin", "on_predict_end", "on_predict_batch_begin", "on_predict_batch_end")
+
+
 class Callback:
+    """Receives ``fit``'s hooks; override the ones you need.
+
+    As in Keras, ``fit`` calls ``on_train_batch_begin``/``on_train_batch_end``,
+    whose default is to call ``on_batch_begin``/``on_batch_end``: override either
+    name (overriding both, only the ``on_train_batch_*`` one runs unless it calls
+    ``super()``). ``model`` and ``params`` ({'epochs', 'steps', 'samples',
+    'batch_size'}; 'steps' and 'samples' are None when a generator has no length)
+    are set by ``fit`` before ``on_train_begin``.
+    """
     model = None
-    params = None   # {'epochs', 'steps', 'samples', 'batch_size'} set by fit
+    params = None
 
     def on_train_begin(self, logs=None): pass
     def on_epoch_begin(self, epoch, logs=None): pass
@@ -15,18 +29,53 @@ class Callback:
     def on_epoch_end(self, epoch, logs=None): pass
     def on_train_end(self, logs=None): pass
 
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs)
+
+
+HOOKS = frozenset(name for name in vars(Callback) if name.startswith("on_"))
+
 
 class CallbackList:
+    """The callbacks of one ``fit``, called in order; refuses a callback with a hook that would never run."""
+
     def __init__(self, callbacks, model, params):
         self.callbacks = list(callbacks or [])
         for cb in self.callbacks:
+            check_hooks(cb)
             cb.model, cb.params = model, params
 
     def __getattr__(self, hook):
+        if hook not in HOOKS:
+            raise AttributeError(hook)
+
         def call(*args, **kwargs):
             for cb in self.callbacks:
                 getattr(cb, hook)(*args, **kwargs)
         return call
+
+
+def check_hooks(callback):
+    """ValueError for an ``on_*`` method ``fit`` never calls: a Keras test/predict hook, or a misspelt one.
+
+    Silently never calling it would leave the user waiting for an effect that never comes.
+    """
+    owner = type(callback).__name__
+    for name in dir(type(callback)):
+        if not name.startswith("on_") or name in HOOKS or not callable(getattr(callback, name)):
+            continue
+        if name in UNCALLED:
+            raise ValueError(f"callback {owner} defines {name}, a Keras hook numpynet's fit never calls "
+                             f"(fit calls: {', '.join(sorted(HOOKS))})")
+        raise ValueError(f"callback {owner} defines {name}, which is no callback hook: fit calls "
+                         f"{', '.join(sorted(HOOKS))}")
+    missing = [name for name in HOOKS if not callable(getattr(callback, name, None))]
+    if missing:
+        raise ValueError(f"callback {owner} lacks {', '.join(sorted(missing))}: derive it from "
+                         f"core.callbacks.Callback")
 
 
 class History:

@@ -1,8 +1,10 @@
-"""The CLI's progress report: a live line on a terminal."""
+"""The progress report of ``fit(verbose=...)`` and the CLI: a live line on a terminal, else a line per epoch."""
 import sys
 import time
 
 from .base import Callback
+
+VERBOSE = (0, 1, 2)
 
 
 def format_eta(seconds):
@@ -12,15 +14,31 @@ def format_eta(seconds):
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:d}:{s:02d}"
 
 
-class ProgressLine(Callback):
-    """One live line on a terminal: epoch, batch, loss, accuracy, samples/s, ETA."""
+def for_verbose(verbose, stream=None):
+    """The progress callbacks of Keras's ``verbose``: 0 none, 1 a live line ('auto' and True too), 2 a line
+    per epoch."""
+    if verbose == "auto":
+        verbose = 1
+    if verbose not in VERBOSE:   # True == 1, False == 0
+        raise ValueError(f"verbose must be 0 (silent), 1 (a progress line) or 2 (a line per epoch), got {verbose!r}")
+    return [ProgressLine(stream, live=None if verbose == 1 else False)] if verbose else []
 
-    def __init__(self, stream=None, every=0.1):
+
+class ProgressLine(Callback):
+    """Epoch, batch, loss, accuracy, samples/s, ETA; then the epoch's validation figures.
+
+    ``live`` rewrites one line per epoch with ``\\r`` as batches go; else one
+    finished line per epoch, for logs and pipes that ``\\r`` would fill with
+    hundreds of updates. None: live only when the stream is a terminal.
+    """
+
+    def __init__(self, stream=None, every=0.1, live=None):
         self.stream = stream or sys.stderr
         self.every = every
+        self.live = _is_terminal(self.stream) if live is None else live
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.epoch, self.seen, self.loss, self.acc = epoch, 0, 0.0, 0.0
+        self.epoch, self.seen, self.loss, self.acc, self.batch = epoch, 0, 0.0, 0.0, 0
         self.start = self.last = time.perf_counter()
 
     def on_batch_end(self, batch, logs=None):
@@ -28,23 +46,40 @@ class ProgressLine(Callback):
         self.seen += n
         self.loss += logs["loss"] * n
         self.acc += logs["accuracy"] * n
+        self.batch = batch
         now = time.perf_counter()
-        if now - self.last >= self.every or batch + 1 == self.params["steps"]:
+        if self.live and (now - self.last >= self.every or batch + 1 == self.params["steps"]):
             self.last = now
-            self._write(batch, now)
+            self.stream.write("\r" + self._line(now, eta=True))
+            self.stream.flush()
 
-    def _write(self, batch, now, end=""):
-        p = self.params
-        rate = self.seen / max(now - self.start, 1e-9)
-        eta = (p["samples"] - self.seen) / rate
-        self.stream.write(f"\repoch {self.epoch + 1}/{p['epochs']}  batch {batch + 1}/{p['steps']}  "
-                          f"loss {self.loss / self.seen:.4f}  acc {self.acc / self.seen:.4f}  "
-                          f"{rate:,.0f} samples/s  ETA {format_eta(eta)}{end}")
-        self.stream.flush()
+    def _line(self, now, eta=False):
+        p, elapsed = self.params, max(now - self.start, 1e-9)
+        left = elapsed / (self.batch + 1) * (p["steps"] - self.batch - 1)
+        return (f"epoch {self.epoch + 1}/{p['epochs']}  batch {self.batch + 1}/{p['steps']}  "
+                f"loss {self.loss / max(self.seen, 1):.4f}  acc {self.acc / max(self.seen, 1):.4f}  "
+                f"{self.seen / elapsed:,.0f} samples/s" + (f"  ETA {format_eta(left)}" if eta else ""))
 
     def on_epoch_end(self, epoch, logs=None):
-        extra = ""
-        if "val_loss" in logs:
-            extra = f"  val_loss {logs['val_loss']:.4f}  val_acc {logs['val_accuracy']:.4f}"
-        self.stream.write(f"  ({time.perf_counter() - self.start:.1f}s){extra}\n")
+        """Finish the live line with the epoch's time and validation figures; or write the whole line,
+        whose ETA is then the run's: the epochs left at this epoch's pace."""
+        now = time.perf_counter()
+        took = now - self.start
+        if self.live:
+            head = f"  ({took:.1f}s)"
+        else:
+            head = f"{self._line(now)}  ({took:.1f}s)  ETA {format_eta(took * (self.params['epochs'] - epoch - 1))}"
+        extra = "".join(f"  {_short(k)} {v:.4f}" for k, v in logs.items() if k not in ("loss", "accuracy", "lr"))
+        self.stream.write(f"{head}{extra}\n")
         self.stream.flush()
+
+
+def _short(key):
+    return key.replace("accuracy", "acc")
+
+
+def _is_terminal(stream):
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
