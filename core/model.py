@@ -345,7 +345,7 @@ class Sequential:
             if self.stop_training:
                 break
         history.diverged = guard.reason is not None
-        stopped = "stopped on request (model.stop_training)" if self.stop_training else None
+        stopped = cbs.stop_reason() if self.stop_training else None
         history.stop_reason = guard.reason or data.ran_out or stopped
         rate.finish()
         cbs.on_train_end({"stop_reason": history.stop_reason})

@@ -49,12 +49,18 @@ class Optimizer:
         return {"type": type(self).__name__, "lr": self.base_lr, "weight_decay": self.weight_decay, **self.hyper}
 
 
+# What each hyper-parameter may be: (test, rule in words). Decay rates live in [0, 1) (1 would divide by zero
+# or never forget); epsilon is positive. The constructors and the CLI's options check against this one table.
+RANGES = {
+    **dict.fromkeys(("rho", "beta1", "beta2", "momentum"), (lambda v: 0 <= v < 1, "in [0, 1)")),
+    "epsilon": (lambda v: 0 < v < math.inf, "positive and finite"),
+}
+
+
 def _check_range(owner, name, value):
-    """Decay rates live in [0, 1) (1 would divide by zero or never forget); epsilon is positive."""
-    if name in ("rho", "beta1", "beta2", "momentum") and not (is_number(value) and 0 <= value < 1):
-        raise ValueError(f"{owner}: {name} must be in [0, 1), got {value!r}")
-    if name == "epsilon" and not (is_number(value) and 0 < value < math.inf):
-        raise ValueError(f"{owner}: epsilon must be positive and finite, got {value!r}")
+    test, rule = RANGES.get(name, (None, None))
+    if test is not None and not (is_number(value) and test(value)):
+        raise ValueError(f"{owner}: {name} must be {rule}, got {value!r}")
 
 
 def _zeros(state, name, like):

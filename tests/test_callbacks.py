@@ -245,3 +245,16 @@ def test_a_callback_lacking_hooks_is_refused(tiny_data):
 
     with pytest.raises(ValueError, match="Bare lacks .*core.callbacks.Callback"):
         fit(mlp(), tiny_data, [Bare()], epochs=1)
+
+
+def test_the_stop_reason_names_the_callback_that_stopped_training(tiny_data):
+    history = fit(mlp(), tiny_data, [Script([1.0, 1.1, 1.2]), EarlyStopping(patience=1, restore_best_weights=True)],
+                  epochs=3)
+    assert history.stop_reason == ("EarlyStopping: val_loss did not improve on 1 (epoch 1) for 1 epoch; "
+                                   "restored that epoch's weights")
+
+    class Enough(Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            self.model.stop_training = True
+
+    assert fit(mlp(), tiny_data, [Enough()], epochs=3).stop_reason == "stopped by Enough (model.stop_training)"

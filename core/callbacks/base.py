@@ -44,6 +44,8 @@ class CallbackList:
 
     def __init__(self, callbacks, model, params):
         self.callbacks = list(callbacks or [])
+        self.model = model
+        self.stopped_by = None   # the callback that set model.stop_training first
         for cb in self.callbacks:
             check_hooks(cb)
             cb.model, cb.params = model, params
@@ -54,8 +56,18 @@ class CallbackList:
 
         def call(*args, **kwargs):
             for cb in self.callbacks:
+                stopping = self.model.stop_training
                 getattr(cb, hook)(*args, **kwargs)
+                if self.model.stop_training and not stopping and self.stopped_by is None:
+                    self.stopped_by = cb
         return call
+
+    def stop_reason(self):
+        """Why training stopped on request: the ``stop_reason`` of the callback that asked, else its name."""
+        cb = self.stopped_by
+        if cb is None:
+            return "stopped on request (model.stop_training)"
+        return getattr(cb, "stop_reason", None) or f"stopped by {type(cb).__name__} (model.stop_training)"
 
 
 def check_hooks(callback):

@@ -31,7 +31,7 @@ class EarlyStopping(Callback):
         self.restore_best_weights, self.start_from_epoch = bool(restore_best_weights), start_from_epoch
 
     def on_train_begin(self, logs=None):
-        self.wait, self.stopped_epoch, self.best_epoch = 0, 0, 0
+        self.wait, self.stopped_epoch, self.best_epoch, self.stop_reason = 0, 0, 0, None
         self.best, self.best_weights = self.monitor.worst, None
 
     def on_epoch_end(self, epoch, logs=None):
@@ -53,12 +53,15 @@ class EarlyStopping(Callback):
 
     def _stop(self, epoch):
         self.stopped_epoch = epoch
-        self.model.stop_training = True
-        if self.restore_best_weights and self.best_weights is not None:
+        restore = self.restore_best_weights and self.best_weights is not None
+        if restore:
             self.model.set_weights(self.best_weights)
+        self.stop_reason = (f"EarlyStopping: {self.monitor.name} did not improve on {self.best:.4g} (epoch "
+                            f"{self.best_epoch + 1}) for {self.wait} epoch{'s' * (self.wait != 1)}"
+                            + ("; restored that epoch's weights" if restore else ""))
+        self.model.stop_training = True
         if self.verbose:
-            print(f"Epoch {epoch + 1}: early stopping ({self.monitor.name} best {self.best:.4g} "
-                  f"at epoch {self.best_epoch + 1})")
+            print(f"Epoch {epoch + 1}: {self.stop_reason}")
 
 
 def _copy(weights):
