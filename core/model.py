@@ -232,7 +232,10 @@ class Sequential:
         """``train_step`` with per-sample loss weights (or None); returns the batch's logs."""
         out = self._forward_logits(x, training=True)
         loss, grad = sample_weights.value_and_grad(self.loss, out, y, weights)
-        go_on = before_update(loss, out, y) if before_update is not None else math.isfinite(loss)
+        if before_update is not None:
+            go_on = before_update(sample_weights.on_plain_scale(loss, weights), out, y)
+        else:
+            go_on = math.isfinite(loss)
         if go_on:
             self._backward_logits(grad)
             self.optimizer.step(self._slots())

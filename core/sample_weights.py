@@ -64,3 +64,13 @@ def value_and_grad(loss, out, y, weights):
     _, grad = loss.value_and_grad(out, y)   # the mean's gradient: row i is d loss_i / N
     value = float((per_sample(out, y) * weights).mean())
     return value, grad * weights.reshape(-1, *[1] * (grad.ndim - 1)).astype(grad.dtype)
+
+
+def on_plain_scale(loss, weights):
+    """A weighted loss divided by the mean weight: on the scale of an unweighted loss.
+
+    The divergence guard measures losses against the loss of a model that knows
+    nothing; weights of 1000 are no explosion, nor weights of 0.001 a recovery.
+    """
+    mean = 0.0 if weights is None else float(weights.mean())
+    return loss / mean if mean > 0 else loss

@@ -121,6 +121,16 @@ def test_class_and_sample_weights_multiply(tiny_data):
         np.testing.assert_allclose(v, b.get_weights()[k], rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("scale", [1000.0, 1e-3])
+def test_large_or_small_weights_are_no_divergence(tiny_data, scale):
+    """The guard judges a weighted loss on the plain loss's scale: weights of 1000 once 'exploded' the loss."""
+    x, y = tiny_data
+    history = mlp(lr=1e-4).fit(x, y, epochs=2, sample_weight=np.full(96, scale), seed=0)
+    assert not history.diverged and history.stop_reason is None
+    plain = mlp(lr=1e-4 * scale).fit(x, y, epochs=2, seed=0)   # plain SGD: weight w is a rate w times larger
+    assert history.history["loss"] == pytest.approx([scale * v for v in plain.history["loss"]], rel=1e-3)
+
+
 @pytest.mark.parametrize("kwargs, pattern", [
     (dict(class_weight={0: 1, 1: 1}), "no weight for class 2"),
     (dict(class_weight=[1, 1, 1]), "must be a dict"),
