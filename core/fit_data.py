@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from .datasets.dataset import to_images
+from .layers.args import is_number
 from .sample_weights import per_sample_weights
 
 
@@ -24,7 +25,7 @@ def split_off_validation(x, y, weights, fraction):
 
     Taken before any shuffling, so it is the same samples every epoch and every run.
     """
-    if not (isinstance(fraction, (int, float)) and 0 <= fraction < 1):
+    if not (is_number(fraction) and 0 <= fraction < 1):
         raise ValueError(f"validation_split must be a fraction in [0, 1), got {fraction!r}")
     split_at = math.ceil(len(x) * (1 - fraction))   # Keras's rounding
     if split_at == len(x) or split_at == 0:
