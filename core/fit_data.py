@@ -94,7 +94,8 @@ class IterableBatches:
             self.it = iter(self.data)
         self.begun = True
         for b in range(self.steps):
-            batch, self.pending = (self.pending, None) if self.pending is not None else (self._next(b), None)
+            batch = self.pending if self.pending is not None else self._next(b)
+            self.pending = None
             if batch is None:
                 self.ran_out = (f"the batches ran out after {b} of an epoch's {self.steps} "
                                 f"(steps_per_epoch): give a generator that loops over its data")
