@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import stat
+import time
 from pathlib import Path
 
 from . import model_folder, npz
@@ -128,14 +129,18 @@ def load_model(path):
     return model
 
 
-def _open_checked(folder, attempts=5):
+def _open_checked(folder, attempts=10):
     """(model.json, its ``check``, the weights file it names, open).
 
     A save may replace model.json and its weights between the reads: the
     weights count only if model.json still says the same once they are open,
-    and a weights file found missing is looked for again.
+    and a weights file found missing is looked for again. Each retry waits
+    twice as long as the last (1 ms up to about half a second), so a reader
+    on a busy machine is not starved by saves that follow each other closely.
     """
-    for _ in range(attempts):
+    for attempt in range(attempts):
+        if attempt:
+            time.sleep(0.001 * 2 ** (attempt - 1))
         doc = read_model_json(folder)
         with _reading(folder / model_folder.MODEL_JSON):
             checked = check(doc)
