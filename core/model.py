@@ -49,17 +49,23 @@ class Sequential:
         if not shape or any(d < 1 for d in shape):
             raise ShapeError(f"input_shape must be positive sizes like (1, 28, 28), got {input_shape}")
         self.input_shape = shape
-        trainable_before = False  # only then is a layer's input gradient of any use
         for i, layer in enumerate(self.layers):
             layer.index = i + 1
-            layer.need_input_grad = trainable_before
             if getattr(layer, "seed", 0) is None and self.seed is not None:
                 layer.rng = np.random.default_rng([self.seed, i])
             if isinstance(layer, ParamLayer):
                 layer.meet(self.layers[i + 1:], redraw=self.optimizer is None)   # uncompiled: untrained
             shape = layer.build(shape)
-            trainable_before = trainable_before or bool(layer.params)
+        self._mark_input_grads()
         return shape
+
+    def _mark_input_grads(self):
+        """A layer computes its input gradient only below a layer that learns: under the first trainable
+        parameters nothing uses it, so training's backward stops there (frozen convolutions cost no backward)."""
+        learns_before = False
+        for layer in self.layers:
+            layer.need_input_grad = learns_before
+            learns_before = learns_before or (layer.trainable and bool(layer.params))
 
     @property
     def output_shape(self):
@@ -69,15 +75,18 @@ class Sequential:
         return sum(layer.count_params() for layer in self.layers)
 
     def summary(self):
-        """A table of layers, output shapes and parameter counts, with the total."""
+        """A table of layers, output shapes and parameter counts, with the totals, trainable and frozen."""
         self._require_built()
-        rows = [(layer.name, fmt_shape(layer.output_shape), f"{layer.count_params():,}") for layer in self.layers]
+        rows = [(layer.name + ("" if layer.trainable else " (frozen)"), fmt_shape(layer.output_shape),
+                 f"{layer.count_params():,}") for layer in self.layers]
         rows.insert(0, ("Input", fmt_shape(self.input_shape), ""))
         w = [max(len(r[i]) for r in rows + [("Layer", "Output shape", "Params")]) for i in range(3)]
         line = "-" * (w[0] + w[1] + w[2] + 6)
         out = [f"{'Layer':<{w[0]}}   {'Output shape':<{w[1]}}   {'Params':>{w[2]}}", line]
         out += [f"{a:<{w[0]}}   {b:<{w[1]}}   {c:>{w[2]}}" for a, b, c in rows]
-        out += [line, f"Total params: {self.count_params():,}"]
+        frozen = sum(layer.count_params() for layer in self.layers if not layer.trainable)
+        out += [line, f"Total params: {self.count_params():,}", f"Trainable params: {self.count_params() - frozen:,}",
+                f"Non-trainable params: {frozen:,}"]
         return "\n".join(out)
 
     def get_config(self):
@@ -204,8 +213,9 @@ class Sequential:
         _backward_path(*self._loss_path(), grad)
 
     def _slots(self):
+        """What the optimizer updates: the params of trainable layers (a frozen one gets no slots either)."""
         return [((i, name), name, p, layer.grads[name])
-                for i, layer in enumerate(self.layers) for name, p in layer.params.items()]
+                for i, layer in enumerate(self.layers) if layer.trainable for name, p in layer.params.items()]
 
     def train_step(self, x, y, before_update=None):
         """One batch: forward, loss, backward, update. Returns (loss, accuracy).
@@ -214,6 +224,7 @@ class Sequential:
         ones that gave the loss; when it returns False the update is skipped
         (the divergence guard's veto). Without it, a non-finite loss is skipped.
         """
+        self._mark_input_grads()   # a layer frozen or thawed since the last batch
         out = self._forward_logits(x, training=True)
         loss, grad = self.loss.value_and_grad(out, y)
         acc = accuracy(out, y)

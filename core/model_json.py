@@ -110,7 +110,12 @@ def make_layer(entry, i):
     config = entry.get("config", {})
     if not isinstance(config, dict):
         raise ModelFileError(f"{where} ({kind}): 'config' must be a mapping of its arguments, got {_short(config)}")
-    return construct(cls, config, f"{where} ({kind})")
+    trainable = entry.get("trainable", True)
+    if not isinstance(trainable, bool):
+        raise ModelFileError(f"{where} ({kind}): field 'trainable' must be true or false, got {_short(trainable)}")
+    layer = construct(cls, config, f"{where} ({kind})")
+    layer.trainable = trainable
+    return layer
 
 
 def construct(cls, config, where):

@@ -5,13 +5,15 @@ A layer is configured in ``__init__``, creates its parameters in
 axis), and keeps between ``forward`` and ``backward`` exactly what backward
 needs. ``params`` holds trainable arrays, ``grads`` their gradients under the
 same keys, ``buffers`` non-trainable state that is saved with the model
-(BatchNorm's running statistics).
+(BatchNorm's running statistics). ``trainable = False`` freezes a layer
+(Keras's meaning): ``fit`` leaves its params alone and a frozen BatchNorm
+runs in inference mode. It is saved beside the config, in the layer's entry.
 """
 import inspect
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 
 _REGISTRY = {}
 
@@ -48,11 +50,21 @@ def from_config(entry):
     if unknown:
         raise ValueError(f"{cls.__name__}: unknown argument{'s' * (len(unknown) > 1)} {', '.join(unknown)}; "
                          f"it takes {', '.join(takes) or 'none'}")
-    return cls(**config)
+    layer = cls(**config)
+    layer.trainable = entry.get("trainable", True)
+    return layer
 
 
 def to_entry(layer):
-    return {"type": type(layer).__name__, "config": layer.get_config()}
+    """``{"type": ..., "config": {...}}``, with ``"trainable": false`` for a frozen layer.
+
+    The flag sits beside the config, not in it: it is the base class's, not an
+    argument of any layer's constructor, and a trainable layer's entry stays as it was.
+    """
+    entry = {"type": type(layer).__name__, "config": layer.get_config()}
+    if not layer.trainable:
+        entry["trainable"] = False
+    return entry
 
 
 class Layer:
@@ -66,6 +78,18 @@ class Layer:
         self.output_shape = None
         self.index = None          # 1-based position in its model, for messages
         self.need_input_grad = True  # False before a model's first parameters: saves work
+        self.trainable = True
+
+    @property
+    def trainable(self):
+        """False freezes the layer: ``fit`` leaves its params bit for bit and keeps no optimizer slots for it."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        if not isinstance(value, (bool, np.bool_)):
+            raise ArgumentError(type(self).__name__, "trainable", f"must be True or False, got {value!r}")
+        self._trainable = bool(value)
 
     @property
     def name(self):

@@ -36,7 +36,8 @@ class BatchNorm(Layer):
 
     Training uses the batch's statistics and updates running ones
     (``running = momentum * running + (1 - momentum) * batch``); inference uses
-    the running ones.
+    the running ones, and so does a frozen layer (``trainable = False``) in
+    training, as in Keras: fine-tuning must not shift statistics it keeps fixed.
     """
 
     def __init__(self, momentum=0.9, epsilon=1e-5):
@@ -73,6 +74,7 @@ class BatchNorm(Layer):
 
     def forward(self, x, training=False):
         r = self._rows(x)
+        training = training and self.trainable
         if training:
             mean, var = r.mean(axis=0), r.var(axis=0)
             m = self.momentum
