@@ -43,6 +43,19 @@ class Sequential:
         if self.input_shape is not None:
             self.build(self.input_shape)
 
+    def pop(self):
+        """Remove the last layer and return it (Keras's ``pop``); the rest keep their weights.
+
+        The popped layer's optimizer slots go with it, so a layer added in its place starts fresh.
+        """
+        if not self.layers:
+            raise TrainingError("pop: the model has no layers to remove")
+        layer = self.layers.pop()
+        if self.optimizer is not None:
+            for key in [key for key in self.optimizer.state if key[0] == len(self.layers)]:
+                del self.optimizer.state[key]
+        return layer
+
     def build(self, input_shape):
         """Infer every layer's shape and create its parameters; ShapeError names the culprit."""
         shape = tuple(int(d) for d in input_shape)

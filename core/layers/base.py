@@ -122,6 +122,42 @@ class Layer:
     def get_config(self):
         return {}
 
+    def weight_names(self):
+        """The names of ``get_weights``'s arrays, in its order: params, then buffers.
+
+        Dense and Conv2D: ``W``, ``b``; BatchNorm: ``gamma``, ``beta``, ``mean``, ``var``
+        (Keras's order: kernel, bias; gamma, beta, moving mean, moving variance).
+        """
+        return [*self.params, *self.buffers]
+
+    def get_weights(self):
+        """Copies of the layer's arrays as a list, in ``weight_names`` order ([] before it is built)."""
+        values = {**self.params, **self.buffers}
+        return [values[name].copy() for name in self.weight_names()]
+
+    def set_weights(self, weights):
+        """Copy a list of arrays, in ``weight_names`` order, into the layer (cast to its dtype).
+
+        Checks every array before changing any: a wrong count, shape or kind is a
+        ShapeError naming the layer and the weight.
+        """
+        names = self.weight_names()
+        listed = ", ".join(names) or "none: the layer is not built yet; add it to a model with an input_shape"
+        if not isinstance(weights, (list, tuple)):
+            raise self.shape_error(f"set_weights takes a list of arrays ({listed}), got {type(weights).__name__}")
+        if len(weights) != len(names):
+            raise self.shape_error(f"set_weights takes {len(names)} arrays ({listed}), got {len(weights)}")
+        targets = [{**self.params, **self.buffers}[name] for name in names]
+        given = [np.asarray(w) for w in weights]
+        for name, target, value in zip(names, targets, given):
+            if value.dtype.kind not in "biuf":
+                raise self.shape_error(f"set_weights: {name} must hold numbers, got {value.dtype}")
+            if value.shape != target.shape:
+                raise self.shape_error(f"set_weights: {name} must have shape {fmt_shape(target.shape)}, "
+                                       f"got {fmt_shape(value.shape)}")
+        for target, value in zip(targets, given):
+            np.copyto(target, value, casting="unsafe")
+
     def count_params(self):
         return int(sum(p.size for p in self.params.values()))
 
