@@ -69,7 +69,7 @@ class ProgressLine(Callback):
         n = logs["size"]
         self.seen += n
         self.loss += logs["loss"] * n
-        self.acc += logs["accuracy"] * n
+        self.acc = self.acc + logs["accuracy"] * n if "accuracy" in logs else None   # none for a regression
         now = time.perf_counter()
         if now - self.last >= self.every or batch + 1 == self.params["steps"]:
             self.last = now
@@ -79,14 +79,17 @@ class ProgressLine(Callback):
         p = self.params
         rate = self.seen / max(now - self.start, 1e-9)
         eta = (p["samples"] - self.seen) / rate
+        acc = "" if self.acc is None else f"acc {self.acc / self.seen:.4f}  "
         self.stream.write(f"\repoch {self.epoch + 1}/{p['epochs']}  batch {batch + 1}/{p['steps']}  "
-                          f"loss {self.loss / self.seen:.4f}  acc {self.acc / self.seen:.4f}  "
+                          f"loss {self.loss / self.seen:.4f}  {acc}"
                           f"{rate:,.0f} samples/s  ETA {format_eta(eta)}{end}")
         self.stream.flush()
 
     def on_epoch_end(self, epoch, logs=None):
         extra = ""
         if "val_loss" in logs:
-            extra = f"  val_loss {logs['val_loss']:.4f}  val_acc {logs['val_accuracy']:.4f}"
+            extra = f"  val_loss {logs['val_loss']:.4f}"
+        if "val_accuracy" in logs:
+            extra += f"  val_acc {logs['val_accuracy']:.4f}"
         self.stream.write(f"  ({time.perf_counter() - self.start:.1f}s){extra}\n")
         self.stream.flush()

@@ -168,6 +168,18 @@ class Sequential:
         act = last if isinstance(last, (Softmax, Sigmoid)) else getattr(last, "act", None)
         return act if isinstance(act, (Softmax, Sigmoid)) else None
 
+    @property
+    def outputs_are_logits(self):
+        """Whether the outputs are class scores that ``predict`` turns into probabilities with a softmax.
+
+        So they are without an ``output_activation`` when there are classes to choose
+        between (more than one output) and the loss reads the outputs as logits
+        (CrossEntropy, and a model not compiled yet). Otherwise, as with MSE, the
+        outputs are the prediction itself: a regression predicts raw values.
+        """
+        return (self.output_activation is None and int(np.prod(self.output_shape)) > 1
+                and getattr(self.loss, "fuses_softmax", self.loss is None))
+
     def logits_path(self):
         """(body, head) giving the scores before ``output_activation``: ``body`` run whole, then
         ``head.linear_forward`` when the activation is fused into ``head`` (else head is None).
@@ -231,7 +243,7 @@ class Sequential:
                 for i, layer in enumerate(self.layers) if layer.trainable for name, p in layer.params.items()]
 
     def train_step(self, x, y, before_update=None):
-        """One batch: forward, loss, backward, update. Returns (loss, accuracy).
+        """One batch: forward, loss, backward, update. Returns (loss, accuracy or None).
 
         ``before_update(loss, outputs, y)`` runs while the weights are still the
         ones that gave the loss; when it returns False the update is skipped
@@ -252,15 +264,16 @@ class Sequential:
             yield i, x[i:i + batch_size]
 
     def predict(self, x, batch_size=256):
-        """Class probabilities (N, classes), float32, whatever the last layer is."""
+        """Class probabilities (N, classes), float32, whatever the last layer is; a regression's raw values
+        (see ``outputs_are_logits``)."""
         x = self._check_input(x, "predict")
         out = np.empty((len(x), *self.output_shape), np.float32)
         for i, xb in self._batches(x, batch_size):
             out[i:i + len(xb)] = self.forward(xb)
-        return out if self.output_activation is not None or out.ndim != 2 else softmax(out)
+        return softmax(out) if self.outputs_are_logits and out.ndim == 2 else out
 
     def evaluate(self, x, y, batch_size=256):
-        """Mean loss and accuracy over (x, y), in inference mode."""
+        """Mean loss and accuracy over (x, y), in inference mode (no accuracy for a single output)."""
         self._require_compiled()
         x, y = self._check_data(x, y, "evaluate")
         total_loss = total_acc = 0.0
@@ -268,8 +281,9 @@ class Sequential:
             yb = y[i:i + len(xb)]
             out = self._forward_logits(xb, training=False)
             total_loss += self.loss.value(out, yb) * len(xb)
-            total_acc += accuracy(out, yb) * len(xb)
-        return {"loss": total_loss / len(x), "accuracy": total_acc / len(x)}
+            acc = accuracy(out, yb)
+            total_acc += (acc or 0.0) * len(xb)
+        return _known(loss=total_loss / len(x), accuracy=None if acc is None else total_acc / len(x))
 
     def fit(self, x, y, epochs=1, batch_size=32, validation_data=None, callbacks=None, shuffle=True,
             seed=None, lr_schedule=None, augment=None, initial_epoch=0, verbose=False):
@@ -317,7 +331,7 @@ class Sequential:
             self.stop_training = self.stop_training or guard.tripped
             if validation_data is not None:
                 val = self.evaluate(*validation_data)
-                logs.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
+                logs.update({f"val_{name}": value for name, value in val.items()})
             history.record(epoch, logs)
             for k, v in logs.items():
                 self.train_history.setdefault(k, []).append(v)
@@ -351,14 +365,14 @@ class Sequential:
                 break
             guard.last = xb, yb, (epoch, b)
             total_loss += loss * len(idx)
-            total_acc += acc * len(idx)
+            total_acc += (acc or 0.0) * len(idx)
             seen += len(idx)
-            cbs.on_batch_end(b, {"loss": loss, "accuracy": acc, "size": len(idx), "lr": self.optimizer.lr})
+            cbs.on_batch_end(b, _known(loss=loss, accuracy=acc, size=len(idx), lr=self.optimizer.lr))
             if self.stop_training:
                 break
         if not seen:
             return None
-        return {"loss": total_loss / seen, "accuracy": total_acc / seen, "lr": self.optimizer.lr}
+        return _known(loss=total_loss / seen, accuracy=None if acc is None else total_acc / seen, lr=self.optimizer.lr)
 
     # ----- checks -----------------------------------------------------------
     def _require_built(self):
@@ -393,22 +407,14 @@ class Sequential:
         return x, self._check_labels(y, len(x), what)
 
     def _check_labels(self, y, n, what="y"):
-        """Class indices (N,) as int64, or one-hot/soft rows (N, K) as float32."""
+        """``y`` as the loss takes it (``Loss.check_targets``): class indices (N,) as int64, one-hot rows or
+        regression targets as float32. Uncompiled (``core.inspect``), the labels are classes."""
         y = np.asarray(y)
-        if len(y) != n:
-            raise ValueError(f"x and y have different lengths: {n} inputs but {len(y)} labels")
+        if y.ndim == 0 or len(y) != n:
+            raise ValueError(f"x and y have different lengths: {n} inputs but {y.size if y.ndim else 'one'} labels")
         if y.dtype.kind not in "biuf":
             raise ValueError(f"{what}: labels must be numbers (class indices or one-hot rows), got dtype {y.dtype}")
-        if y.ndim != 1:
-            if not np.isfinite(y).all():
-                raise ValueError(f"{what}: label row {_first_nonfinite(y)} holds NaN or infinite values")
-            return y.astype(np.float32, copy=False)
-        if y.dtype.kind == "f":
-            bad = ~np.isfinite(y) | (y != np.round(y))
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise ValueError(f"{what}: labels must be whole class indices, but label {i} is {float(y[i])}")
-        return y.astype(np.int64, copy=False)
+        return (self.loss or losses_mod.CrossEntropy()).check_targets(y, self.output_shape, what)
 
 
 def _forward_path(body, head, x, training):
@@ -463,7 +469,15 @@ def check_weight_shapes(layers, expected, given):
                              f"{fmt_shape(shape)}", layer_index=layer.index)
 
 
+def _known(**logs):
+    """The figures that have a value: a model with a single output has no accuracy."""
+    return {name: value for name, value in logs.items() if value is not None}
+
+
 def accuracy(out, y):
-    """Fraction of rows whose top output is the label (index or one-hot)."""
+    """Fraction of rows whose top output is the label (index or one-hot); None for a single output,
+    where there is no class to pick (a regression)."""
+    if out.shape[1] < 2:
+        return None
     labels = y if y.ndim == 1 else y.argmax(axis=1)
     return float((out.argmax(axis=1) == labels).mean())
