@@ -222,8 +222,8 @@ def _loss(config):
     if config is None:
         return None
     if not isinstance(config, dict) or not isinstance(config.get("type"), str) or config["type"] not in losses.LOSSES:
-        raise ModelFileError(f"'loss' must be null or a mapping like {{\"type\": \"CrossEntropy\"}} naming "
-                             f"CrossEntropy or MSE, got {_short(config)}")
+        raise ModelFileError(f"'loss' must be null or a mapping like {{\"type\": \"CrossEntropy\"}} naming a "
+                             f"registered loss ({', '.join(sorted(set(losses.LOSSES)))}), got {_short(config)}")
     return construct(losses.LOSSES[config["type"]], {k: v for k, v in config.items() if k != "type"}, "'loss'")
 
 

@@ -1,6 +1,6 @@
 """Every layer type of numpynet; ``from_config`` is the one place names map to classes."""
 from .activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from .base import Layer, from_config, layer_class, layer_types, to_entry
+from .base import Layer, from_config, layer_class, layer_types, register, to_entry
 from .conv import Conv2D
 from .dense import Dense
 from .pooling import AvgPool2D, MaxPool2D
@@ -9,4 +9,4 @@ from .reshape import Flatten
 
 __all__ = ["Layer", "Conv2D", "MaxPool2D", "AvgPool2D", "Dense", "Flatten", "Dropout", "BatchNorm",
            "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "from_config", "to_entry", "layer_class",
-           "layer_types"]
+           "layer_types", "register"]

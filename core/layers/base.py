@@ -19,7 +19,11 @@ _REGISTRY = {}
 
 
 def register(cls):
-    """Class decorator: make a layer type known to ``from_config``."""
+    """Class decorator: make a layer type known to ``from_config`` by its class name.
+
+    A layer of your own needs it before a model holding it can be saved and
+    loaded: ``load_model`` rebuilds it as ``cls(**layer.get_config())``.
+    """
     _REGISTRY[cls.__name__] = cls
     return cls
 
