@@ -12,7 +12,7 @@ import os
 import stat
 from pathlib import Path
 
-from . import model_folder, npz
+from . import model_folder, npz, resources
 from .errors import ModelFileError, NumpynetError
 from .model import Sequential, check_weight_shapes
 from .model_json import RESERVED, check, check_meta, make_layers
@@ -24,8 +24,9 @@ def read_model_json(path):
     """The parsed (not yet checked) model.json of a saved-model folder."""
     path = Path(path)
     if not path.is_dir():
-        raise ModelFileError(f"{path}: no such model folder "
-                             "(a saved model is a folder with model.json and weights.npz)")
+        shipped = ", ".join(resources.shipped_models()) or "none"
+        raise ModelFileError(f"{path}: no such model folder (a saved model is a folder with model.json and "
+                             f"weights.npz; the shipped models, loadable by name: {shipped})")
     file = path / model_folder.MODEL_JSON
     if not file.exists():
         raise ModelFileError(f"{file}: missing; this folder is not a saved model")
@@ -87,10 +88,13 @@ def load_architecture(path):
 def load_model(path):
     """A compiled Sequential from a saved folder, with its metadata and history.
 
+    ``path`` may also be the bare name of a shipped pretrained model
+    (``load_model("lenet5-mnist")``) when no folder of that name is here.
+
     Every field is checked, and the weights' shapes against the architecture,
     before any layer is built: a bad file costs a ModelFileError, not memory.
     """
-    folder = model_folder.user_path(path)
+    folder = resources.model_path(path)
     doc, checked, weights = _open_checked(folder)
     with weights:
         with _reading(weights.name):
