@@ -60,15 +60,16 @@ def from_config(entry):
 
 
 def to_entry(layer):
+    return make_entry(type(layer).__name__, layer.get_config(), layer.trainable)
+
+
+def make_entry(type_name, config, trainable=True):
     """``{"type": ..., "config": {...}}``, with ``"trainable": false`` for a frozen layer.
 
     The flag sits beside the config, not in it: it is the base class's, not an
     argument of any layer's constructor, and a trainable layer's entry stays as it was.
     """
-    entry = {"type": type(layer).__name__, "config": layer.get_config()}
-    if not layer.trainable:
-        entry["trainable"] = False
-    return entry
+    return {"type": type_name, "config": config, **({} if trainable else {"trainable": False})}
 
 
 class Layer:

@@ -175,6 +175,7 @@ class ArchitecturePanel(QWidget):
         a["save"].triggered.connect(self._save_dialog)
         self.palette.chosen.connect(self.add_layer)
         self.form.edited.connect(self.set_field)
+        self.form.trainable.toggled_for.connect(self.set_trainable)
         self.input_editor.edited.connect(self.set_input_shape)
         self.list.selectionModel().selectionChanged.connect(self._list_selection_changed)
         self.layer_model.moveRequested.connect(self._move_row, Qt.QueuedConnection)  # not inside the view's drop
@@ -196,6 +197,12 @@ class ArchitecturePanel(QWidget):
         item = self.doc.item(uid)
         text = f"Set {item.type} #{self.doc.index_of(uid) + 1} {name}"
         self._edit(text, lambda d: d.set_field(uid, name, value), merge_key=(uid, name))
+
+    def set_trainable(self, uid, trainable):
+        """Freeze (False) or thaw a layer: one undoable edit; its weights stay, only training treats it otherwise."""
+        item = self.doc.item(uid)
+        what = "Thaw" if trainable else "Freeze"
+        self._edit(f"{what} {item.type} #{self.doc.index_of(uid) + 1}", lambda d: d.set_trainable(uid, trainable))
 
     def set_input_shape(self, shape):
         self._edit("Set input shape", lambda d: d.set_input_shape(shape), merge_key=("input",))
