@@ -410,8 +410,10 @@ class Sequential:
         """``y`` as the loss takes it (``Loss.check_targets``): class indices (N,) as int64, one-hot rows or
         regression targets as float32. Uncompiled (``core.inspect``), the labels are classes."""
         y = np.asarray(y)
-        if y.ndim == 0 or len(y) != n:
-            raise ValueError(f"x and y have different lengths: {n} inputs but {y.size if y.ndim else 'one'} labels")
+        if y.ndim == 0:
+            raise ValueError(f"{what}: y must hold one label per input, got the single value {y!r}")
+        if len(y) != n:
+            raise ValueError(f"x and y have different lengths: {n} inputs but {len(y)} labels")
         if y.dtype.kind not in "biuf":
             raise ValueError(f"{what}: labels must be numbers (class indices or one-hot rows), got dtype {y.dtype}")
         return (self.loss or losses_mod.CrossEntropy()).check_targets(y, self.output_shape, what)

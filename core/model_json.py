@@ -106,7 +106,8 @@ def make_layer(entry, i):
     try:
         cls = layer_class(kind)
     except ValueError as e:
-        raise ModelFileError(f"{where}: {e}") from None
+        raise ModelFileError(f"{where}: {e} (a layer of your own loads once its class is decorated with "
+                             f"@core.layers.register)") from None
     config = entry.get("config", {})
     if not isinstance(config, dict):
         raise ModelFileError(f"{where} ({kind}): 'config' must be a mapping of its arguments, got {_short(config)}")
@@ -223,7 +224,8 @@ def _loss(config):
         return None
     if not isinstance(config, dict) or not isinstance(config.get("type"), str) or config["type"] not in losses.LOSSES:
         raise ModelFileError(f"'loss' must be null or a mapping like {{\"type\": \"CrossEntropy\"}} naming a "
-                             f"registered loss ({', '.join(sorted(set(losses.LOSSES)))}), got {_short(config)}")
+                             f"registered loss ({', '.join(sorted(set(losses.LOSSES)))}), got {_short(config)}; a "
+                             f"loss of your own loads once its class is decorated with @core.losses.register_loss")
     return construct(losses.LOSSES[config["type"]], {k: v for k, v in config.items() if k != "type"}, "'loss'")
 
 

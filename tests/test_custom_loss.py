@@ -104,3 +104,18 @@ def test_a_registered_custom_loss_and_layer_save_and_load(registries, tmp_path, 
 def test_register_loss_takes_only_loss_subclasses(registries):
     with pytest.raises(TypeError, match="register_loss takes a Loss subclass"):
         register_loss(dict)
+
+
+def test_loading_a_model_of_an_unregistered_loss_or_layer_says_how_to_register_it(registries, tmp_path):
+    register_loss(Huber)
+    register(Scale)
+    model = Sequential([Flatten(), Scale(2), Softmax()], input_shape=(1, 3, 3), seed=0)
+    model.compile(SGD(lr=0.1), Huber())
+    path = model.save(tmp_path / "m")
+    del losses.LOSSES["Huber"]   # a later session that did not register it
+    with pytest.raises(ModelFileError, match=r"'loss' .*Huber.*decorated with @core.losses.register_loss"):
+        load_model(path)
+    register_loss(Huber)
+    del base._REGISTRY["Scale"]
+    with pytest.raises(ModelFileError, match=r"layer 2: unknown layer type 'Scale'.*@core.layers.register"):
+        load_model(path)

@@ -115,3 +115,8 @@ def test_mse_with_one_dimensional_fractions_for_several_outputs_is_refused(rng):
         model.fit(x, rng.random(20) * 2)
     with pytest.raises(ShapeError, match=r"fit: targets of shape \(20, 2\) do not fit the model's 3 outputs"):
         model.fit(x, rng.random((20, 2)))
+
+
+def test_a_single_number_for_y_is_refused_naming_it(xy):
+    with pytest.raises(ValueError, match=r"fit: y must hold one label per input, got the single value"):
+        line().fit(xy[0], 3.0)
