@@ -23,7 +23,8 @@ class Loss:
     ``check_targets(y, output_shape, what)`` checks and converts all of ``y``
     once before training; the default takes finite numbers of any shape.
     ``fuses_softmax = True`` means the loss takes the logits before a final
-    Softmax (as CrossEntropy does); leave it False to get the outputs.
+    Softmax (as CrossEntropy does); leave it False to get the outputs. A loss
+    keeps no state between calls beyond its settings: models may share one.
 
     Saving a model compiled with a loss of your own needs ``register_loss``,
     so that ``load_model`` can rebuild it from its ``get_config()``.

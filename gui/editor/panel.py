@@ -472,7 +472,8 @@ class ArchitecturePanel(QWidget):
 
 def _carry_over(old, new):
     """What a changed model inherits: its metadata (minus the metrics, which were for the old one,
-    and class names that no longer fit) and a fresh optimizer of the same configuration."""
+    and class names that no longer fit), a fresh optimizer of the same configuration, and the same loss
+    (a Loss keeps no state, and one of the user's own may not be registered by name)."""
     if old is None:
         return
     meta = {k: copy.deepcopy(v) for k, v in old.meta.items() if k != "metrics"}
@@ -481,7 +482,7 @@ def _carry_over(old, new):
         del meta["class_names"]
     new.meta = meta
     if old.optimizer is not None and old.loss is not None:
-        new.compile(optimizers.from_config(old.optimizer.get_config()), old.loss.get_config()["type"])
+        new.compile(optimizers.from_config(old.optimizer.get_config()), old.loss)
 
 
 def _boxed(title, widget):
