@@ -5,6 +5,7 @@ tests use them there); ``core.resources.shipped`` finds them in either place.
 Everything else about the package is in pyproject.toml.
 """
 import os
+import shutil
 
 from setuptools import setup
 from setuptools.command.build_py import build_py
@@ -21,7 +22,9 @@ class BuildPyWithShipped(build_py):
         if getattr(self, "editable_mode", False):
             return
         for name in SHIPPED:
-            self.copy_tree(name, os.path.join(self.build_lib, "core", "_shipped", name))
+            target = os.path.join(self.build_lib, "core", "_shipped", name)
+            shutil.rmtree(target, ignore_errors=True)   # a model removed since the last build must not linger
+            self.copy_tree(name, target)
 
 
 setup(cmdclass={"build_py": BuildPyWithShipped})
