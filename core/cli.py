@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from . import cli_train_options as train_options
-from . import datasets, load_model, transfer, zoo
+from . import datasets, load_model, resources, transfer, zoo
 from .callbacks import Callback
 from .cli_types import POSITIVE_INT
 from .cli_types import checked as _checked
@@ -25,6 +25,7 @@ from .text import probability
 from .preprocess import mode_for_dataset
 
 EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
+SAVED_HELP = "a saved-model folder, or the name of a shipped model: " + ", ".join(resources.shipped_models())
 RELABEL_HELP = "go on when only the class names differ from the model's (the same classes under other names)"
 
 
@@ -39,7 +40,7 @@ def _model_kind(spec):
     """'zoo', 'saved' or 'architecture' for ``--model``; an unknown name fails here, before any data loads."""
     if spec in zoo.names():
         return "zoo"
-    path = Path(spec)
+    path = resources.model_path(spec)   # a shipped model's name too
     if path.is_dir():
         return "saved"
     if path.is_file():
@@ -191,14 +192,14 @@ def build_parser():
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="test accuracy and loss of a saved model")
-    e.add_argument("model_dir")
+    e.add_argument("model_dir", help=SAVED_HELP)
     e.add_argument("--dataset", help="default: the dataset the model was trained on")
     e.add_argument("--data-root", type=_folder)
     e.add_argument("--relabel", action="store_true", help=RELABEL_HELP)
     e.set_defaults(func=cmd_evaluate)
 
     r = sub.add_parser("predict", help="classify image files with a saved model")
-    r.add_argument("model_dir")
+    r.add_argument("model_dir", help=SAVED_HELP)
     r.add_argument("images", nargs="+")
     r.add_argument("--top", type=POSITIVE_INT, default=3, help="how many classes to list per image")
     r.set_defaults(func=cmd_predict)

@@ -110,17 +110,42 @@ class Sequential:
         if not shape or any(d < 1 for d in shape):
             raise ShapeError(f"input_shape must be positive sizes like (1, 28, 28), got {input_shape}")
         self.input_shape = shape
-        trainable_before = False  # only then is a layer's input gradient of any use
         for i, layer in enumerate(self.layers):
             layer.index = i + 1
-            layer.need_input_grad = trainable_before
             if getattr(layer, "seed", 0) is None and self.seed is not None:
                 layer.rng = np.random.default_rng([self.seed, i])
             if isinstance(layer, ParamLayer):
                 layer.meet(self.layers[i + 1:], redraw=self.optimizer is None)   # uncompiled: untrained
             shape = layer.build(shape)
-            trainable_before = trainable_before or bool(layer.params)
+        self._mark_input_grads()
         return shape
+
+    def _mark_input_grads(self):
+        """A layer computes its input gradient only below a layer that learns: under the first trainable
+        parameters nothing uses it, so training's backward stops there (frozen convolutions cost no backward)."""
+        learns_before = False
+        for layer in self.layers:
+            layer.need_input_grad = learns_before
+            learns_before = learns_before or (layer.trainable and bool(layer.params))
+
+    def pop(self):
+        """Remove the last layer and return it, as Keras's ``pop``; the other layers keep their weights.
+
+        The popped layer's optimizer slots go with it, so a layer added in its place starts fresh.
+
+        Returns:
+            The layer removed.
+
+        Raises:
+            TrainingError: the model has no layers.
+        """
+        if not self.layers:
+            raise TrainingError("pop: the model has no layers to remove")
+        layer = self.layers.pop()
+        if self.optimizer is not None:
+            for key in [key for key in self.optimizer.state if key[0] == len(self.layers)]:
+                del self.optimizer.state[key]
+        return layer
 
     @property
     def output_shape(self):
@@ -132,7 +157,7 @@ class Sequential:
         return sum(layer.count_params() for layer in self.layers)
 
     def summary(self):
-        """A table of layers, output shapes and parameter counts, with the total.
+        """A table of layers, output shapes and parameter counts, with the totals, trainable and frozen.
 
         Returns:
             The table as one string, ready to print.
@@ -141,13 +166,16 @@ class Sequential:
             TrainingError: the model has no input shape yet.
         """
         self._require_built()
-        rows = [(layer.name, fmt_shape(layer.output_shape), f"{layer.count_params():,}") for layer in self.layers]
+        rows = [(layer.name + ("" if layer.trainable else " (frozen)"), fmt_shape(layer.output_shape),
+                 f"{layer.count_params():,}") for layer in self.layers]
         rows.insert(0, ("Input", fmt_shape(self.input_shape), ""))
         w = [max(len(r[i]) for r in rows + [("Layer", "Output shape", "Params")]) for i in range(3)]
         line = "-" * (w[0] + w[1] + w[2] + 6)
         out = [f"{'Layer':<{w[0]}}   {'Output shape':<{w[1]}}   {'Params':>{w[2]}}", line]
         out += [f"{a:<{w[0]}}   {b:<{w[1]}}   {c:>{w[2]}}" for a, b, c in rows]
-        out += [line, f"Total params: {self.count_params():,}"]
+        frozen = sum(layer.count_params() for layer in self.layers if not layer.trainable)
+        out += [line, f"Total params: {self.count_params():,}", f"Trainable params: {self.count_params() - frozen:,}",
+                f"Non-trainable params: {frozen:,}"]
         return "\n".join(out)
 
     def get_config(self):
@@ -265,6 +293,18 @@ class Sequential:
         act = last if isinstance(last, (Softmax, Sigmoid)) else getattr(last, "act", None)
         return act if isinstance(act, (Softmax, Sigmoid)) else None
 
+    @property
+    def outputs_are_logits(self):
+        """Whether the outputs are class scores that ``predict`` turns into probabilities with a softmax.
+
+        So they are without an ``output_activation`` when there are classes to choose
+        between (more than one output) and the loss reads the outputs as logits
+        (CrossEntropy, and a model not compiled yet). Otherwise, as with MSE, the
+        outputs are the prediction itself: a regression predicts raw values.
+        """
+        return (self.output_activation is None and int(np.prod(self.output_shape)) > 1
+                and getattr(self.loss, "fuses_softmax", self.loss is None))
+
     def logits_path(self):
         """(body, head) giving the scores before ``output_activation``: ``body`` run whole, then
         ``head.linear_forward`` when the activation is fused into ``head`` (else head is None).
@@ -345,11 +385,12 @@ class Sequential:
         _backward_path(*self._loss_path(), grad)
 
     def _slots(self):
+        """What the optimizer updates: the params of trainable layers (a frozen one gets no slots either)."""
         return [((i, name), name, p, layer.grads[name])
-                for i, layer in enumerate(self.layers) for name, p in layer.params.items()]
+                for i, layer in enumerate(self.layers) if layer.trainable for name, p in layer.params.items()]
 
     def train_step(self, x, y, before_update=None):
-        """One batch: forward, loss, backward, update. Returns (loss, accuracy).
+        """One batch: forward, loss, backward, update. Returns (loss, accuracy or None).
 
         ``before_update(loss, outputs, y)`` runs while the weights are still the
         ones that gave the loss; when it returns False the update is skipped
@@ -361,13 +402,15 @@ class Sequential:
             before_update: the veto above, or None.
 
         Returns:
-            (loss, accuracy) of the batch before the update, as floats.
+            (loss, accuracy) of the batch before the update, as floats; accuracy is None for a single
+            output (a regression).
         """
         logs = self._train_batch(x, y, None, before_update)
-        return logs["loss"], logs["accuracy"]
+        return logs["loss"], logs.get("accuracy")
 
     def _train_batch(self, x, y, weights, before_update=None):
         """``train_step`` with per-sample loss weights (or None); returns the batch's logs."""
+        self._mark_input_grads()   # a layer frozen or thawed since the last batch
         out = self._forward_logits(x, training=True)
         loss, grad = sample_weights.value_and_grad(self.loss, out, y, weights)
         if before_update is not None:
@@ -385,7 +428,10 @@ class Sequential:
         return {"loss": self.loss.value(out, y), **self._metric_logs(out, y)}
 
     def _metric_logs(self, out, y):
-        return {"accuracy": metrics_mod.accuracy(out, y), **{m.name: float(m(out, y)) for m in self.metrics}}
+        """Accuracy and the compiled metrics of a batch; no accuracy for a single output, where there is no
+        class to pick (a regression)."""
+        accuracy = {"accuracy": metrics_mod.accuracy(out, y)} if out.shape[1] > 1 else {}
+        return {**accuracy, **{m.name: float(m(out, y)) for m in self.metrics}}
 
     def _batches(self, x, batch_size):
         """(start, float32 batch) over ``x``, converted a batch at a time (see ``fit_data.as_inputs``)."""
@@ -396,7 +442,8 @@ class Sequential:
         """Class probabilities (N, classes), float32, whatever the last layer is.
 
         The outputs of a final Softmax or Sigmoid as they are; raw (N, K)
-        outputs go through a softmax. Inference mode: Dropout off, BatchNorm
+        class scores go through a softmax, and a regression's outputs are its raw
+        values (see ``outputs_are_logits``). Inference mode: Dropout off, BatchNorm
         on its running statistics.
 
         Args:
@@ -414,7 +461,7 @@ class Sequential:
         out = np.empty((len(x), *self.output_shape), np.float32)
         for i, xb in self._batches(x, batch_size):
             out[i:i + len(xb)] = self.forward(xb)
-        return out if self.output_activation is not None or out.ndim != 2 else softmax(out)
+        return softmax(out) if self.outputs_are_logits and out.ndim == 2 else out
 
     def evaluate(self, x, y, batch_size=256):
         """Mean loss, accuracy and compiled metrics over (x, y), in inference mode.
@@ -679,23 +726,16 @@ class Sequential:
         return x, self._check_labels(y, len(x), what)
 
     def _check_labels(self, y, n, what="y"):
-        """Class indices (N,) as int64, or one-hot/soft rows (N, K) as float32."""
+        """``y`` as the loss takes it (``Loss.check_targets``): class indices (N,) as int64, one-hot rows or
+        regression targets as float32. Uncompiled (``core.inspect``), the labels are classes."""
         y = np.asarray(y)
+        if y.ndim == 0:
+            raise ValueError(f"{what}: y must hold one label per input, got the single value {y!r}")
         if len(y) != n:
             raise ValueError(f"x and y have different lengths: {n} inputs but {len(y)} labels")
         if y.dtype.kind not in "biuf":
             raise ValueError(f"{what}: labels must be numbers (class indices or one-hot rows), got dtype {y.dtype}")
-        if y.ndim != 1:
-            bad = _first_nonfinite(y)
-            if bad is not None:
-                raise ValueError(f"{what}: label row {bad} holds NaN or infinite values")
-            return y.astype(np.float32, copy=False)
-        if y.dtype.kind == "f":
-            bad = ~np.isfinite(y) | (y != np.round(y))
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise ValueError(f"{what}: labels must be whole class indices, but label {i} is {float(y[i])}")
-        return y.astype(np.int64, copy=False)
+        return (self.loss or losses_mod.CrossEntropy()).check_targets(y, self.output_shape, what)
 
 
 def _forward_path(body, head, x, training):

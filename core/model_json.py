@@ -106,11 +106,17 @@ def make_layer(entry, i):
     try:
         cls = layer_class(kind)
     except ValueError as e:
-        raise ModelFileError(f"{where}: {e}") from None
+        raise ModelFileError(f"{where}: {e} (a layer of your own loads once its class is decorated with "
+                             f"@core.layers.register)") from None
     config = entry.get("config", {})
     if not isinstance(config, dict):
         raise ModelFileError(f"{where} ({kind}): 'config' must be a mapping of its arguments, got {_short(config)}")
-    return construct(cls, config, f"{where} ({kind})")
+    trainable = entry.get("trainable", True)
+    if not isinstance(trainable, bool):
+        raise ModelFileError(f"{where} ({kind}): field 'trainable' must be true or false, got {_short(trainable)}")
+    layer = construct(cls, config, f"{where} ({kind})")
+    layer.trainable = trainable
+    return layer
 
 
 def construct(cls, config, where):
@@ -217,8 +223,9 @@ def _loss(config):
     if config is None:
         return None
     if not isinstance(config, dict) or not isinstance(config.get("type"), str) or config["type"] not in losses.LOSSES:
-        raise ModelFileError(f"'loss' must be null or a mapping like {{\"type\": \"CrossEntropy\"}} naming "
-                             f"CrossEntropy or MSE, got {_short(config)}")
+        raise ModelFileError(f"'loss' must be null or a mapping like {{\"type\": \"CrossEntropy\"}} naming a "
+                             f"registered loss ({', '.join(sorted(set(losses.LOSSES)))}), got {_short(config)}; a "
+                             f"loss of your own loads once its class is decorated with @core.losses.register_loss")
     return construct(losses.LOSSES[config["type"]], {k: v for k, v in config.items() if k != "type"}, "'loss'")
 
 

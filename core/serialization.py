@@ -13,7 +13,7 @@ import stat
 import time
 from pathlib import Path
 
-from . import model_folder, npz
+from . import model_folder, npz, resources
 from .errors import ModelFileError, NumpynetError
 from .model import Sequential, check_weight_shapes
 from .model_json import RESERVED, check, check_meta, make_layers
@@ -25,8 +25,9 @@ def read_model_json(path):
     """The parsed (not yet checked) model.json of a saved-model folder."""
     path = Path(path)
     if not path.is_dir():
-        raise ModelFileError(f"{path}: no such model folder "
-                             "(a saved model is a folder with model.json and weights.npz)")
+        shipped = ", ".join(resources.shipped_models()) or "none"
+        raise ModelFileError(f"{path}: no such model folder (a saved model is a folder with model.json and "
+                             f"weights.npz; the shipped models, loadable by name: {shipped})")
     file = path / model_folder.MODEL_JSON
     if not file.exists():
         raise ModelFileError(f"{file}: missing; this folder is not a saved model")
@@ -88,6 +89,9 @@ def load_architecture(path):
 def load_model(path):
     """A compiled Sequential from a saved folder, with its metadata and history.
 
+    ``path`` may also be the bare name of a shipped pretrained model
+    (``load_model("lenet5-mnist")``) when no folder of that name is here.
+
     Every field is checked, and the weights' shapes against the architecture,
     before any layer is built: a bad file costs a ModelFileError, not memory.
     Weights are read with ``allow_pickle=False``: nothing in the file runs code.
@@ -110,7 +114,7 @@ def load_model(path):
         >>> model.meta["class_names"][:3]
         ['0', '1', '2']
     """
-    folder = model_folder.user_path(path)
+    folder = resources.model_path(path)
     doc, checked, weights = _open_checked(folder)
     with weights:
         with _reading(weights.name):

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
 
-from core import load_model, zoo
+from core import load_model, resources, zoo
 from core.errors import ModelFileError
 
 from .editor import ArchitecturePanel
@@ -28,9 +28,8 @@ from .views.inside import InsidePanel
 from .views.lazy import LazyRefresh
 from .worker import Job
 
-ROOT = Path(__file__).resolve().parent.parent
-ASSETS = ROOT / "assets"
-SAVED_MODELS = ROOT / "saved_models"
+ASSETS = resources.shipped("assets")
+SAVED_MODELS = resources.shipped("saved_models")
 STARTUP_MODEL = SAVED_MODELS / "lenet5-mnist"
 CLOSE_WAIT_MS = 1000   # closing waits this long for background work to stop, then leaves it behind
 PANEL_ORDER = ("Data", "Architecture", "Training", "Inside", "Evaluation", "Draw")

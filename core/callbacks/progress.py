@@ -55,7 +55,7 @@ class ProgressLine(Callback):
         n = logs["size"]
         self.seen += n
         self.loss += logs["loss"] * n
-        self.acc += logs["accuracy"] * n
+        self.acc = self.acc + logs["accuracy"] * n if "accuracy" in logs else None   # none for a regression
         self.batch = batch
         now = time.perf_counter()
         if self.live and (now - self.last >= self.every or batch + 1 == self.params["steps"]):
@@ -66,8 +66,9 @@ class ProgressLine(Callback):
     def _line(self, now, eta=False):
         p, elapsed = self.params, max(now - self.start, 1e-9)
         left = elapsed / (self.batch + 1) * (p["steps"] - self.batch - 1)
+        acc = "" if self.acc is None else f"acc {self.acc / max(self.seen, 1):.4f}  "
         return (f"epoch {self.epoch + 1}/{p['epochs']}  batch {self.batch + 1}/{p['steps']}  "
-                f"loss {self.loss / max(self.seen, 1):.4f}  acc {self.acc / max(self.seen, 1):.4f}  "
+                f"loss {self.loss / max(self.seen, 1):.4f}  {acc}"
                 f"{self.seen / elapsed:,.0f} samples/s" + (f"  ETA {format_eta(left)}" if eta else ""))
 
     def on_epoch_end(self, epoch, logs=None):

@@ -175,6 +175,7 @@ class ArchitecturePanel(QWidget):
         a["save"].triggered.connect(self._save_dialog)
         self.palette.chosen.connect(self.add_layer)
         self.form.edited.connect(self.set_field)
+        self.form.trainable.toggled_for.connect(self.set_trainable)
         self.input_editor.edited.connect(self.set_input_shape)
         self.list.selectionModel().selectionChanged.connect(self._list_selection_changed)
         self.layer_model.moveRequested.connect(self._move_row, Qt.QueuedConnection)  # not inside the view's drop
@@ -196,6 +197,12 @@ class ArchitecturePanel(QWidget):
         item = self.doc.item(uid)
         text = f"Set {item.type} #{self.doc.index_of(uid) + 1} {name}"
         self._edit(text, lambda d: d.set_field(uid, name, value), merge_key=(uid, name))
+
+    def set_trainable(self, uid, trainable):
+        """Freeze (False) or thaw a layer: one undoable edit; its weights stay, only training treats it otherwise."""
+        item = self.doc.item(uid)
+        what = "Thaw" if trainable else "Freeze"
+        self._edit(f"{what} {item.type} #{self.doc.index_of(uid) + 1}", lambda d: d.set_trainable(uid, trainable))
 
     def set_input_shape(self, shape):
         self._edit("Set input shape", lambda d: d.set_input_shape(shape), merge_key=("input",))
@@ -465,7 +472,8 @@ class ArchitecturePanel(QWidget):
 
 def _carry_over(old, new):
     """What a changed model inherits: its metadata (minus the metrics, which were for the old one,
-    and class names that no longer fit) and a fresh optimizer of the same configuration."""
+    and class names that no longer fit), a fresh optimizer of the same configuration, and the same loss
+    (a Loss keeps no state, and one of the user's own may not be registered by name)."""
     if old is None:
         return
     meta = {k: copy.deepcopy(v) for k, v in old.meta.items() if k != "metrics"}
@@ -474,7 +482,7 @@ def _carry_over(old, new):
         del meta["class_names"]
     new.meta = meta
     if old.optimizer is not None and old.loss is not None:
-        new.compile(optimizers.from_config(old.optimizer.get_config()), old.loss.get_config()["type"])
+        new.compile(optimizers.from_config(old.optimizer.get_config()), old.loss)
 
 
 def _boxed(title, widget):
