@@ -78,6 +78,8 @@ class Sequential:
         out = [f"{'Layer':<{w[0]}}   {'Output shape':<{w[1]}}   {'Params':>{w[2]}}", line]
         out += [f"{a:<{w[0]}}   {b:<{w[1]}}   {c:>{w[2]}}" for a, b, c in rows]
         out += [line, f"Total params: {self.count_params():,}"]
+        if self.meta.get("softmax_added"):   # set by core.interop.import_onnx
+            out.append(f"{self.layers[-1].name} was added for prediction: the imported network ends in logits")
         return "\n".join(out)
 
     def get_config(self):
