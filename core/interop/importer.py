@@ -40,7 +40,7 @@ class _Graph:
                 self.nodes.append(node)
         self.readers = {}
         for node in self.nodes:
-            for name in node.input:
+            for name in dict.fromkeys(node.input):   # a node reading a tensor twice is one reader
                 if name and name not in self.constants:
                     self.readers.setdefault(name, []).append(node)
 
@@ -300,12 +300,12 @@ def _layers(graph, tensor, shape, outputs):
     return found
 
 
-def _meta(model_proto, path, added_softmax):
+def _meta(model_proto, path, added_softmax, classes):
     """What numpynet reads from metadata_props, each kept only when it is what the app expects."""
     props = {p.key: p.value for p in model_proto.metadata_props}
     meta = {"imported_from": Path(path).name, "producer": model_proto.producer_name or "unknown"}
     names = _json(props.get("class_names"))
-    if isinstance(names, list) and all(isinstance(n, str) for n in names):
+    if isinstance(names, list) and len(names) == classes and all(isinstance(n, str) for n in names):
         meta["class_names"] = names
     if props.get("preprocessing") in MODES:
         meta["preprocessing"] = props["preprocessing"]
@@ -362,7 +362,7 @@ def import_onnx(path):
         model.add(Softmax())
     for layer, arrays, node in found:
         _set_weights(layer, arrays, f"{path}: {_describe(node)}")
-    model.meta = _meta(proto, path, added_softmax)
+    model.meta = _meta(proto, path, added_softmax, model.output_shape[-1])
     return model
 
 
