@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import datasets, load_model, optimizers, schedules, transfer, zoo
+from . import cli_interop, datasets, load_model, optimizers, schedules, transfer, zoo
 from .callbacks import Callback
 from .errors import NumpynetError
 from .model import Sequential
@@ -235,6 +235,7 @@ def build_parser():
 
     d = sub.add_parser("datasets", help="list known datasets and where they are")
     d.set_defaults(func=cmd_datasets)
+    cli_interop.register(sub)
     return p
 
 
