@@ -8,7 +8,10 @@ networks briefly on MNIST and exports each in eval mode with a dynamic batch axi
 - ``lenet_torch.onnx``: LeNet-style Conv-ReLU-MaxPool twice, ``nn.Flatten``, three Linear layers
   (Conv, Relu, MaxPool, Flatten, Gemm with transB=1), ending in logits as PyTorch nets do;
 - ``bn_torch.onnx``: convolutions with ``padding=1`` and BatchNorm2d, a max and an average pool,
-  ``x.reshape(-1, features)`` (a Reshape node), Linear + BatchNorm1d + Dropout, logits.
+  ``x.reshape(-1, features)`` (a Reshape node), Linear + BatchNorm1d + Dropout, logits;
+- ``pools_torch.onnx``: overlapping max and average pools with padding (``count_include_pad`` as
+  PyTorch's default), a strided conv, LeakyReLU and Tanh, and ``x.view(x.size(0), -1)``, which the
+  exporter writes as Shape, Gather, Unsqueeze, Concat and Reshape.
 
 Beside each, ``<name>.npz`` holds ``x`` (the first 64 MNIST test images) and ``logits``, what
 PyTorch computed for them.
@@ -39,6 +42,18 @@ class BNNet(nn.Module):
 
     def forward(self, x):
         return self.head(self.features(x).reshape(-1, 16 * 7 * 7))
+
+
+class PoolNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 6, 3, padding=1), nn.LeakyReLU(0.1), nn.MaxPool2d(3, 2, padding=1),
+                                      nn.Conv2d(6, 8, 3, stride=2, padding=1), nn.Tanh(), nn.AvgPool2d(3, 2, padding=1))
+        self.head = nn.Linear(8 * 4 * 4, 10)
+
+    def forward(self, x):
+        x = self.features(x)
+        return self.head(x.view(x.size(0), -1))
 
 
 def lenet():
@@ -81,6 +96,7 @@ def main(argv=None):
     x_test = torch.from_numpy(ds.x_test[:SAMPLES])
     export(train(lenet(), x, y), x_test, args.out / "lenet_torch.onnx")
     export(train(BNNet(), x, y), x_test, args.out / "bn_torch.onnx")
+    export(train(PoolNet(), x, y), x_test, args.out / "pools_torch.onnx")
 
 
 if __name__ == "__main__":

@@ -136,6 +136,8 @@ def test_export_refuses_a_folder_and_an_unbuilt_model_and_leaves_nothing(tmp_pat
         export_onnx(model, tmp_path / "missing" / "m.onnx")
     with pytest.raises(ModelFileError, match="not built"):
         export_onnx(Sequential([Dense(3)]), tmp_path / "m.onnx")
+    with pytest.raises(ModelFileError, match="no layers"):
+        export_onnx(Sequential([], input_shape=(4,)), tmp_path / "m.onnx")
     assert list(tmp_path.iterdir()) == []
 
 

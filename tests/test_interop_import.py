@@ -17,7 +17,7 @@ TORCH = Path(__file__).resolve().parent / "data" / "onnx"
 
 # ----- files written by PyTorch's exporter (scripts/make_torch_onnx.py) -----------------------
 
-@pytest.mark.parametrize("name", ["lenet_torch", "bn_torch"])
+@pytest.mark.parametrize("name", ["lenet_torch", "bn_torch", "pools_torch"])
 def test_pytorch_files_predict_what_pytorch_computed(name):
     model = import_onnx(TORCH / f"{name}.onnx")
     saved = np.load(TORCH / f"{name}.npz")
@@ -39,6 +39,13 @@ def test_pytorch_batchnorm_and_padding_become_layers():
     convs = [layer for layer in model.layers if isinstance(layer, Conv2D)]
     assert [c.padding for c in convs] == [1, 1]
     assert any(isinstance(layer, BatchNorm) for layer in model.layers)
+
+
+def test_pytorch_pools_and_view_by_the_batch_size_become_layers():
+    model = import_onnx(TORCH / "pools_torch.onnx")
+    assert [type(layer).__name__ for layer in model.layers] == \
+        ["Conv2D", "LeakyReLU", "MaxPool2D", "Conv2D", "Tanh", "AvgPool2D", "Flatten", "Dense", "Softmax"]
+    assert [(p.pool, p.stride, p.padding) for p in (model.layers[2], model.layers[5])] == [((3, 3), (2, 2), 1)] * 2
 
 
 def test_an_imported_model_trains_further_and_saves(tmp_path, rng):
@@ -165,6 +172,35 @@ def test_reshape_to_batch_by_features(target, rng, tmp_path):
     assert_imports_as_onnxruntime_runs(model, tmp_path, rng.random((2, 3, 4, 4), dtype=np.float32))
 
 
+def test_a_reshape_whose_shape_is_a_constant_node_of_ints(rng, tmp_path):
+    shape = helper.make_node("Constant", [], ["shape"], value_ints=[0, -1])
+    nodes = [shape, node("Reshape", ["x", "shape"], "r"), node("Gemm", ["r", "w"], "y")]
+    model = make_model(nodes, (2, 3, 3), {"w": rng.normal(size=(18, 4))})
+    assert_imports_as_onnxruntime_runs(model, tmp_path, rng.random((2, 2, 3, 3), dtype=np.float32))
+
+
+@pytest.mark.parametrize("opset", [11, 13])
+def test_a_reshape_by_the_batch_size_read_from_shape(opset, rng, tmp_path):
+    """x.view(x.size(0), -1) as exporters write it: a side branch that reads only x's shape."""
+    axes = {"axes": [0]} if opset < 13 else {}
+    unsqueeze_in = ["n"] if opset < 13 else ["n", "zero_axes"]
+    nodes = [node("Relu", ["x"], "r"), node("Shape", ["r"], "s"), node("Gather", ["s", "zero"], "n", axis=0),
+             node("Unsqueeze", unsqueeze_in, "n1", **axes), node("Concat", ["n1", "minus1"], "target", axis=0),
+             node("Reshape", ["r", "target"], "flat"), node("Gemm", ["flat", "w"], "y")]
+    weights = {"zero": np.array(0), "zero_axes": np.array([0]), "minus1": np.array([-1]),
+               "w": rng.normal(size=(18, 3))}
+    model = make_model(nodes, (2, 3, 3), weights, opset=opset)
+    imported = assert_imports_as_onnxruntime_runs(model, tmp_path, rng.normal(size=(4, 2, 3, 3)).astype(np.float32))
+    assert [type(layer).__name__ for layer in imported.layers] == ["ReLU", "Flatten", "Dense", "Softmax"]
+
+
+def test_a_reshape_that_keeps_more_than_the_batch_is_refused_naming_it(rng, tmp_path):
+    nodes = [node("Shape", ["x"], "s"), node("Gather", ["s", "first2"], "n", axis=0),
+             node("Concat", ["n", "minus1"], "target", axis=0), node("Reshape", ["x", "target"], "y")]
+    model = make_model(nodes, (2, 3, 3), {"first2": np.array([0, 1]), "minus1": np.array([-1])})
+    refused(model, tmp_path, "'y' (Reshape)", "reshapes to ['N', 2, -1]")
+
+
 def test_activations_batchnorm_dropout_identity_and_constant_weights(rng, tmp_path):
     const = helper.make_node("Constant", [], ["w2"], value=numpy_helper.from_array(
         rng.normal(size=(8, 3)).astype(np.float32)))
@@ -244,11 +280,28 @@ def test_what_a_sequential_cannot_hold_is_refused_naming_the_node(nodes, weights
     refused(make_model(nodes, (1, 5, 5), weights), tmp_path, *phrases)
 
 
+def test_a_cycle_and_odd_shape_arithmetic_are_refused_not_followed_forever(tmp_path):
+    nodes = [node("Relu", ["x"], "a"), node("Sigmoid", ["a"], "b", output="a2"), node("Tanh", ["a2"], "y")]
+    model = make_model(nodes, (4,), {})
+    model.graph.node[1].output[0] = "a"   # Sigmoid writes back the tensor it reads
+    refused(model, tmp_path, "cycle through node 'b' (Sigmoid)")
+    nodes = [node("Shape", ["x"], "s"), node("Gather", ["s", "nine"], "n", axis=0), node("Reshape", ["x", "n"], "y")]
+    refused(make_model(nodes, (2, 3, 3), {"nine": np.array([9])}), tmp_path, "'s' (Shape)", "cannot be followed")
+    nodes = [node("MatMul", ["x", "w"], "mm"), node("Add", ["mm", "mm"], "y")]
+    refused(make_model(nodes, (3,), {"w": np.ones((3, 3))}), tmp_path, "'y' (Add)", "only a bias")
+
+
 def test_inputs_that_are_not_one_image_or_vector_are_refused(tmp_path):
     model = make_model([node("Relu", ["x"], "y")], (5, 5), {})
     refused(model, tmp_path, "'x' has shape", "(N, channels, height, width)")
     model = make_model([node("Relu", ["x"], "y")], ("H", 5, 5), {})
     refused(model, tmp_path, "every size but the batch fixed")
+
+
+def test_an_input_of_integers_is_refused(tmp_path):
+    model = make_model([node("Relu", ["x"], "y")], (1, 5, 5), {})
+    model.graph.input[0].type.tensor_type.elem_type = TensorProto.UINT8
+    refused(model, tmp_path, "'x' is not a float tensor")
 
 
 def test_a_file_that_is_not_onnx_or_missing_names_the_file(tmp_path):

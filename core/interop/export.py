@@ -99,8 +99,9 @@ def _metadata(model, added_softmax):
 def to_proto(model):
     """The ONNX ModelProto of a built ``model``, checked by ``onnx.checker``."""
     onnx = ops.require()
-    if model.input_shape is None:
-        raise ModelFileError("the model is not built: give it an input_shape before exporting it")
+    if model.input_shape is None or not model.layers:
+        raise ModelFileError("the model has no layers or is not built: give it layers and an input_shape "
+                             "before exporting it")
     chain = _Chain(onnx)
     for layer in model.layers:
         _write_layer(chain, layer)

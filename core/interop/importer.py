@@ -14,12 +14,14 @@ import numpy as np
 from .. import conv_ops
 from ..errors import ArgumentError, ModelFileError, ShapeError
 from ..layers import AvgPool2D, BatchNorm, Conv2D, Dense, Dropout, Flatten, LeakyReLU, MaxPool2D, Softmax
+from ..layers.base import fmt_shape
 from ..model import Sequential
 from ..preprocess import MODES
-from . import ops
+from . import ops, shape_ops
 
 _ACTIVATIONS = {op: cls for cls, op in ops.ACTIVATION_OPS.items()}
 _SKIPPED = ("Identity",)
+_FLOAT_TYPES = (1, 10, 11, 16)   # TensorProto FLOAT, FLOAT16, DOUBLE, BFLOAT16
 
 
 class _Refused(Exception):
@@ -35,7 +37,7 @@ class _Graph:
         self.nodes = []
         for node in graph.node:
             if node.op_type == "Constant":
-                self.constants[node.output[0]] = onnx.numpy_helper.to_array(_attrs(onnx, node)["value"])
+                self.constants[node.output[0]] = _constant_value(onnx, node)
             else:
                 self.nodes.append(node)
         self.readers = {}
@@ -55,6 +57,16 @@ class _Graph:
             raise _Refused(f"takes its {what} from the computed tensor {name!r}; only weights stored in the "
                            f"file (initializers or Constant nodes) are supported")
         return self.constants[name]
+
+
+def _constant_value(onnx, node):
+    """The array a Constant node holds: a tensor, or one of the scalar and list forms."""
+    (name, value), = _attrs(onnx, node).items()
+    if name == "value":
+        return onnx.numpy_helper.to_array(value)
+    if name in ("value_float", "value_floats", "value_int", "value_ints"):
+        return np.asarray(value)
+    raise ModelFileError(f"{_describe(node)} holds a {name}; only numeric constants are supported")
 
 
 def _attrs(onnx, node):
@@ -107,7 +119,7 @@ def _window(node, attrs, shape, kernel):
 
 
 def _fmt(shape):
-    return "(N, " + ", ".join(str(d) for d in shape) + ")"
+    return fmt_shape(("N", *shape))
 
 
 # ----- one node -> layer (and its weights) ---------------------------------------------------
@@ -172,7 +184,7 @@ def _matmul(graph, node, attrs, shape):
 
 def _bias(b, units):
     if b.size not in (1, units):
-        raise _Refused(f"has a bias of shape {b.shape} for {units} units")
+        raise _Refused(f"has a bias of shape {fmt_shape(b.shape)} for {units} units")
     return np.broadcast_to(b.reshape(-1), (units,))
 
 
@@ -198,9 +210,10 @@ def _flatten(graph, node, attrs, shape):
 def _reshape(graph, node, attrs, shape):
     target = [int(d) for d in graph.constant(node, 1, "shape").reshape(-1)]
     size = int(np.prod(shape))
-    flat = len(target) == 2 and (target[1] == size or (target[1] == -1 and target[0] in (0, -1) and not
-                                                       (target[0] == 0 and attrs.get("allowzero", 0))))
+    batch = (-1, shape_ops.BATCH) if attrs.get("allowzero", 0) else (0, -1, shape_ops.BATCH)  # 0: copy that size
+    flat = len(target) == 2 and (target[1] == size or (target[1] == -1 and target[0] in batch))
     if not flat:
+        target = ["N" if d == shape_ops.BATCH else d for d in target]
         raise _Refused(f"reshapes to {target}; only a reshape to (N, -1), flattening each sample, is supported")
     return Flatten(), {}
 
@@ -218,7 +231,8 @@ def _activation(graph, node, attrs, shape):
 _READERS = {"Conv": _conv, "MaxPool": _pool, "AveragePool": _pool, "Gemm": _gemm, "MatMul": _matmul,
             "BatchNormalization": _batchnorm, "Dropout": _dropout, "Flatten": _flatten, "Reshape": _reshape,
             **dict.fromkeys(_ACTIVATIONS, _activation)}
-SUPPORTED = sorted([*_READERS, "Add (after MatMul)", *_SKIPPED])
+SUPPORTED = [*sorted([*_READERS, "Add (after MatMul)", *_SKIPPED]),
+             "and Shape, Gather, Unsqueeze, Squeeze, Concat, Cast computing a Reshape's (N, -1)"]
 
 
 # ----- the chain -----------------------------------------------------------------------------
@@ -233,6 +247,8 @@ def _input(graph_proto, graph):
     if len(inputs) != 1:
         raise _Refused(f"the graph has {len(inputs)} data inputs ({', '.join(i.name for i in inputs)}); "
                        f"a Sequential takes one")
+    if inputs[0].type.tensor_type.elem_type not in _FLOAT_TYPES:
+        raise _Refused(f"the input {inputs[0].name!r} is not a float tensor; images come in as floats in [0, 1]")
     dims = inputs[0].type.tensor_type.shape.dim
     shape = tuple(d.dim_value for d in dims[1:])
     if len(dims) not in (2, 4) or not all(shape):
@@ -243,7 +259,8 @@ def _input(graph_proto, graph):
 
 
 def _next_node(graph, tensor, outputs):
-    readers = graph.readers.get(tensor, [])
+    """The one node that reads ``tensor`` (its Shape readers aside: ``shape_ops`` folds them)."""
+    readers = [node for node in graph.readers.get(tensor, []) if node.op_type != "Shape"]
     if len(readers) > 1:
         raise _Refused(f"the graph branches: tensor {tensor!r} feeds {len(readers)} nodes "
                        f"({', '.join(_describe(n) for n in readers)}); only a chain of layers is supported")
@@ -259,19 +276,33 @@ def _fold_add(graph, node, arrays, outputs):
         return None
     bias_at = [i for i, name in enumerate(add.input) if name != node.output[0]]
     try:
+        if len(bias_at) != 1:
+            raise _Refused("adds the MatMul's output to itself; only a bias weight is supported")
         arrays["b"] = _bias(graph.constant(add, bias_at[0], "bias"), arrays["W"].shape[1])
     except _Refused as e:
         raise ModelFileError(f"{_describe(add)} {e}") from None
     return add
 
 
+def _fold_shape(graph, shape_node, shape):
+    try:
+        return shape_ops.fold(graph, shape_node, shape, lambda n: _attrs(graph.onnx, n))
+    except (IndexError, ValueError, TypeError) as e:
+        raise _Refused(f"the shape computed from {_describe(shape_node)} cannot be followed ({e})") from None
+
+
 def _layers(graph, tensor, shape, outputs):
     """[(layer, weights, node)] along the chain from ``tensor`` to the graph's output."""
     found, visited = [], set()
     while True:
+        for reader in graph.readers.get(tensor, []):
+            if reader.op_type == "Shape":
+                visited.update(id(n) for n in _fold_shape(graph, reader, shape))
         node = _next_node(graph, tensor, outputs)
         if node is None:
             break
+        if id(node) in visited:
+            raise _Refused(f"the graph has a cycle through {_describe(node)}")
         visited.add(id(node))
         extra = [o for o in node.output[1:] if o and graph.readers.get(o)]
         if extra:
@@ -342,9 +373,9 @@ def import_onnx(path):
     training fuses it with CrossEntropy; ``meta['softmax_added']`` records it and ``summary`` says so.
     """
     onnx, proto = _read(path)
-    graph = _Graph(onnx, proto.graph)
     outputs = {o.name for o in proto.graph.output}
     try:
+        graph = _Graph(onnx, proto.graph)
         if len(outputs) != 1:
             raise _Refused(f"the graph has {len(outputs)} outputs; a Sequential has one")
         tensor, shape = _input(proto.graph, graph)
@@ -371,7 +402,8 @@ def _set_weights(layer, arrays, where):
         target = layer.params.get(key, layer.buffers.get(key))
         value = np.asarray(value)
         if value.shape != target.shape:
-            raise ModelFileError(f"{where}: its {key} has shape {value.shape}, the layer needs {target.shape}")
+            raise ModelFileError(f"{where}: its {key} has shape {fmt_shape(value.shape)}, "
+                                 f"the layer needs {fmt_shape(target.shape)}")
         if not np.all(np.isfinite(value)):
             raise ModelFileError(f"{where}: its {key} holds NaN or infinite values")
         np.copyto(target, value, casting="unsafe")
