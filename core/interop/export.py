@@ -121,10 +121,29 @@ def to_proto(model):
 
 
 def export_onnx(model, path):
-    """Write ``model`` to ``path`` as an ONNX file; returns the path.
+    """Write a built model as an ONNX file that onnxruntime, OpenCV's dnn or Netron reads.
 
-    The file appears whole or not at all (written beside it, then renamed), and replaces a file
-    already at ``path``: callers that must not overwrite (the app's dialog, the CLI) ask first.
+    Opset 13, channels-first input ``(N, C, H, W)`` named "input" with a dynamic batch axis,
+    output "probabilities" (what ``predict`` returns). Class names, preprocessing mode, input
+    shape, dataset and name go in ``metadata_props``. The file appears whole or not at all
+    (written beside it, then renamed), and replaces a file already at ``path``: callers that
+    must not overwrite (the app's dialog, the CLI) ask first.
+
+    Args:
+        model: a built ``Sequential`` of any of numpynet's layers.
+        path: the .onnx file to write (its folder must exist).
+
+    Returns:
+        ``path``, as a ``pathlib.Path``.
+
+    Raises:
+        MissingPackageError: the ``onnx`` package is not installed (``pip install "numpynet-studio[onnx]"``).
+        ModelFileError: the model has no layers or no input shape, or ``path`` cannot be written.
+
+    Example:
+        >>> from core import zoo
+        >>> from core.interop import export_onnx
+        >>> export_onnx(zoo.build("lenet5", seed=0), "lenet5.onnx")   # doctest: +SKIP
     """
     path = Path(path)
     data = to_proto(model).SerializeToString()

@@ -367,10 +367,31 @@ def _read(path):
 
 
 def import_onnx(path):
-    """A Sequential with the weights of the ONNX file at ``path`` (a chain of supported operators).
+    """Read an ONNX file holding a chain of supported operators into a Sequential with its weights.
 
-    A network that ends in logits gets a Softmax layer, so ``predict`` gives probabilities and
-    training fuses it with CrossEntropy; ``meta['softmax_added']`` records it and ``summary`` says so.
+    Supported: Conv, MaxPool, AveragePool, Gemm, MatMul + Add, Relu, LeakyRelu, Sigmoid, Tanh,
+    Softmax, Flatten, Reshape to (N, -1) (also by the batch size read with Shape), BatchNormalization,
+    Dropout and Identity; channels-first input, weights as initializers or Constant nodes, padding
+    as ``pads`` or ``auto_pad``. A network that ends in logits gets a Softmax layer, so ``predict``
+    gives probabilities and training fuses it with CrossEntropy; ``meta['softmax_added']`` records
+    it and ``summary`` says so. Class names and preprocessing come from the metadata when they fit.
+    The model is returned uncompiled.
+
+    Args:
+        path: the .onnx file to read.
+
+    Returns:
+        A built ``Sequential`` holding the file's weights.
+
+    Raises:
+        MissingPackageError: the ``onnx`` package is not installed (``pip install "numpynet-studio[onnx]"``).
+        ModelFileError: the file is missing or not ONNX, the graph branches, or a node cannot become a
+            layer; the message names the file, the node, its operator and what is supported.
+
+    Example:
+        >>> from core.interop import import_onnx
+        >>> model = import_onnx("lenet_torch.onnx")   # doctest: +SKIP
+        >>> model.predict(x_test[:5]).argmax(axis=1)   # doctest: +SKIP
     """
     onnx, proto = _read(path)
     outputs = {o.name for o in proto.graph.output}
