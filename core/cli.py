@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import cli_interop
 from . import cli_train_options as train_options
 from . import datasets, load_model, resources, transfer, zoo
 from .callbacks import Callback
@@ -206,6 +207,7 @@ def build_parser():
 
     d = sub.add_parser("datasets", help="list known datasets and where they are")
     d.set_defaults(func=cmd_datasets)
+    cli_interop.register(sub)
     return p
 
 

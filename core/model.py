@@ -176,6 +176,8 @@ class Sequential:
         frozen = sum(layer.count_params() for layer in self.layers if not layer.trainable)
         out += [line, f"Total params: {self.count_params():,}", f"Trainable params: {self.count_params() - frozen:,}",
                 f"Non-trainable params: {frozen:,}"]
+        if self.meta.get("softmax_added"):   # set by core.interop.import_onnx
+            out.append(f"{self.layers[-1].name} was added for prediction: the imported network ends in logits")
         return "\n".join(out)
 
     def get_config(self):

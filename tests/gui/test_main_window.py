@@ -51,7 +51,7 @@ def test_window_has_six_areas_menus_and_an_icon(qtbot, settings_path, no_pretrai
     menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
     assert list(menus) == ["File", "Training", "View", "Help"]
     file_items = [a.text().replace("&", "") for a in menus["File"].actions() if a.text()]
-    assert file_items == ["Open model…", "Open recent", "Save model", "Save model as…", "Quit"]
+    assert file_items == ["Open model…", "Open recent", "Save model", "Save model as…", "Export as ONNX…", "Quit"]
     view_items = [a.text() for a in menus["View"].actions() if a.text()]
     assert view_items[:6] == list(PANEL_ORDER)
     help_items = [a.text().replace("&", "") for a in menus["Help"].actions()]
