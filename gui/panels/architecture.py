@@ -21,14 +21,14 @@ from core import optimizers, zoo
 from core.errors import ModelFileError
 from core.serialization import load_architecture, save_architecture
 
+from ..editor.commands import EditCommand
+from ..editor.diagram import NetworkDiagram
+from ..editor.document import Document, Expectation, WeightBank
+from ..editor.form import LayerForm, ShapeEditor
+from ..editor.layer_list import LayerListView
+from ..editor.palette import Palette
+from ..editor.shape_table import ShapeTable
 from ..format import shape_text
-from .commands import EditCommand
-from .diagram import NetworkDiagram
-from .document import Document, Expectation, WeightBank
-from .form import LayerForm, ShapeEditor
-from .layer_list import LayerListView
-from .palette import Palette
-from .shape_table import ShapeTable
 
 TRAINING_NOTE = "Training is running: the architecture is read-only until it stops."
 
