@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayo
 
 from ..format import esc, shape_text
 from ..messages import show_error
+from ..panel_settings import PanelSettings, Setting
 from ..views.class_counts import ClassCounts
 from ..views.sample_grid import SampleGrid
 from ..worker import Job, TaskWorker
@@ -24,6 +25,20 @@ SOURCES = {"mnist": "MNIST (handwritten digits)", "fashion-mnist": "Fashion-MNIS
            "kmnist": "KMNIST (Japanese cursive)", "quickdraw": "Quick, Draw! categories",
            "folder": "Folder of images", "synthetic": "Synthetic digits (offline)"}
 SAMPLE_COUNT = 40
+SETTINGS = PanelSettings(
+    "data/choice",
+    source=Setting("mnist", "load: which dataset (a key of SOURCES)"),
+    categories=Setting("cat, dog, apple", "load: the Quick, Draw! categories"),
+    folder=Setting("", "load: the folder of class subfolders"),
+    count=Setting(10_000, "load: how many synthetic digits to draw"),
+    validation=Setting(0.1, "the Training panel's validation split (a fraction, shown in percent)", scale=100),
+)
+
+
+def load_options(choice):
+    """What the loader of ``choice`` (a ``DataPanel.choice()``) is given: the form's values, categories split."""
+    return {"folder": choice["folder"], "count": choice["count"],
+            "categories": [c.strip() for c in choice["categories"].split(",") if c.strip()]}
 
 
 def _loader(source, options, download=True):
@@ -173,22 +188,15 @@ class DataPanel(QWidget):
 
     # ---------------------------------------------------------------- settings
     def choice(self):
-        return {"source": self.source.currentData(), "categories": self.categories.text(),
-                "folder": self.folder.text(), "count": self.count.value(),
-                "validation": self.validation.value() / 100}
+        """The form as a JSON-able dict: what is remembered, and what ``load`` loads."""
+        return SETTINGS.values(self)
 
     def _restore(self):
-        cfg = self.settings.get("data/choice", {})
-        index = self.source.findData(cfg.get("source", "mnist"))
-        self.source.setCurrentIndex(max(index, 0))
-        self._on_source_changed()
-        self.categories.setText(cfg.get("categories", "cat, dog, apple"))
-        self.folder.setText(cfg.get("folder", ""))
-        self.count.setValue(cfg.get("count", 10_000))
-        self.validation.setValue(round(100 * cfg.get("validation", 0.1)))
+        SETTINGS.restore(self, self.settings)
+        self._on_source_changed()   # the source's options page, even when the source did not change
 
     def save_settings(self):
-        self.settings.set("data/choice", self.choice())
+        SETTINGS.save(self, self.settings)
 
     def _on_source_changed(self, *_):
         page = self._option_pages.get(self.source.currentData())
@@ -232,8 +240,7 @@ class DataPanel(QWidget):
         if not download and not _on_this_computer(choice):
             self._offer_ways_in(choice)
             return
-        options = {"folder": choice["folder"], "count": choice["count"],
-                   "categories": [c.strip() for c in choice["categories"].split(",") if c.strip()]}
+        options = load_options(choice)
         if choice["source"] == "folder" and not Path(options["folder"]).is_dir():
             show_error(self.window(), "No such folder", f"{options['folder'] or 'No folder'} is not a folder.",
                        advice="Choose a folder that holds one subfolder of images per class.")
