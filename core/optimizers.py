@@ -46,6 +46,25 @@ class Optimizer:
     def get_config(self):
         return {"type": type(self).__name__, "lr": self.base_lr, "weight_decay": self.weight_decay, **self.hyper}
 
+    def set_hyper(self, **changes):
+        """Change hyper-parameters between two steps, keeping the state (momentum, moments, step count).
+
+        For a knob turned while a model trains (the app's live learning rate, or a
+        callback's): a change applies from the next step. ``lr`` is the base rate,
+        so a schedule goes on scaling the new one. The values are checked as the
+        constructor checks them; a bad one is a ValueError and changes nothing.
+        """
+        config = {k: v for k, v in self.get_config().items() if k != "type"}
+        unknown = sorted(set(changes) - set(config))
+        if unknown:
+            raise ValueError(f"{type(self).__name__} has no {', '.join(unknown)}; it takes {', '.join(config)}")
+        checked = type(self)(**{**config, **changes})
+        self.base_lr, self.weight_decay, self.hyper = checked.base_lr, checked.weight_decay, checked.hyper
+        for k, v in self.hyper.items():
+            setattr(self, k, v)
+        if "lr" in changes:
+            self.lr = checked.lr   # the rate of the next step; fit's schedule, if any, rescales it there
+
 
 def _check_range(owner, name, value):
     """Decay rates live in [0, 1) (1 would divide by zero or never forget); epsilon is positive."""
