@@ -20,6 +20,8 @@ from core import datasets, optimizers
 from core.callbacks import Callback
 from core.errors import NumpynetError
 
+from .live_tuning import LiveKnobs
+
 STOPPED = "stopped by user"
 SNAPSHOT_INTERVAL = 0.3    # seconds between weight snapshots: a few per second at most
 PROGRESS_INTERVAL = 0.25   # the progress line and bar: four updates a second read calmly and cost little
@@ -171,7 +173,8 @@ class TrainWorker(Worker):
     progress = Signal(int, int, int, int, float, float)   # epoch, epochs, batch, steps, samples/s, ETA s
     weightsSnapshot = Signal(dict, dict)                  # weights, grads: copies keyed '0.W'
     message = Signal(str)                                 # what the run is doing, for a status line
-    finished = Signal(dict, str)    # {'history', 'diverged', 'test'}, stop reason ('' = ran to the end)
+    tuned = Signal(object)          # a live change applied: {"kind", "step" it acts from, **changes}, in order made
+    finished = Signal(dict, str)    # {'history', 'diverged', 'test', 'events'}, stop reason ('' = ran to the end)
     failed = Signal(str, str)       # message, details (traceback)
 
     def __init__(self, model, job):
@@ -180,6 +183,7 @@ class TrainWorker(Worker):
         self._resume = threading.Event()
         self._resume.set()
         self.step = job.first_step      # the last batch trained (read by tests and the GUI, written here)
+        self.knobs = LiveKnobs(job.augment)
 
     # --- called from the GUI thread ------------------------------------------------
     def pause(self):
@@ -196,6 +200,10 @@ class TrainWorker(Worker):
     @property
     def paused(self):
         return not self._resume.is_set()
+
+    def tune(self, changes, augment=None):
+        """Change hyper-parameters or augmentation from the next batch on (see ``gui.live_tuning``)."""
+        self.knobs.request(changes, augment)
 
     # --- the worker thread -------------------------------------------------------------
     @Slot()
@@ -221,13 +229,14 @@ class TrainWorker(Worker):
         relay = _Relay(self)
         history = model.fit(x, y, epochs=job.initial_epoch + job.epochs, batch_size=job.batch_size,
                             validation_data=validation, callbacks=[relay], seed=job.seed, lr_schedule=job.schedule,
-                            augment=job.augment, initial_epoch=job.initial_epoch)
+                            augment=self.knobs.augment, initial_epoch=job.initial_epoch)
         if history.diverged:
             reason = history.stop_reason
         else:
             reason = STOPPED if self.stop_requested else ""
         test = {} if reason == STOPPED else self._evaluate_test()
-        return {"history": history.history, "diverged": history.diverged, "test": test}, reason
+        return {"history": history.history, "diverged": history.diverged, "test": test,
+                "events": self.knobs.events}, reason
 
     def _compile(self):
         """Keep the model's optimizer (and its momentum) when its settings did not change."""
@@ -261,6 +270,12 @@ class TrainWorker(Worker):
         self.message.emit("Training…")
         return time.perf_counter() - start
 
+    def apply_tuning(self):
+        """Between two batches: apply the live changes waiting, and say so."""
+        event = self.knobs.apply(self.model.optimizer, self.step + 1)
+        if event is not None:
+            self.tuned.emit(event)
+
     def send_snapshot(self):
         model = self.model
         weights = {k: v.copy() for k, v in model.get_weights().items()}
@@ -289,6 +304,7 @@ class _Relay(Callback):
         self.seen = 0
         self.total = self.params["samples"] * self.worker.job.epochs
         self.worker.message.emit("Training…")
+        self.worker.apply_tuning()
         self._check_stop()
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -312,6 +328,7 @@ class _Relay(Callback):
             self.last_snapshot = now
             w.send_snapshot()
         self.paused_for += w.wait_while_paused()
+        w.apply_tuning()
         self._check_stop()
 
     def on_epoch_end(self, epoch, logs=None):

@@ -48,6 +48,11 @@ AUGMENTATIONS = {"shift": (2.0, "Shift by up to ±2 pixels"), "rotate": (12.0, "
                  "scale": (0.1, "Zoom by up to ±10 %"), "elastic": (1.5, "Elastic distortion, about 1.5 pixels")}
 
 
+# What may change while a run trains or is paused, from the next batch on; the rest of the form stays locked.
+# Nesterov is not a knob, but it follows momentum: off while momentum is 0.
+LIVE_OPTIMIZER = ("lr", "momentum", "nesterov", "weight_decay")
+
+
 def _starting(key):
     """A default read from the chosen optimizer's signature (``optimizers.starting_values``), not written here."""
     return lambda panel: optimizers.starting_values(panel.optimizer.currentText()).get(key, False)
@@ -88,6 +93,7 @@ class TrainingPanel(QWidget):
         self._plotted_model = None
         self._preset = (None, None)     # (name, model) of the last preset built: how an unsaved model is named
         self._showing_reason = False
+        self._live = {}                 # the live knobs' values the running run has been given
         self._build()
         self._restore()
         state.modelChanged.connect(self._on_model_changed)
@@ -183,6 +189,10 @@ class TrainingPanel(QWidget):
             box_.setToolTip(f"{tip}, drawn anew for every training image")
             aug.addWidget(box_, i // 2, i % 2)
         form.addRow("Augment", aug)
+        for spin in (self.hyper["lr"], self.hyper["momentum"], self.weight_decay):
+            spin.valueChanged.connect(self._tune_live)
+        for switch in self.augment.values():
+            switch.toggled.connect(self._tune_live)
         return box
 
     def _control_bar(self):
@@ -393,11 +403,13 @@ class TrainingPanel(QWidget):
         w.progress.connect(self._on_progress)
         w.message.connect(self.progress_label.setText)
         w.weightsSnapshot.connect(self.state.weightsUpdated)
+        w.tuned.connect(self._on_tuned)
         w.finished.connect(self._on_finished)
         w.failed.connect(self._on_failed)
         self.progress.setValue(0)
         self.status_label.setText("")
         self.save_settings()
+        self._live = self._live_values()
         self.job.start(w)
         steps = -(-int(len(ds.x_train) * (1 - self.validation_fraction)) // job.batch_size)
         self.plots.plan_steps(job.first_step, job.first_step + job.epochs * steps)
@@ -480,6 +492,8 @@ class TrainingPanel(QWidget):
                 metrics[key] = history[key][-1]
         model.meta["metrics"] = metrics
         model.meta.pop("partial_epochs", None)
+        if result["events"]:   # the live changes, until runs record them (run.json's events)
+            model.meta["events"] = [*model.meta.get("events", []), *result["events"]]
         if self.plots.partial:   # the plots hold this model's history, so they know its epochs cut short
             model.meta["partial_epochs"] = self.plots.partial_epochs()
 
@@ -492,6 +506,41 @@ class TrainingPanel(QWidget):
                    advice="The model keeps the weights of its last completed batch; fix the cause and "
                           "press Start to go on.")
         self._end_run(model)
+
+    # ---------------------------------------------------------------- live knobs
+    def _live_controls(self):
+        return [self.hyper["lr"], self.hyper["momentum"], self.weight_decay, *self.augment.values()]
+
+    def _live_values(self, cfg=None):
+        """The live knobs as the run takes them: the optimizer's live arguments, and the augment switches."""
+        cfg = cfg or self.config()
+        optimizer = self.optimizer_config(cfg)
+        return {**{k: optimizer[k] for k in LIVE_OPTIMIZER if k in optimizer}, "augment": cfg["augment"]}
+
+    def _tune_live(self, *_):
+        """A live knob turned during a run: hand what changed to the worker, which applies it from the next
+        batch (the GUI thread never touches the training model)."""
+        if not self.running or self.job.worker is None:
+            return
+        cfg = self.config()
+        try:
+            optimizers.from_config(self.optimizer_config(cfg))   # a bad value is refused here, with its message
+        except ValueError as exc:
+            self.status_label.setText(f"Not changed: {exc}")
+            return
+        live = self._live_values(cfg)
+        changes = {k: v for k, v in live.items() if self._live.get(k) != v}
+        if not changes:
+            return
+        self._live = live
+        self.job.worker.tune(changes, make_augment(cfg["augment"]) if "augment" in changes else None)
+        when = "when the run resumes" if self.job.worker.paused else "from the next batch"
+        self.status_label.setText(f"{describe_change(changes)}: {when}.")
+
+    def _on_tuned(self, event):
+        """The worker applied a live change: mark the step it acts from on the batch plots."""
+        changes = {k: v for k, v in event.items() if k not in ("kind", "step")}
+        self.plots.add_marker(event["step"], describe_change(changes))
 
     def lower_learning_rate(self):
         lr = self.hyper["lr"]
@@ -510,9 +559,10 @@ class TrainingPanel(QWidget):
         paused = bool(self.job.worker and self.job.worker.paused)
         self.pause_action.setText("Resume" if paused else "Pause")
         self.pause_action.setIcon(self.style().standardIcon(QStyle.SP_MediaPlay if paused else QStyle.SP_MediaPause))
+        live = self._live_controls()
         for widget in (self.preset, self.new_model, self.optimizer, self.weight_decay, self.nesterov,
                        self.schedule, self.epochs, self.batch_size, *self.hyper.values(), *self.augment.values()):
-            widget.setEnabled(not running)
+            widget.setEnabled(not running or widget in live)
         if not running and (not ok or self._showing_reason):
             # the line under the progress bar says why Start is greyed out, until a run writes there
             self.progress_label.setText(reason or "Ready")
@@ -564,7 +614,21 @@ def _spin(low, high, decimals, tip):
     spin.setDecimals(decimals)
     spin.setStepType(QDoubleSpinBox.AdaptiveDecimalStepType)
     spin.setToolTip(tip)
+    spin.setKeyboardTracking(False)   # a value counts once typed: "0.005" is not first 0.0, 0.00, ...
     return spin
+
+
+def describe_change(changes):
+    """"lr 0.005 · augment rotate, shift": a live change, short enough for a marker's label."""
+    parts = []
+    for key, value in changes.items():
+        if key == "augment":
+            on = [name for name, switched in value.items() if switched]
+            parts.append(f"augment {', '.join(on) if on else 'off'}")
+        elif key != "nesterov" or "momentum" not in changes:   # nesterov follows momentum: said by it
+            parts.append(f"{key.replace('_', ' ')} {value:g}" if not isinstance(value, bool) else
+                         f"{key} {'on' if value else 'off'}")
+    return " · ".join(parts)
 
 
 def _training_line(model, training_now):
