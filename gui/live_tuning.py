@@ -5,8 +5,9 @@ worker (``LiveKnobs.request``, a thread-safe queue), and the worker applies
 everything waiting at the next batch boundary (``apply``): the optimizer's
 hyper-parameters through ``Optimizer.set_hyper`` (so a schedule goes on from
 the new base rate), the augmentation by swapping the transform that ``fit``
-calls. Each applied change is an event at the first step it acts on, kept for
-the run's record (``events``) and drawn as a marker on the batch plots.
+calls. Each applied change is an event at the first step it acts on: the
+worker writes it into the run's record (``Recorder.event``, run.json) and the
+panel draws it as a marker on the batch plots.
 """
 import queue
 
@@ -26,7 +27,6 @@ class SwitchableAugment:
 class LiveKnobs:
     def __init__(self, augment=None):
         self.augment = SwitchableAugment(augment)
-        self.events = []            # {"kind": EVENT, "step": first step it acts on, **changes}, in order
         self._waiting = queue.SimpleQueue()
 
     def request(self, changes, augment=None):
@@ -35,7 +35,8 @@ class LiveKnobs:
         self._waiting.put((dict(changes), augment))
 
     def apply(self, optimizer, step):
-        """On the training thread, between two batches: apply what waits; the event, or None if nothing did."""
+        """On the training thread, between two batches: apply what waits. Returns the event
+        ({"kind": EVENT, "step": the first step it acts on, **changes}), or None when nothing waited."""
         changes = {}
         augment = self.augment.transform
         while True:
@@ -52,6 +53,4 @@ class LiveKnobs:
         if hyper:
             optimizer.set_hyper(**hyper)
         self.augment.transform = augment
-        event = {"kind": EVENT, "step": step, **changes}
-        self.events.append(event)
-        return event
+        return {"kind": EVENT, "step": step, **changes}

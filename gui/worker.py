@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from core import datasets, optimizers
 from core.callbacks import Callback
 from core.errors import NumpynetError
+from core.recorder import describe
 
 from .live_tuning import LiveKnobs
 
@@ -165,6 +166,7 @@ class TrainJob:
     seed: int = 0                        # shuffling and augmentation
     initial_epoch: int = 0               # epochs the model has already trained
     first_step: int = 0                  # batches already plotted, so steps continue
+    recorder: object = None              # a core.runs.Recorder keeping this run (and its live changes), or None
 
 
 class TrainWorker(Worker):
@@ -174,7 +176,7 @@ class TrainWorker(Worker):
     weightsSnapshot = Signal(dict, dict)                  # weights, grads: copies keyed '0.W'
     message = Signal(str)                                 # what the run is doing, for a status line
     tuned = Signal(object)          # a live change applied: {"kind", "step" it acts from, **changes}, in order made
-    finished = Signal(dict, str)    # {'history', 'diverged', 'test', 'events'}, stop reason ('' = ran to the end)
+    finished = Signal(dict, str)    # {'history', 'diverged', 'test'}, stop reason ('' = ran to the end)
     failed = Signal(str, str)       # message, details (traceback)
 
     def __init__(self, model, job):
@@ -211,7 +213,10 @@ class TrainWorker(Worker):
         try:
             result, reason = self._train()
         except Exception as exc:  # noqa: BLE001 -- every failure must reach the window
-            self.failed.emit(*describe_exception(exc))
+            message, details = describe_exception(exc)
+            if self.job.recorder is not None:
+                self.job.recorder.abort(message)
+            self.failed.emit(message, details)
         else:
             self.finished.emit(result, reason)
         finally:
@@ -226,17 +231,19 @@ class TrainWorker(Worker):
             # seed 0, not the run's: every run of this dataset holds out the same images
             x, y, xv, yv = datasets.split_validation(x, y, job.validation_fraction, seed=0)
             validation = (xv, yv)
-        relay = _Relay(self)
+        callbacks = [_Relay(self)]
+        if job.recorder is not None:   # fit sees only the switchable augment: the recorder is told what is in it
+            job.recorder.settings.setdefault("augmentation", describe(job.augment))
+            callbacks.append(job.recorder)
         history = model.fit(x, y, epochs=job.initial_epoch + job.epochs, batch_size=job.batch_size,
-                            validation_data=validation, callbacks=[relay], seed=job.seed, lr_schedule=job.schedule,
+                            validation_data=validation, callbacks=callbacks, seed=job.seed, lr_schedule=job.schedule,
                             augment=self.knobs.augment, initial_epoch=job.initial_epoch)
         if history.diverged:
             reason = history.stop_reason
         else:
             reason = STOPPED if self.stop_requested else ""
         test = {} if reason == STOPPED else self._evaluate_test()
-        return {"history": history.history, "diverged": history.diverged, "test": test,
-                "events": self.knobs.events}, reason
+        return {"history": history.history, "diverged": history.diverged, "test": test}, reason
 
     def _compile(self):
         """Keep the model's optimizer (and its momentum) when its settings did not change."""
@@ -273,8 +280,11 @@ class TrainWorker(Worker):
     def apply_tuning(self):
         """Between two batches: apply the live changes waiting, and say so."""
         event = self.knobs.apply(self.model.optimizer, self.step + 1)
-        if event is not None:
-            self.tuned.emit(event)
+        if event is None:
+            return
+        if self.job.recorder is not None:
+            self.job.recorder.event(**event)
+        self.tuned.emit(event)
 
     def send_snapshot(self):
         model = self.model

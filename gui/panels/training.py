@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QPushButton, QScrollArea, QSizePolicy, QSpinBox, QStyle, QToolButton,
                                QVBoxLayout, QWidget)
 
-from core import optimizers, transfer, zoo
+from core import optimizers, runs, transfer, zoo
 from core.augment import Augment
 from core.callbacks import format_eta
 from core.errors import NumpynetError
@@ -426,7 +426,7 @@ class TrainingPanel(QWidget):
         return TrainJob(dataset=ds, x=ds.x_train, y=ds.y_train, epochs=cfg["epochs"], batch_size=cfg["batch_size"],
                         optimizer=optimizer, schedule=SCHEDULES[cfg["schedule"]], augment=make_augment(cfg["augment"]),
                         validation_fraction=self.validation_fraction, test=test, seed=initial,
-                        initial_epoch=initial, first_step=self.plots.last_step)
+                        initial_epoch=initial, first_step=self.plots.last_step, recorder=runs.Recorder(source="app"))
 
     def toggle_pause(self):
         if self.job.worker is None:
@@ -492,8 +492,6 @@ class TrainingPanel(QWidget):
                 metrics[key] = history[key][-1]
         model.meta["metrics"] = metrics
         model.meta.pop("partial_epochs", None)
-        if result["events"]:   # the live changes, until runs record them (run.json's events)
-            model.meta["events"] = [*model.meta.get("events", []), *result["events"]]
         if self.plots.partial:   # the plots hold this model's history, so they know its epochs cut short
             model.meta["partial_epochs"] = self.plots.partial_epochs()
 

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 import test_training_panel
 from test_training_panel import slow_identity
 
+from core import runs
 from core.augment import Augment
 from gui.live_tuning import EVENT, LiveKnobs
 from gui.panels import training as training_mod
@@ -25,6 +26,12 @@ def start_and_pause(qtbot, panel, monkeypatch, epochs=3):
     qtbot.mouseClick(panel.buttons["pause"], Qt.LeftButton)
     qtbot.waitUntil(lambda: panel.progress_label.text() == "Paused", timeout=5000)
     return panel.job.worker.step
+
+
+def recorded_run():
+    """The one run the test recorded (each test records into a folder of its own)."""
+    (info,) = runs.list()
+    return runs.load(info["id"])
 
 
 def lr_by_step(panel):
@@ -54,7 +61,11 @@ def test_a_learning_rate_changed_while_paused_acts_from_the_next_batch(qtbot, pa
              [line for view, line in panel.plots._marker_lines if view is panel.plots.lr_plot]]
     assert len(lines) == 1 and lines[0].value() == held + 1 and lines[0].label.toPlainText() == f"lr {old / 4:g}"
     assert model.optimizer.lr == model.optimizer.base_lr == pytest.approx(old / 4)
-    assert model.meta["events"] == [{"kind": EVENT, "step": held + 1, "lr": pytest.approx(old / 4)}]
+    run = recorded_run()
+    assert [{k: v for k, v in e.items() if k != "time"} for e in run.info["events"]] == \
+        [{"kind": EVENT, "step": held + 1, "lr": pytest.approx(old / 4)}]
+    csv_rates = dict(zip(run.metrics["step"].astype(int), run.metrics["lr"]))   # metrics.csv, row per batch
+    assert csv_rates == pytest.approx(rates)
 
 
 def test_momentum_weight_decay_and_augmentation_change_mid_run(qtbot, panel, monkeypatch):
@@ -68,9 +79,9 @@ def test_momentum_weight_decay_and_augmentation_change_mid_run(qtbot, panel, mon
     qtbot.waitUntil(lambda: not panel.running, timeout=20_000)
     assert model.optimizer.momentum == 0.5 and model.optimizer.weight_decay == 0.001
     assert worker.knobs.augment.transform is None
-    steps = [event["step"] for event in model.meta["events"]]
-    assert steps == [held + 1]   # three changes in one pause: one event, from the same batch
-    assert {k: v for k, v in model.meta["events"][0].items() if k not in ("kind", "step")} == \
+    events = recorded_run().info["events"]
+    assert [event["step"] for event in events] == [held + 1]   # three changes in one pause: one event
+    assert {k: v for k, v in events[0].items() if k not in ("kind", "step", "time")} == \
         {"momentum": 0.5, "weight_decay": 0.001, "augment": {"shift": False, "rotate": False, "scale": False,
                                                              "elastic": False}}
     assert panel.plots.markers[0][1] == "momentum 0.5 · weight decay 0.001 · augment off"
@@ -105,7 +116,7 @@ def test_changes_waiting_together_make_one_event_and_the_last_value_wins():
     rotate = Augment(rotate=10)
     knobs.request({"lr": 0.02, "augment": {"rotate": True}}, rotate)
     event = knobs.apply(opt, 6)
-    assert event == {"kind": EVENT, "step": 6, "lr": 0.02, "augment": {"rotate": True}} and knobs.events == [event]
+    assert event == {"kind": EVENT, "step": 6, "lr": 0.02, "augment": {"rotate": True}}
     assert opt.lr == 0.02 and knobs.augment.transform is rotate
     x = np.zeros((2, 1, 8, 8), np.float32)
     knobs.request({"augment": {"rotate": False}}, None)
