@@ -59,11 +59,11 @@ class Optimizer:
         if unknown:
             raise ValueError(f"{type(self).__name__} has no {', '.join(unknown)}; it takes {', '.join(config)}")
         checked = type(self)(**{**config, **changes})
+        factor = self.lr / self.base_lr   # what a schedule has made of the base rate by now
         self.base_lr, self.weight_decay, self.hyper = checked.base_lr, checked.weight_decay, checked.hyper
         for k, v in self.hyper.items():
             setattr(self, k, v)
-        if "lr" in changes:
-            self.lr = checked.lr   # the rate of the next step; fit's schedule, if any, rescales it there
+        self.lr = self.base_lr * factor
 
 
 def _check_range(owner, name, value):

@@ -89,3 +89,12 @@ def test_a_schedule_continues_from_the_new_base_rate():
     steps = 8
     expected = [(0.1 if i < 4 else 0.02) * decay.factor(i / steps) for i in range(len(lrs))]
     assert_allclose(lrs, expected, rtol=1e-12)
+
+
+def test_the_schedules_factor_in_force_carries_over_to_the_new_base_rate():
+    opt = SGD(lr=0.1)
+    opt.lr = 0.05                 # a schedule at half the base rate
+    opt.set_hyper(lr=0.2)
+    assert (opt.base_lr, opt.lr) == (0.2, 0.1)
+    opt.set_hyper(momentum=0.5)   # a change of another knob leaves the rate alone
+    assert (opt.base_lr, opt.lr) == (0.2, 0.1)
