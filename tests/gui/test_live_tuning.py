@@ -137,3 +137,14 @@ def test_the_marker_goes_with_the_run_it_belongs_to(qtbot, panel):
     assert panel.plots.markers == [] and panel.plots._marker_lines == []
     assert not [item for item in panel.plots.batch_loss.getPlotItem().items if hasattr(item, "label")]
 
+
+
+def test_a_value_the_optimizer_refuses_is_said_and_never_reaches_the_run(qtbot, panel, monkeypatch):
+    model = panel.state.model
+    start_and_pause(qtbot, panel, monkeypatch)
+    panel.hyper["momentum"].setMaximum(2.0)   # a form that let a bad value through: the optimizer still says no
+    panel.hyper["momentum"].setValue(1.5)
+    assert panel.status_label.text().startswith("Not changed: SGD: momentum must be in [0, 1)")
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.running, timeout=20_000)
+    assert model.optimizer.momentum == 0.9 and panel.plots.markers == []
