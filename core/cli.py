@@ -113,7 +113,7 @@ def cmd_train(args):
     model.compile(_optimizer(args), "crossentropy")
     augment = Augment(shift=2, rotate=10, scale=0.1) if args.augment else None
     stopper = _StopOnInterrupt()
-    initial = len(model.train_history.get("loss", []))   # a saved model continues its epoch count
+    initial = model.epochs_trained   # a saved model continues its epoch count
     start = time.perf_counter()
     history = model.fit(x, y, epochs=initial + args.epochs, initial_epoch=initial, batch_size=args.batch_size,
                         seed=args.seed, validation_data=(ds.x_test, ds.y_test), callbacks=[stopper], verbose=True,

@@ -17,6 +17,11 @@ from .layers.args import is_number
 
 
 class Optimizer:
+    """Base of the optimizers. ``state`` maps a parameter's key to its slots (momentum, moments), named in
+    the class's ``slots``; with ``iterations`` and the schedule of the run (``schedule``, counting epochs
+    from ``schedule_start``) it is what a saved model keeps so that training continues exactly."""
+    slots = ()
+
     def __init__(self, lr, weight_decay=0.0, **hyper):
         if not (is_number(lr) and 0 < lr < math.inf):
             raise ValueError(f"{type(self).__name__}: learning rate must be positive and finite, got {lr!r}")
@@ -31,6 +36,8 @@ class Optimizer:
             setattr(self, k, v)
         self.state = {}
         self.iterations = 0
+        self.schedule = None
+        self.schedule_start = 0
 
     def step(self, slots):
         """Update each (key, name, param, grad) in ``slots``; key identifies the slot's state."""
@@ -62,6 +69,8 @@ def _zeros(state, name, like):
 
 
 class SGD(Optimizer):
+    slots = ("v",)
+
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
         if nesterov and momentum == 0:
             raise ValueError("SGD: nesterov needs a momentum above 0")
@@ -78,6 +87,8 @@ class SGD(Optimizer):
 
 
 class AdaGrad(Optimizer):
+    slots = ("acc",)
+
     def __init__(self, lr=0.01, epsilon=1e-7, weight_decay=0.0):
         super().__init__(lr, weight_decay, epsilon=float(epsilon))
 
@@ -88,6 +99,8 @@ class AdaGrad(Optimizer):
 
 
 class RMSprop(Optimizer):
+    slots = ("s",)
+
     def __init__(self, lr=0.001, rho=0.9, epsilon=1e-7, weight_decay=0.0):
         super().__init__(lr, weight_decay, rho=float(rho), epsilon=float(epsilon))
 
@@ -100,6 +113,8 @@ class RMSprop(Optimizer):
 
 class AdaDelta(Optimizer):
     """Zeiler's AdaDelta; ``lr`` scales the step (1.0 is the paper's method)."""
+
+    slots = ("eg", "edx")
 
     def __init__(self, lr=1.0, rho=0.95, epsilon=1e-6, weight_decay=0.0):
         super().__init__(lr, weight_decay, rho=float(rho), epsilon=float(epsilon))
@@ -115,6 +130,8 @@ class AdaDelta(Optimizer):
 
 
 class Adam(Optimizer):
+    slots = ("m", "v")
+
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.0):
         super().__init__(lr, weight_decay, beta1=float(beta1), beta2=float(beta2), epsilon=float(epsilon))
 
