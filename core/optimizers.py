@@ -5,7 +5,8 @@ learning rate multiplies at the update, so schedules act at once).
 ``weight_decay`` adds ``wd * W`` to the gradient of weight matrices and
 kernels only (keys 'W'); decaying biases and BatchNorm scales only hurts.
 
-Each default is written once, in its class's signature; ``starting_values``
+Each default is written once, in its class's signature (``learning_rate=`` is
+accepted for ``lr=``, as Keras names it); ``starting_values``
 reads them there for the CLI and the Training panel.
 """
 import inspect
@@ -13,13 +14,32 @@ import math
 
 import numpy as np
 
+from .keras_names import keras_names
 from .layers.args import is_number
 
 
 class Optimizer:
-    """Base of the optimizers. ``state`` maps a parameter's key to its slots (momentum, moments), named in
-    the class's ``slots``; with ``iterations`` and the schedule of the run (``schedule``, counting epochs
-    from ``schedule_start``) it is what a saved model keeps so that training continues exactly."""
+    """Base of the optimizers: the learning rate, weight decay, per-parameter state and the step count.
+
+    A subclass passes its hyper-parameters to ``__init__`` by keyword (they
+    become attributes and its config) and defines ``update``.
+
+    ``state`` maps a parameter's key to its slots (momentum, moments), named in the class's ``slots``;
+    with ``iterations`` and the schedule of the last run (``schedule``, counting epochs from
+    ``schedule_start``) it is what a saved model keeps so that training continues exactly.
+
+    Args:
+        lr: the learning rate, positive and finite. A schedule in ``fit`` scales it per batch;
+            ``base_lr`` keeps the rate given here.
+        weight_decay: L2 penalty: ``weight_decay * W`` is added to the gradient of weight matrices and
+            kernels (keys "W") only, never to biases or BatchNorm scales. 0 for none.
+        **hyper: the subclass's hyper-parameters by name (momentum, rho, beta1, beta2 in [0, 1);
+            epsilon positive).
+
+    Raises:
+        ValueError: a learning rate, weight decay or hyper-parameter out of range, naming it.
+    """
+
     slots = ()
 
     def __init__(self, lr, weight_decay=0.0, **hyper):
@@ -40,7 +60,11 @@ class Optimizer:
         self.schedule_start = 0
 
     def step(self, slots):
-        """Update each (key, name, param, grad) in ``slots``; key identifies the slot's state."""
+        """Update each (key, name, param, grad) in ``slots``; key identifies the slot's state.
+
+        Args:
+            slots: (key, name, param, grad) tuples; each param is updated in place.
+        """
         self.iterations += 1
         for key, name, p, g in slots:
             if self.weight_decay and name == "W":
@@ -48,18 +72,32 @@ class Optimizer:
             self.update(self.state.setdefault(key, {}), p, g)
 
     def update(self, state, p, g):
-        raise NotImplementedError
+        """Update one parameter in place from its gradient.
+
+        Args:
+            state: this parameter's own dict of slots (momentum buffers, ...), empty at first.
+            p: the parameter array, changed in place.
+            g: its gradient, weight decay already added.
+        """
+        raise NotImplementedError(f"{type(self).__name__} defines no update")
 
     def get_config(self):
+        """``{"type": class name, "lr": base rate, "weight_decay": ..., **hyper}``; ``from_config`` reads it."""
         return {"type": type(self).__name__, "lr": self.base_lr, "weight_decay": self.weight_decay, **self.hyper}
 
 
+# What each hyper-parameter may be: (test, rule in words). Decay rates live in [0, 1) (1 would divide by zero
+# or never forget); epsilon is positive. The constructors and the CLI's options check against this one table.
+RANGES = {
+    **dict.fromkeys(("rho", "beta1", "beta2", "momentum"), (lambda v: 0 <= v < 1, "in [0, 1)")),
+    "epsilon": (lambda v: 0 < v < math.inf, "positive and finite"),
+}
+
+
 def _check_range(owner, name, value):
-    """Decay rates live in [0, 1) (1 would divide by zero or never forget); epsilon is positive."""
-    if name in ("rho", "beta1", "beta2", "momentum") and not (is_number(value) and 0 <= value < 1):
-        raise ValueError(f"{owner}: {name} must be in [0, 1), got {value!r}")
-    if name == "epsilon" and not (is_number(value) and 0 < value < math.inf):
-        raise ValueError(f"{owner}: epsilon must be positive and finite, got {value!r}")
+    test, rule = RANGES.get(name, (None, None))
+    if test is not None and not (is_number(value) and test(value)):
+        raise ValueError(f"{owner}: {name} must be {rule}, got {value!r}")
 
 
 def _zeros(state, name, like):
@@ -68,7 +106,28 @@ def _zeros(state, name, like):
     return state[name]
 
 
+@keras_names(lr="learning_rate")
 class SGD(Optimizer):
+    """Stochastic gradient descent, with optional (Nesterov) momentum, as PyTorch computes it.
+
+    ``v = momentum * v + g`` and ``p -= lr * v`` (Nesterov: ``p -= lr * (g + momentum * v)``);
+    without momentum, ``p -= lr * g``.
+
+    Args:
+        lr: the learning rate, positive.
+        momentum: in [0, 1); 0.9 is the usual choice with convolutions.
+        nesterov: use Nesterov momentum (needs a momentum above 0).
+        weight_decay: L2 penalty: ``weight_decay * W`` is added to the gradient of weight matrices and
+            kernels (keys "W") only, never to biases or BatchNorm scales. 0 for none.
+
+    Raises:
+        ValueError: an argument out of range, or ``nesterov`` without momentum.
+
+    Example:
+        >>> from core.optimizers import SGD
+        >>> opt = SGD(lr=0.05, momentum=0.9)
+    """
+
     slots = ("v",)
 
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
@@ -86,7 +145,22 @@ class SGD(Optimizer):
         p -= self.lr * (g + self.momentum * v if self.nesterov else v)
 
 
+@keras_names(lr="learning_rate")
 class AdaGrad(Optimizer):
+    """AdaGrad: each parameter's step shrinks with the sum of its squared gradients.
+
+    ``acc += g * g`` and ``p -= lr * g / (sqrt(acc) + epsilon)``.
+
+    Args:
+        lr: the learning rate, positive.
+        epsilon: added to the root before dividing, positive.
+        weight_decay: L2 penalty: ``weight_decay * W`` is added to the gradient of weight matrices and
+            kernels (keys "W") only, never to biases or BatchNorm scales. 0 for none.
+
+    Raises:
+        ValueError: an argument out of range, naming it.
+    """
+
     slots = ("acc",)
 
     def __init__(self, lr=0.01, epsilon=1e-7, weight_decay=0.0):
@@ -98,7 +172,23 @@ class AdaGrad(Optimizer):
         p -= self.lr * g / (np.sqrt(acc) + self.epsilon)
 
 
+@keras_names(lr="learning_rate")
 class RMSprop(Optimizer):
+    """RMSprop: each step divided by a running root mean square of the gradients.
+
+    ``s = rho * s + (1 - rho) * g * g`` and ``p -= lr * g / (sqrt(s) + epsilon)``.
+
+    Args:
+        lr: the learning rate, positive.
+        rho: how slowly the running mean square forgets, in [0, 1).
+        epsilon: added to the root before dividing, positive.
+        weight_decay: L2 penalty: ``weight_decay * W`` is added to the gradient of weight matrices and
+            kernels (keys "W") only, never to biases or BatchNorm scales. 0 for none.
+
+    Raises:
+        ValueError: an argument out of range, naming it.
+    """
+
     slots = ("s",)
 
     def __init__(self, lr=0.001, rho=0.9, epsilon=1e-7, weight_decay=0.0):
@@ -111,8 +201,23 @@ class RMSprop(Optimizer):
         p -= self.lr * g / (np.sqrt(s) + self.epsilon)
 
 
+@keras_names(lr="learning_rate")
 class AdaDelta(Optimizer):
-    """Zeiler's AdaDelta; ``lr`` scales the step (1.0 is the paper's method)."""
+    """Zeiler's AdaDelta; ``lr`` scales the step (1.0 is the paper's method).
+
+    Running means of squared gradients and of squared steps make the step's
+    units those of the parameter: ``dx = sqrt(E[dx²] + eps) / sqrt(E[g²] + eps) * g``.
+
+    Args:
+        lr: scales the step, positive; 1.0 is the paper's method.
+        rho: how slowly the running means forget, in [0, 1).
+        epsilon: keeps the roots away from zero, positive.
+        weight_decay: L2 penalty: ``weight_decay * W`` is added to the gradient of weight matrices and
+            kernels (keys "W") only, never to biases or BatchNorm scales. 0 for none.
+
+    Raises:
+        ValueError: an argument out of range, naming it.
+    """
 
     slots = ("eg", "edx")
 
@@ -129,7 +234,29 @@ class AdaDelta(Optimizer):
         p -= self.lr * dx
 
 
+@keras_names(lr="learning_rate")
 class Adam(Optimizer):
+    """Adam: steps from bias-corrected running means of the gradient and of its square.
+
+    ``m = beta1 * m + (1 - beta1) * g``, ``v = beta2 * v + (1 - beta2) * g * g``, and
+    ``p -= lr * m_hat / (sqrt(v_hat) + epsilon)``, as PyTorch computes it.
+
+    Args:
+        lr: the learning rate, positive; 0.001 is the usual start.
+        beta1: how slowly the mean of gradients forgets, in [0, 1).
+        beta2: how slowly the mean of squared gradients forgets, in [0, 1).
+        epsilon: added to the root before dividing, positive.
+        weight_decay: L2 penalty: ``weight_decay * W`` is added to the gradient of weight matrices and
+            kernels (keys "W") only, never to biases or BatchNorm scales. 0 for none.
+
+    Raises:
+        ValueError: an argument out of range, naming it.
+
+    Example:
+        >>> from core.optimizers import Adam
+        >>> model.compile(optimizer=Adam(lr=1e-3), loss="crossentropy")
+    """
+
     slots = ("m", "v")
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.0):
@@ -153,7 +280,14 @@ SUGGESTED = {"SGD": {"momentum": 0.9}}
 
 
 def optimizer_class(name):
-    """The optimizer class called ``name`` (any case), or a ValueError listing the known ones."""
+    """The optimizer class called ``name`` (any case), or a ValueError listing the known ones.
+
+    Args:
+        name: "sgd", "adam", "adagrad", "adadelta" or "rmsprop", in any case.
+
+    Raises:
+        ValueError: an unknown name; the message lists the known ones.
+    """
     try:
         return OPTIMIZERS[name.lower()]
     except KeyError:
@@ -165,6 +299,9 @@ def starting_values(name):
 
     The constructor's defaults, read from its signature so that each is written
     only there, with ``SUGGESTED`` on top. Its keys are the arguments it takes.
+
+    Args:
+        name: an optimizer's name, as ``optimizer_class`` takes it.
     """
     cls = optimizer_class(name)
     values = {key: p.default for key, p in inspect.signature(cls).parameters.items()}
@@ -172,5 +309,13 @@ def starting_values(name):
 
 
 def from_config(config):
+    """An optimizer from ``Optimizer.get_config``'s output (model.json's optimizer).
+
+    Args:
+        config: ``{"type": "SGD", "lr": 0.05, ...}``; missing arguments take their defaults.
+
+    Raises:
+        ValueError: an unknown type, or an argument out of range.
+    """
     config = dict(config)
     return optimizer_class(config.pop("type"))(**config)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from core import DatasetError, datasets
+from core.layers import base
 
 
 def _missing_data(reason):
@@ -53,6 +54,12 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("NUMPYNET_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(sources, "SYSTEM_DIRS", [])
     return tmp_path
+
+
+@pytest.fixture
+def registry(monkeypatch):
+    """The layer registry as it is now, restored after the test: a type registered in a test stays there."""
+    monkeypatch.setattr(base, "_REGISTRY", dict(base._REGISTRY))
 
 
 @pytest.fixture(autouse=True)
