@@ -86,7 +86,6 @@ class Recorder(Callback):
         self._start = time.perf_counter()
         self._metrics = self._epochs = None
         self._best = None
-        self._unsaved = False   # the model has trained since the run last saved it
 
     # ----- fit's hooks --------------------------------------------------------
     def on_train_begin(self, logs=None):
@@ -105,7 +104,6 @@ class Recorder(Callback):
         now = time.perf_counter()
         self._metrics.write(files.csv_row((step, self._epoch, batch, logs["loss"], logs["accuracy"], logs["lr"],
                                            round(now - self._start, 3))))
-        self._unsaved = True
         if now - self._flushed >= FLUSH_SECONDS:
             self._metrics.flush()
             self._flushed = now
@@ -127,8 +125,7 @@ class Recorder(Callback):
         logs = logs or {}
         reason = logs.get("stop_reason")
         status = "diverged" if logs.get("diverged") else "stopped" if reason else "finished"
-        if self._unsaved or status == "diverged":   # trained since the epoch's save, or weights restored
-            self._save(files.MODEL)
+        self._save(files.MODEL)   # again: a stop mid-epoch, the guard or EarlyStopping may have changed it
         self._finish(status, reason)
 
     # ----- for callers --------------------------------------------------------
@@ -194,8 +191,6 @@ class Recorder(Callback):
 
     def _save(self, name):
         """Save the model into the run; a failed save is an event, not the end of the training."""
-        if name == files.MODEL:
-            self._unsaved = False
         try:
             self.model.save(self.folder / name)
         except ModelFileError as e:
