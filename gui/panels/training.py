@@ -421,7 +421,7 @@ class TrainingPanel(QWidget):
         cfg = self.config()
         optimizer = self.optimizer_config(cfg)
         optimizers.from_config(optimizer)  # a bad value fails here, on the GUI thread, with its message
-        initial = len(model.train_history.get("loss", []))
+        initial = model.epochs_trained
         test = (ds.x_test, ds.y_test) if getattr(ds, "x_test", None) is not None and len(ds.x_test) else None
         return TrainJob(dataset=ds, x=ds.x_train, y=ds.y_train, epochs=cfg["epochs"], batch_size=cfg["batch_size"],
                         optimizer=optimizer, schedule=SCHEDULES[cfg["schedule"]], augment=make_augment(cfg["augment"]),
@@ -631,7 +631,7 @@ def describe_change(changes):
 
 def _training_line(model, training_now):
     """"trained 3 epochs on mnist · test accuracy 98.10%", or "training now (had 3 epochs)"."""
-    epochs = len(model.train_history.get("loss", []))
+    epochs = model.epochs_trained
     had = f"{epochs} epoch{'s' * (epochs != 1)}"
     if training_now:
         line = f"training now (had {had})" if epochs else "training now"
