@@ -49,6 +49,7 @@ class Sequential:
         stop_training: a callback sets it to True to stop ``fit`` after the current batch.
         meta: class names, preprocessing, dataset and metrics, saved in model.json.
         train_history: every epoch's metrics this model has trained, across fits.
+        epochs_trained: how many epochs that is: the ``initial_epoch`` to continue from.
 
     Raises:
         ShapeError: ``input_shape`` is not positive sizes, or a layer cannot take its input
@@ -151,6 +152,11 @@ class Sequential:
     def output_shape(self):
         """The last layer's output shape without the batch axis (the input shape for no layers)."""
         return self.layers[-1].output_shape if self.layers else self.input_shape
+
+    @property
+    def epochs_trained(self):
+        """Epochs this model has trained, across fits: where the next ``fit`` goes on (its ``initial_epoch``)."""
+        return len(self.train_history.get("loss", []))
 
     def count_params(self):
         """Number of trainable values in every layer (BatchNorm's running statistics excluded)."""
@@ -562,9 +568,13 @@ class Sequential:
             shuffle: reshuffle the samples each epoch (False keeps their order).
             seed: seeds the shuffling, augmentation and dropout masks of this fit; with the model's
                 own ``seed`` (its initial weights), a run repeats bit for bit. None draws fresh ones.
+                Epoch e draws from (seed, e) alone, so a model saved after epoch e and fitted on
+                from ``initial_epoch=e`` sees what one that never stopped would have.
             lr_schedule: a ``core.schedules.Schedule`` or a name ("step", "exponential", "cosine");
                 it spans this run: the typed rate at ``initial_epoch``, its end at the last epoch,
-                whatever the model trained before. None keeps the optimizer's rate.
+                whatever the model trained before. None keeps the optimizer's rate. The run's
+                schedule stays on the optimizer (and in a saved model) as ``optimizer.schedule``:
+                passing that one continues it from the epoch it started at.
             augment: ``augment(x_batch, rng) -> x_batch`` transforms each training batch
                 (``core.augment``), or None.
             initial_epoch: the first epoch to train (for continuing a saved model).
@@ -602,14 +612,11 @@ class Sequential:
         _check_epochs(batch_size, epochs, initial_epoch)
         data, validation_data = self._fit_data(x, y, batch_size, shuffle, validation_split, validation_data,
                                                class_weight, sample_weight, steps_per_epoch)
-        rng = np.random.default_rng(seed)
-        if seed is not None:
-            for layer in self.layers:
-                if hasattr(layer, "rng") and not isinstance(layer, ParamLayer):
-                    layer.rng = np.random.default_rng(rng.integers(1 << 63))
-        run = _Run(initial_epoch, data.steps, batch_size,
-                   schedules.get(lr_schedule, epochs - initial_epoch) if epochs > initial_epoch else None)
-        params = {"epochs": epochs, "steps": run.steps, "samples": data.samples, "batch_size": batch_size}
+        run = _Run(np.random.SeedSequence(seed).entropy, seed is not None, data.steps, batch_size,
+                   self._schedule_for(lr_schedule, epochs, initial_epoch), self.optimizer.schedule_start)
+        params = {"epochs": epochs, "steps": run.steps, "samples": data.samples, "batch_size": batch_size,
+                  "initial_epoch": initial_epoch, "seed": seed, "schedule": run.schedule, "augment": augment,
+                  "validation_samples": len(validation_data[0]) if validation_data is not None else 0}
         cbs = CallbackList(list(callbacks or []) + for_verbose(verbose), self, params)
         history = History()
         guard = DivergenceGuard(self, *data.probe())
@@ -618,7 +625,7 @@ class Sequential:
         cbs.on_train_begin()
         for epoch in range(initial_epoch, epochs):
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by the guard instead
-                logs = self._fit_epoch(data, epoch, run, rng, augment, cbs, guard, rate)
+                logs = self._fit_epoch(data, epoch, run, augment, cbs, guard, rate)
             if logs is None:   # diverged on the epoch's first batch: nothing to report for it
                 break
             with np.errstate(over="ignore", invalid="ignore"):
@@ -636,7 +643,7 @@ class Sequential:
         stopped = cbs.stop_reason() if self.stop_training else None
         history.stop_reason = guard.reason or data.ran_out or stopped
         rate.finish()
-        cbs.on_train_end({"stop_reason": history.stop_reason})
+        cbs.on_train_end({"stop_reason": history.stop_reason, "diverged": history.diverged})
         return history
 
     def _fit_data(self, x, y, batch_size, shuffle, validation_split, validation_data, class_weight,
@@ -665,8 +672,23 @@ class Sequential:
             validation_data = self._check_data(*validation_data, "validation_data")
         return data, validation_data
 
-    def _fit_epoch(self, data, epoch, run, rng, augment, cbs, guard, rate):
+    def _schedule_for(self, spec, epochs, initial_epoch):
+        """This run's schedule, kept on the optimizer (and saved with it). The optimizer's own schedule
+        (``model.optimizer.schedule``, say of a loaded model) goes on from the epoch it started at; any
+        other starts now and spans this run."""
+        opt = self.optimizer
+        if spec is None or spec is not opt.schedule:
+            opt.schedule = schedules.get(spec, epochs - initial_epoch) if epochs > initial_epoch else None
+            opt.schedule_start = initial_epoch
+        return opt.schedule
+
+    def _fit_epoch(self, data, epoch, run, augment, cbs, guard, rate):
         cbs.on_epoch_begin(epoch)
+        rng = run.rng(epoch)
+        if run.seeded:
+            for i, layer in enumerate(self.layers):
+                if hasattr(layer, "rng") and not isinstance(layer, ParamLayer):   # dropout masks
+                    layer.rng = run.rng(epoch, i + 1)
         means = metrics_mod.MeanLogs()
         for b, (xb, yb, wb) in enumerate(data.epoch(rng)):
             rate.before_batch(run.progress(epoch, b))
@@ -783,16 +805,24 @@ def _check_epochs(batch_size, epochs, initial_epoch):
 
 @dataclasses.dataclass(frozen=True)
 class _Run:
-    """What one ``fit`` fixes at its start: its first epoch, batches per epoch, batch size, schedule."""
-    initial_epoch: int
+    """What one ``fit`` fixes at its start: the seed's entropy (drawn afresh without a seed), batches per
+    epoch, batch size, the schedule and the epoch it counts from."""
+    entropy: int
+    seeded: bool
     steps: int
     batch_size: int
     schedule: object
+    schedule_start: int
+
+    def rng(self, epoch, *stream):
+        """The random numbers of ``epoch`` (its shuffle and augmentation; ``stream`` i: layer i's), from the
+        seed and the epoch alone, so a run continued from a saved model draws what one that never stopped did."""
+        return np.random.default_rng([self.entropy, epoch, *stream])
 
     def progress(self, epoch, batch):
-        """Epochs into this run, fractional within one: a schedule counts from the run's start,
+        """Epochs into the schedule, fractional within one: a schedule counts from the run that chose it,
         not from the model's first epoch, so a continued model starts at the typed rate."""
-        return epoch - self.initial_epoch + batch / self.steps
+        return epoch - self.schedule_start + batch / self.steps
 
 
 def check_weight_shapes(layers, expected, given):

@@ -24,6 +24,10 @@ class Optimizer:
     A subclass passes its hyper-parameters to ``__init__`` by keyword (they
     become attributes and its config) and defines ``update``.
 
+    ``state`` maps a parameter's key to its slots (momentum, moments), named in the class's ``slots``;
+    with ``iterations`` and the schedule of the last run (``schedule``, counting epochs from
+    ``schedule_start``) it is what a saved model keeps so that training continues exactly.
+
     Args:
         lr: the learning rate, positive and finite. A schedule in ``fit`` scales it per batch;
             ``base_lr`` keeps the rate given here.
@@ -35,6 +39,8 @@ class Optimizer:
     Raises:
         ValueError: a learning rate, weight decay or hyper-parameter out of range, naming it.
     """
+
+    slots = ()
 
     def __init__(self, lr, weight_decay=0.0, **hyper):
         if not (is_number(lr) and 0 < lr < math.inf):
@@ -50,6 +56,8 @@ class Optimizer:
             setattr(self, k, v)
         self.state = {}
         self.iterations = 0
+        self.schedule = None
+        self.schedule_start = 0
 
     def step(self, slots):
         """Update each (key, name, param, grad) in ``slots``; key identifies the slot's state.
@@ -76,6 +84,39 @@ class Optimizer:
     def get_config(self):
         """``{"type": class name, "lr": base rate, "weight_decay": ..., **hyper}``; ``from_config`` reads it."""
         return {"type": type(self).__name__, "lr": self.base_lr, "weight_decay": self.weight_decay, **self.hyper}
+
+    def set_hyper(self, **changes):
+        """Change hyper-parameters between two steps, keeping the state (momentum, moments, step count).
+
+        For a knob turned while a model trains (the app's live learning rate, or a
+        callback's): a change applies from the next step. ``lr`` is the base rate,
+        so a schedule goes on scaling the new one.
+
+        Args:
+            **changes: new values by the constructor's argument names (``lr``, ``momentum``,
+                ``weight_decay``, ...), checked as the constructor checks them.
+
+        Raises:
+            ValueError: a value out of range, or an argument this optimizer does not take, naming it;
+                nothing changes then.
+
+        Example:
+            >>> from core.optimizers import SGD
+            >>> opt = SGD(lr=0.1, momentum=0.9)
+            >>> opt.set_hyper(lr=0.01)
+            >>> opt.lr
+            0.01
+        """
+        config = {k: v for k, v in self.get_config().items() if k != "type"}
+        unknown = sorted(set(changes) - set(config))
+        if unknown:
+            raise ValueError(f"{type(self).__name__} has no {', '.join(unknown)}; it takes {', '.join(config)}")
+        checked = type(self)(**{**config, **changes})
+        factor = self.lr / self.base_lr   # what a schedule has made of the base rate by now
+        self.base_lr, self.weight_decay, self.hyper = checked.base_lr, checked.weight_decay, checked.hyper
+        for k, v in self.hyper.items():
+            setattr(self, k, v)
+        self.lr = self.base_lr * factor
 
 
 # What each hyper-parameter may be: (test, rule in words). Decay rates live in [0, 1) (1 would divide by zero
@@ -120,6 +161,8 @@ class SGD(Optimizer):
         >>> opt = SGD(lr=0.05, momentum=0.9)
     """
 
+    slots = ("v",)
+
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
         if nesterov and momentum == 0:
             raise ValueError("SGD: nesterov needs a momentum above 0")
@@ -151,6 +194,8 @@ class AdaGrad(Optimizer):
         ValueError: an argument out of range, naming it.
     """
 
+    slots = ("acc",)
+
     def __init__(self, lr=0.01, epsilon=1e-7, weight_decay=0.0):
         super().__init__(lr, weight_decay, epsilon=float(epsilon))
 
@@ -176,6 +221,8 @@ class RMSprop(Optimizer):
     Raises:
         ValueError: an argument out of range, naming it.
     """
+
+    slots = ("s",)
 
     def __init__(self, lr=0.001, rho=0.9, epsilon=1e-7, weight_decay=0.0):
         super().__init__(lr, weight_decay, rho=float(rho), epsilon=float(epsilon))
@@ -204,6 +251,8 @@ class AdaDelta(Optimizer):
     Raises:
         ValueError: an argument out of range, naming it.
     """
+
+    slots = ("eg", "edx")
 
     def __init__(self, lr=1.0, rho=0.95, epsilon=1e-6, weight_decay=0.0):
         super().__init__(lr, weight_decay, rho=float(rho), epsilon=float(epsilon))
@@ -240,6 +289,8 @@ class Adam(Optimizer):
         >>> from core.optimizers import Adam
         >>> model.compile(optimizer=Adam(lr=1e-3), loss="crossentropy")
     """
+
+    slots = ("m", "v")
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.0):
         super().__init__(lr, weight_decay, beta1=float(beta1), beta2=float(beta2), epsilon=float(epsilon))

@@ -13,7 +13,7 @@ import stat
 import time
 from pathlib import Path
 
-from . import model_folder, npz, resources
+from . import model_folder, npz, optimizer_state, resources
 from .errors import ModelFileError, NumpynetError
 from .model import Sequential, check_weight_shapes
 from .model_json import RESERVED, check, check_meta, make_layers
@@ -87,7 +87,7 @@ def load_architecture(path):
 
 
 def load_model(path):
-    """A compiled Sequential from a saved folder, with its metadata and history.
+    """A Sequential from a saved folder, with its metadata, history and optimizer state.
 
     ``path`` may also be the bare name of a shipped pretrained model
     (``load_model("lenet5-mnist")``) when no folder of that name is here.
@@ -101,7 +101,10 @@ def load_model(path):
 
     Returns:
         A ``Sequential`` with its weights, compiled with the saved optimizer and loss; ``meta`` holds
-        its class names, preprocessing, dataset and metrics.
+        its class names, preprocessing, dataset and metrics. When the file has them (see
+        ``optimizer_state``), the optimizer has its state back (momentum, moments, step count) and
+        ``optimizer.schedule`` the last run's schedule, so ``fit(initial_epoch=model.epochs_trained,
+        lr_schedule=model.optimizer.schedule)`` goes on exactly.
 
     Raises:
         ModelFileError: the folder is missing, a file is corrupt or foreign, the format is newer than
@@ -118,16 +121,21 @@ def load_model(path):
     doc, checked, weights = _open_checked(folder)
     with weights:
         with _reading(weights.name):
-            shapes = npz.array_shapes(weights)
+            shapes, state_shapes = optimizer_state.split(npz.array_shapes(weights))
         with _reading(folder):
             check_weight_shapes(checked.layers, checked.weight_shapes, shapes)
+        with _reading(weights.name):
+            optimizer_state.check(state_shapes, checked.weight_shapes, checked.optimizer, checked.schedule)
         with _reading(folder / model_folder.MODEL_JSON):
             check_meta(doc, checked.output_shape)
         with _reading(weights.name):
             model = Sequential(checked.layers, input_shape=checked.input_shape)
-            model.set_weights(npz.read_arrays(weights))
-    if checked.optimizer is not None:
-        model.compile(checked.optimizer, checked.loss or "crossentropy")
+            arrays, state = optimizer_state.split(npz.read_arrays(weights))
+            model.set_weights(arrays)
+            if checked.optimizer is not None:
+                model.compile(checked.optimizer, checked.loss or "crossentropy")
+                checked.optimizer.schedule = checked.schedule
+                optimizer_state.restore(checked.optimizer, state)
     model.train_history = doc.get("history") or {}
     model.meta = {k: v for k, v in doc.items() if k not in RESERVED}
     return model

@@ -15,17 +15,12 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox
 from core import load_model, resources, zoo
 from core.errors import ModelFileError, NumpynetError
 
-from .editor import ArchitecturePanel
 from .format import esc
 from .messages import show_error
 from .model_files import ask_open_path, export_onnx_dialog, is_onnx, model_name, read_model
-from .panels.data import DataPanel
-from .panels.training import TrainingPanel
+from .panels import ArchitecturePanel, DataPanel, DrawPanel, EvaluationPanel, InsidePanel, TrainingPanel
 from .settings import Settings, documents_folder
 from .state import AppState
-from .views.draw import DrawPanel
-from .views.evaluation import EvaluationPanel
-from .views.inside import InsidePanel
 from .views.lazy import LazyRefresh
 from .worker import Job
 

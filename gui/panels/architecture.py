@@ -21,14 +21,14 @@ from core import optimizers, zoo
 from core.errors import ModelFileError
 from core.serialization import load_architecture, save_architecture
 
+from ..editor.commands import EditCommand
+from ..editor.diagram import NetworkDiagram
+from ..editor.document import Document, Expectation, WeightBank
+from ..editor.form import LayerForm, ShapeEditor
+from ..editor.layer_list import LayerListView
+from ..editor.palette import Palette
+from ..editor.shape_table import ShapeTable
 from ..format import shape_text
-from .commands import EditCommand
-from .diagram import NetworkDiagram
-from .document import Document, Expectation, WeightBank
-from .form import LayerForm, ShapeEditor
-from .layer_list import LayerListView
-from .palette import Palette
-from .shape_table import ShapeTable
 
 TRAINING_NOTE = "Training is running: the architecture is read-only until it stops."
 
@@ -303,7 +303,7 @@ class ArchitecturePanel(QWidget):
         trained = model is not None and (bool(model.train_history) or self.state.model_path is not None)
         if not trained or model is self._consented:
             return True
-        epochs = len(next(iter(model.train_history.values()), []))
+        epochs = model.epochs_trained
         origin = (f"was loaded from {self.state.model_path}" if self.state.model_path is not None
                   else f"has been trained for {epochs} epoch{'s' * (epochs != 1)}")
         if self.ask("Change a trained model?",
