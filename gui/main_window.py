@@ -13,12 +13,13 @@ from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from core import load_model, zoo
-from core.errors import ModelFileError
+from core.errors import ModelFileError, NumpynetError
 
 from .editor import ArchitecturePanel
 from .format import esc
 from .messages import show_error
 from .panels.data import DataPanel
+from .panels.runs import RunsPanel, run_model_folder, run_of_model_folder
 from .panels.training import TrainingPanel
 from .settings import Settings, documents_folder
 from .state import AppState
@@ -33,9 +34,10 @@ ASSETS = ROOT / "assets"
 SAVED_MODELS = ROOT / "saved_models"
 STARTUP_MODEL = SAVED_MODELS / "lenet5-mnist"
 CLOSE_WAIT_MS = 1000   # closing waits this long for background work to stop, then leaves it behind
-PANEL_ORDER = ("Data", "Architecture", "Training", "Inside", "Evaluation", "Draw")
+PANEL_ORDER = ("Data", "Architecture", "Training", "Inside", "Evaluation", "Draw", "Runs")
 SHORTCUTS = [("Ctrl+O", "Open a saved model"), ("Ctrl+S", "Save the model"), ("Ctrl+Shift+S", "Save the model as…"),
-             ("Ctrl+Q", "Quit"), ("Ctrl+1 … Ctrl+6", "Show Data, Architecture, Training, Inside, Evaluation, Draw"),
+             ("Ctrl+Q", "Quit"),
+             ("Ctrl+1 … Ctrl+7", "Show Data, Architecture, Training, Inside, Evaluation, Draw, Runs"),
              ("F5", "Start training"), ("F6", "Pause / resume training"), ("Shift+F5", "Stop training"),
              ("F1", "Keyboard shortcuts")]
 
@@ -46,7 +48,7 @@ def app_icon():
 
 def _build_panels(state):
     """The view panels, each listening to ``state``; created in this one place."""
-    return {"Architecture": ArchitecturePanel(state), "Inside": InsidePanel(state),
+    return {"Architecture": ArchitecturePanel(state), "Runs": RunsPanel(state), "Inside": InsidePanel(state),
             "Evaluation": EvaluationPanel(state), "Draw": DrawPanel(state)}
 
 
@@ -158,6 +160,24 @@ class MainWindow(QMainWindow):
         evaluation, inside = self.panels["Evaluation"], self.panels["Inside"]
         evaluation.mistakesFound.connect(inside.set_mistakes)
         evaluation.inspectRequested.connect(self._look_inside)
+        runs_panel = self.panels["Runs"]
+        runs_panel.status.connect(bar.showMessage)
+        runs_panel.curvesChanged.connect(self.training_panel.plots.overlays.show)
+        runs_panel.openRequested.connect(self.open_model)
+        runs_panel.continueRequested.connect(self.continue_run)
+
+    def continue_run(self, info, epochs):
+        """Continue a recorded run: its model is opened first (as File > Open does) unless it is the current one."""
+        if self.training_panel.current_run() != info["id"]:
+            try:
+                folder = run_model_folder(info["id"])
+            except NumpynetError as exc:
+                show_error(self, "Cannot continue the run", str(exc))
+                return
+            if not self.open_model(folder):
+                return
+        self.show_panel("Training")
+        self.training_panel.continue_run(info, epochs)
 
     def _look_inside(self, test_index):
         """A mistake clicked in Evaluation opens in Inside, where its feature maps show why."""
@@ -218,8 +238,8 @@ class MainWindow(QMainWindow):
 
     def save_model(self):
         path = self.state.model_path
-        if path is None or _shipped(path):
-            return self.save_model_as()   # never overwrite a shipped pretrained model unasked
+        if path is None or _shipped(path) or run_of_model_folder(path):
+            return self.save_model_as()   # never overwrite a shipped pretrained model or a run's record unasked
         return self.save_model_to(path)
 
     def save_model_as(self):

@@ -32,6 +32,13 @@ class RunCurves:
     accuracy: np.ndarray
     epochs: dict                            # 'epoch' (1-based) and 'loss', 'accuracy', 'val_loss', 'val_accuracy'
 
+    @classmethod
+    def from_run(cls, run, label):
+        """The curves of a ``core.runs.Run`` (its epochs.csv counts from 0, the plots from 1)."""
+        m, e = run.metrics, run.epochs
+        epochs = {k: e[k] for k in ("loss", "accuracy", "val_loss", "val_accuracy")}
+        return cls(label, m["step"], m["loss"], m["accuracy"], {"epoch": e["epoch"] + 1, **epochs})
+
     def epoch_curve(self, key):
         """(epochs, values) where ``key`` was measured (a run without validation has none)."""
         values = np.asarray(self.epochs.get(key, []), dtype=np.float64)

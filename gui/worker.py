@@ -16,7 +16,7 @@ import traceback
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from core import datasets, optimizers
+from core import datasets, optimizers, runs
 from core.callbacks import Callback
 from core.errors import NumpynetError
 
@@ -163,6 +163,9 @@ class TrainJob:
     seed: int = 0                        # shuffling and augmentation
     initial_epoch: int = 0               # epochs the model has already trained
     first_step: int = 0                  # batches already plotted, so steps continue
+    name: str = None                     # of the recorded run
+    parent: str = None                   # the recorded run this one continues
+    settings: dict = None                # what the record says that fit cannot know (dataset, preset)
 
 
 class TrainWorker(Worker):
@@ -171,6 +174,7 @@ class TrainWorker(Worker):
     progress = Signal(int, int, int, int, float, float)   # epoch, epochs, batch, steps, samples/s, ETA s
     weightsSnapshot = Signal(dict, dict)                  # weights, grads: copies keyed '0.W'
     message = Signal(str)                                 # what the run is doing, for a status line
+    recording = Signal(str)                               # the id of the run being recorded
     finished = Signal(dict, str)    # {'history', 'diverged', 'test'}, stop reason ('' = ran to the end)
     failed = Signal(str, str)       # message, details (traceback)
 
@@ -218,16 +222,30 @@ class TrainWorker(Worker):
             # seed 0, not the run's: every run of this dataset holds out the same images
             x, y, xv, yv = datasets.split_validation(x, y, job.validation_fraction, seed=0)
             validation = (xv, yv)
-        relay = _Relay(self)
-        history = model.fit(x, y, epochs=job.initial_epoch + job.epochs, batch_size=job.batch_size,
-                            validation_data=validation, callbacks=[relay], seed=job.seed, lr_schedule=job.schedule,
-                            augment=job.augment, initial_epoch=job.initial_epoch)
+        recorder = self._recorder()
+        try:
+            history = model.fit(x, y, epochs=job.initial_epoch + job.epochs, batch_size=job.batch_size,
+                                validation_data=validation, callbacks=[_Relay(self), recorder], seed=job.seed,
+                                lr_schedule=job.schedule, augment=job.augment, initial_epoch=job.initial_epoch)
+        except Exception as exc:
+            recorder.abort(describe_exception(exc)[0])
+            raise
         if history.diverged:
             reason = history.stop_reason
         else:
             reason = STOPPED if self.stop_requested else ""
         test = {} if reason == STOPPED else self._evaluate_test()
+        if test:
+            recorder.add_summary(**test)
         return {"history": history.history, "diverged": history.diverged, "test": test}, reason
+
+    def _recorder(self):
+        """A ``runs.Recorder`` for this run, its id sent to the window before the first batch."""
+        job = self.job
+        recorder = runs.Recorder(name=job.name, source="app", parent=job.parent)
+        recorder.settings.update(job.settings or {})
+        self.recording.emit(recorder.run_id)
+        return recorder
 
     def _compile(self):
         """Keep the model's optimizer (and its momentum) when its settings did not change."""
