@@ -59,3 +59,7 @@ class ImageFileError(DatasetError):
 
 class MismatchError(NumpynetError, ValueError):
     """A model and a dataset that do not belong together: input shape, classes or class names differ."""
+
+
+class RunError(NumpynetError):
+    """A recorded run that cannot be found or read: an unknown id, or a damaged run.json."""

@@ -277,7 +277,9 @@ class Sequential:
                     layer.rng = np.random.default_rng(rng.integers(1 << 63))
         run = _Run(initial_epoch, math.ceil(len(x) / batch_size), batch_size,
                    schedules.get(lr_schedule, epochs - initial_epoch) if epochs > initial_epoch else None)
-        params = {"epochs": epochs, "steps": run.steps, "samples": len(x), "batch_size": batch_size}
+        params = {"epochs": epochs, "steps": run.steps, "samples": len(x), "batch_size": batch_size,
+                  "initial_epoch": initial_epoch, "seed": seed, "schedule": run.schedule, "augment": augment,
+                  "validation_samples": len(validation_data[0]) if validation_data is not None else 0}
         cbs = CallbackList(list(callbacks or []) + ([ProgressLine()] if verbose else []), self, params)
         history = History()
         guard = DivergenceGuard(self, x, y)
@@ -304,7 +306,7 @@ class Sequential:
         stopped = "stopped on request (model.stop_training)" if self.stop_training else None
         history.stop_reason = guard.reason or stopped
         self.optimizer.lr = self.optimizer.base_lr
-        cbs.on_train_end({"stop_reason": history.stop_reason})
+        cbs.on_train_end({"stop_reason": history.stop_reason, "diverged": history.diverged})
         return history
 
     def _fit_epoch(self, x, y, epoch, run, rng, shuffle, augment, cbs, guard):

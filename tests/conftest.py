@@ -53,3 +53,12 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("NUMPYNET_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(sources, "SYSTEM_DIRS", [])
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def runs_folder(tmp_path_factory, monkeypatch):
+    """Every test records runs into a fresh folder of its own, never into the user's real one
+    (the CLI and the app record every training run by default)."""
+    folder = tmp_path_factory.mktemp("runs")
+    monkeypatch.setenv("NUMPYNET_RUNS", str(folder))
+    return folder
