@@ -17,11 +17,3 @@ def lenet(mnist):
     model.fit(mnist.x_train[:2000], mnist.y_train[:2000], epochs=1, batch_size=32, seed=0)
     model.meta["class_names"] = [str(i) for i in range(10)]
     return model
-
-
-@pytest.fixture(autouse=True)
-def runs_folder(tmp_path_factory, monkeypatch):
-    """The app records every training run: each test records into a fresh folder, never the user's."""
-    folder = tmp_path_factory.mktemp("runs")
-    monkeypatch.setenv("NUMPYNET_RUNS", str(folder))
-    return folder
