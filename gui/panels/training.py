@@ -420,6 +420,8 @@ class TrainingPanel(QWidget):
         if model is not self._plotted_model:
             self._on_model_changed(model)
         self._run_model, self._job = model, job
+        # Named before the run, so the models the run records in its folder know their data and classes.
+        model.meta.update(dataset=ds.name, class_names=list(ds.class_names), preprocessing=mode_for_dataset(ds.name))
         w = TrainWorker(model, job)
         w.batchesDone.connect(self.plots.add_batches)
         w.epochDone.connect(self.plots.add_epoch)
@@ -508,9 +510,7 @@ class TrainingPanel(QWidget):
         self.state.set_model(model, self.state.model_path, saved=False)   # trained further than its file
 
     def _record_meta(self, model, result):
-        """What a saved model should say about how it was trained."""
-        ds = self._job.dataset
-        model.meta.update(dataset=ds.name, class_names=list(ds.class_names), preprocessing=mode_for_dataset(ds.name))
+        """What a saved model should say about how it was trained (its data: see ``_launch``)."""
         metrics = dict(result["test"])
         history = result["history"]
         for key in ("accuracy", "val_accuracy", "loss", "val_loss"):

@@ -297,3 +297,77 @@ def test_a_failed_run_is_recorded_as_interrupted(qtbot, window, monkeypatch):
     qtbot.waitUntil(lambda: not tp.running, timeout=20_000)
     [info] = runs.list()
     assert info["status"] == "interrupted" and "the disk caught fire" in info["summary"]["stop_reason"]
+
+
+def train_in_app(qtbot, window, epochs):
+    tp = window.training_panel
+    tp.epochs.setValue(epochs)
+    tp.start()
+    qtbot.waitUntil(lambda: not tp.running, timeout=30_000)
+    return tp.current_run()
+
+
+@pytest.mark.parametrize("optimizer", [{"optimizer": "SGD", "hyper": {"lr": 0.1, "momentum": 0.9}},
+                                       {"optimizer": "Adam", "hyper": {"lr": 0.01}}])
+def test_continue_training_a_selected_run_records_a_child_that_matches_an_unbroken_run(qtbot, window, optimizer,
+                                                                                       monkeypatch):
+    tp, panel = window.training_panel, window.panels["Runs"]
+    tp.set_config({**tp.config(), **optimizer, "batch_size": 30})
+    unbroken = train_in_app(qtbot, window, 2)
+    window.state.set_model(tiny_model())
+    parent = train_in_app(qtbot, window, 1)
+    window.state.set_model(tiny_model())     # something else is open now: Continue opens the run's model
+    refreshed(qtbot, panel)
+    panel.select_runs([parent])
+    panel.more_epochs.setValue(1)
+    panel.continue_selected()
+    assert tp.running
+    qtbot.waitUntil(lambda: not tp.running, timeout=30_000)
+    child = runs.load(tp.current_run())
+    assert child.info["parent"] == parent and child.info["source"] == "app" and child.info["status"] == "finished"
+    assert child.info["epochs_done"] == 2 and child.info["settings"]["initial_epoch"] == 1
+    assert list(child.epochs["epoch"]) == [1]
+    want = runs.load(unbroken).load_model().get_weights()
+    got = tp.state.model.get_weights()
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], atol=1e-6, err_msg=key)
+    assert np.allclose(child.metrics["loss"], runs.load(unbroken).metrics["loss"][8:], atol=1e-5)
+
+
+def test_continue_the_current_run_from_the_training_panel(qtbot, window):
+    tp = window.training_panel
+    assert not tp.continue_action.isEnabled()          # an untrained model is no run's result
+    first = train_in_app(qtbot, window, 1)
+    assert tp.continue_action.isEnabled()
+    tp.epochs.setValue(2)
+    tp.batch_size.setValue(60)                         # the form changed: the run's own settings still apply
+    tp.continue_action.trigger()
+    qtbot.waitUntil(lambda: not tp.running, timeout=30_000)
+    child = runs.load(tp.current_run()).info
+    assert child["parent"] == first and child["epochs_done"] == 3 and child["settings"]["batch_size"] == 30
+
+
+def test_continue_refuses_other_data_and_says_which(qtbot, window):
+    tp = window.training_panel
+    first = train_in_app(qtbot, window, 1)
+    window.state.set_dataset(tiny_dataset(n=200))
+    tp.continue_run(runs.load(first).info, 1)
+    assert not tp.running
+    [box] = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    assert "tiny with 300 training images" in box.text() and "200" in box.text()
+
+
+def test_a_run_model_opens_as_file_open_does_and_save_never_overwrites_the_run(qtbot, window, monkeypatch):
+    run_id = train_in_app(qtbot, window, 1)
+    panel = window.panels["Runs"]
+    refreshed(qtbot, panel)
+    opened = []
+    monkeypatch.setattr(window, "open_model", lambda path: opened.append(path) or MainWindow.open_model(window, path))
+    panel.select_runs([run_id])
+    panel.open_selected()
+    assert opened == [str(runs.find(run_id) / "model")] and window.state.model_path == opened[0]
+    assert window.training_panel.current_run() == run_id
+    asked = []
+    monkeypatch.setattr(window, "save_model_as", lambda: asked.append(True) or False)
+    window.save_model()
+    assert asked                                       # Save asks for a new place: the run keeps its record
