@@ -40,6 +40,8 @@ class RunsPanel(QWidget):
         self.proxy = RunsProxy(self.table_model, self)
         self._curves = {}              # run id -> (what its curves were read from, RunCurves)
         self._pending = {"list": False, "compare": None}   # asked for while the job was busy
+        self._restoring = False
+        self._compared = None          # the pair of runs shown side by side, as (id, version) each
         self.list_job = Job(self, on_done=self._after_list)
         self.curves_job = Job(self, on_done=self._after_curves)
         self.compare_job = Job(self, on_done=self._after_compare)
@@ -125,8 +127,11 @@ class RunsPanel(QWidget):
 
     def _show_runs(self, infos):
         selected = self.selected_ids()
+        self._restoring = True     # the reset clears the selection for a moment: not a new choice
         self.table_model.set_runs(infos)
         self.select_runs(selected)
+        self._restoring = False
+        self._on_selection_changed()
         shown = len(infos)
         self.count_label.setText(f"{shown} run{'s' * (shown != 1)} in {runs.root()}")
         self._update_curves()
@@ -152,6 +157,8 @@ class RunsPanel(QWidget):
         return [by_id[run_id] for run_id in self.selected_ids()]
 
     def _on_selection_changed(self):
+        if self._restoring:
+            return
         chosen = self.selected_infos()
         one = len(chosen) == 1
         for key in ("open", "rename", "tag", "continue"):
@@ -189,6 +196,11 @@ class RunsPanel(QWidget):
 
     # ---------------------------------------------------------------- compare two runs
     def _compare(self, pair):
+        """Show two runs side by side (None: not two selected); their matrices are computed once per pair."""
+        key = pair and tuple((info["id"], _version(info)) for info in pair)
+        if key == self._compared:
+            return
+        self._compared = key
         self.compare.show_runs(*(pair or (None, None)))
         if pair is None:
             self._pending["compare"] = None
@@ -208,6 +220,7 @@ class RunsPanel(QWidget):
     def _after_compare(self):
         pair, self._pending["compare"] = self._pending["compare"], None
         if pair is not None:
+            self._compared = None   # shown already, its matrices not computed yet
             self._compare(pair)
 
     def _show_matrices(self, results):
@@ -299,8 +312,8 @@ class RunsPanel(QWidget):
 
 
 def _version(info):
-    """What a run's curves were read at: they change while it trains, and when it is continued in place."""
-    return info.get("status"), info.get("epochs_done"), info.get("ended")
+    """What a run's record was read at: its curves grow while it trains, and its name labels them."""
+    return info.get("status"), info.get("epochs_done"), info.get("ended"), info.get("name")
 
 
 def _read_curves(info):

@@ -239,6 +239,8 @@ def test_two_selected_runs_are_compared_setting_by_setting_with_their_confusion_
     assert [c.split(":")[0] for c in captions] == list(shown)        # in the order of the settings' columns
     for matrix, caption in zip(compare.matrices, captions):          # each on the tiny test set
         assert matrix.cm.sum() == 60 and matrix.names == ["a", "b", "c"] and "test accuracy" in caption
+    refreshed(qtbot, panel)                                          # the list read again: same pair, same result
+    assert panel.selected_ids() and not panel.compare_job.running and all(m.cm is not None for m in compare.matrices)
     select(panel, "slow")
     assert compare.settings.rowCount() == 0 and all(m.cm is None for m in compare.matrices)
 
