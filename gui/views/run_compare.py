@@ -65,8 +65,12 @@ class RunCompare(QWidget):
         self.settings.verticalHeader().hide()
         self.settings.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.settings.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.settings.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.settings.horizontalHeader().setStretchLastSection(True)
+        header = self.settings.horizontalHeader()   # the two runs share the width; long values elide (tooltip)
+        header.setSectionResizeMode(0, QHeaderView.ResizeToContents)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.Stretch)
+        self.settings.setTextElideMode(Qt.ElideMiddle)
+        self.settings.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.matrices = [ConfusionMatrixView(), ConfusionMatrixView()]
         self.captions = [QLabel(textFormat=Qt.PlainText, wordWrap=True) for _ in self.matrices]
         self.note = QLabel(textFormat=Qt.PlainText)
@@ -82,7 +86,7 @@ class RunCompare(QWidget):
             box.addWidget(caption)
             box.addWidget(matrix, 1)
             splitter.addWidget(column)
-        splitter.setSizes([420, 300, 300])
+        splitter.setSizes([500, 300, 300])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         head = QHBoxLayout()
