@@ -36,11 +36,16 @@ def continue_job(info, model, dataset, epochs, first_step=0):
     _check_dataset(info, settings, dataset)
     done = int(info.get("epochs_done") or 0)
     return TrainJob(dataset=dataset, x=dataset.x_train, y=dataset.y_train, epochs=epochs,
-                    batch_size=int(settings["batch_size"]), optimizer=model.optimizer.get_config(),
+                    batch_size=int(settings["batch_size"]), optimizer=_optimizer(model, settings),
                     schedule=_schedule(settings.get("schedule")), augment=_augment(settings.get("augmentation")),
                     validation_fraction=fraction, test=test_images(dataset), seed=settings.get("seed"),
                     initial_epoch=done, first_step=first_step, parent=info["id"],
                     settings=run_settings(model, dataset, fraction))
+
+
+def _optimizer(model, settings):
+    """The model's optimizer, whose saved state goes on; the recorded one afresh for a model saved without it."""
+    return model.optimizer.get_config() if model.optimizer is not None else settings["optimizer"]
 
 
 def _validation_fraction(settings):

@@ -110,6 +110,11 @@ class RunsPanel(QWidget):
         return row
 
     # ---------------------------------------------------------------- the list
+    def showEvent(self, event):
+        """Runs recorded elsewhere meanwhile (the CLI, a script) show up when the panel is looked at."""
+        super().showEvent(event)
+        self.refresh()
+
     def refresh(self):
         """Read the runs folder again, on a worker; a refresh asked meanwhile runs once that one ends."""
         if self.list_job.running:

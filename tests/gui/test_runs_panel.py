@@ -373,3 +373,11 @@ def test_a_run_model_opens_as_file_open_does_and_save_never_overwrites_the_run(q
     monkeypatch.setattr(window, "save_model_as", lambda: asked.append(True) or False)
     window.save_model()
     assert asked                                       # Save asks for a new place: the run keeps its record
+
+
+def test_runs_recorded_elsewhere_show_when_the_panel_is_shown(qtbot, panel):
+    qtbot.waitUntil(lambda: not panel.list_job.running, timeout=5000)
+    assert panel.proxy.rowCount() == 0
+    record_run("from-the-cli")
+    panel.show()
+    qtbot.waitUntil(lambda: column(panel, "Name") == ["from-the-cli"], timeout=5000)
