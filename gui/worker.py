@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from core import datasets, optimizers, runs
 from core.callbacks import Callback
-from core.errors import NumpynetError
+from core.errors import NumpynetError, RunError
 
 STOPPED = "stopped by user"
 SNAPSHOT_INTERVAL = 0.3    # seconds between weight snapshots: a few per second at most
@@ -242,7 +242,11 @@ class TrainWorker(Worker):
     def _recorder(self):
         """A ``runs.Recorder`` for this run, its id sent to the window before the first batch."""
         job = self.job
-        recorder = runs.Recorder(name=job.name, source="app", parent=job.parent)
+        try:
+            recorder = runs.Recorder(name=job.name, source="app", parent=job.parent)
+        except OSError as exc:   # nothing trained yet: say where and how to fix it
+            raise RunError(f"Cannot record this run in {runs.root()}: {exc.strerror or exc}. Make that folder "
+                           "writable, or set NUMPYNET_RUNS to a folder that is.") from exc
         recorder.settings.update(job.settings or {})
         self.recording.emit(recorder.run_id)
         return recorder

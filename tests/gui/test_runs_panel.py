@@ -381,3 +381,15 @@ def test_runs_recorded_elsewhere_show_when_the_panel_is_shown(qtbot, panel):
     record_run("from-the-cli")
     panel.show()
     qtbot.waitUntil(lambda: column(panel, "Name") == ["from-the-cli"], timeout=5000)
+
+
+def test_a_runs_folder_that_cannot_be_written_is_a_message_naming_it(qtbot, window, monkeypatch, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the runs folder should be")
+    monkeypatch.setenv("NUMPYNET_RUNS", str(blocked))
+    tp = window.training_panel
+    tp.start()
+    qtbot.waitUntil(lambda: not tp.running, timeout=20_000)
+    [box] = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    assert str(blocked) in box.text() and "NUMPYNET_RUNS" in box.text()
+    assert not window.state.model.train_history      # nothing trained, nothing lost
