@@ -163,7 +163,6 @@ class TrainJob:
     seed: int = 0                        # shuffling and augmentation
     initial_epoch: int = 0               # epochs the model has already trained
     first_step: int = 0                  # batches already plotted, so steps continue
-    name: str = None                     # of the recorded run
     parent: str = None                   # the recorded run this one continues
     settings: dict = None                # what the record says that fit cannot know (dataset, preset)
 
@@ -243,7 +242,7 @@ class TrainWorker(Worker):
         """A ``runs.Recorder`` for this run, its id sent to the window before the first batch."""
         job = self.job
         try:
-            recorder = runs.Recorder(name=job.name, source="app", parent=job.parent)
+            recorder = runs.Recorder(source="app", parent=job.parent)
         except OSError as exc:   # nothing trained yet: say where and how to fix it
             raise RunError(f"Cannot record this run in {runs.root()}: {exc.strerror or exc}. Make that folder "
                            "writable, or set NUMPYNET_RUNS to a folder that is.") from exc

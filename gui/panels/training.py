@@ -28,8 +28,8 @@ from ..messages import show_diverged, show_error
 from ..mismatch import CONTINUE, NEW_MODEL, NEW_OUTPUT, TRAIN, ask_about_mismatch
 from ..plots import TrainingPlots, batches_csv_path
 from ..run_jobs import continue_job, run_settings, test_images
-from .runs import run_of_model_folder
 from ..worker import STOPPED, Job, TrainJob, TrainWorker, describe_exception
+from .runs import run_of_model_folder
 
 # How the form shows an optimizer argument: (minimum, maximum, decimals, label, tooltip). Which optimizer
 # takes which, and the values they start from, are core's (optimizers.starting_values); an argument not
@@ -561,7 +561,7 @@ class TrainingPanel(QWidget):
         run_id = self.current_run()
         self.continue_action.setEnabled(can_start and run_id is not None)
         self.continue_action.setToolTip(
-            f"Train run {run_id} {self.epochs.value()} more epochs (the Epochs field) with its own settings, "
+            f"Train run {run_id} as many more epochs as the Epochs field says, with the run's own settings, "
             "exactly as if it had not stopped; recorded as a new run that names it" if run_id else
             "Continue the recorded run of the current model (this model is not the result of a recorded run)")
 
