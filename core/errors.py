@@ -12,8 +12,10 @@ class NumpynetError(Exception):
 class ShapeError(NumpynetError, ValueError):
     """An architecture or an input whose shapes do not fit.
 
-    ``layer_index`` is the position of the offending layer in the model
-    (None for an input that does not match the model).
+    Args:
+        message: what does not fit, naming the layer ("Conv2D #3: kernel 5x5 is larger than ...").
+        layer_index: the 1-based position of the offending layer in the model, None for an input
+            that does not match the model. Kept as an attribute of the same name.
     """
 
     def __init__(self, message, layer_index=None):
@@ -26,7 +28,12 @@ class ArgumentError(NumpynetError, ValueError):
 
     ``layer`` (the class name), ``argument`` and ``reason`` are kept apart so
     a caller that already names the layer (the editor, a model.json check)
-    can say the rest without repeating it.
+    can say the rest without repeating it. Each is kept as an attribute.
+
+    Args:
+        layer: the layer's class name.
+        argument: the argument's name.
+        reason: what was expected and what was received ("must be an int of at least 1, got 0").
     """
 
     def __init__(self, layer, argument, reason):
@@ -50,6 +57,10 @@ class ImageFileError(DatasetError):
     """An image file that is missing, cannot be decoded, or holds pixels outside its format's range.
 
     ``path`` and ``reason`` are kept apart so a caller listing many files can say each reason once.
+
+    Args:
+        path: the file, kept as ``path``.
+        reason: what is wrong with it, kept as ``reason``.
     """
 
     def __init__(self, path, reason):

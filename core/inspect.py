@@ -27,7 +27,15 @@ from .losses import CrossEntropy, log_softmax
 # ----- running one input through the model ------------------------------------------------
 
 def one_input(model, x):
-    """``x`` as a float32 (1, C, H, W) batch of one; (C, H, W) and grey (H, W) are accepted."""
+    """``x`` as a float32 (1, C, H, W) batch of one; (C, H, W) and grey (H, W) are accepted.
+
+    Args:
+        model: a built ``Sequential``.
+        x: one input, with or without its batch axis.
+
+    Raises:
+        ShapeError: ``x`` is not one input of the model's shape.
+    """
     x = np.asarray(x, np.float32)
     shape = tuple(model.input_shape)
     if x.shape == shape[1:] and shape[0] == 1:
@@ -40,7 +48,12 @@ def one_input(model, x):
 
 
 def activations(model, x):
-    """Every layer's output for one input, in inference mode: [(layer, array without batch axis)]."""
+    """Every layer's output for one input, in inference mode: [(layer, array without batch axis)].
+
+    Args:
+        model: a built ``Sequential``.
+        x: one input, as ``one_input`` takes it.
+    """
     out = one_input(model, x)
     result = []
     for layer in model.layers:
@@ -50,7 +63,13 @@ def activations(model, x):
 
 
 def class_scores(model, x, training=False):
-    """The class scores (N, K) of a batch: logits before a final softmax or sigmoid."""
+    """The class scores (N, K) of a batch: logits before a final softmax or sigmoid.
+
+    Args:
+        model: a built ``Sequential``.
+        x: a float32 batch (N, *input_shape).
+        training: run Dropout and BatchNorm as in training.
+    """
     return model.scores(x, training)
 
 
@@ -59,6 +78,10 @@ def input_gradients(model, x):
 
     One batched pass: the input repeated K times, each copy backpropagating
     the unit vector of its own class, down to the input (``model.input_gradients``).
+
+    Args:
+        model: a built ``Sequential``.
+        x: one input, as ``one_input`` takes it.
     """
     x = one_input(model, x)
     k = int(np.prod(model.output_shape))
@@ -72,6 +95,14 @@ def saliency(model, x, class_index=None):
     """How strongly each pixel moves the score of ``class_index``: (H, W), max |gradient| over channels.
 
     ``class_index=None`` gives every class at once: (K, H, W).
+
+    Args:
+        model: a built ``Sequential``.
+        x: one input, as ``one_input`` takes it.
+        class_index: the class whose score is explained, or None for every class.
+
+    Raises:
+        ValueError: ``class_index`` outside the model's classes.
     """
     grads = np.abs(input_gradients(model, x)).max(axis=1)
     if class_index is None:
@@ -92,10 +123,15 @@ class Tiles:
     them, so the colour map is symmetric around zero and tiles compare.
     ``limits[i]`` is tile ``i``'s own largest |value| (over all its parts), for
     showing the pattern of a weak filter.
+
+    Attributes:
+        tiles: (n, parts, h, w) float32.
+        limit: the largest |value| of all tiles.
+        limits: (n,) each tile's own largest |value|.
     """
-    tiles: np.ndarray   # (n, parts, h, w) float32
+    tiles: np.ndarray
     limit: float
-    limits: np.ndarray  # (n,)
+    limits: np.ndarray
 
 
 def filter_grid(W, input_channel=None):
@@ -104,6 +140,17 @@ def filter_grid(W, input_channel=None):
     ``input_channel`` picks one input channel's kernel; None shows every input
     channel side by side. The limit covers the whole layer either way, so
     switching channels keeps the colours comparable.
+
+    Args:
+        W: a Conv2D weight (out, in, kh, kw).
+        input_channel: the input channel to show, or None for all of them.
+
+    Returns:
+        ``Tiles`` of shape (out, 1 or in, kh, kw).
+
+    Raises:
+        ShapeError: ``W`` is not 4-D.
+        ValueError: ``input_channel`` out of range.
     """
     W = np.asarray(W, np.float32)
     if W.ndim != 4:
@@ -121,6 +168,14 @@ def dense_unit_images(W, input_shape, units=None):
     """A Dense weight (features, units) on flattened images: each unit's weights as (C, H, W).
 
     ``units`` (a slice or index array) chooses which units, e.g. ``slice(0, 64)``.
+
+    Args:
+        W: a Dense weight (features, units).
+        input_shape: the images' (C, H, W); C * H * W must equal the features.
+        units: which units to show, or None for all.
+
+    Raises:
+        ShapeError: ``W`` does not sit on images of ``input_shape``.
     """
     W = np.asarray(W, np.float32)
     c, h, w = input_shape
@@ -136,7 +191,11 @@ def _limit(a):
 
 
 def dense_on_input(model):
-    """The first Dense layer when only Flatten or Dropout stand before it (it sees raw pixels), else None."""
+    """The first Dense layer when only Flatten or Dropout stand before it (it sees raw pixels), else None.
+
+    Args:
+        model: a ``Sequential``.
+    """
     for layer in model.layers:
         if isinstance(layer, Dense):
             return layer
@@ -153,15 +212,28 @@ class FeatureMaps:
     sequential one from 0; ``limit`` is the layer's largest |value|, shared by
     all maps so a weak channel looks weak. A flat vector of ``units`` values
     becomes one near-square map (row-major, zero-padded at the end).
+
+    Attributes:
+        maps: (n, h, w) float32.
+        signed: True when some value is negative.
+        limit: the layer's largest |value|.
+        units: the vector's length when a flat vector was arranged as one map, else None.
     """
-    maps: np.ndarray    # (n, h, w) float32
+    maps: np.ndarray
     signed: bool
     limit: float
     units: int | None = None
 
 
 def feature_map_grid(act):
-    """(C, H, W) maps, or a flat (F,) vector arranged as one map; see ``FeatureMaps``."""
+    """(C, H, W) maps, or a flat (F,) vector arranged as one map; see ``FeatureMaps``.
+
+    Args:
+        act: one layer's activations without the batch axis, (C, H, W) or (F,).
+
+    Raises:
+        ShapeError: an array of another rank.
+    """
     act = np.asarray(act, np.float32)
     signed = bool(act.size and act.min() < 0)
     if act.ndim == 3:
@@ -175,7 +247,11 @@ def feature_map_grid(act):
 
 
 def vector_shape(n):
-    """(rows, cols) for showing n units: one row when short, else a near-square block."""
+    """(rows, cols) for showing n units: one row when short, else a near-square block.
+
+    Args:
+        n: the number of units.
+    """
     if n <= 32:
         return 1, n
     cols = int(np.ceil(np.sqrt(n)))
@@ -186,18 +262,37 @@ def vector_shape(n):
 
 @dataclass
 class Evaluation:
-    """A model's answers on a labelled set, and the summaries the Evaluation view shows."""
-    probs: np.ndarray        # (N, K) float32
-    preds: np.ndarray        # (N,) int64
-    labels: np.ndarray       # (N,) int64
-    loss: float              # mean cross-entropy of the class scores
+    """A model's answers on a labelled set, and the summaries the Evaluation view shows.
+
+    Attributes:
+        probs: (N, K) float32 class probabilities.
+        preds: (N,) int64 predicted classes.
+        labels: (N,) int64 true classes.
+        loss: the mean cross-entropy of the class scores.
+        accuracy: the fraction of right predictions.
+        confusion: (K, K) counts, rows true, columns predicted.
+        per_class: (K,) accuracy of each true class (NaN when absent).
+    """
+    probs: np.ndarray
+    preds: np.ndarray
+    labels: np.ndarray
+    loss: float
     accuracy: float
-    confusion: np.ndarray    # (K, K) counts, rows true, columns predicted
-    per_class: np.ndarray    # (K,) accuracy of each true class (NaN when absent)
+    confusion: np.ndarray
+    per_class: np.ndarray
 
 
 def confusion_matrix(y_true, y_pred, k):
-    """(k, k) int64 counts: row = true class, column = predicted class."""
+    """(k, k) int64 counts: row = true class, column = predicted class.
+
+    Args:
+        y_true: true class indices (N,).
+        y_pred: predicted class indices (N,).
+        k: the number of classes.
+
+    Raises:
+        ValueError: shapes that differ, or an index outside [0, k).
+    """
     y_true, y_pred = np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true and y_pred differ in shape: {fmt_shape(y_true.shape)} vs {fmt_shape(y_pred.shape)}")
@@ -208,7 +303,11 @@ def confusion_matrix(y_true, y_pred, k):
 
 
 def per_class_accuracy(cm):
-    """Diagonal over row sums: each true class's recall; NaN for a class with no samples."""
+    """Diagonal over row sums: each true class's recall; NaN for a class with no samples.
+
+    Args:
+        cm: a (K, K) confusion matrix, rows true.
+    """
     cm = np.asarray(cm)
     totals = cm.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -216,12 +315,25 @@ def per_class_accuracy(cm):
 
 
 def cell_indices(labels, preds, true_class, pred_class):
-    """Indices of the samples behind one confusion-matrix cell."""
+    """Indices of the samples behind one confusion-matrix cell.
+
+    Args:
+        labels: true classes (N,).
+        preds: predicted classes (N,).
+        true_class: the cell's row.
+        pred_class: the cell's column.
+    """
     return np.flatnonzero((np.asarray(labels) == true_class) & (np.asarray(preds) == pred_class))
 
 
 def top_mistakes(probs, y, n):
-    """Indices of the ``n`` most confident wrong predictions, most confident first (ties by index)."""
+    """Indices of the ``n`` most confident wrong predictions, most confident first (ties by index).
+
+    Args:
+        probs: (N, K) class probabilities.
+        y: true classes (N,).
+        n: how many to return at most.
+    """
     probs, y = np.asarray(probs), np.asarray(y)
     preds = probs.argmax(axis=1)
     wrong = np.flatnonzero(preds != y)
@@ -236,6 +348,20 @@ def evaluate_predictions(model, x, y, batch_size=256, progress=None):
     bar; raising from it cancels the evaluation. The loss is cross-entropy of
     the class scores whatever the model was compiled with, the same number
     ``model.evaluate`` gives for a cross-entropy model.
+
+    Args:
+        model: a built ``Sequential``.
+        x: images, as ``Sequential.predict`` takes them.
+        y: labels, class indices (N,) or one-hot (N, K).
+        batch_size: samples per forward pass.
+        progress: ``progress(done, total)`` after each batch, or None.
+
+    Returns:
+        An ``Evaluation``.
+
+    Raises:
+        ShapeError: ``x`` does not match the model.
+        ValueError: labels that are not class indices, or lengths that differ.
     """
     x = model._check_input(x, "evaluate_predictions")
     y = model._check_labels(y, len(x))
@@ -265,13 +391,22 @@ class LayerHistogram:
     Gradients are binned on log10|g| over fixed edges, so successive updates
     line up and a drift to 1e-8 (vanishing) or 1e+2 (exploding) is plain;
     exact zeros (dead ReLUs) cannot be logged and are counted apart.
+
+    Attributes:
+        key: '3.W': layer position (from 0) and parameter name.
+        weight_counts: the weights' histogram counts.
+        weight_edges: its bin edges, symmetric around zero.
+        grad_counts: the histogram of log10 |gradient|, or None without gradients.
+        grad_edges: its bin edges (log10), or None.
+        zero_grads: the fraction of exactly-zero gradients.
+        grad_rms: the gradients' root mean square (NaN without gradients).
     """
-    key: str                  # '3.W': layer position (from 0) and parameter name
+    key: str
     weight_counts: np.ndarray
     weight_edges: np.ndarray
     grad_counts: np.ndarray | None = None
     grad_edges: np.ndarray | None = None
-    zero_grads: float = 0.0   # fraction of exactly-zero gradients
+    zero_grads: float = 0.0
     grad_rms: float = float("nan")
 
 
@@ -279,8 +414,13 @@ GRAD_LOG_RANGE = (-10.0, 2.0)
 
 
 def gradient_log_rms(grads):
-    """{key: log10 of the root-mean-square gradient}: one number per array, to plot over training
-    (vanishing gradients fall, exploding ones climb). Zero gradients give -30."""
+    """{key: log10 of the root-mean-square gradient}, one number per array, to plot over training.
+
+    Vanishing gradients fall, exploding ones climb. Zero gradients give -30.
+
+    Args:
+        grads: {key: gradient array}, as ``batch_gradients`` returns.
+    """
     return {key: float(np.log10(max(np.sqrt(np.mean(np.square(g, dtype=np.float64))), 1e-30)))
             for key, g in grads.items()}
 
@@ -290,6 +430,16 @@ def weight_histograms(weights, grads=None, bins=40, param="W", grad_range=GRAD_L
 
     Weight edges are symmetric around zero; gradient edges span
     ``grad_range`` in log10, values outside it land in the end bins.
+
+    Args:
+        weights: {"position.name": array}, as ``Sequential.get_weights`` returns.
+        grads: gradients under the same keys, or None for weights only.
+        bins: bins per histogram.
+        param: the parameter name to show ("W", "b", "gamma", ...).
+        grad_range: (low, high) log10 |gradient| the gradient bins span.
+
+    Returns:
+        A list of ``LayerHistogram``, in layer order.
     """
     keys = sorted((k for k in weights if k.split(".", 1)[1] == param), key=lambda k: int(k.split(".")[0]))
     result = []
@@ -315,6 +465,11 @@ def batch_gradients(model, x, y):
     For looking at gradient sizes when no training is running; the forward is
     in training mode (dropout on, BatchNorm on batch statistics), so run it on
     a copy: BatchNorm's running statistics move.
+
+    Args:
+        model: a built ``Sequential``.
+        x: a batch of images.
+        y: its labels, class indices (N,) or one-hot (N, K).
     """
     x = model._check_input(x, "batch_gradients")
     y = model._check_labels(y, len(x))

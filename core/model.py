@@ -21,10 +21,47 @@ from .errors import ShapeError, TrainingError
 from .layers import Softmax, Sigmoid, from_config, to_entry
 from .layers.activations import softmax
 from .layers.base import fmt_shape
-from .layers.dense import ParamLayer
+from .layers.base import ParamLayer
 
 
 class Sequential:
+    """A stack of layers, each feeding the next: builds itself from an input shape, trains and predicts.
+
+    Given ``input_shape``, every layer's output shape is inferred and its
+    parameters created at once, so a layer that does not fit raises a
+    ``ShapeError`` naming it before any data is seen. Arrays are NCHW and
+    float32 end to end.
+
+    Args:
+        layers: the layers, in order (``core.layers``); more can be added with ``add``.
+        input_shape: the shape of one sample without the batch axis, e.g. (1, 28, 28) for MNIST or
+            (784,) for flat vectors. None builds nothing until ``build`` is called.
+        seed: seeds the initial weights of every layer without a seed of its own (the same seed gives
+            the same weights bit for bit); None draws fresh ones.
+
+    Attributes:
+        layers: the layer objects, in order.
+        input_shape: one sample's shape, without the batch axis (``output_shape`` likewise).
+        optimizer: set by ``compile``, with ``loss``.
+        stop_training: a callback sets it to True to stop ``fit`` after the current batch.
+        meta: class names, preprocessing, dataset and metrics, saved in model.json.
+        train_history: every epoch's metrics this model has trained, across fits.
+
+    Raises:
+        ShapeError: ``input_shape`` is not positive sizes, or a layer cannot take its input
+            (the message names the layer and its position).
+
+    Example:
+        >>> from core import Sequential
+        >>> from core.layers import Conv2D, Dense, Flatten, MaxPool2D, Softmax
+        >>> model = Sequential([Conv2D(8, 3, activation="relu"), MaxPool2D(2), Flatten(),
+        ...                     Dense(10), Softmax()], input_shape=(1, 28, 28), seed=0)
+        >>> model.output_shape
+        (10,)
+        >>> model.count_params()
+        13610
+    """
+
     def __init__(self, layers=None, input_shape=None, seed=None):
         self.layers = list(layers or [])
         self.input_shape = None
@@ -39,12 +76,32 @@ class Sequential:
 
     # ----- construction -----------------------------------------------------
     def add(self, layer):
+        """Append ``layer``; a built model builds it at once, so a layer that does not fit fails here.
+
+        Args:
+            layer: a layer instance (``core.layers``).
+
+        Raises:
+            ShapeError: the layer cannot take the current output shape.
+        """
         self.layers.append(layer)
         if self.input_shape is not None:
             self.build(self.input_shape)
 
     def build(self, input_shape):
-        """Infer every layer's shape and create its parameters; ShapeError names the culprit."""
+        """Infer every layer's shape and create its parameters; ShapeError names the culprit.
+
+        Weights a layer already holds with the right shapes are kept.
+
+        Args:
+            input_shape: one sample's shape without the batch axis, e.g. (1, 28, 28).
+
+        Returns:
+            The output shape of the last layer.
+
+        Raises:
+            ShapeError: a size that is not positive, or a layer that cannot take its input.
+        """
         shape = tuple(int(d) for d in input_shape)
         if not shape or any(d < 1 for d in shape):
             raise ShapeError(f"input_shape must be positive sizes like (1, 28, 28), got {input_shape}")
@@ -63,13 +120,22 @@ class Sequential:
 
     @property
     def output_shape(self):
+        """The last layer's output shape without the batch axis (the input shape for no layers)."""
         return self.layers[-1].output_shape if self.layers else self.input_shape
 
     def count_params(self):
+        """Number of trainable values in every layer (BatchNorm's running statistics excluded)."""
         return sum(layer.count_params() for layer in self.layers)
 
     def summary(self):
-        """A table of layers, output shapes and parameter counts, with the total."""
+        """A table of layers, output shapes and parameter counts, with the total.
+
+        Returns:
+            The table as one string, ready to print.
+
+        Raises:
+            TrainingError: the model has no input shape yet.
+        """
         self._require_built()
         rows = [(layer.name, fmt_shape(layer.output_shape), f"{layer.count_params():,}") for layer in self.layers]
         rows.insert(0, ("Input", fmt_shape(self.input_shape), ""))
@@ -81,6 +147,10 @@ class Sequential:
         return "\n".join(out)
 
     def get_config(self):
+        """The architecture as plain data: ``{"input_shape": [...], "layers": [{"type", "config"}, ...]}``.
+
+        ``Sequential.from_config(model.get_config())`` builds the same network (with new weights).
+        """
         return {"input_shape": list(self.input_shape) if self.input_shape else None,
                 "layers": [to_entry(layer) for layer in self.layers]}
 
@@ -90,17 +160,37 @@ class Sequential:
         Writes only where ``path`` is absent, an empty folder or a saved model,
         which it replaces with a loadable model there at every instant; any
         failure is a ModelFileError and leaves what was there.
+
+        Args:
+            path: the folder to write (a str or a path).
+
+        Raises:
+            ModelFileError: the path holds something else, or writing failed (nothing is left half-written).
         """
         return saving.save_model(self, path)
 
     @classmethod
     def from_config(cls, config, seed=None):
+        """A new model from ``get_config``'s output (model.json's architecture).
+
+        Args:
+            config: ``{"input_shape": [...], "layers": [{"type": ..., "config": {...}}, ...]}``.
+            seed: seeds the new weights, as ``Sequential(seed=)`` does.
+
+        Raises:
+            ValueError: an unknown layer type or argument.
+            ShapeError: layers that do not fit.
+        """
         layers = [from_config(entry) for entry in config["layers"]]
         return cls(layers, input_shape=config.get("input_shape"), seed=seed)
 
     # ----- weights ----------------------------------------------------------
     def get_weights(self):
-        """Every parameter and buffer, keyed 'position.name' (position from 0)."""
+        """Every parameter and buffer, keyed 'position.name' (position from 0).
+
+        Returns:
+            ``{"0.W": array, "0.b": array, ...}``: the model's own arrays, not copies.
+        """
         out = {}
         for i, layer in enumerate(self.layers):
             for name, arr in {**layer.params, **layer.buffers}.items():
@@ -108,7 +198,14 @@ class Sequential:
         return out
 
     def set_weights(self, weights):
-        """Copy arrays in place; refuses missing keys and wrong shapes, naming them."""
+        """Copy arrays in place; refuses missing keys and wrong shapes, naming them.
+
+        Args:
+            weights: ``{"position.name": array}`` as ``get_weights`` gives, every key present.
+
+        Raises:
+            ShapeError: a key missing or unexpected, or an array of another shape (the layer is named).
+        """
         current = self.get_weights()
         check_weight_shapes(self.layers, {k: v.shape for k, v in current.items()},
                             {k: np.shape(v) for k, v in weights.items()})
@@ -128,6 +225,20 @@ class Sequential:
 
     # ----- running ----------------------------------------------------------
     def compile(self, optimizer="sgd", loss="crossentropy"):
+        """Choose how ``fit`` trains: the optimizer and the loss.
+
+        Args:
+            optimizer: an optimizer (``core.optimizers``) or its name ("sgd", "adam", "adagrad",
+                "adadelta", "rmsprop") with its default settings.
+            loss: a loss (``core.losses``) or its name ("crossentropy", "mse").
+
+        Raises:
+            ValueError: an unknown optimizer or loss name.
+
+        Example:
+            >>> from core.optimizers import SGD
+            >>> model.compile(optimizer=SGD(lr=0.05, momentum=0.9), loss="crossentropy")
+        """
         if isinstance(optimizer, str):
             optimizer = optimizers_mod.from_config({"type": optimizer})
         self.optimizer = optimizer
@@ -156,11 +267,20 @@ class Sequential:
         return body, (None if last is self.output_activation else last)
 
     def scores(self, x, training=False):
-        """Class scores of a batch: the logits before a final softmax or sigmoid, else the outputs."""
+        """Class scores of a batch: the logits before a final softmax or sigmoid, else the outputs.
+
+        Args:
+            x: a float32 batch of the input shape.
+            training: run Dropout and BatchNorm as in training.
+        """
         return _forward_path(*self.logits_path(), x, training)
 
     def backward_scores(self, grad):
-        """Backpropagate d/d ``scores`` through their path; returns d/d input (None if no layer needs it)."""
+        """Backpropagate d/d ``scores`` through their path; returns d/d input (None if no layer needs it).
+
+        Args:
+            grad: the gradient with respect to the last ``scores`` call's output.
+        """
         return _backward_path(*self.logits_path(), grad)
 
     def _loss_path(self):
@@ -170,12 +290,25 @@ class Sequential:
         return self.logits_path() if fused else (self.layers, None)
 
     def forward(self, x, training=False):
+        """Run a batch through every layer, as they are (no input check, no batching).
+
+        Args:
+            x: a float32 batch of the input shape, batch axis first.
+            training: True runs Dropout and BatchNorm as in training.
+
+        Returns:
+            The last layer's output for the batch.
+        """
         for layer in self.layers:
             x = layer.forward(x, training)
         return x
 
     def backward(self, grad):
-        """Backpropagate ``grad`` (of the output) through every layer; returns d/d input."""
+        """Backpropagate ``grad`` (of the output) through every layer; returns d/d input.
+
+        Args:
+            grad: the gradient with respect to the last ``forward``'s output, same shape.
+        """
         with self.input_gradients():
             for layer in reversed(self.layers):
                 grad = layer.backward(grad)
@@ -213,6 +346,14 @@ class Sequential:
         ``before_update(loss, outputs, y)`` runs while the weights are still the
         ones that gave the loss; when it returns False the update is skipped
         (the divergence guard's veto). Without it, a non-finite loss is skipped.
+
+        Args:
+            x: a float32 batch (N, *input_shape).
+            y: its labels, class indices (N,) or one-hot (N, K).
+            before_update: the veto above, or None.
+
+        Returns:
+            (loss, accuracy) of the batch before the update, as floats.
         """
         out = self._forward_logits(x, training=True)
         loss, grad = self.loss.value_and_grad(out, y)
@@ -228,7 +369,23 @@ class Sequential:
             yield i, x[i:i + batch_size]
 
     def predict(self, x, batch_size=256):
-        """Class probabilities (N, classes), float32, whatever the last layer is."""
+        """Class probabilities (N, classes), float32, whatever the last layer is.
+
+        The outputs of a final Softmax or Sigmoid as they are; raw (N, K)
+        outputs go through a softmax. Inference mode: Dropout off, BatchNorm
+        on its running statistics.
+
+        Args:
+            x: images (N, C, H, W), or (N, H, W) for a one-channel model, in [0, 1]; any float or int
+                dtype (computed in float32).
+            batch_size: samples per forward pass (memory, not results).
+
+        Returns:
+            A float32 array (N, *output_shape).
+
+        Raises:
+            ShapeError: ``x`` does not match the input shape (expected and received are quoted).
+        """
         x = self._check_input(x, "predict")
         out = np.empty((len(x), *self.output_shape), np.float32)
         for i, xb in self._batches(x, batch_size):
@@ -236,7 +393,21 @@ class Sequential:
         return out if self.output_activation is not None or out.ndim != 2 else softmax(out)
 
     def evaluate(self, x, y, batch_size=256):
-        """Mean loss and accuracy over (x, y), in inference mode."""
+        """Mean loss and accuracy over (x, y), in inference mode.
+
+        Args:
+            x: images as ``predict`` takes them.
+            y: labels, class indices (N,) or one-hot (N, K).
+            batch_size: samples per forward pass (memory, not results).
+
+        Returns:
+            ``{"loss": float, "accuracy": float}``, accuracy in [0, 1].
+
+        Raises:
+            TrainingError: the model is not compiled.
+            ShapeError: ``x`` does not match the input shape, or labels do not fit the outputs.
+            ValueError: lengths that differ, no samples, NaN pixels, labels that are not class indices.
+        """
         self._require_compiled()
         x, y = self._check_data(x, y, "evaluate")
         total_loss = total_acc = 0.0
@@ -251,11 +422,59 @@ class Sequential:
             seed=None, lr_schedule=None, augment=None, initial_epoch=0, verbose=False):
         """Train epochs ``initial_epoch`` .. ``epochs - 1`` (Keras's meaning); returns a History.
 
-        ``History.stop_reason`` says why training stopped early, if it did.
-        ``augment(x_batch, rng) -> x_batch`` transforms each training batch.
-        ``lr_schedule`` is a Schedule or a name ('step', 'exponential', 'cosine');
-        it spans this run: the typed rate at ``initial_epoch``, its end at the
-        last epoch, whatever the model trained before.
+        Each epoch visits every sample once, in batches, in an order shuffled
+        afresh each epoch. A loss that becomes NaN or infinite, or explodes far
+        above its running level, stops training with the reason in
+        ``History.stop_reason`` and weights restored to ones whose loss was sane.
+
+        Args:
+            x: training images, float32 (N, C, H, W) in [0, 1], or (N, H, W) for a one-channel
+                model; other numeric dtypes are converted to float32 (scale uint8 pixels to [0, 1]
+                first). NaN or infinite pixels are refused.
+            y: labels, one per image: int class indices (N,) in [0, K), or one-hot (or soft) float
+                rows (N, K) for K outputs.
+            epochs: the epoch to stop before: trains epochs ``initial_epoch`` .. ``epochs - 1``
+                (so ``epochs`` more epochs from 0). To train n more, pass ``epochs=initial_epoch + n``.
+            batch_size: samples per update; the last batch of an epoch may be smaller.
+            validation_data: a pair (x_val, y_val), evaluated after each epoch in inference mode;
+                its loss and accuracy join the logs as ``val_loss`` and ``val_accuracy``.
+            callbacks: ``core.callbacks.Callback`` objects. Each gets ``on_train_begin()``,
+                ``on_epoch_begin(epoch)``, ``on_batch_begin(batch)``, ``on_batch_end(batch, logs)``
+                (loss, accuracy, size, lr of that batch), ``on_epoch_end(epoch, logs)`` (loss,
+                accuracy, lr, and val_loss, val_accuracy with validation data) and
+                ``on_train_end(logs)`` (stop_reason). ``callback.model.stop_training = True``
+                stops after the current batch.
+            shuffle: reshuffle the samples each epoch (False keeps their order).
+            seed: seeds the shuffling, augmentation and dropout masks of this fit; with the model's
+                own ``seed`` (its initial weights), a run repeats bit for bit. None draws fresh ones.
+            lr_schedule: a ``core.schedules.Schedule`` or a name ("step", "exponential", "cosine");
+                it spans this run: the typed rate at ``initial_epoch``, its end at the last epoch,
+                whatever the model trained before. None keeps the optimizer's rate.
+            augment: ``augment(x_batch, rng) -> x_batch`` transforms each training batch
+                (``core.augment``), or None.
+            initial_epoch: the first epoch to train (for continuing a saved model).
+            verbose: True prints one live progress line per epoch to stderr.
+
+        Returns:
+            A ``History``: ``history.history`` maps "loss", "accuracy", "lr" (and "val_loss",
+            "val_accuracy") to one value per epoch trained; ``history.epoch`` lists the epochs;
+            ``history.stop_reason`` says why training stopped early (None if it did not).
+
+        Raises:
+            TrainingError: the model is not compiled.
+            ShapeError: ``x`` does not match the input shape, or labels do not fit the outputs.
+            ValueError: x and y of different lengths, no samples, NaN pixels, fractional labels,
+                ``batch_size`` < 1, ``initial_epoch`` outside [0, epochs], or a malformed
+                ``validation_data``.
+
+        Example:
+            >>> from core import datasets
+            >>> data = datasets.load("mnist")
+            >>> model.compile("adam", "crossentropy")
+            >>> history = model.fit(data.x_train, data.y_train, epochs=2, batch_size=128, seed=0,
+            ...                     validation_data=(data.x_test, data.y_test))
+            >>> history.epoch, sorted(history.history)
+            ([0, 1], ['accuracy', 'loss', 'lr', 'val_accuracy', 'val_loss'])
         """
         self._require_compiled()
         x, y = self._check_data(x, y, "fit")

@@ -17,6 +17,23 @@ from .layers.args import is_number
 
 
 class Optimizer:
+    """Base of the optimizers: the learning rate, weight decay, per-parameter state and the step count.
+
+    A subclass passes its hyper-parameters to ``__init__`` by keyword (they
+    become attributes and its config) and defines ``update``.
+
+    Args:
+        lr: the learning rate, positive and finite. A schedule in ``fit`` scales it per batch;
+            ``base_lr`` keeps the rate given here.
+        weight_decay: L2 penalty: ``weight_decay * W`` is added to the gradient of weight matrices and
+            kernels (keys "W") only, never to biases or BatchNorm scales. 0 for none.
+        **hyper: the subclass's hyper-parameters by name (momentum, rho, beta1, beta2 in [0, 1);
+            epsilon positive).
+
+    Raises:
+        ValueError: a learning rate, weight decay or hyper-parameter out of range, naming it.
+    """
+
     def __init__(self, lr, weight_decay=0.0, **hyper):
         if not (is_number(lr) and 0 < lr < math.inf):
             raise ValueError(f"{type(self).__name__}: learning rate must be positive and finite, got {lr!r}")
@@ -33,7 +50,11 @@ class Optimizer:
         self.iterations = 0
 
     def step(self, slots):
-        """Update each (key, name, param, grad) in ``slots``; key identifies the slot's state."""
+        """Update each (key, name, param, grad) in ``slots``; key identifies the slot's state.
+
+        Args:
+            slots: (key, name, param, grad) tuples; each param is updated in place.
+        """
         self.iterations += 1
         for key, name, p, g in slots:
             if self.weight_decay and name == "W":
@@ -41,9 +62,17 @@ class Optimizer:
             self.update(self.state.setdefault(key, {}), p, g)
 
     def update(self, state, p, g):
-        raise NotImplementedError
+        """Update one parameter in place from its gradient.
+
+        Args:
+            state: this parameter's own dict of slots (momentum buffers, ...), empty at first.
+            p: the parameter array, changed in place.
+            g: its gradient, weight decay already added.
+        """
+        raise NotImplementedError(f"{type(self).__name__} defines no update")
 
     def get_config(self):
+        """``{"type": class name, "lr": base rate, "weight_decay": ..., **hyper}``; ``from_config`` reads it."""
         return {"type": type(self).__name__, "lr": self.base_lr, "weight_decay": self.weight_decay, **self.hyper}
 
 
@@ -62,6 +91,26 @@ def _zeros(state, name, like):
 
 
 class SGD(Optimizer):
+    """Stochastic gradient descent, with optional (Nesterov) momentum, as PyTorch computes it.
+
+    ``v = momentum * v + g`` and ``p -= lr * v`` (Nesterov: ``p -= lr * (g + momentum * v)``);
+    without momentum, ``p -= lr * g``.
+
+    Args:
+        lr: the learning rate, positive.
+        momentum: in [0, 1); 0.9 is the usual choice with convolutions.
+        nesterov: use Nesterov momentum (needs a momentum above 0).
+        weight_decay: L2 penalty: ``weight_decay * W`` is added to the gradient of weight matrices and
+            kernels (keys "W") only, never to biases or BatchNorm scales. 0 for none.
+
+    Raises:
+        ValueError: an argument out of range, or ``nesterov`` without momentum.
+
+    Example:
+        >>> from core.optimizers import SGD
+        >>> opt = SGD(lr=0.05, momentum=0.9)
+    """
+
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
         if nesterov and momentum == 0:
             raise ValueError("SGD: nesterov needs a momentum above 0")
@@ -78,6 +127,20 @@ class SGD(Optimizer):
 
 
 class AdaGrad(Optimizer):
+    """AdaGrad: each parameter's step shrinks with the sum of its squared gradients.
+
+    ``acc += g * g`` and ``p -= lr * g / (sqrt(acc) + epsilon)``.
+
+    Args:
+        lr: the learning rate, positive.
+        epsilon: added to the root before dividing, positive.
+        weight_decay: L2 penalty: ``weight_decay * W`` is added to the gradient of weight matrices and
+            kernels (keys "W") only, never to biases or BatchNorm scales. 0 for none.
+
+    Raises:
+        ValueError: an argument out of range, naming it.
+    """
+
     def __init__(self, lr=0.01, epsilon=1e-7, weight_decay=0.0):
         super().__init__(lr, weight_decay, epsilon=float(epsilon))
 
@@ -88,6 +151,21 @@ class AdaGrad(Optimizer):
 
 
 class RMSprop(Optimizer):
+    """RMSprop: each step divided by a running root mean square of the gradients.
+
+    ``s = rho * s + (1 - rho) * g * g`` and ``p -= lr * g / (sqrt(s) + epsilon)``.
+
+    Args:
+        lr: the learning rate, positive.
+        rho: how slowly the running mean square forgets, in [0, 1).
+        epsilon: added to the root before dividing, positive.
+        weight_decay: L2 penalty: ``weight_decay * W`` is added to the gradient of weight matrices and
+            kernels (keys "W") only, never to biases or BatchNorm scales. 0 for none.
+
+    Raises:
+        ValueError: an argument out of range, naming it.
+    """
+
     def __init__(self, lr=0.001, rho=0.9, epsilon=1e-7, weight_decay=0.0):
         super().__init__(lr, weight_decay, rho=float(rho), epsilon=float(epsilon))
 
@@ -99,7 +177,21 @@ class RMSprop(Optimizer):
 
 
 class AdaDelta(Optimizer):
-    """Zeiler's AdaDelta; ``lr`` scales the step (1.0 is the paper's method)."""
+    """Zeiler's AdaDelta; ``lr`` scales the step (1.0 is the paper's method).
+
+    Running means of squared gradients and of squared steps make the step's
+    units those of the parameter: ``dx = sqrt(E[dx²] + eps) / sqrt(E[g²] + eps) * g``.
+
+    Args:
+        lr: scales the step, positive; 1.0 is the paper's method.
+        rho: how slowly the running means forget, in [0, 1).
+        epsilon: keeps the roots away from zero, positive.
+        weight_decay: L2 penalty: ``weight_decay * W`` is added to the gradient of weight matrices and
+            kernels (keys "W") only, never to biases or BatchNorm scales. 0 for none.
+
+    Raises:
+        ValueError: an argument out of range, naming it.
+    """
 
     def __init__(self, lr=1.0, rho=0.95, epsilon=1e-6, weight_decay=0.0):
         super().__init__(lr, weight_decay, rho=float(rho), epsilon=float(epsilon))
@@ -115,6 +207,27 @@ class AdaDelta(Optimizer):
 
 
 class Adam(Optimizer):
+    """Adam: steps from bias-corrected running means of the gradient and of its square.
+
+    ``m = beta1 * m + (1 - beta1) * g``, ``v = beta2 * v + (1 - beta2) * g * g``, and
+    ``p -= lr * m_hat / (sqrt(v_hat) + epsilon)``, as PyTorch computes it.
+
+    Args:
+        lr: the learning rate, positive; 0.001 is the usual start.
+        beta1: how slowly the mean of gradients forgets, in [0, 1).
+        beta2: how slowly the mean of squared gradients forgets, in [0, 1).
+        epsilon: added to the root before dividing, positive.
+        weight_decay: L2 penalty: ``weight_decay * W`` is added to the gradient of weight matrices and
+            kernels (keys "W") only, never to biases or BatchNorm scales. 0 for none.
+
+    Raises:
+        ValueError: an argument out of range, naming it.
+
+    Example:
+        >>> from core.optimizers import Adam
+        >>> model.compile(optimizer=Adam(lr=1e-3), loss="crossentropy")
+    """
+
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.0):
         super().__init__(lr, weight_decay, beta1=float(beta1), beta2=float(beta2), epsilon=float(epsilon))
 
@@ -136,7 +249,14 @@ SUGGESTED = {"SGD": {"momentum": 0.9}}
 
 
 def optimizer_class(name):
-    """The optimizer class called ``name`` (any case), or a ValueError listing the known ones."""
+    """The optimizer class called ``name`` (any case), or a ValueError listing the known ones.
+
+    Args:
+        name: "sgd", "adam", "adagrad", "adadelta" or "rmsprop", in any case.
+
+    Raises:
+        ValueError: an unknown name; the message lists the known ones.
+    """
     try:
         return OPTIMIZERS[name.lower()]
     except KeyError:
@@ -148,6 +268,9 @@ def starting_values(name):
 
     The constructor's defaults, read from its signature so that each is written
     only there, with ``SUGGESTED`` on top. Its keys are the arguments it takes.
+
+    Args:
+        name: an optimizer's name, as ``optimizer_class`` takes it.
     """
     cls = optimizer_class(name)
     values = {key: p.default for key, p in inspect.signature(cls).parameters.items()}
@@ -155,5 +278,13 @@ def starting_values(name):
 
 
 def from_config(config):
+    """An optimizer from ``Optimizer.get_config``'s output (model.json's optimizer).
+
+    Args:
+        config: ``{"type": "SGD", "lr": 0.05, ...}``; missing arguments take their defaults.
+
+    Raises:
+        ValueError: an unknown type, or an argument out of range.
+    """
     config = dict(config)
     return optimizer_class(config.pop("type"))(**config)

@@ -7,15 +7,34 @@ import math
 
 
 class Schedule:
+    """Base of the schedules: a subclass defines ``factor(t)``, the multiple of the base rate at ``t``."""
+
     def factor(self, t):
-        raise NotImplementedError
+        """The learning rate's multiple of the optimizer's base rate at ``t``.
+
+        Args:
+            t: progress into the run in epochs, fractional within an epoch (0 at its start).
+        """
+        raise NotImplementedError(f"{type(self).__name__} defines no factor")
 
     def get_config(self):
+        """``{"type": class name, **arguments}``, as model.json and run records store it."""
         return {"type": type(self).__name__, **vars(self)}
 
 
 class StepDecay(Schedule):
-    """Multiply by ``gamma`` every ``step_epochs`` epochs."""
+    """Multiply by ``gamma`` every ``step_epochs`` epochs.
+
+    Args:
+        step_epochs: epochs between two drops, an int of at least 1.
+        gamma: the factor of each drop, in (0, 1].
+
+    Raises:
+        ValueError: an argument out of range.
+
+    Example:
+        >>> model.fit(x, y, epochs=6, lr_schedule=StepDecay(step_epochs=2, gamma=0.5))
+    """
 
     def __init__(self, step_epochs=1, gamma=0.5):
         if step_epochs < 1 or not 0 < gamma <= 1:
@@ -27,7 +46,14 @@ class StepDecay(Schedule):
 
 
 class ExponentialDecay(Schedule):
-    """Multiply by ``gamma`` per epoch, continuously."""
+    """Multiply by ``gamma`` per epoch, continuously.
+
+    Args:
+        gamma: the factor per epoch, in (0, 1]; ``gamma ** t`` after ``t`` epochs.
+
+    Raises:
+        ValueError: ``gamma`` out of range.
+    """
 
     def __init__(self, gamma=0.9):
         if not 0 < gamma <= 1:
@@ -39,7 +65,15 @@ class ExponentialDecay(Schedule):
 
 
 class CosineDecay(Schedule):
-    """Half a cosine from the base rate down to ``min_factor`` of it over ``epochs``."""
+    """Half a cosine from the base rate down to ``min_factor`` of it over ``epochs``.
+
+    Args:
+        epochs: the epochs the decay spans; after them the factor stays at ``min_factor``.
+        min_factor: the final multiple of the base rate, in [0, 1].
+
+    Raises:
+        ValueError: ``epochs`` not positive, or ``min_factor`` out of range.
+    """
 
     def __init__(self, epochs, min_factor=0.0):
         if epochs <= 0 or not 0 <= min_factor <= 1:
@@ -55,7 +89,16 @@ SCHEDULES = {"step": StepDecay, "exponential": ExponentialDecay, "cosine": Cosin
 
 
 def get(spec, epochs=None):
-    """A Schedule from an instance, None, or a name ('cosine' spans ``epochs``)."""
+    """A Schedule from an instance, None, or a name ('cosine' spans ``epochs``).
+
+    Args:
+        spec: a Schedule (returned as it is), None (no schedule), or "step", "exponential", "cosine"
+            with their default arguments.
+        epochs: the epochs a "cosine" schedule spans.
+
+    Raises:
+        ValueError: an unknown name, or "cosine" without ``epochs``.
+    """
     if spec is None or isinstance(spec, Schedule):
         return spec
     if spec == "cosine":

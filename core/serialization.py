@@ -89,6 +89,25 @@ def load_model(path):
 
     Every field is checked, and the weights' shapes against the architecture,
     before any layer is built: a bad file costs a ModelFileError, not memory.
+    Weights are read with ``allow_pickle=False``: nothing in the file runs code.
+
+    Args:
+        path: the model folder (holding model.json and weights.npz), as ``Sequential.save`` wrote it.
+
+    Returns:
+        A ``Sequential`` with its weights, compiled with the saved optimizer and loss; ``meta`` holds
+        its class names, preprocessing, dataset and metrics.
+
+    Raises:
+        ModelFileError: the folder is missing, a file is corrupt or foreign, the format is newer than
+            this version, a layer type is unknown, or the weights do not match the architecture
+            (the message says which file and why).
+
+    Example:
+        >>> from core import load_model
+        >>> model = load_model("saved_models/lenet5-mnist")
+        >>> model.meta["class_names"][:3]
+        ['0', '1', '2']
     """
     folder = model_folder.user_path(path)
     doc, checked, weights = _open_checked(folder)

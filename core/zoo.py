@@ -49,15 +49,28 @@ _PRESETS = {
 
 
 def names():
+    """The presets' names, in the order the app and ``numpynet train --model`` list them."""
     return list(_PRESETS)
 
 
 def describe(name):
+    """One line on preset ``name``'s architecture ("Caffe LeNet-5: C20@5x5, pool, ...").
+
+    Args:
+        name: a name from ``names()``.
+
+    Raises:
+        ValueError: an unknown name (with the nearest known one when it looks like a typo).
+    """
     return _PRESETS[_check(name)][1]
 
 
 def unknown(name):
-    """The message for a name the zoo lacks: the nearest name when it looks like a typo, else the list."""
+    """The message for a name the zoo lacks: the nearest name when it looks like a typo, else the list.
+
+    Args:
+        name: the name asked for.
+    """
     key = str(name).lower()
     close = [n for n in names() if n.startswith(key)] or difflib.get_close_matches(key, names(), n=1, cutoff=0.7)
     hint = f"did you mean {close[0]!r}?" if close else f"the zoo has {', '.join(_PRESETS)}"
@@ -71,6 +84,25 @@ def _check(name):
 
 
 def build(name, input_shape=(1, 28, 28), classes=10, seed=None):
+    """A new, uncompiled ``Sequential`` of preset ``name``, built for ``input_shape``.
+
+    Args:
+        name: one of ``names()``: "mlp", "mlp_wide", "cnn_small", "lenet5", "alexnet_mini",
+            "vgg_mini".
+        input_shape: one image's (channels, height, width).
+        classes: the units of the last Dense layer (it ends in Softmax).
+        seed: seeds the initial weights, as ``Sequential(seed=)``.
+
+    Raises:
+        ValueError: an unknown name.
+        ShapeError: an input too small for the preset's layers (naming the layer).
+
+    Example:
+        >>> from core import zoo
+        >>> model = zoo.build("lenet5", seed=0)
+        >>> model.count_params()
+        431080
+    """
     from .model import Sequential
     return Sequential(_PRESETS[_check(name)][0](classes), input_shape=input_shape, seed=seed)
 

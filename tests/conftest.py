@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from core import DatasetError, datasets
+from core.layers import base
 
 
 def _missing_data(reason):
@@ -62,3 +63,9 @@ def runs_folder(tmp_path_factory, monkeypatch):
     folder = tmp_path_factory.mktemp("runs")
     monkeypatch.setenv("NUMPYNET_RUNS", str(folder))
     return folder
+
+
+@pytest.fixture
+def registry(monkeypatch):
+    """The layer registry as it is now, restored after the test: a type registered in a test stays there."""
+    monkeypatch.setattr(base, "_REGISTRY", dict(base._REGISTRY))

@@ -13,16 +13,27 @@ from .synthetic import NAME as SYNTHETIC
 
 
 def catalog(root=None):
-    """A list of dicts, one per dataset: name, title, found (folder or None), mirrors,
-    download_to, images (count or None), bytes (on disk if found, else to download;
-    None when unknown), classes, problem (why a found copy is unreadable, or None),
-    and two strings for a table: ``where`` and ``size``."""
+    """What ``load`` would find for each dataset, and where it would download what is missing.
+
+    Args:
+        root: a folder to look in first, as ``load`` takes it.
+
+    Returns:
+        A list of dicts, one per dataset: name, title, found (folder or None), mirrors,
+        download_to, images (count or None), bytes (on disk if found, else to download; None when
+        unknown), classes, problem (why a found copy is unreadable, or None), and two strings for
+        a table: ``where`` and ``size``.
+    """
     return [*(_idx_entry(s, root) for s in IDX_SOURCES.values()), _quickdraw_entry(root),
             _synthetic_entry()]
 
 
 def catalog_text(entries=None):
-    """The catalogue as a table for a terminal."""
+    """The catalogue as a table for a terminal (what ``numpynet datasets`` prints).
+
+    Args:
+        entries: ``catalog()``'s list, or None to make it now.
+    """
     entries = catalog() if entries is None else entries
     rows = [("dataset", "size", "where")] + [(e["name"], e["size"], e["where"]) for e in entries]
     widths = [max(len(r[i]) for r in rows) for i in range(2)]

@@ -15,6 +15,16 @@ class Dataset:
     a download from a local copy. ``skipped`` lists files a loader could not
     read (name and reason), so a folder with one bad image still loads, and
     class folders kept as classes with no images (``load_folder(skip_empty=True)``).
+
+    Attributes:
+        name: the dataset's name ("mnist", a folder's name, ...).
+        x_train: training images, float32 (N, C, H, W) in [0, 1].
+        y_train: their labels, int64 class indices (N,).
+        x_test: test images, as ``x_train``.
+        y_test: their labels, as ``y_train``.
+        class_names: one name per class, indexed by label.
+        source: the folder or URL the data was read from.
+        skipped: files not read and classes left empty, with the reason for each.
     """
 
     name: str
@@ -33,6 +43,7 @@ class Dataset:
 
     @property
     def num_classes(self):
+        """The number of classes (``len(class_names)``): the units of a classifier's last layer."""
         return len(self.class_names)
 
     def __len__(self):

@@ -22,12 +22,29 @@ from .split import DEFAULT_TEST_FRACTION, stratified_indices
 
 def load_folder(path, size=(28, 28), grayscale=True, test_fraction=DEFAULT_TEST_FRACTION, seed=0,
                 skip_empty=False):
-    """Images of ``path/<class>/*`` resized to ``size`` (height, width); class names are the
-    subfolder names, sorted. Split stratified and seeded into train and test.
+    """A ``Dataset`` of the images in ``path/<class>/*``, one class per subfolder.
 
-    Pixels are scaled by their file's format (``images.read_image``). A class
-    folder without a readable image is a ``DatasetError``; with ``skip_empty``
-    it stays a class (label unchanged) with no images, listed in ``skipped``.
+    Images are resized to ``size``; class names are the subfolder names,
+    sorted. They are split, stratified and seeded, into train and test.
+    Pixels are scaled by their file's format (``images.read_image``). A file
+    that cannot be read is skipped with a warning and listed in ``skipped``.
+
+    Args:
+        path: the folder holding one subfolder per class.
+        size: (height, width) every image is resized to, in pixels.
+        grayscale: one channel (True) or three (False).
+        test_fraction: the share of each class held out as the test set.
+        seed: seeds the split.
+        skip_empty: keep a class folder without a readable image as a class with no images (its
+            label unchanged, listed in ``skipped``) instead of refusing the folder.
+
+    Returns:
+        A ``Dataset`` named after the folder, images float32 (N, C, H, W) in [0, 1].
+
+    Raises:
+        DatasetError: no class folders, or a class folder without a readable image (unless
+            ``skip_empty``), naming them.
+        ValueError: a ``size`` that is not two positive ints.
     """
     _check_size(size)
     root = Path(path).expanduser()

@@ -22,8 +22,15 @@ _GZIP_MAGIC = b"\x1f\x8b"
 def load_idx(path):
     """Read one IDX file (gzip or plain) into a uint8 array of the shape its header gives.
 
-    Raises DatasetError naming the file and what is wrong with it: missing,
-    empty, not gzip when it says so, wrong magic, truncated, or too long.
+    Args:
+        path: the file (gzip-compressed when it ends in .gz).
+
+    Returns:
+        A uint8 array, e.g. (60000, 28, 28) for MNIST's training images, (60000,) for its labels.
+
+    Raises:
+        DatasetError: naming the file and what is wrong with it: missing, empty, not gzip when it
+            says so, wrong magic, truncated, or too long.
     """
     path = Path(path)
     return parse_idx(_read_bytes(path), path)

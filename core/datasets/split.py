@@ -28,7 +28,20 @@ def stratified_indices(labels, fraction, seed=0):
 
 
 def split_validation(x, y, fraction=0.1, seed=0):
-    """(x_train, y_train, x_val, y_val): hold out ``fraction`` of each class for validation."""
+    """(x_train, y_train, x_val, y_val): hold out ``fraction`` of each class for validation.
+
+    Each class keeps at least one sample for training; both parts come back
+    shuffled (seeded).
+
+    Args:
+        x: the images.
+        y: their labels, class indices (N,) or one-hot rows (N, K).
+        fraction: about this share of each class is held out.
+        seed: seeds the choice and the order.
+
+    Raises:
+        ValueError: x and y of different lengths.
+    """
     if len(x) != len(y):
         raise ValueError(f"x and y have different lengths: {len(x)} inputs but {len(y)} labels")
     keep, held = stratified_indices(y, fraction, seed)

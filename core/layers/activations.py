@@ -2,7 +2,8 @@
 
 Each keeps only what its derivative needs (the output for Sigmoid, Tanh and
 Softmax; a mask for ReLU). Element-wise NumPy keeps the memory layout of its
-input, so these never move channels-last data.
+input, so these never move channels-last data. Each names itself by
+``activation_name``, the word ``activation=`` takes on Dense and Conv2D.
 """
 import numpy as np
 
@@ -12,6 +13,18 @@ from .base import Layer, register
 
 @register
 class ReLU(Layer):
+    """max(0, x): the usual activation between layers.
+
+    Input shape:
+        any shape (batch first).
+
+    Output shape:
+        the input's shape.
+    """
+
+    category = "Activation"
+    activation_name = "relu"
+
     def forward(self, x, training=False):
         self._mask = x > 0
         return np.maximum(x, 0)
@@ -22,7 +35,26 @@ class ReLU(Layer):
 
 @register
 class LeakyReLU(Layer):
-    """max(x, alpha * x): a small slope below zero keeps units from dying."""
+    """x for x > 0, α·x otherwise: a ReLU whose negative side still learns.
+
+    A small slope below zero keeps units from dying (a ReLU unit whose inputs
+    are all negative gets no gradient and stops learning).
+
+    Args:
+        alpha: slope for negative inputs, a number in [0, 1).
+
+    Input shape:
+        any shape (batch first).
+
+    Output shape:
+        the input's shape.
+
+    Raises:
+        ArgumentError: ``alpha`` outside [0, 1).
+    """
+
+    category = "Activation"
+    activation_name = "leaky_relu"
 
     def __init__(self, alpha=0.01):
         super().__init__()
@@ -35,12 +67,24 @@ class LeakyReLU(Layer):
     def backward(self, grad):
         return np.where(self._mask, grad, grad * np.asarray(self.alpha, grad.dtype))
 
-    def get_config(self):
-        return {"alpha": self.alpha}
-
 
 @register
 class Sigmoid(Layer):
+    """1 / (1 + e^−x): squashes to (0, 1).
+
+    Ending a model, it gives each output a value in (0, 1) of its own (the
+    outputs need not sum to 1, unlike Softmax).
+
+    Input shape:
+        any shape (batch first).
+
+    Output shape:
+        the input's shape.
+    """
+
+    category = "Activation"
+    activation_name = "sigmoid"
+
     def forward(self, x, training=False):
         # tanh form: no overflow warning for large negative x.
         self._y = 0.5 * (np.tanh(0.5 * x) + 1)
@@ -52,6 +96,18 @@ class Sigmoid(Layer):
 
 @register
 class Tanh(Layer):
+    """tanh(x): squashes to (−1, 1), centred on zero.
+
+    Input shape:
+        any shape (batch first).
+
+    Output shape:
+        the input's shape.
+    """
+
+    category = "Activation"
+    activation_name = "tanh"
+
     def forward(self, x, training=False):
         self._y = np.tanh(x)
         return self._y
@@ -68,11 +124,23 @@ def softmax(z):
 
 @register
 class Softmax(Layer):
-    """Probabilities over the last axis of a (N, K) input.
+    """Turns scores into class probabilities that sum to 1; ends a classifier.
 
     Followed by CrossEntropy, the model skips this layer's backward and uses
     the fused, exact gradient p - y instead.
+
+    Input shape:
+        (batch, classes): put Flatten (and usually Dense) before it.
+
+    Output shape:
+        (batch, classes), each row non-negative and summing to 1.
+
+    Raises:
+        ShapeError: at build, an input that is not flat.
     """
+
+    category = "Activation"
+    activation_name = "softmax"
 
     def compute_output_shape(self, input_shape):
         self._require_rank(input_shape, (1,), "a flat (features,) input; add Flatten before it")
@@ -85,11 +153,3 @@ class Softmax(Layer):
     def backward(self, grad):
         y = self._y
         return y * (grad - (grad * y).sum(axis=1, keepdims=True))
-
-
-ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh, "softmax": Softmax}
-
-
-def make_activation(name):
-    """The layer for an ``activation=`` shorthand, or None (the caller has checked the name)."""
-    return None if name is None else ACTIVATIONS[name]()

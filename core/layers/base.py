@@ -1,23 +1,30 @@
-"""The Layer contract every layer follows, and the one registry of layer types.
+"""The Layer contract every layer follows, the layer with weights, and the one registry of layer types.
 
-A layer is configured in ``__init__``, creates its parameters in
-``build(input_shape)`` once the shape is known (shapes exclude the batch
-axis), and keeps between ``forward`` and ``backward`` exactly what backward
-needs. ``params`` holds trainable arrays, ``grads`` their gradients under the
-same keys, ``buffers`` non-trainable state that is saved with the model
-(BatchNorm's running statistics).
+A layer type is one class: decorated with ``@register``, it is known to
+``from_config`` (and so to model files), to the editor's palette and form,
+and to the API reference. Its signature gives the configuration's keys and
+its docstring the descriptions; nothing else lists layer types.
 """
 import inspect
 
 import numpy as np
 
+from .. import initializers
 from ..errors import ShapeError
+from . import args
 
 _REGISTRY = {}
 
 
 def register(cls):
-    """Class decorator: make a layer type known to ``from_config``."""
+    """Class decorator: the one way to make a layer type known (model files, the editor, ``layer_types``).
+
+    Args:
+        cls: a ``Layer`` subclass. Its class name is its type name in configurations.
+
+    Returns:
+        ``cls`` itself, so it can be used as ``@register`` above the class.
+    """
     _REGISTRY[cls.__name__] = cls
     return cls
 
@@ -28,6 +35,14 @@ def layer_types():
 
 
 def layer_class(type_name):
+    """The registered class named ``type_name``.
+
+    Args:
+        type_name: a class name as configurations write it ("Conv2D").
+
+    Raises:
+        ValueError: no layer type of that name is registered; the message lists the known ones.
+    """
     try:
         return _REGISTRY[type_name]
     except KeyError:
@@ -35,11 +50,31 @@ def layer_class(type_name):
         raise ValueError(f"unknown layer type {type_name!r}; known types: {known}") from None
 
 
+def activations():
+    """The layers ``activation=`` names, ``{name: class}`` in registration order ('relu': ReLU, ...).
+
+    A registered class joins by declaring ``activation_name`` itself (a subclass does not inherit the name).
+    """
+    return {cls.__dict__["activation_name"]: cls for cls in _REGISTRY.values()
+            if cls.__dict__.get("activation_name")}
+
+
 def from_config(entry):
     """Rebuild a layer from ``{"type": ..., "config": {...}}`` (what ``to_entry`` gives).
 
     An argument the type does not take is a ValueError naming the type and what it takes
     (Python's own TypeError would blame ``Layer.__init__`` for an activation layer).
+
+    Args:
+        entry: ``{"type": "Conv2D", "config": {"filters": 20, "kernel_size": [5, 5], ...}}``; a
+            missing config means the defaults.
+
+    Returns:
+        A new, unbuilt layer.
+
+    Raises:
+        ValueError: an unknown type, an argument the type does not take, or a value its checks refuse
+            (an ``ArgumentError`` naming the layer and the argument).
     """
     cls = layer_class(entry["type"])
     config = entry.get("config", {})
@@ -52,11 +87,62 @@ def from_config(entry):
 
 
 def to_entry(layer):
+    """``{"type": ..., "config": ...}`` for ``layer``: the entry a model file stores and ``from_config`` reads.
+
+    Args:
+        layer: a layer of a registered type.
+    """
     return {"type": type(layer).__name__, "config": layer.get_config()}
 
 
 class Layer:
-    """Base class: a layer without parameters that passes shapes through."""
+    """Base class of every layer: the contract a layer type follows.
+
+    A layer is configured in ``__init__``, creates its parameters in
+    ``build(input_shape)`` once the shape is known (shapes exclude the batch
+    axis), and keeps between ``forward`` and ``backward`` exactly what
+    backward needs. Used alone, ``Layer`` passes its input through unchanged
+    in shape; it has no ``forward``.
+
+    A subclass must define:
+        forward(x, training=False): the output of a batch ``x`` (batch axis first). Keep on ``self``
+            what ``backward`` needs; ``training`` is True inside ``fit``.
+        backward(grad): the gradient with respect to the input, given the gradient with respect to the
+            output; fill ``self.grads`` under the keys of ``self.params``. May return None when
+            ``need_input_grad`` is False.
+        its class docstring, in Keras's layout: one summary line (the editor's palette shows it),
+            ``Args:`` with a ``name: help`` entry per constructor argument (the editor's tooltips),
+            ``Input shape:`` and ``Output shape:``.
+
+    A subclass may define:
+        __init__(...): keyword arguments with defaults, each checked with ``core.layers.args`` and stored
+            under its own name. Then ``get_config`` and the editor's form need no code.
+        compute_output_shape(input_shape): the output shape, raising ``self.shape_error(...)`` for an
+            input it cannot take. Default: the input shape.
+        weight_shapes(input_shape): ``{name: shape}`` of the params and buffers ``build`` makes, so a
+            weights file is checked before anything is allocated. Default: none.
+        build(input_shape): call ``super().build`` first, then create ``params`` (and ``buffers``),
+            keeping arrays that already have the right shapes (loaded weights).
+        get_config(): only when an argument is not stored under its own name or needs converting
+            (a tuple written as a list).
+        category: the family it is listed under ("Convolution", "Pooling", "Fully connected",
+            "Regularisation", "Activation"); "Other" when it names none.
+        activation_name: the name by which ``activation=`` fuses it into a layer with weights.
+
+    Register the class with ``@register``; that one line makes it known to
+    model files, the editor's palette and form, and ``layer_types()``.
+
+    Attributes:
+        params: trainable arrays by name.
+        grads: their gradients, under the same keys, filled by ``backward``.
+        buffers: non-trainable state saved with the model (BatchNorm's running statistics).
+        input_shape: set by ``build`` (no batch axis), as is ``output_shape``.
+        index: 1-based position in its model, for messages; None outside one.
+        need_input_grad: False for a layer before a model's first parameters; it may skip dx.
+    """
+
+    category = "Other"
+    activation_name = None
 
     def __init__(self):
         self.params = {}
@@ -64,21 +150,37 @@ class Layer:
         self.buffers = {}
         self.input_shape = None
         self.output_shape = None
-        self.index = None          # 1-based position in its model, for messages
-        self.need_input_grad = True  # False before a model's first parameters: saves work
+        self.index = None
+        self.need_input_grad = True
 
     @property
     def name(self):
+        """The type and 1-based position in its model ("Conv2D #3"), as every message names a layer."""
         where = f" #{self.index}" if self.index is not None else ""
         return f"{type(self).__name__}{where}"
 
     def build(self, input_shape):
-        """Create parameters for ``input_shape`` (no batch axis); return the output shape."""
+        """Create parameters for ``input_shape`` (no batch axis); return the output shape.
+
+        Args:
+            input_shape: one sample's shape, e.g. (1, 28, 28).
+
+        Raises:
+            ShapeError: the layer cannot take an input of that shape (the message names the layer).
+        """
         self.input_shape = tuple(input_shape)
         self.output_shape = self.compute_output_shape(self.input_shape)
         return self.output_shape
 
     def compute_output_shape(self, input_shape):
+        """The output shape for ``input_shape`` (both without the batch axis); here unchanged.
+
+        Args:
+            input_shape: one sample's shape.
+
+        Raises:
+            ShapeError: an input the layer cannot take (from ``shape_error``).
+        """
         return input_shape
 
     def weight_shapes(self, input_shape):
@@ -86,22 +188,62 @@ class Layer:
 
         Known before anything is allocated, so a weights file can be checked
         against an architecture cheaply (see ``serialization``).
+
+        Args:
+            input_shape: one sample's shape, as ``build`` gets it.
         """
         return {}
 
     def forward(self, x, training=False):
-        raise NotImplementedError
+        """The layer's output for a batch ``x``; ``training`` is True inside ``fit`` (Dropout, BatchNorm).
+
+        Args:
+            x: a float32 batch of ``input_shape``, batch axis first.
+            training: True while training: Dropout drops, BatchNorm uses batch statistics.
+
+        Returns:
+            The batch's output, of ``output_shape`` after the batch axis.
+        """
+        raise NotImplementedError(f"{type(self).__name__} defines no forward")
 
     def backward(self, grad):
-        raise NotImplementedError
+        """The gradient with respect to the last ``forward``'s input; fills ``grads``.
+
+        Args:
+            grad: the gradient of the loss with respect to the last ``forward``'s output (same shape).
+
+        Returns:
+            The gradient with respect to that forward's input, or None when ``need_input_grad`` is False.
+        """
+        raise NotImplementedError(f"{type(self).__name__} defines no backward")
 
     def get_config(self):
-        return {}
+        """The constructor's arguments by name, read from the attributes of the same names.
+
+        ``type(layer)(**layer.get_config())`` builds the same layer; model files store this.
+
+        Raises:
+            NotImplementedError: an argument is not stored under its own name; the subclass must
+                then define ``get_config`` itself.
+        """
+        config = {}
+        for name in inspect.signature(type(self)).parameters:
+            if not hasattr(self, name):
+                raise NotImplementedError(f"{type(self).__name__} keeps no attribute {name!r} for its argument "
+                                          f"of that name: store it, or define get_config")
+            config[name] = getattr(self, name)
+        return config
 
     def count_params(self):
+        """Number of trainable values (buffers excluded)."""
         return int(sum(p.size for p in self.params.values()))
 
     def shape_error(self, message):
+        """A ``ShapeError`` that names this layer and its position, for ``compute_output_shape`` to raise.
+
+        Args:
+            message: what does not fit, without the layer's name (it is prefixed).
+        """
         return ShapeError(f"{self.name}: {message}", layer_index=self.index)
 
     def _require_rank(self, input_shape, ranks, what):
@@ -110,12 +252,102 @@ class Layer:
                 f"expects {what}, got input of shape {fmt_shape(input_shape)}")
 
 
+class ParamLayer(Layer):
+    """A layer with weights, an initialiser and an optional fused activation (Dense and Conv2D).
+
+    ``activation='relu'`` is the Keras shorthand for a ReLU layer right after
+    this one; the activation runs inside forward/backward, so the model sees
+    one layer.
+
+    A subclass must define ``linear_forward(x)`` and ``linear_backward(grad)``
+    (the layer without its activation) and put ``**self.base_config()`` in
+    its ``get_config``.
+
+    Args:
+        activation: the name of an activation applied to the output, or None (or "linear") for none.
+        init: the name of a weight initialiser (``core.initializers.NAMES``), or None to take the
+            default of the activation the output meets.
+        seed: seeds this layer's weights alone, or None to draw them from the model's seed.
+    """
+
+    def __init__(self, activation=None, init=None, seed=None):
+        super().__init__()
+        activation = args.choice(self, "activation", activation, ("linear", *activations()))
+        self.activation = None if activation == "linear" else activation
+        self.act = None if self.activation is None else activations()[self.activation]()
+        self.init = (args.choice(self, "init", init, initializers.NAMES)
+                     or initializers.default_for(self.activation))
+        self.init_chosen = init is not None
+        self.seed = args.seed(self, seed)
+        self.rng = np.random.default_rng(seed)
+
+    def meet(self, following, redraw=False):
+        """Take the default initialiser of the activation this layer's output meets in its model.
+
+        ``Dense(n, activation="relu")`` and ``Dense(n), ReLU()`` are one network and
+        must start alike; the model calls this before building the layer. An
+        initialiser the user chose (or a loaded model recorded) and a fused
+        activation are kept. Weights already drawn with another default are
+        redrawn only with ``redraw``: a model still being assembled by ``add``.
+
+        Args:
+            following: the layers after this one in its model.
+            redraw: also drop weights already drawn with another default.
+        """
+        if self.init_chosen or self.activation:
+            return
+        init = initializers.default_for(activation_after(following))
+        if init != self.init and (redraw or not self.params):
+            self.init, self.params = init, {}
+
+    def forward(self, x, training=False):
+        y = self.linear_forward(x)
+        return self.act.forward(y, training) if self.act else y
+
+    def backward(self, grad):
+        if self.act:
+            grad = self.act.backward(grad)
+        return self.linear_backward(grad)
+
+    def linear_forward(self, x):
+        """The output before the fused activation; keep what ``linear_backward`` needs.
+
+        Args:
+            x: a float32 batch of ``input_shape``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} defines no linear_forward")
+
+    def linear_backward(self, grad):
+        """The input gradient (None when ``need_input_grad`` is False); fills ``grads``.
+
+        Args:
+            grad: the gradient with respect to ``linear_forward``'s output.
+        """
+        raise NotImplementedError(f"{type(self).__name__} defines no linear_backward")
+
+    def base_config(self):
+        """``init`` is None unless chosen: rebuilt from its config, the layer meets its activation again
+        and takes the same default, and an editor showing the config does not freeze that default."""
+        return {"activation": self.activation, "init": self.init if self.init_chosen else None}
+
+
+def activation_after(layers):
+    """Name of the first activation among ``layers`` (None if a layer with weights comes first).
+
+    Pooling, Flatten, Dropout and BatchNorm in between are looked through: they
+    keep the signs of what reaches the activation, or only rescale it.
+    """
+    by_class = {cls: name for name, cls in activations().items()}
+    for layer in layers:
+        if isinstance(layer, ParamLayer):
+            return None
+        if type(layer) in by_class:
+            return by_class[type(layer)]
+    return None
+
+
 def fmt_shape(shape, sep=None):
     """A shape as every core message writes it: "(1, 28, 28)"; joined by ``sep`` where a size reads as
     one word ("kernel 5x5 is larger than its 3x3 input", "takes 1×28×28 images")."""
     dims = [str(d) for d in shape]
     return sep.join(dims) if sep else "(" + ", ".join(dims) + ")"
-
-
-def zero_grads(params):
-    return {k: np.zeros_like(v) for k, v in params.items()}

@@ -9,12 +9,52 @@ import numpy as np
 
 from .. import conv_ops, initializers
 from . import args
-from .base import fmt_shape, register
-from .dense import ParamLayer
+from .base import ParamLayer, fmt_shape, register
 
 
 @register
 class Conv2D(ParamLayer):
+    """2-D convolution: slides learned kernels over the image, one output channel per filter.
+
+    Each output channel is the cross-correlation of the input with one kernel
+    of shape (in_channels, kh, kw), plus a bias: ``W`` has shape
+    (filters, in_channels, kh, kw) and ``b`` (filters,), PyTorch's layout.
+    Output size per axis: ``(size + padding on both sides - k) // stride + 1``.
+
+    Args:
+        filters: number of kernels, that is output channels. Each kernel has kh × kw × input-channels
+            weights and one bias.
+        kernel_size: height and width of each kernel, one int for a square. A k × k kernel without
+            padding shrinks the map by k − 1.
+        stride: step between kernel positions (rows, columns), one int for both. Stride s divides the
+            output size by about s; 1 visits every position.
+        padding: "valid" (none: the map shrinks), "same" (Keras's: output ceil(input / stride), any odd
+            extra row or column at the bottom/right), or an int of zero rows and columns on every side.
+        activation: applied to the output, as if that activation layer followed: "relu", "leaky_relu",
+            "sigmoid", "tanh", "softmax", or None (or "linear") for none.
+        init: how the weights start, a name from ``core.initializers.NAMES``. None (automatic) takes
+            he_uniform when the output meets a ReLU (here or in a later activation layer),
+            glorot_uniform before tanh or sigmoid, lecun_uniform otherwise. The bias starts at zero.
+        seed: seeds this layer's weights alone; None draws them from the model's seed.
+
+    Input shape:
+        (batch, channels, height, width), float32.
+
+    Output shape:
+        (batch, filters, new_height, new_width).
+
+    Raises:
+        ArgumentError: a size that is not a positive int (or pair), an unknown padding, activation or
+            initialiser.
+        ShapeError: at build, an input that is not an image, or a kernel larger than its padded input.
+
+    Example:
+        >>> Conv2D(20, 5).build((1, 28, 28))
+        (20, 24, 24)
+    """
+
+    category = "Convolution"
+
     def __init__(self, filters, kernel_size, stride=1, padding="valid", activation=None, init=None, seed=None):
         super().__init__(activation, init, seed)
         self.filters = args.positive_int(self, "filters", filters)

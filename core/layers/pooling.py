@@ -15,6 +15,15 @@ from .base import Layer, fmt_shape, register
 
 
 class Pool2D(Layer):
+    """Base of the pooling layers: the window, stride and padding, and the loop over window offsets.
+
+    A subclass must define ``reduce`` and ``scatter`` (below), and may set
+    ``pad_value``: what the padding holds (0 here; max pooling pads with −∞).
+    Its own docstring documents the arguments (``pool_size``, ``stride``,
+    ``padding``) in Keras's layout.
+    """
+
+    category = "Pooling"
     pad_value = 0.0
 
     def __init__(self, pool_size=2, stride=None, padding=0):
@@ -55,12 +64,66 @@ class Pool2D(Layer):
         self._xp = None
         return conv_ops.to_nchw(conv_ops.unpad_nhwc(dxp, self.pads))
 
+    def reduce(self, xp):
+        """The pooled output of the padded channels-last input ``xp`` (N, H, W, C): one value per window.
+
+        Keep on ``self`` what ``scatter`` needs (``forward`` keeps ``self._xp``).
+
+        Args:
+            xp: the padded input, channels-last (N, H + pads, W + pads, C).
+
+        Returns:
+            The pooled output (N, OH, OW, C).
+        """
+        raise NotImplementedError(f"{type(self).__name__} defines no reduce")
+
+    def scatter(self, dxp, g, overlap):
+        """Spread the output gradient ``g`` (N, OH, OW, C) over ``dxp``, the padded input's gradient.
+
+        ``dxp`` is uninitialised where windows tile the input without overlap
+        and zeros otherwise; with ``overlap`` windows share pixels, so each
+        offset's share must be added, else it may be written.
+
+        Args:
+            dxp: the padded input's gradient (N, H + pads, W + pads, C), filled in place.
+            g: the output's gradient, channels-last (N, OH, OW, C).
+            overlap: True when windows overlap (stride < window on some axis).
+        """
+        raise NotImplementedError(f"{type(self).__name__} defines no scatter")
+
     def get_config(self):
         return {"pool_size": list(self.pool), "stride": list(self.stride), "padding": self.padding}
 
 
 @register
 class MaxPool2D(Pool2D):
+    """Max pooling: keeps the largest value of each window; a 2 × 2 window halves the map.
+
+    Backward sends each window's gradient to its first maximum only (as PyTorch does).
+
+    Args:
+        pool_size: height and width of the window, one int for a square.
+        stride: step between windows (rows, columns), one int for both; None takes the window size, so
+            windows tile the input. Stride s divides the output size by about s.
+        padding: rows and columns added on every side, at most half the window. Max pooling pads with −∞,
+            so padding never wins a window.
+
+    Input shape:
+        (batch, channels, height, width).
+
+    Output shape:
+        (batch, channels, new_height, new_width), each side ``(size + 2 * padding - window) // stride + 1``.
+
+    Raises:
+        ArgumentError: a window or stride that is not a positive int (or pair), a negative padding.
+        ShapeError: at build, an input that is not an image, a window larger than its input, or padding
+            more than half the window.
+
+    Example:
+        >>> MaxPool2D(2).build((20, 24, 24))
+        (20, 12, 12)
+    """
+
     pad_value = -np.inf
 
     def reduce(self, xp):
@@ -85,6 +148,33 @@ class MaxPool2D(Pool2D):
 
 @register
 class AvgPool2D(Pool2D):
+    """Average pooling: the mean of each window, a smoother downsampling than max pooling.
+
+    Padded zeros count in the mean, as PyTorch's default does.
+
+    Args:
+        pool_size: height and width of the window, one int for a square.
+        stride: step between windows (rows, columns), one int for both; None takes the window size, so
+            windows tile the input. Stride s divides the output size by about s.
+        padding: rows and columns added on every side, at most half the window. Average pooling pads with zeros
+            that count in the mean.
+
+    Input shape:
+        (batch, channels, height, width).
+
+    Output shape:
+        (batch, channels, new_height, new_width), each side ``(size + 2 * padding - window) // stride + 1``.
+
+    Raises:
+        ArgumentError: a window or stride that is not a positive int (or pair), a negative padding.
+        ShapeError: at build, an input that is not an image, a window larger than its input, or padding
+            more than half the window.
+
+    Example:
+        >>> AvgPool2D(2, stride=1).build((3, 4, 4))
+        (3, 3, 3)
+    """
+
     def reduce(self, xp):
         out = None
         for _, sl in self._offsets():

@@ -7,7 +7,27 @@ from .base import Layer, register
 
 @register
 class Dropout(Layer):
-    """Inverted dropout: scales kept units by 1/(1-rate) in training, identity at inference."""
+    """Zeroes a random fraction of its inputs while training, against overfitting.
+
+    Inverted dropout: kept units are scaled by 1 / (1 − rate) in training, so
+    inference is the identity and needs no rescaling.
+
+    Args:
+        rate: fraction of inputs set to zero at random while training, a number in [0, 1).
+        seed: seeds this layer's masks alone; None draws them from the model's seed. Not saved with
+            the model.
+
+    Input shape:
+        any shape (batch first).
+
+    Output shape:
+        the input's shape.
+
+    Raises:
+        ArgumentError: ``rate`` outside [0, 1), or a negative seed.
+    """
+
+    category = "Regularisation"
 
     def __init__(self, rate=0.5, seed=None):
         super().__init__()
@@ -32,12 +52,32 @@ class Dropout(Layer):
 
 @register
 class BatchNorm(Layer):
-    """Normalises each feature (after Dense) or channel (after Conv2D).
+    """Normalises each channel or feature over the batch; trains faster and steadier.
 
-    Training uses the batch's statistics and updates running ones
-    (``running = momentum * running + (1 - momentum) * batch``); inference uses
-    the running ones.
+    Each feature (after Dense) or channel (after Conv2D) becomes
+    ``gamma * (x - mean) / sqrt(var + epsilon) + beta``, with ``gamma`` and
+    ``beta`` of shape (C,) learned. Training uses the batch's statistics and
+    updates running ones; inference uses the running ones (buffers ``mean``
+    and ``var``, saved with the model).
+
+    Args:
+        momentum: how slowly the running mean and variance used at inference follow each batch:
+            running = momentum × running + (1 − momentum) × batch. A number in [0, 1).
+        epsilon: added to the variance before the square root, so a constant feature does not divide
+            by zero. A positive number.
+
+    Input shape:
+        (batch, features) or (batch, channels, height, width).
+
+    Output shape:
+        the input's shape.
+
+    Raises:
+        ArgumentError: ``momentum`` outside [0, 1), or ``epsilon`` not positive.
+        ShapeError: at build, an input of another rank.
     """
+
+    category = "Regularisation"
 
     def __init__(self, momentum=0.9, epsilon=1e-5):
         super().__init__()
@@ -96,6 +136,3 @@ class BatchNorm(Layer):
             return self._unrows(dxhat * self._inv_std, self._like)
         dx = self._inv_std * (dxhat - dxhat.mean(axis=0) - xhat * (dxhat * xhat).mean(axis=0))
         return self._unrows(dx, self._like)
-
-    def get_config(self):
-        return {"momentum": self.momentum, "epsilon": self.epsilon}

@@ -29,7 +29,7 @@ def layer_color(type_name):
     """The colour of a layer type, shared by the palette, the list and the drawing."""
     if type_name == "Flatten":
         return QColor(FLATTEN_COLOR)
-    return QColor(COLORS.get("Input" if type_name == "Input" else fields.group_of(type_name)))
+    return QColor(COLORS.get("Input" if type_name == "Input" else fields.group_of(type_name), COLORS["Other"]))
 
 
 # Compressed sizes before the fit-to-height scale; see the module docstring.

@@ -1,17 +1,19 @@
-"""What the editor knows about each layer type: its form fields, palette group and one-line summary.
+"""What the editor adds to a layer class: its form's widgets and ranges, and the palette's order of groups.
 
-The fields of a type are the keys of the config its core class writes
-(``get_config``), so a layer type the core adds appears in the palette with a
-usable form. This module adds only what a class cannot say about itself: the
-widget, the valid range and a tooltip. Qt-free: ``kind`` names a widget, the
-form picks it.
+A layer class says the rest about itself: its fields are the keys of the
+config it writes (``get_config``), its description is its docstring's summary
+line, each field's tooltip is the help its docstring's ``Args:`` section gives,
+and its palette group is its ``category``. So a layer type the core registers
+appears in the palette with a usable, documented form. This module adds only
+what a class cannot say about itself: the widget, the valid range, a label and
+hints about the widget. Qt-free: ``kind`` names a widget, the form picks it.
 """
 import inspect
 from dataclasses import dataclass
 
-from core import initializers
+from core import docstrings, initializers
 from core.layers import layer_class, layer_types
-from core.layers.activations import ACTIVATIONS
+from core.layers.base import activations
 
 from ..format import shape_text
 
@@ -32,86 +34,43 @@ class FieldSpec:
 # Values for constructor arguments that have no default, used when a layer comes from the palette.
 NEW_LAYER_ARGS = {"filters": 8, "kernel_size": 3, "units": 64}
 
-ACTIVATION_CHOICES = (("none (linear)", None),) + tuple((name, name) for name in ACTIVATIONS)
+ACTIVATION_CHOICES = (("none (linear)", None),) + tuple((name, name) for name in activations())
 INIT_CHOICES = (("automatic (follows the activation)", None),) + tuple((name, name) for name in initializers.NAMES)
 
-_STRIDE_TIP = ("Step between windows (rows × columns). Stride s divides the output size by about s; "
-               "1 visits every position.")
+# Widgets and ranges by argument name; ``note`` is a hint about the widget, added to the class's own help.
 _SPECS = {
-    "filters": dict(kind="int", label="Filters", minimum=1, maximum=1024,
-                    tooltip="Number of kernels = output channels. Each kernel has kh × kw × input-channels "
-                            "weights and one bias."),
-    "units": dict(kind="int", label="Units", minimum=1, maximum=16384,
-                  tooltip="Number of outputs (neurons), each connected to every input. "
-                          "The last Dense layer needs one unit per class."),
+    "filters": dict(kind="int", label="Filters", minimum=1, maximum=1024),
+    "units": dict(kind="int", label="Units", minimum=1, maximum=16384),
     "kernel_size": dict(kind="pair", label="Kernel", minimum=1, maximum=31,
-                        tooltip="Height × width of each kernel. A k × k kernel without padding shrinks the "
-                                "map by k − 1. Click = to edit the two sides separately."),
-    "stride": dict(kind="pair", label="Stride", minimum=1, maximum=16, tooltip=_STRIDE_TIP),
-    "padding": dict(kind="padding", label="Padding",
-                    tooltip="valid: no padding, the map shrinks. same: pad so the output is "
-                            "ceil(input / stride), any odd extra row or column at the bottom/right (Keras). "
-                            "explicit: that many zero rows and columns on every side."),
+                        note="Click = to edit the two sides separately."),
+    "stride": dict(kind="pair", label="Stride", minimum=1, maximum=16),
+    "padding": dict(kind="padding", label="Padding"),
     "activation": dict(kind="choice", label="Activation", choices=ACTIVATION_CHOICES,
-                       tooltip="Applied to the layer's output, as if an activation layer followed it. "
-                               "relu is the usual choice inside a network; leave the last layer linear "
-                               "and end with Softmax."),
-    "init": dict(kind="choice", label="Initialiser", choices=INIT_CHOICES,
-                 tooltip="How the weights start. Automatic takes he_uniform when the output meets a ReLU "
-                         "(here or in a later activation layer), glorot_uniform before tanh or sigmoid, "
-                         "lecun_uniform otherwise, so a network starts alike however its activations are "
-                         "written."),
-    "rate": dict(kind="float", label="Drop rate", minimum=0.0, maximum=0.95, step=0.05, decimals=2,
-                 tooltip="Fraction of inputs set to zero at random while training (the rest are scaled "
-                         "by 1 / (1 − rate)); nothing is dropped at inference."),
-    "momentum": dict(kind="float", label="Momentum", minimum=0.0, maximum=0.999, step=0.01, decimals=3,
-                     tooltip="How slowly the running mean and variance used at inference follow each "
-                             "batch: running = momentum × running + (1 − momentum) × batch."),
-    "epsilon": dict(kind="sci", label="Epsilon", minimum=1e-10, maximum=0.1,
-                    tooltip="Added to the variance before the square root, so a constant feature does "
-                            "not divide by zero."),
-    "alpha": dict(kind="float", label="Slope α", minimum=0.0, maximum=0.99, step=0.01, decimals=3,
-                  tooltip="Slope for negative inputs: f(x) = x for x > 0, α·x otherwise. A small slope "
-                          "keeps units from dying."),
+                       note="Leave the last layer linear and end with Softmax."),
+    "init": dict(kind="choice", label="Initialiser", choices=INIT_CHOICES),
+    "rate": dict(kind="float", label="Drop rate", minimum=0.0, maximum=0.95, step=0.05, decimals=2),
+    "momentum": dict(kind="float", label="Momentum", minimum=0.0, maximum=0.999, step=0.01, decimals=3),
+    "epsilon": dict(kind="sci", label="Epsilon", minimum=1e-10, maximum=0.1),
+    "alpha": dict(kind="float", label="Slope α", minimum=0.0, maximum=0.99, step=0.01, decimals=3),
 }
 _POOL_SPECS = {
-    "pool_size": dict(kind="pair", label="Window", minimum=1, maximum=16,
-                      tooltip="Height × width of the pooling window; each output is the max (or mean) "
-                              "of one window."),
+    "pool_size": dict(kind="pair", label="Window", minimum=1, maximum=16),
     "stride": dict(kind="pair", label="Stride", minimum=1, maximum=16,
-                   tooltip=_STRIDE_TIP + " It follows the window size until you change it."),
-    "padding": dict(kind="int", label="Padding", minimum=0, maximum=8,
-                    tooltip="Rows and columns added on every side, at most half the window. Max pooling "
-                            "pads with −∞, average pooling with zeros that count in the mean."),
+                   note="It follows the window size until you change it."),
+    "padding": dict(kind="int", label="Padding", minimum=0, maximum=8),
 }
 
-DESCRIPTIONS = {
-    "Conv2D": "2-D convolution: slides learned kernels over the image, one output channel per filter.",
-    "MaxPool2D": "Keeps the largest value of each window: halves the map for a 2 × 2 window.",
-    "AvgPool2D": "Averages each window: a smoother downsampling than max pooling.",
-    "Dense": "Fully connected: every output is a weighted sum of every input.",
-    "Flatten": "Turns a (channels, height, width) map into one vector, for Dense layers.",
-    "Dropout": "Zeroes a random fraction of its inputs while training, against overfitting.",
-    "BatchNorm": "Normalises each channel or feature over the batch; trains faster and steadier.",
-    "ReLU": "max(0, x): the usual activation between layers.",
-    "LeakyReLU": "x for x > 0, α·x otherwise: a ReLU whose negative side still learns.",
-    "Sigmoid": "1 / (1 + e^−x): squashes to (0, 1).",
-    "Tanh": "tanh(x): squashes to (−1, 1), centred on zero.",
-    "Softmax": "Turns scores into class probabilities that sum to 1; ends a classifier.",
-}
-
-GROUPS = (("Convolution", ("Conv2D",)), ("Pooling", ("MaxPool2D", "AvgPool2D")),
-          ("Fully connected", ("Dense", "Flatten")), ("Regularisation", ("Dropout", "BatchNorm")),
-          ("Activation", ("ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax")))
+# The palette's order of layer categories (``Layer.category``); a category not named here comes after them.
+GROUP_ORDER = ("Convolution", "Pooling", "Fully connected", "Regularisation", "Activation")
 
 
 def palette_groups():
-    """(group, types) for every registered layer type; types the groups do not name go to 'Other'."""
-    known = layer_types()
-    groups = [(g, tuple(t for t in types if t in known)) for g, types in GROUPS]
-    grouped = {t for _, types in groups for t in types}
-    other = tuple(t for t in known if t not in grouped)
-    return [(g, types) for g, types in groups + [("Other", other)] if types]
+    """(group, types) for every registered layer type, grouped by its class's ``category``."""
+    by_group = {}
+    for type_name in layer_types():
+        by_group.setdefault(layer_class(type_name).category, []).append(type_name)
+    order = [g for g in GROUP_ORDER if g in by_group] + [g for g in by_group if g not in GROUP_ORDER]
+    return [(g, tuple(by_group[g])) for g in order]
 
 
 def group_of(type_name):
@@ -119,8 +78,8 @@ def group_of(type_name):
 
 
 def description(type_name):
-    doc = inspect.getdoc(layer_class(type_name)) or ""
-    return DESCRIPTIONS.get(type_name) or doc.split("\n")[0] or type_name
+    """The summary line of the class's own docstring (never its base class's), else the type name."""
+    return docstrings.summary(layer_class(type_name)) or type_name
 
 
 def default_config(type_name):
@@ -137,20 +96,29 @@ def fields_for(type_name):
 
 
 def spec_for(type_name, name, default):
-    table = _POOL_SPECS if type_name.endswith("Pool2D") and name in _POOL_SPECS else _SPECS
-    if name in table:
-        return FieldSpec(name=name, **table[name])
-    return _generic_spec(name, default)
+    """The field of argument ``name``: its widget and range from here, its tooltip from the class's ``Args:``."""
+    cls = layer_class(type_name)
+    table = _POOL_SPECS if cls.category == "Pooling" and name in _POOL_SPECS else _SPECS
+    spec = dict(table.get(name) or _generic_spec(name, default))
+    note = spec.pop("note", "")
+    spec["tooltip"] = " ".join(filter(None, (_plain(docstrings.arg_help(cls).get(name, "")), note))) or name
+    return FieldSpec(name=name, **spec)
+
+
+def _plain(help_text):
+    """An ``Args:`` entry as a tooltip sentence: capitalised, without the reStructuredText ``quotes``."""
+    text = help_text.replace("``", "")
+    return text[:1].upper() + text[1:]
 
 
 def _generic_spec(name, default):
-    """A usable field for a parameter this module has no entry for (a layer type added later)."""
+    """A usable widget for an argument this module has no entry for (a layer type added later)."""
     label = name.replace("_", " ").capitalize()
     if isinstance(default, bool) or not isinstance(default, (int, float)):
-        return FieldSpec(name, "text", label, f"{name} (free text, as the layer's config stores it)")
+        return dict(kind="text", label=label, note="Free text, as the layer's config stores it.")
     if isinstance(default, int):
-        return FieldSpec(name, "int", label, name, minimum=0, maximum=100000)
-    return FieldSpec(name, "float", label, name, minimum=-1e6, maximum=1e6, step=0.01, decimals=4)
+        return dict(kind="int", label=label, minimum=0, maximum=100000)
+    return dict(kind="float", label=label, minimum=-1e6, maximum=1e6, step=0.01, decimals=4)
 
 
 def follow_ups(config, name, value):
