@@ -112,6 +112,14 @@ def preset_of(model):
 
     Told by the layers themselves, not by where the model came from: a preset
     changed in the editor is no longer that preset, and a saved one still is.
+
+    Args:
+        model: a ``Sequential``; its layers' types and configs are compared with each preset's.
+
+    Example:
+        >>> from core import zoo
+        >>> zoo.preset_of(zoo.build("mlp", input_shape=(1, 8, 8), classes=3))
+        'mlp'
     """
     classes = model.output_shape[-1]
     layers = _configs(model.layers)
