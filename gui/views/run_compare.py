@@ -137,7 +137,7 @@ class RunCompare(QWidget):
 
     def show_matrix_error(self, i, name, message):
         self.matrices[i].set_matrix(None, [])
-        self.captions[i].setText(f"{name}: no confusion matrix. {message}")
+        self.captions[i].setText(f"{name}: no confusion matrix ({message})")
 
 
 def _cell(text, differs):

@@ -67,6 +67,8 @@ def _name(info):
 def _model(info):
     """"lenet5 · 431,080 params", or "custom · 7,850 params" for an architecture built by hand."""
     settings = _settings(info)
+    if not settings:
+        return "–", ""     # a record that could not be read says nothing of its model
     text = settings.get("preset") or "custom"
     if settings.get("parameters") is not None:
         text += f" · {settings['parameters']:,} params"

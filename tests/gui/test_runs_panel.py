@@ -12,7 +12,7 @@ from core.text import percent
 from gui import main_window as main_window_mod
 from gui.main_window import MainWindow
 from gui.panels.runs import RunsPanel
-from gui.plots import TRAIN
+from gui.plots import TRAIN, TrainingPlots
 from gui.smoothing import Ema
 from gui.state import AppState
 from gui.views.runs_table import COLUMNS, RUN_ID_ROLE
@@ -393,3 +393,23 @@ def test_a_runs_folder_that_cannot_be_written_is_a_message_naming_it(qtbot, wind
     [box] = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
     assert str(blocked) in box.text() and "NUMPYNET_RUNS" in box.text()
     assert not window.state.model.train_history      # nothing trained, nothing lost
+
+
+def test_an_unreadable_run_is_listed_with_its_reason_and_breaks_nothing(qtbot, panel):
+    good, broken = record_run("good"), record_run("broken")
+    (runs.find(broken["id"]) / "run.json").write_text("{not json")
+    plots = TrainingPlots()
+    panel.curvesChanged.connect(plots.overlays.show)
+    refreshed(qtbot, panel)
+    row = column(panel, "Name").index(broken["id"])                 # no name to show: its id
+    assert cell(panel, row, "Status") == "unreadable" and cell(panel, row, "Model") == "–"
+    assert "run.json" in panel.proxy.index(row, 0).data(Qt.ToolTipRole)
+    tick(panel, "good")
+    tick(panel, broken["id"])
+    qtbot.waitUntil(lambda: not panel.curves_job.running and panel.table_model.ticked == [good["id"]], timeout=5000)
+    assert [run.label for run in plots.overlays.runs] == ["good"]
+    select(panel, "good", broken["id"])
+    qtbot.waitUntil(lambda: not panel.compare_job.running, timeout=10_000)
+    captions = [c.text() for c in panel.compare.captions]
+    assert any("good: test accuracy" in c for c in captions)
+    assert any(c.startswith(f"{broken['id']}: no confusion matrix") for c in captions)
