@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import datasets, load_model, optimizers, schedules, transfer, zoo
+from . import cli_runs, datasets, load_model, optimizers, schedules, transfer, zoo
 from .callbacks import Callback
 from .errors import NumpynetError
 from .model import Sequential
@@ -102,22 +102,22 @@ class _StopOnInterrupt(Callback):
 
 def cmd_train(args):
     """Train and report; a diverged run exits with EXIT_DIVERGED and leaves ``--out`` untouched."""
-    from .augment import Augment
-
-    _model_kind(args.model)
+    parent = cli_runs.resume(args)   # the run --resume continues; its settings are now in args
+    preset = args.model if _model_kind(args.model) == "zoo" else None
     if args.out is not None:
         check_save_path(args.out)   # before the run, not after it ('' included)
     ds = datasets.load(args.dataset, root=args.data_root)
     x, y = ds.x_train[:args.limit], ds.y_train[:args.limit]
     model = _fitted_to(_model_from(args, input_shape=ds.input_shape, classes=ds.num_classes), ds, args)
-    model.compile(_optimizer(args), "crossentropy")
-    augment = Augment(shift=2, rotate=10, scale=0.1) if args.augment else None
+    model.meta.update(dataset=ds.name, class_names=list(ds.class_names), preprocessing=mode_for_dataset(ds.name),
+                      command="numpynet " + " ".join(args.argv))   # before fit: the run saves the model as it goes
+    augment, epochs, schedule = _plan(args, parent, model)
     stopper = _StopOnInterrupt()
-    initial = len(model.train_history.get("loss", []))   # a saved model continues its epoch count
+    recorder = cli_runs.recorder(args, ds, parent, preset)
     start = time.perf_counter()
-    history = model.fit(x, y, epochs=initial + args.epochs, initial_epoch=initial, batch_size=args.batch_size,
-                        seed=args.seed, validation_data=(ds.x_test, ds.y_test), callbacks=[stopper], verbose=True,
-                        lr_schedule=args.schedule, augment=augment)
+    history = model.fit(x, y, epochs=epochs, initial_epoch=model.epochs_trained, batch_size=args.batch_size,
+                        seed=args.seed, validation_data=(ds.x_test, ds.y_test), verbose=True,
+                        callbacks=[stopper] + ([recorder] if recorder else []), lr_schedule=schedule, augment=augment)
     seconds = time.perf_counter() - start
     if history.diverged:
         unsaved = f" Nothing was saved to {args.out}." if args.out is not None else ""
@@ -128,13 +128,25 @@ def cmd_train(args):
         print(f"stopped: {history.stop_reason}", file=sys.stderr)
     metrics = model.evaluate(ds.x_test, ds.y_test)
     print(f"test accuracy {metrics['accuracy']:.4f}  test loss {metrics['loss']:.4f}  ({seconds:.1f}s training)")
+    model.meta["metrics"] = {"test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"]}
+    if recorder is not None:
+        recorder.add_summary(**model.meta["metrics"])
     if args.out is not None:
-        model.meta.update(dataset=ds.name, class_names=list(ds.class_names),
-                          preprocessing=mode_for_dataset(ds.name),
-                          metrics={"test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"]},
-                          command="numpynet " + " ".join(args.argv))
         print(f"saved {model.save(args.out)}")
     return EXIT_INTERRUPTED if stopper.interrupted else 0
+
+
+def _plan(args, parent, model):
+    """(augment, epochs, lr_schedule) for ``fit``: from the options, counting on from the epochs a saved
+    model has; or, resuming ``parent``, as that run had them, with its optimizer state and schedule."""
+    from .augment import Augment
+
+    if parent is None:
+        model.compile(_optimizer(args), "crossentropy")
+        augment = Augment(shift=2, rotate=10, scale=0.1) if args.augment else None
+        return augment, model.epochs_trained + args.epochs, args.schedule
+    cli_runs.check_epochs(parent, model, args.epochs)
+    return cli_runs.augment_of(parent), args.epochs, model.optimizer.schedule
 
 
 def _fitted_to(model, ds, args):
@@ -218,6 +230,7 @@ def build_parser():
     t.add_argument("--new-output", action="store_true",
                    help="when the model's classes are not the dataset's: a new output layer for them, keeping the rest")
     t.add_argument("--relabel", action="store_true", help=RELABEL_HELP)
+    cli_runs.add_train_options(t)
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="test accuracy and loss of a saved model")
@@ -235,6 +248,7 @@ def build_parser():
 
     d = sub.add_parser("datasets", help="list known datasets and where they are")
     d.set_defaults(func=cmd_datasets)
+    cli_runs.add_parser(sub)
     return p
 
 

@@ -123,6 +123,11 @@ class Sequential:
         """The last layer's output shape without the batch axis (the input shape for no layers)."""
         return self.layers[-1].output_shape if self.layers else self.input_shape
 
+    @property
+    def epochs_trained(self):
+        """Epochs this model has trained, across fits: where the next ``fit`` goes on (its ``initial_epoch``)."""
+        return len(self.train_history.get("loss", []))
+
     def count_params(self):
         """Number of trainable values in every layer (BatchNorm's running statistics excluded)."""
         return sum(layer.count_params() for layer in self.layers)
@@ -489,13 +494,8 @@ class Sequential:
                 raise ValueError(f"validation_data must be a pair (x, y), got {type(validation_data).__name__} "
                                  f"{validation_data!r:.60}")
             validation_data = self._check_data(*validation_data, "validation_data")
-        rng = np.random.default_rng(seed)
-        if seed is not None:
-            for layer in self.layers:
-                if hasattr(layer, "rng") and not isinstance(layer, ParamLayer):
-                    layer.rng = np.random.default_rng(rng.integers(1 << 63))
-        run = _Run(initial_epoch, math.ceil(len(x) / batch_size), batch_size,
-                   schedules.get(lr_schedule, epochs - initial_epoch) if epochs > initial_epoch else None)
+        run = _Run(np.random.SeedSequence(seed).entropy, seed is not None, math.ceil(len(x) / batch_size),
+                   batch_size, self._schedule_for(lr_schedule, epochs, initial_epoch), self.optimizer.schedule_start)
         params = {"epochs": epochs, "steps": run.steps, "samples": len(x), "batch_size": batch_size,
                   "initial_epoch": initial_epoch, "seed": seed, "schedule": run.schedule, "augment": augment,
                   "validation_samples": len(validation_data[0]) if validation_data is not None else 0}
@@ -506,7 +506,7 @@ class Sequential:
         cbs.on_train_begin()
         for epoch in range(initial_epoch, epochs):
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by the guard instead
-                logs = self._fit_epoch(x, y, epoch, run, rng, shuffle, augment, cbs, guard)
+                logs = self._fit_epoch(x, y, epoch, run, shuffle, augment, cbs, guard)
             if logs is None:   # diverged on the epoch's first batch: nothing to report for it
                 break
             with np.errstate(over="ignore", invalid="ignore"):
@@ -528,8 +528,23 @@ class Sequential:
         cbs.on_train_end({"stop_reason": history.stop_reason, "diverged": history.diverged})
         return history
 
-    def _fit_epoch(self, x, y, epoch, run, rng, shuffle, augment, cbs, guard):
+    def _schedule_for(self, spec, epochs, initial_epoch):
+        """This run's schedule, kept on the optimizer (and saved with it). The optimizer's own schedule
+        (``model.optimizer.schedule``, say of a loaded model) goes on from the epoch it started at; any
+        other starts now and spans this run."""
+        opt = self.optimizer
+        if spec is None or spec is not opt.schedule:
+            opt.schedule = schedules.get(spec, epochs - initial_epoch) if epochs > initial_epoch else None
+            opt.schedule_start = initial_epoch
+        return opt.schedule
+
+    def _fit_epoch(self, x, y, epoch, run, shuffle, augment, cbs, guard):
         cbs.on_epoch_begin(epoch)
+        rng = run.rng(epoch)
+        if run.seeded:
+            for i, layer in enumerate(self.layers):
+                if hasattr(layer, "rng") and not isinstance(layer, ParamLayer):   # dropout masks
+                    layer.rng = run.rng(epoch, i + 1)
         order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
         total_loss = total_acc = 0.0
         seen = 0
@@ -633,16 +648,24 @@ def _first_nonfinite(a):
 
 @dataclasses.dataclass(frozen=True)
 class _Run:
-    """What one ``fit`` fixes at its start: its first epoch, batches per epoch, batch size, schedule."""
-    initial_epoch: int
+    """What one ``fit`` fixes at its start: the seed's entropy (drawn afresh without a seed), batches per
+    epoch, batch size, the schedule and the epoch it counts from."""
+    entropy: int
+    seeded: bool
     steps: int
     batch_size: int
     schedule: object
+    schedule_start: int
+
+    def rng(self, epoch, *stream):
+        """The random numbers of ``epoch`` (its shuffle and augmentation; ``stream`` i: layer i's), from the
+        seed and the epoch alone, so a run continued from a saved model draws what one that never stopped did."""
+        return np.random.default_rng([self.entropy, epoch, *stream])
 
     def progress(self, epoch, batch):
-        """Epochs into this run, fractional within one: a schedule counts from the run's start,
+        """Epochs into the schedule, fractional within one: a schedule counts from the run that chose it,
         not from the model's first epoch, so a continued model starts at the typed rate."""
-        return epoch - self.initial_epoch + batch / self.steps
+        return epoch - self.schedule_start + batch / self.steps
 
 
 def check_weight_shapes(layers, expected, given):

@@ -13,13 +13,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import losses, optimizers
+from . import losses, optimizers, schedules
 from .errors import ArgumentError, ModelFileError, ShapeError
 from .layers import layer_class
 
 FORMAT = "numpynet-model"
 FORMAT_VERSION = 1
-RESERVED = ("format", "format_version", "architecture", "optimizer", "loss", "history", "weights")
+RESERVED = ("format", "format_version", "architecture", "optimizer", "loss", "history", "weights", "schedule")
 # Metadata that numpynet itself reads back (the CLI, the app): a wrong type there would crash them later.
 _TEXT_META = ("dataset", "created", "command", "name")
 
@@ -32,6 +32,7 @@ class Checked(NamedTuple):
     output_shape: tuple
     optimizer: object
     loss: object
+    schedule: object        # the learning-rate schedule of the run that saved it (None: none)
 
 
 def to_json(value, where=""):
@@ -73,7 +74,7 @@ def check(doc):
     weight_shapes, output_shape = expected_weights(layers, input_shape)
     optimizer = _optimizer(doc.get("optimizer"))
     loss = _loss(doc.get("loss"))
-    return Checked(layers, input_shape, weight_shapes, output_shape, optimizer, loss)
+    return Checked(layers, input_shape, weight_shapes, output_shape, optimizer, loss, _schedule(doc.get("schedule")))
 
 
 def _check_version(version):
@@ -211,6 +212,16 @@ def _optimizer(config):
         raise ModelFileError(f"'optimizer': unknown optimizer {config['type']!r}; "
                              f"choose one of {', '.join(optimizers.OPTIMIZERS)}")
     return construct(cls, {k: v for k, v in config.items() if k != "type"}, "'optimizer'")
+
+
+def _schedule(config):
+    if config is None:
+        return None
+    if not isinstance(config, dict) or config.get("type") not in schedules.CLASSES:
+        raise ModelFileError(f"'schedule' must be null or a mapping like {{\"type\": \"StepDecay\", \"gamma\": 0.5}} "
+                             f"naming {', '.join(schedules.CLASSES)}; got {_short(config)} (unknown schedule)")
+    return construct(schedules.CLASSES[config["type"]], {k: v for k, v in config.items() if k != "type"},
+                     "'schedule'")
 
 
 def _loss(config):

@@ -20,7 +20,11 @@ class Optimizer:
     """Base of the optimizers: the learning rate, weight decay, per-parameter state and the step count.
 
     A subclass passes its hyper-parameters to ``__init__`` by keyword (they
-    become attributes and its config) and defines ``update``.
+    become attributes and its config) and defines ``update``. ``state`` maps a
+    parameter's key to its slots (momentum, moments), named in the class's
+    ``slots``; with ``iterations`` and the schedule of the run (``schedule``,
+    counting epochs from ``schedule_start``) it is what a saved model keeps so
+    that training continues exactly.
 
     Args:
         lr: the learning rate, positive and finite. A schedule in ``fit`` scales it per batch;
@@ -33,6 +37,8 @@ class Optimizer:
     Raises:
         ValueError: a learning rate, weight decay or hyper-parameter out of range, naming it.
     """
+
+    slots = ()
 
     def __init__(self, lr, weight_decay=0.0, **hyper):
         if not (is_number(lr) and 0 < lr < math.inf):
@@ -48,6 +54,8 @@ class Optimizer:
             setattr(self, k, v)
         self.state = {}
         self.iterations = 0
+        self.schedule = None
+        self.schedule_start = 0
 
     def step(self, slots):
         """Update each (key, name, param, grad) in ``slots``; key identifies the slot's state.
@@ -111,6 +119,8 @@ class SGD(Optimizer):
         >>> opt = SGD(lr=0.05, momentum=0.9)
     """
 
+    slots = ("v",)
+
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
         if nesterov and momentum == 0:
             raise ValueError("SGD: nesterov needs a momentum above 0")
@@ -141,6 +151,8 @@ class AdaGrad(Optimizer):
         ValueError: an argument out of range, naming it.
     """
 
+    slots = ("acc",)
+
     def __init__(self, lr=0.01, epsilon=1e-7, weight_decay=0.0):
         super().__init__(lr, weight_decay, epsilon=float(epsilon))
 
@@ -165,6 +177,8 @@ class RMSprop(Optimizer):
     Raises:
         ValueError: an argument out of range, naming it.
     """
+
+    slots = ("s",)
 
     def __init__(self, lr=0.001, rho=0.9, epsilon=1e-7, weight_decay=0.0):
         super().__init__(lr, weight_decay, rho=float(rho), epsilon=float(epsilon))
@@ -192,6 +206,8 @@ class AdaDelta(Optimizer):
     Raises:
         ValueError: an argument out of range, naming it.
     """
+
+    slots = ("eg", "edx")
 
     def __init__(self, lr=1.0, rho=0.95, epsilon=1e-6, weight_decay=0.0):
         super().__init__(lr, weight_decay, rho=float(rho), epsilon=float(epsilon))
@@ -227,6 +243,8 @@ class Adam(Optimizer):
         >>> from core.optimizers import Adam
         >>> model.compile(optimizer=Adam(lr=1e-3), loss="crossentropy")
     """
+
+    slots = ("m", "v")
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.0):
         super().__init__(lr, weight_decay, beta1=float(beta1), beta2=float(beta2), epsilon=float(epsilon))

@@ -63,6 +63,7 @@ class Recorder(Callback):
         self._start = time.perf_counter()
         self._metrics = self._epochs = None
         self._best = None
+        self._unsaved = False   # the model has trained since the run last saved it
 
     # ----- fit's hooks --------------------------------------------------------
     def on_train_begin(self, logs=None):
@@ -81,6 +82,7 @@ class Recorder(Callback):
         now = time.perf_counter()
         self._metrics.write(files.csv_row((step, self._epoch, batch, logs["loss"], logs["accuracy"], logs["lr"],
                                            round(now - self._start, 3))))
+        self._unsaved = True
         if now - self._flushed >= FLUSH_SECONDS:
             self._metrics.flush()
             self._flushed = now
@@ -102,7 +104,8 @@ class Recorder(Callback):
         logs = logs or {}
         reason = logs.get("stop_reason")
         status = "diverged" if logs.get("diverged") else "stopped" if reason else "finished"
-        self._save(files.MODEL)
+        if self._unsaved or status == "diverged":   # trained since the epoch's save, or weights restored
+            self._save(files.MODEL)
         self._finish(status, reason)
 
     # ----- for callers --------------------------------------------------------
@@ -153,6 +156,8 @@ class Recorder(Callback):
 
     def _save(self, name):
         """Save the model into the run; a failed save is an event, not the end of the training."""
+        if name == files.MODEL:
+            self._unsaved = False
         try:
             self.model.save(self.folder / name)
         except ModelFileError as e:

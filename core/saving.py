@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import losses, model_folder, optimizers
+from . import losses, model_folder, optimizer_state, optimizers
 from .errors import ModelFileError
 from .layers import layer_class
 from .model_json import FORMAT, FORMAT_VERSION, RESERVED, check, check_meta, to_json
@@ -29,6 +29,9 @@ def model_to_json(model):
         raise ModelFileError(f"model.meta keys {clash} are reserved by the saved-model format; rename them")
     meta = dict(model.meta)
     meta.setdefault("created", datetime.datetime.now().isoformat(timespec="seconds"))
+    schedule = optimizer_state.saved_schedule(model.optimizer)
+    if schedule is not None:   # the last run's schedule, so that training can continue it
+        meta["schedule"] = schedule.get_config()   # (after the clash check: 'schedule' is reserved)
     return to_json({
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -101,7 +104,9 @@ def save_model(model, path):
 
 
 def _weights_to_save(model):
-    weights = {key: np.asarray(arr) for key, arr in model.get_weights().items()}
+    """The weights, and the optimizer's state beside them (``optimizer_state``)."""
+    weights = {key: np.asarray(arr) for key, arr in {**model.get_weights(),
+                                                      **optimizer_state.to_arrays(model.optimizer)}.items()}
     for key, arr in weights.items():
         if arr.dtype.kind not in "biuf":
             raise ModelFileError(f"weight {key} holds {arr.dtype} values; only numbers are saved")

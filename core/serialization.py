@@ -12,7 +12,7 @@ import os
 import stat
 from pathlib import Path
 
-from . import model_folder, npz
+from . import model_folder, npz, optimizer_state
 from .errors import ModelFileError, NumpynetError
 from .model import Sequential, check_weight_shapes
 from .model_json import RESERVED, check, check_meta, make_layers
@@ -85,7 +85,8 @@ def load_architecture(path):
 
 
 def load_model(path):
-    """A compiled Sequential from a saved folder, with its metadata and history.
+    """A Sequential from a saved folder, with its metadata and history; compiled with its optimizer,
+    that optimizer's state and the last run's schedule when the file has them (see ``optimizer_state``).
 
     Every field is checked, and the weights' shapes against the architecture,
     before any layer is built: a bad file costs a ModelFileError, not memory.
@@ -113,16 +114,21 @@ def load_model(path):
     doc, checked, weights = _open_checked(folder)
     with weights:
         with _reading(weights.name):
-            shapes = npz.array_shapes(weights)
+            shapes, state_shapes = optimizer_state.split(npz.array_shapes(weights))
         with _reading(folder):
             check_weight_shapes(checked.layers, checked.weight_shapes, shapes)
+        with _reading(weights.name):
+            optimizer_state.check(state_shapes, checked.weight_shapes, checked.optimizer, checked.schedule)
         with _reading(folder / model_folder.MODEL_JSON):
             check_meta(doc, checked.output_shape)
         with _reading(weights.name):
             model = Sequential(checked.layers, input_shape=checked.input_shape)
-            model.set_weights(npz.read_arrays(weights))
-    if checked.optimizer is not None:
-        model.compile(checked.optimizer, checked.loss or "crossentropy")
+            arrays, state = optimizer_state.split(npz.read_arrays(weights))
+            model.set_weights(arrays)
+            if checked.optimizer is not None:
+                model.compile(checked.optimizer, checked.loss or "crossentropy")
+                checked.optimizer.schedule = checked.schedule
+                optimizer_state.restore(checked.optimizer, state)
     model.train_history = doc.get("history") or {}
     model.meta = {k: v for k, v in doc.items() if k not in RESERVED}
     return model

@@ -97,16 +97,23 @@ class _StopAt(Callback):
 
 def test_a_stopped_run_and_a_diverged_run_say_so(tiny_data):
     x, y = tiny_data
-    recorder = runs.Recorder()
-    _model().fit(x, y, epochs=3, batch_size=16, callbacks=[_StopAt(2), recorder])
+    recorder, model = runs.Recorder(), _model()
+    model.fit(x, y, epochs=3, batch_size=16, callbacks=[_StopAt(2), recorder])
     run = runs.load(recorder.run_id)
     assert run.info["status"] == "stopped" and "stop_training" in run.info["summary"]["stop_reason"]
-    assert len(run.metrics["step"]) == 3 and run.model_path is not None
+    assert len(run.metrics["step"]) == 3
+    _same_weights(run.load_model(), model)   # the model as it stopped, mid-epoch
 
-    diverging = runs.Recorder()
-    _model(lr=1e6).fit(x * 50, y, epochs=3, batch_size=16, callbacks=[diverging])
-    info = runs.load(diverging.run_id).info
-    assert info["status"] == "diverged" and "diverged" in info["summary"]["stop_reason"]
+    diverging, model = runs.Recorder(), _model(lr=1e6)
+    model.fit(x * 50, y, epochs=3, batch_size=16, callbacks=[diverging])
+    run = runs.load(diverging.run_id)
+    assert run.info["status"] == "diverged" and "diverged" in run.info["summary"]["stop_reason"]
+    _same_weights(run.load_model(), model)   # the weights the guard restored
+
+
+def _same_weights(a, b):
+    for key, value in b.get_weights().items():
+        np.testing.assert_array_equal(a.get_weights()[key], value, err_msg=key)
 
 
 def test_an_event_is_in_run_json_at_once(tiny_data):
@@ -249,3 +256,22 @@ def test_a_run_killed_mid_epoch_is_listed_as_interrupted_and_reads_back(runs_fol
     assert info["id"] == run_id and info["status"] == "interrupted" and info["name"] == "doomed"
     run = runs.load(run_id)
     assert len(run.metrics["step"]) >= 2 and run.metrics["epoch"][0] == 0 and len(run.epochs["epoch"]) == 0
+
+
+def test_a_fit_that_fails_is_marked_interrupted_by_abort(tiny_data):
+    """fit calls no on_train_end when it raises; a caller that lives on (the app) says what happened."""
+    x, y = tiny_data
+
+    class Boom(Callback):
+        def on_batch_end(self, batch, logs=None):
+            if batch == 1:
+                raise RuntimeError("disk on fire")
+
+    recorder = runs.Recorder()
+    with pytest.raises(RuntimeError):
+        _model().fit(x, y, epochs=2, batch_size=16, callbacks=[recorder, Boom()])
+    assert runs.load(recorder.run_id).info["status"] == "running"   # this process still lives
+    recorder.abort("RuntimeError: disk on fire")
+    info = runs.load(recorder.run_id).info
+    assert info["status"] == "interrupted" and info["summary"]["stop_reason"] == "RuntimeError: disk on fire"
+    assert info["ended"] and len(runs.load(recorder.run_id).metrics["step"]) == 2

@@ -296,7 +296,7 @@ class ArchitecturePanel(QWidget):
         trained = model is not None and (bool(model.train_history) or self.state.model_path is not None)
         if not trained or model is self._consented:
             return True
-        epochs = len(next(iter(model.train_history.values()), []))
+        epochs = model.epochs_trained
         origin = (f"was loaded from {self.state.model_path}" if self.state.model_path is not None
                   else f"has been trained for {epochs} epoch{'s' * (epochs != 1)}")
         if self.ask("Change a trained model?",

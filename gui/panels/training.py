@@ -448,7 +448,7 @@ class TrainingPanel(QWidget):
         optimizer = self.optimizer_config()
         optimizers.from_config(optimizer)  # a bad value fails here, on the GUI thread, with its message
         epochs = self.epochs.value()
-        initial = len(model.train_history.get("loss", []))
+        initial = model.epochs_trained
         return TrainJob(dataset=ds, x=ds.x_train, y=ds.y_train, epochs=epochs, batch_size=self.batch_size.value(),
                         optimizer=optimizer, schedule=SCHEDULES[self.schedule.currentText()],
                         augment=make_augment({k: b.isChecked() for k, b in self.augment.items()}),
@@ -616,7 +616,7 @@ def _spin(low, high, decimals, tip):
 
 def _training_line(model, training_now):
     """"trained 3 epochs on mnist · test accuracy 98.10%", or "training now (had 3 epochs)"."""
-    epochs = len(model.train_history.get("loss", []))
+    epochs = model.epochs_trained
     had = f"{epochs} epoch{'s' * (epochs != 1)}"
     if training_now:
         line = f"training now (had {had})" if epochs else "training now"
