@@ -166,18 +166,18 @@ class MainWindow(QMainWindow):
         runs_panel.openRequested.connect(self.open_model)
         runs_panel.continueRequested.connect(self.continue_run)
 
-    def continue_run(self, info, epochs):
+    def continue_run(self, run_id, epochs):
         """Continue a recorded run: its model is opened first (as File > Open does) unless it is the current one."""
-        if self.training_panel.current_run() != info["id"]:
+        if self.training_panel.current_run() != run_id:
             try:
-                folder = run_model_folder(info["id"])
+                folder = run_model_folder(run_id)
             except NumpynetError as exc:
                 show_error(self, "Cannot continue the run", str(exc))
                 return
             if not self.open_model(folder):
                 return
         self.show_panel("Training")
-        self.training_panel.continue_run(info, epochs)
+        self.training_panel.continue_run(run_id, epochs)
 
     def _look_inside(self, test_index):
         """A mistake clicked in Evaluation opens in Inside, where its feature maps show why."""

@@ -30,7 +30,7 @@ from ..worker import Job, TaskWorker
 class RunsPanel(QWidget):
     curvesChanged = Signal(list)           # RunCurves of the ticked runs, in the order they were ticked
     openRequested = Signal(str)            # a run's model folder
-    continueRequested = Signal(dict, int)  # a run's run.json, epochs to add
+    continueRequested = Signal(str, int)   # a run's id, epochs to add
     status = Signal(str)
 
     def __init__(self, state, parent=None):
@@ -313,7 +313,7 @@ class RunsPanel(QWidget):
     def continue_selected(self):
         info = self._one()
         if info is not None:
-            self.continueRequested.emit(info, self.more_epochs.value())
+            self.continueRequested.emit(info["id"], self.more_epochs.value())
 
 
 def _version(info):

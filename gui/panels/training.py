@@ -384,14 +384,14 @@ class TrainingPanel(QWidget):
             return
         self._launch(job)
 
-    def continue_run(self, info, epochs):
-        """Train the current model, the result of the run ``info`` (its run.json), ``epochs`` more epochs
-        with that run's own settings: the run goes on exactly, recorded as a child run."""
+    def continue_run(self, run_id, epochs):
+        """Train the current model, the result of the run ``run_id``, ``epochs`` more epochs with that
+        run's own settings: the run goes on exactly, recorded as a child run."""
         ok, reason = self.can_start()
         try:
             if not ok:
                 raise RunError(reason)
-            job = continue_job(info, self.state.model, self.state.dataset, epochs, self.plots.last_step)
+            job = continue_job(runs.load(run_id), self.state.model, self.state.dataset, epochs, self.plots.last_step)
         except NumpynetError as exc:
             show_error(self.window(), "Cannot continue the run", str(exc))
             return
@@ -399,13 +399,7 @@ class TrainingPanel(QWidget):
 
     def continue_current(self):
         """Continue the current model's run by the Epochs field's count."""
-        run_id = self.current_run()
-        try:
-            info = runs.load(run_id).info
-        except NumpynetError as exc:
-            show_error(self.window(), "Cannot continue the run", str(exc))
-            return
-        self.continue_run(info, self.epochs.value())
+        self.continue_run(self.current_run(), self.epochs.value())
 
     def current_run(self):
         """The id of the recorded run whose result the current model is: the last run trained here, or

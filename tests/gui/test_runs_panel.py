@@ -310,7 +310,9 @@ def train_in_app(qtbot, window, epochs):
 
 
 @pytest.mark.parametrize("optimizer", [{"optimizer": "SGD", "hyper": {"lr": 0.1, "momentum": 0.9}},
-                                       {"optimizer": "Adam", "hyper": {"lr": 0.01}}])
+                                       {"optimizer": "Adam", "hyper": {"lr": 0.01}},
+                                       {"optimizer": "Adam", "hyper": {"lr": 0.01}, "augment": {"shift": True},
+                                        "schedule": "Step (×0.5 each epoch)"}])
 def test_continue_training_a_selected_run_records_a_child_that_matches_an_unbroken_run(qtbot, window, optimizer,
                                                                                        monkeypatch):
     tp, panel = window.training_panel, window.panels["Runs"]
@@ -353,7 +355,7 @@ def test_continue_refuses_other_data_and_says_which(qtbot, window):
     tp = window.training_panel
     first = train_in_app(qtbot, window, 1)
     window.state.set_dataset(tiny_dataset(n=200))
-    tp.continue_run(runs.load(first).info, 1)
+    tp.continue_run(first, 1)
     assert not tp.running
     [box] = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
     assert "tiny with 300 training images" in box.text() and "200" in box.text()
