@@ -1,8 +1,9 @@
 """Two runs side by side: their settings, the differing ones highlighted, and their confusion matrices.
 
-The settings come straight from the two run.json dicts (``rows``); the
-matrices are computed by the Runs panel on a worker and handed to
-``show_matrices``, drawn by the Evaluation view's own ``ConfusionMatrixView``.
+The settings come straight from the two run.json dicts (``rows``), flattened
+as ``numpynet runs compare`` flattens them; the matrices are computed by the
+Runs panel on a worker and handed to ``show_matrix``, drawn by the
+Evaluation view's own ``ConfusionMatrixView``.
 """
 import json
 
@@ -11,35 +12,12 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QSplitter, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from core.cli_runs import flatten
+
 from .evaluation import ConfusionMatrixView
 from .runs_table import run_name
 
 DIFFERS = QColor("#fef3c7")     # amber: the eye goes to what changed between the runs
-
-
-def flatten(settings, prefix=""):
-    """A run's settings as {"optimizer.lr": 0.01, "architecture.layers 2": "MaxPool2D(...)", ...}: nested
-    dicts become dotted keys and a list of layers one row per layer, so a change shows where it is."""
-    flat = {}
-    for key, value in settings.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{name}."))
-        elif isinstance(value, list) and value and all(_is_layer(v) for v in value):
-            flat.update({f"{name} {i + 1}": _layer_text(v) for i, v in enumerate(value)})
-        else:
-            flat[name] = value
-    return flat
-
-
-def _is_layer(value):
-    return isinstance(value, dict) and set(value) == {"type", "config"}
-
-
-def _layer_text(layer):
-    """"Conv2D(filters=5, kernel_size=[3, 3], activation='relu')": a layer config, its unset options left out."""
-    args = ", ".join(f"{k}={v!r}" for k, v in layer["config"].items() if v is not None)
-    return f"{layer['type']}({args})"
 
 
 def _text(value):
