@@ -282,6 +282,9 @@ def test_the_app_records_every_run_with_its_settings_and_test_accuracy(qtbot, wi
     qtbot.waitUntil(lambda: not tp.running, timeout=60_000)
     [second] = [other for other in runs.list() if other["id"] != info["id"]]
     assert second["settings"]["preset"] == "mlp" and second["parent"] is None   # a new model: no parent
+    tp.start()                        # Start again on that model: the new run goes on from the last one
+    qtbot.waitUntil(lambda: not tp.running, timeout=60_000)
+    assert runs.load(tp.current_run()).info["parent"] == second["id"]
 
 
 def test_a_failed_run_is_recorded_as_interrupted(qtbot, window, monkeypatch):
