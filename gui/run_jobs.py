@@ -8,16 +8,23 @@ data, from the epoch it reached:
 depends only on the seed and e. So the settings come from run.json, never
 from the form, and a dataset other than the run's is refused up front.
 """
-from core import zoo
+from core import runs, zoo
 from core.cli_runs import augment_of
 from core.errors import RunError
 
 from .worker import TrainJob
 
 
-def run_settings(model, dataset, validation_fraction):
-    """What an app run records beside what ``fit`` knows: its dataset, preset and validation share."""
-    return {"dataset": dataset.name, "preset": zoo.preset_of(model), "validation_fraction": validation_fraction}
+def recorder(model, dataset, validation_fraction, parent=None):
+    """A ``runs.Recorder`` for an app run of ``model`` (source 'app', continuing the run ``parent`` if any),
+    told what ``fit`` cannot know: the dataset, the preset and the validation share."""
+    try:
+        rec = runs.Recorder(source="app", parent=parent)
+    except OSError as exc:   # nothing trained yet: say where and how to fix it
+        raise RunError(f"Cannot record this run in {runs.root()}: {exc.strerror or exc}. Make that folder "
+                       "writable, or set NUMPYNET_RUNS to a folder that is.") from exc
+    rec.settings.update(dataset=dataset.name, preset=zoo.preset_of(model), validation_fraction=validation_fraction)
+    return rec
 
 
 def test_images(dataset):
@@ -38,8 +45,8 @@ def continue_job(run, model, dataset, epochs, first_step=0):
                     optimizer=optimizer.get_config() if optimizer is not None else settings["optimizer"],
                     schedule=optimizer.schedule if optimizer is not None else None, augment=augment_of(run),
                     validation_fraction=fraction, test=test_images(dataset), seed=settings.get("seed"),
-                    initial_epoch=model.epochs_trained, first_step=first_step, parent=run.info["id"],
-                    settings=run_settings(model, dataset, fraction))
+                    initial_epoch=model.epochs_trained, first_step=first_step,
+                    recorder=recorder(model, dataset, fraction, parent=run.info["id"]))
 
 
 def _validation_fraction(settings):

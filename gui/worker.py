@@ -16,9 +16,9 @@ import traceback
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from core import datasets, optimizers, runs
+from core import datasets, optimizers
 from core.callbacks import Callback
-from core.errors import NumpynetError, RunError
+from core.errors import NumpynetError
 
 STOPPED = "stopped by user"
 SNAPSHOT_INTERVAL = 0.3    # seconds between weight snapshots: a few per second at most
@@ -163,8 +163,7 @@ class TrainJob:
     seed: int = 0                        # shuffling and augmentation
     initial_epoch: int = 0               # epochs the model has already trained
     first_step: int = 0                  # batches already plotted, so steps continue
-    parent: str = None                   # the recorded run this one continues
-    settings: dict = None                # what the record says that fit cannot know (dataset, preset)
+    recorder: object = None              # a core.runs.Recorder keeping this run, or None
 
 
 class TrainWorker(Worker):
@@ -173,7 +172,6 @@ class TrainWorker(Worker):
     progress = Signal(int, int, int, int, float, float)   # epoch, epochs, batch, steps, samples/s, ETA s
     weightsSnapshot = Signal(dict, dict)                  # weights, grads: copies keyed '0.W'
     message = Signal(str)                                 # what the run is doing, for a status line
-    recording = Signal(str)                               # the id of the run being recorded
     finished = Signal(dict, str)    # {'history', 'diverged', 'test'}, stop reason ('' = ran to the end)
     failed = Signal(str, str)       # message, details (traceback)
 
@@ -206,7 +204,10 @@ class TrainWorker(Worker):
         try:
             result, reason = self._train()
         except Exception as exc:  # noqa: BLE001 -- every failure must reach the window
-            self.failed.emit(*describe_exception(exc))
+            message, details = describe_exception(exc)
+            if self.job.recorder is not None:
+                self.job.recorder.abort(message)
+            self.failed.emit(message, details)
         else:
             self.finished.emit(result, reason)
         finally:
@@ -221,34 +222,20 @@ class TrainWorker(Worker):
             # seed 0, not the run's: every run of this dataset holds out the same images
             x, y, xv, yv = datasets.split_validation(x, y, job.validation_fraction, seed=0)
             validation = (xv, yv)
-        recorder = self._recorder()
-        try:
-            history = model.fit(x, y, epochs=job.initial_epoch + job.epochs, batch_size=job.batch_size,
-                                validation_data=validation, callbacks=[_Relay(self), recorder], seed=job.seed,
-                                lr_schedule=job.schedule, augment=job.augment, initial_epoch=job.initial_epoch)
-        except Exception as exc:
-            recorder.abort(describe_exception(exc)[0])
-            raise
+        callbacks = [_Relay(self)]
+        if job.recorder is not None:
+            callbacks.append(job.recorder)
+        history = model.fit(x, y, epochs=job.initial_epoch + job.epochs, batch_size=job.batch_size,
+                            validation_data=validation, callbacks=callbacks, seed=job.seed, lr_schedule=job.schedule,
+                            augment=job.augment, initial_epoch=job.initial_epoch)
         if history.diverged:
             reason = history.stop_reason
         else:
             reason = STOPPED if self.stop_requested else ""
         test = {} if reason == STOPPED else self._evaluate_test()
-        if test:
-            recorder.add_summary(**test)
+        if test and job.recorder is not None:
+            job.recorder.add_summary(**test)
         return {"history": history.history, "diverged": history.diverged, "test": test}, reason
-
-    def _recorder(self):
-        """A ``runs.Recorder`` for this run, its id sent to the window before the first batch."""
-        job = self.job
-        try:
-            recorder = runs.Recorder(source="app", parent=job.parent)
-        except OSError as exc:   # nothing trained yet: say where and how to fix it
-            raise RunError(f"Cannot record this run in {runs.root()}: {exc.strerror or exc}. Make that folder "
-                           "writable, or set NUMPYNET_RUNS to a folder that is.") from exc
-        recorder.settings.update(job.settings or {})
-        self.recording.emit(recorder.run_id)
-        return recorder
 
     def _compile(self):
         """Keep the model's optimizer (and its momentum) when its settings did not change."""

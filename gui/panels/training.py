@@ -27,7 +27,7 @@ from ..format import esc, percent, rich_tooltip, shape_text
 from ..messages import show_diverged, show_error
 from ..mismatch import CONTINUE, NEW_MODEL, NEW_OUTPUT, TRAIN, ask_about_mismatch
 from ..plots import TrainingPlots, batches_csv_path
-from ..run_jobs import continue_job, run_settings, test_images
+from ..run_jobs import continue_job, recorder, test_images
 from ..worker import STOPPED, Job, TrainJob, TrainWorker, describe_exception
 from .runs import run_of_model_folder
 
@@ -414,6 +414,7 @@ class TrainingPanel(QWidget):
         if model is not self._plotted_model:
             self._on_model_changed(model)
         self._run_model, self._job = model, job
+        self._last_run = (model, job.recorder.run_id)
         # Named before the run, so the models the run records in its folder know their data and classes.
         model.meta.update(dataset=ds.name, class_names=list(ds.class_names), preprocessing=mode_for_dataset(ds.name))
         w = TrainWorker(model, job)
@@ -421,7 +422,6 @@ class TrainingPanel(QWidget):
         w.epochDone.connect(self.plots.add_epoch)
         w.progress.connect(self._on_progress)
         w.message.connect(self.progress_label.setText)
-        w.recording.connect(self._on_recording)
         w.weightsSnapshot.connect(self.state.weightsUpdated)
         w.finished.connect(self._on_finished)
         w.failed.connect(self._on_failed)
@@ -435,9 +435,6 @@ class TrainingPanel(QWidget):
         self._update_actions()
         self.status.emit(f"Training {job.epochs} epoch{'s' * (job.epochs != 1)} on {ds.name}")
 
-    def _on_recording(self, run_id):
-        self._last_run = (self._run_model, run_id)
-
     def _make_job(self, model, ds):
         optimizer = self.optimizer_config()
         optimizers.from_config(optimizer)  # a bad value fails here, on the GUI thread, with its message
@@ -447,8 +444,8 @@ class TrainingPanel(QWidget):
                         optimizer=optimizer, schedule=SCHEDULES[self.schedule.currentText()],
                         augment=make_augment({k: b.isChecked() for k, b in self.augment.items()}),
                         validation_fraction=self.validation_fraction, test=test_images(ds), seed=initial,
-                        initial_epoch=initial, first_step=self.plots.last_step, parent=self.current_run(),
-                        settings=run_settings(model, ds, self.validation_fraction))
+                        initial_epoch=initial, first_step=self.plots.last_step,
+                        recorder=recorder(model, ds, self.validation_fraction, parent=self.current_run()))
 
     def toggle_pause(self):
         if self.job.worker is None:
