@@ -107,7 +107,7 @@ def runs_screenshots(app, window, ds, out):
     panel.refresh()
     wait(app, lambda: not panel.list_job.running, timeout=30)
     panel.select_runs([sgd, adam])
-    wait(app, lambda: all(m.cm is not None for m in panel.compare.matrices), timeout=300)
+    wait(app, lambda: not any(m.isHidden() for m in panel.compare.matrices), timeout=300)
     grab(app, window, "Runs", out / "runs.png")
 
 

@@ -80,8 +80,7 @@ class ConfusionMatrixView(QWidget):
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
 
     def set_matrix(self, cm, names):
-        """Show ``cm`` (k x k counts) with its class ``names``; None empties the view."""
-        self.cm, self.names = (None if cm is None else np.asarray(cm)), list(names)
+        self.cm, self.names = np.asarray(cm), list(names)
         self.selected = None
         self.update()
 

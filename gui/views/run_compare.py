@@ -79,7 +79,7 @@ class RunCompare(QWidget):
         pair = a is not None and b is not None
         self.settings.setRowCount(0)
         for matrix, caption in zip(self.matrices, self.captions):
-            matrix.set_matrix(None, [])
+            matrix.hide()   # until its matrix is computed
             caption.setText("")
         if not pair:
             self.note.setText("Select two runs in the table to compare their settings and confusion matrices.")
@@ -111,10 +111,11 @@ class RunCompare(QWidget):
 
     def show_matrix(self, i, name, cm, names, accuracy):
         self.matrices[i].set_matrix(cm, names)
+        self.matrices[i].show()
         self.captions[i].setText(f"{name}: test accuracy {accuracy}")
 
     def show_matrix_error(self, i, name, message):
-        self.matrices[i].set_matrix(None, [])
+        self.matrices[i].hide()
         self.captions[i].setText(f"{name}: no confusion matrix ({message})")
 
 
