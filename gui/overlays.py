@@ -1,7 +1,7 @@
 """Other runs' curves in the Training plots, beside the live run's.
 
 A run ticked in the Runs panel becomes a ``RunCurves`` (plain arrays read
-from its folder off the GUI thread); ``RunOverlays.show`` draws each one in
+from its folder and smoothed off the GUI thread); ``RunOverlays.show`` draws each one in
 its own colour: batch loss and accuracy smoothed as the live curves are, and
 per-epoch training (solid, circles) and validation (dashed, squares; the
 legend names each run once and says what dashed means, so it stays small
@@ -20,6 +20,7 @@ from .smoothing import Ema
 
 # Colours apart from the live run's blue, orange, green and purple.
 GREY = "#6b7280"
+MAX_POINTS = 4000          # of a batch curve drawn beside the live run: more than a plot is wide
 PALETTE = ("#dc2626", "#0891b2", "#ca8a04", "#db2777", "#4d7c0f", "#0f766e", "#7c2d12", "#9f1239")
 
 
@@ -28,16 +29,19 @@ class RunCurves:
     """What the plots draw of one recorded run: its batch rows and its epoch rows."""
     label: str
     steps: np.ndarray                       # global step of each batch
-    loss: np.ndarray
-    accuracy: np.ndarray
+    loss: np.ndarray                        # per batch, smoothed as the live curve is
+    accuracy: np.ndarray                    # per batch, smoothed as the live curve is
     epochs: dict                            # 'epoch' (1-based) and 'loss', 'accuracy', 'val_loss', 'val_accuracy'
 
     @classmethod
     def from_run(cls, run, label):
-        """The curves of a ``core.runs.Run`` (its epochs.csv counts from 0, the plots from 1)."""
+        """The curves of a ``core.runs.Run`` (its epochs.csv counts from 0, the plots from 1); smoothed here,
+        on the worker that read the run, as a long run's hundred thousand batches take a while."""
         m, e = run.metrics, run.epochs
         epochs = {k: e[k] for k in ("loss", "accuracy", "val_loss", "val_accuracy")}
-        return cls(label, m["step"], m["loss"], m["accuracy"], {"epoch": e["epoch"] + 1, **epochs})
+        keep = _every_nth(len(m["step"]))
+        loss, accuracy = (np.array(Ema().many(m[k]))[keep] for k in ("loss", "accuracy"))
+        return cls(label, m["step"][keep], loss, accuracy, {"epoch": e["epoch"] + 1, **epochs})
 
     def epoch_curve(self, key):
         """(epochs, values) where ``key`` was measured (a run without validation has none)."""
@@ -45,6 +49,14 @@ class RunCurves:
         epochs = np.asarray(self.epochs.get("epoch", []), dtype=np.float64)[:len(values)]
         keep = np.isfinite(values)
         return epochs[keep], values[keep]
+
+
+def _every_nth(n):
+    """Indices of at most about MAX_POINTS of ``n`` smoothed points, the last one kept: a smoothed curve
+    loses nothing visible, and a long run's hundred thousand points would cost the GUI thread a paint
+    of half a second."""
+    stride = max(1, -(-n // MAX_POINTS))
+    return np.unique(np.r_[np.arange(0, n, stride), n - 1]) if n else np.arange(0)
 
 
 class RunOverlays:
@@ -78,8 +90,8 @@ class RunOverlays:
 
     def _draw(self, run, colour):
         p = self.plots
-        self._add(p.batch_loss, run.steps, Ema().many(run.loss), run.label, colour)
-        self._add(p.batch_acc, run.steps, Ema().many(run.accuracy), run.label, colour)
+        self._add(p.batch_loss, run.steps, run.loss, run.label, colour)
+        self._add(p.batch_acc, run.steps, run.accuracy, run.label, colour)
         for view, key in ((p.epoch_loss, "loss"), (p.epoch_acc, "accuracy")):
             self._add(view, *run.epoch_curve(key), run.label, colour, symbol="o")
             self._add(view, *run.epoch_curve(f"val_{key}"), None, colour, symbol="s", style=Qt.DashLine)

@@ -13,6 +13,7 @@ from gui import main_window as main_window_mod
 from gui.main_window import MainWindow
 from gui.panels.runs import RunsPanel
 from gui.plots import TRAIN, TrainingPlots
+from gui.overlays import MAX_POINTS, RunCurves
 from gui.smoothing import Ema
 from gui.state import AppState
 from gui.views.runs_table import COLUMNS, RUN_ID_ROLE
@@ -418,3 +419,15 @@ def test_an_unreadable_run_is_listed_with_its_reason_and_breaks_nothing(qtbot, p
     captions = [c.text() for c in panel.compare.captions]
     assert any("good: test accuracy" in c for c in captions)
     assert any(c.startswith(f"{broken['id']}: no confusion matrix") for c in captions)
+
+
+def test_a_long_runs_batch_curves_are_thinned_after_smoothing(tmp_path):
+    n = 100_000
+    rng = np.random.default_rng(0)
+    metrics = {"step": np.arange(1, n + 1), "loss": rng.random(n), "accuracy": rng.random(n)}
+    epochs = {k: np.arange(3.0) for k in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")}
+    curves = RunCurves.from_run(runs.Run({"id": "long"}, metrics, epochs, tmp_path), "long")
+    assert len(curves.steps) <= MAX_POINTS + 1 and curves.steps[0] == 1 and curves.steps[-1] == n
+    smoothed = np.array(Ema().many(metrics["loss"]))
+    assert np.allclose(curves.loss, smoothed[curves.steps - 1])      # smoothed over every batch, then thinned
+    assert list(curves.epochs["epoch"]) == [1, 2, 3]
