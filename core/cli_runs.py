@@ -16,14 +16,16 @@ from .errors import NumpynetError
 from .recorder import Recorder
 from .text import percent
 
-RESUMED = ("dataset", "batch_size", "seed")   # train options a resumed run takes from the run it continues
+# The train options a resumed run takes from the run it continues.
+RESUMED = ("dataset", "limit", "validation_split", "batch_size", "seed")
 
 
 # ----- numpynet train ----------------------------------------------------------------------------------
 def add_train_options(parser):
     parser.add_argument("--name", help="a name for the recorded run")
     parser.add_argument("--no-record", dest="record", action="store_false",
-                        help="do not record this run (runs are kept in $NUMPYNET_RUNS or ~/.local/share/numpynet/runs)")
+                        help="do not record this run (by default every run is kept in $NUMPYNET_RUNS, else "
+                             "~/.local/share/numpynet/runs)")
     parser.add_argument("--resume", metavar="RUN_ID",
                         help="continue a recorded run from its saved model and optimizer state, with its data and "
                              "settings, up to --epochs epochs in all (as a new run naming it as its parent)")
@@ -40,7 +42,7 @@ def resume(args):
                             f"so there is nothing to continue; start a new run")
     for key in RESUMED:
         setattr(args, key, settings.get(key, getattr(args, key)))
-    args.model, args.limit = str(run.model_path), settings.get("train_samples")
+    args.model = str(run.model_path)
     return run
 
 
@@ -69,8 +71,9 @@ def recorder(args, ds, parent, preset):
     if parent is not None:
         preset = parent.info["settings"].get("preset")
     rec.settings.update(dataset=ds.name, preset=preset, test_samples=len(ds.x_test),
+                        limit=args.limit, validation_split=args.validation_split,
                         command="numpynet " + " ".join(args.argv))
-    print(f"run {rec.run_id} recorded in {rec.folder}")
+    print(f"run {rec.run_id} recorded in {rec.folder}")   # on stdout, with the results, even with --quiet
     return rec
 
 

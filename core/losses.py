@@ -95,6 +95,15 @@ class CrossEntropy:
         t = as_targets(y, z.shape[1], z.dtype)
         return -float((t * log_softmax(z)).sum()) / len(z)
 
+    def per_sample(self, z, y):
+        """(N,) the loss of each row, whose mean is ``value``: what sample weights multiply.
+
+        Args:
+            z: the logits (N, K).
+            y: class indices (N,) or one-hot rows (N, K).
+        """
+        return -(as_targets(y, z.shape[1], z.dtype) * log_softmax(z)).sum(axis=1)
+
     def get_config(self):
         """``{"type": "CrossEntropy"}``: what model.json stores."""
         return {"type": "CrossEntropy"}
@@ -131,13 +140,26 @@ class MSE:
         diff = out - as_targets(y, out.shape[1], out.dtype)
         return float((diff * diff).mean())
 
+    def per_sample(self, out, y):
+        """(N,) the loss of each row, whose mean is ``value``: what sample weights multiply.
+
+        Args:
+            out: the model's outputs (N, ...).
+            y: targets of the same shape, or class indices turned into one-hot rows.
+        """
+        diff = out - as_targets(y, out.shape[1], out.dtype)
+        return (diff * diff).reshape(len(out), -1).mean(axis=1)
+
     def get_config(self):
         """``{"type": "MSE"}``: what model.json stores."""
         return {"type": "MSE"}
 
 
+# Keras's names are accepted too: "categorical_" (one-hot) and "sparse_" (indices) are one CrossEntropy
+# here, which takes either; so is MSE's long name.
 LOSSES = {"CrossEntropy": CrossEntropy, "MSE": MSE, "crossentropy": CrossEntropy,
-          "cross_entropy": CrossEntropy, "mse": MSE}
+          "cross_entropy": CrossEntropy, "mse": MSE, "categorical_crossentropy": CrossEntropy,
+          "sparse_categorical_crossentropy": CrossEntropy, "mean_squared_error": MSE}
 
 
 def get(loss):

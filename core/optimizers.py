@@ -5,7 +5,8 @@ learning rate multiplies at the update, so schedules act at once).
 ``weight_decay`` adds ``wd * W`` to the gradient of weight matrices and
 kernels only (keys 'W'); decaying biases and BatchNorm scales only hurts.
 
-Each default is written once, in its class's signature; ``starting_values``
+Each default is written once, in its class's signature (``learning_rate=`` is
+accepted for ``lr=``, as Keras names it); ``starting_values``
 reads them there for the CLI and the Training panel.
 """
 import inspect
@@ -13,6 +14,7 @@ import math
 
 import numpy as np
 
+from .keras_names import keras_names
 from .layers.args import is_number
 
 
@@ -25,6 +27,10 @@ class Optimizer:
     ``slots``; with ``iterations`` and the schedule of the run (``schedule``,
     counting epochs from ``schedule_start``) it is what a saved model keeps so
     that training continues exactly.
+
+    ``state`` maps a parameter's key to its slots (momentum, moments), named in the class's ``slots``;
+    with ``iterations`` and the schedule of the last run (``schedule``, counting epochs from
+    ``schedule_start``) it is what a saved model keeps so that training continues exactly.
 
     Args:
         lr: the learning rate, positive and finite. A schedule in ``fit`` scales it per batch;
@@ -84,12 +90,18 @@ class Optimizer:
         return {"type": type(self).__name__, "lr": self.base_lr, "weight_decay": self.weight_decay, **self.hyper}
 
 
+# What each hyper-parameter may be: (test, rule in words). Decay rates live in [0, 1) (1 would divide by zero
+# or never forget); epsilon is positive. The constructors and the CLI's options check against this one table.
+RANGES = {
+    **dict.fromkeys(("rho", "beta1", "beta2", "momentum"), (lambda v: 0 <= v < 1, "in [0, 1)")),
+    "epsilon": (lambda v: 0 < v < math.inf, "positive and finite"),
+}
+
+
 def _check_range(owner, name, value):
-    """Decay rates live in [0, 1) (1 would divide by zero or never forget); epsilon is positive."""
-    if name in ("rho", "beta1", "beta2", "momentum") and not (is_number(value) and 0 <= value < 1):
-        raise ValueError(f"{owner}: {name} must be in [0, 1), got {value!r}")
-    if name == "epsilon" and not (is_number(value) and 0 < value < math.inf):
-        raise ValueError(f"{owner}: epsilon must be positive and finite, got {value!r}")
+    test, rule = RANGES.get(name, (None, None))
+    if test is not None and not (is_number(value) and test(value)):
+        raise ValueError(f"{owner}: {name} must be {rule}, got {value!r}")
 
 
 def _zeros(state, name, like):
@@ -98,6 +110,7 @@ def _zeros(state, name, like):
     return state[name]
 
 
+@keras_names(lr="learning_rate")
 class SGD(Optimizer):
     """Stochastic gradient descent, with optional (Nesterov) momentum, as PyTorch computes it.
 
@@ -136,6 +149,7 @@ class SGD(Optimizer):
         p -= self.lr * (g + self.momentum * v if self.nesterov else v)
 
 
+@keras_names(lr="learning_rate")
 class AdaGrad(Optimizer):
     """AdaGrad: each parameter's step shrinks with the sum of its squared gradients.
 
@@ -162,6 +176,7 @@ class AdaGrad(Optimizer):
         p -= self.lr * g / (np.sqrt(acc) + self.epsilon)
 
 
+@keras_names(lr="learning_rate")
 class RMSprop(Optimizer):
     """RMSprop: each step divided by a running root mean square of the gradients.
 
@@ -190,6 +205,7 @@ class RMSprop(Optimizer):
         p -= self.lr * g / (np.sqrt(s) + self.epsilon)
 
 
+@keras_names(lr="learning_rate")
 class AdaDelta(Optimizer):
     """Zeiler's AdaDelta; ``lr`` scales the step (1.0 is the paper's method).
 
@@ -222,6 +238,7 @@ class AdaDelta(Optimizer):
         p -= self.lr * dx
 
 
+@keras_names(lr="learning_rate")
 class Adam(Optimizer):
     """Adam: steps from bias-corrected running means of the gradient and of its square.
 

@@ -46,11 +46,34 @@ def describe(part):
 
 
 class Recorder(Callback):
-    """Records one ``fit`` as a run: settings, per-batch and per-epoch metrics, events, models, outcome.
+    """Record one ``fit`` as a run: settings, per-batch and per-epoch metrics, events, models, outcome.
 
-    ``run_id`` and ``folder`` are known from construction, so a caller can show
-    them before training starts. Put settings ``fit`` cannot know (the preset's
-    name, the test set's size) in ``recorder.settings`` before ``fit``.
+    The run's folder (``runs.root()/run_id``) gets run.json (rewritten at each
+    epoch, event and the end), metrics.csv (a row per batch, flushed at least
+    every second), epochs.csv (a row per epoch), ``model/`` (saved at each
+    epoch and at the end) and ``best/`` (the model of the best validation
+    accuracy), so a killed run stays readable and can be continued.
+
+    Args:
+        name: a name for people (``runs.rename`` changes it later), or None.
+        root: the folder of runs (default: ``runs.root()``).
+        source: who trained: "api", "cli" or "app".
+        parent: the id of the run this one continues, or None.
+
+    Attributes:
+        run_id: the run's id, known from construction, so a caller can show it before training.
+        folder: the run's folder.
+        settings: settings ``fit`` cannot know (the preset's name, the test set's size): update it
+            before ``fit``; they join what the Recorder reads from the model and ``fit``.
+        info: the run.json document as last written.
+
+    Example:
+        >>> from core import runs
+        >>> recorder = runs.Recorder(name="baseline")
+        >>> recorder.settings.update(preset="lenet5")
+        >>> history = model.fit(x, y, epochs=2, seed=0, callbacks=[recorder])
+        >>> runs.load(recorder.run_id).info["status"]
+        'finished'
     """
 
     def __init__(self, name=None, root=None, source="api", parent=None):
@@ -63,7 +86,6 @@ class Recorder(Callback):
         self._start = time.perf_counter()
         self._metrics = self._epochs = None
         self._best = None
-        self._unsaved = False   # the model has trained since the run last saved it
 
     # ----- fit's hooks --------------------------------------------------------
     def on_train_begin(self, logs=None):
@@ -82,7 +104,6 @@ class Recorder(Callback):
         now = time.perf_counter()
         self._metrics.write(files.csv_row((step, self._epoch, batch, logs["loss"], logs["accuracy"], logs["lr"],
                                            round(now - self._start, 3))))
-        self._unsaved = True
         if now - self._flushed >= FLUSH_SECONDS:
             self._metrics.flush()
             self._flushed = now
@@ -104,27 +125,41 @@ class Recorder(Callback):
         logs = logs or {}
         reason = logs.get("stop_reason")
         status = "diverged" if logs.get("diverged") else "stopped" if reason else "finished"
-        if self._unsaved or status == "diverged":   # trained since the epoch's save, or weights restored
-            self._save(files.MODEL)
+        self._save(files.MODEL)   # again: a stop mid-epoch, the guard or EarlyStopping may have changed it
         self._finish(status, reason)
 
     # ----- for callers --------------------------------------------------------
     def event(self, kind, step, **details):
-        """Note something that happened during the run (kind 'lr' with old and new, say) in run.json now."""
+        """Note something that happened during the run in run.json's events, at once.
+
+        Args:
+            kind: what happened, e.g. "lr" for a learning rate changed by hand.
+            step: the batch it applies from (metrics.csv's ``step``).
+            **details: more JSON-able facts, e.g. ``old=0.05, new=0.01``.
+        """
         self.info["events"].append(to_json({"kind": kind, "step": step, "time": round(self.elapsed(), 3),
                                             **details}))
         self._write_info()
 
     def add_summary(self, **figures):
-        """Add figures measured after training (test accuracy and loss, say) to the run's summary."""
+        """Add figures measured after training to the run's summary in run.json.
+
+        Args:
+            **figures: e.g. ``test_accuracy=0.98, test_loss=0.06``.
+        """
         self.info["summary"].update(to_json(figures))
         self._write_info()
 
     def abort(self, reason):
-        """Mark the run interrupted when ``fit`` ended in an exception (fit then calls no on_train_end)."""
+        """Mark the run interrupted, for a caller whose ``fit`` raised (fit then calls no ``on_train_end``).
+
+        Args:
+            reason: what went wrong, kept as the summary's ``stop_reason``.
+        """
         self._finish("interrupted", reason)
 
     def elapsed(self):
+        """Seconds since training began (metrics.csv's ``seconds``)."""
         return time.perf_counter() - self._start
 
     # ----- the files ------------------------------------------------------------
@@ -156,8 +191,6 @@ class Recorder(Callback):
 
     def _save(self, name):
         """Save the model into the run; a failed save is an event, not the end of the training."""
-        if name == files.MODEL:
-            self._unsaved = False
         try:
             self.model.save(self.folder / name)
         except ModelFileError as e:

@@ -27,8 +27,12 @@ HOST = socket.gethostname()
 
 
 def root(folder=None):
-    """Where runs are kept: ``folder`` if given, else $NUMPYNET_RUNS, else $XDG_DATA_HOME/numpynet/runs,
-    else ~/.local/share/numpynet/runs."""
+    """Where runs are kept: ``folder``, else $NUMPYNET_RUNS, else $XDG_DATA_HOME/numpynet/runs, else ~/.local/...
+
+    Args:
+        folder: a folder of runs to use as it is ('~' expanded), or None for the usual place
+            (~/.local/share/numpynet/runs without the variables).
+    """
     if folder is not None:
         return Path(os.path.expanduser(os.fspath(folder)))
     if os.environ.get("NUMPYNET_RUNS"):

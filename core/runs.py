@@ -21,8 +21,17 @@ __all__ = ["Recorder", "Run", "root", "list", "load", "rename", "tag", "delete"]
 
 @dataclasses.dataclass
 class Run:
-    """A recorded run as read back: ``info`` is its run.json; ``metrics`` (a row per batch) and ``epochs``
-    (a row per epoch) are {column: array}."""
+    """A recorded run as ``load`` reads it back.
+
+    Attributes:
+        info: its run.json: id, name, status, created, ended, source, parent, tags, settings,
+            epochs_done, events, summary.
+        metrics: {column: array} of metrics.csv, a row per batch: step, epoch, batch (int64),
+            loss, accuracy, lr, seconds (float64).
+        epochs: {column: array} of epochs.csv, a row per epoch: epoch, loss, accuracy, val_loss,
+            val_accuracy (NaN without validation), lr, seconds.
+        folder: the run's folder.
+    """
     info: dict
     metrics: dict
     epochs: dict
@@ -41,7 +50,14 @@ class Run:
         return path if path.is_dir() else None
 
     def load_model(self, best=False):
-        """The run's last (or best) model, compiled with its optimizer state, ready to continue."""
+        """The run's last (or best) model, compiled with its optimizer state, ready to continue.
+
+        Args:
+            best: the model of the best validation accuracy instead of the last.
+
+        Raises:
+            RunError: the run saved no such model.
+        """
         from .serialization import load_model
 
         path = self.best_path if best else self.model_path
@@ -54,6 +70,9 @@ def list(root=None):   # runs.list(), as the design names it; this module needs 
     """Every run's run.json (a dict), newest first; a run whose process died unfinished is 'interrupted'.
 
     A folder whose run.json cannot be read is listed with status 'unreadable' and the reason as 'error'.
+
+    Args:
+        root: the folder of runs (default: ``root()``).
     """
     folder = files.root(root)
     if not folder.is_dir():
@@ -63,26 +82,51 @@ def list(root=None):   # runs.list(), as the design names it; this module needs 
 
 
 def load(run_id, root=None):
-    """The run ``run_id`` (or a unique start of it): its record, metrics and epochs."""
+    """The run ``run_id``: its record, metrics and epochs, as a ``Run``.
+
+    Args:
+        run_id: the run's id, or a start of it that names one run.
+        root: the folder of runs (default: ``root()``).
+
+    Raises:
+        RunError: no such run, or more than one run starting so (naming them and the folder).
+    """
     folder = find(run_id, root)
     return Run(_info(folder), files.read_csv(folder / files.METRICS_CSV, files.METRIC_COLUMNS),
                files.read_csv(folder / files.EPOCHS_CSV, files.EPOCH_COLUMNS), folder)
 
 
 def rename(run_id, name, root=None):
-    """Give the run a new name (None for none)."""
+    """Give the run a new name.
+
+    Args:
+        run_id: the run's id, or a start of it that names one run.
+        name: the new name, or None for none.
+        root: the folder of runs (default: ``root()``).
+    """
     _edit(run_id, root, name=None if name is None else str(name))
 
 
 def tag(run_id, tags, root=None):
-    """Set the run's tags (a list of strings; replaces the old ones)."""
+    """Set the run's tags, replacing the old ones.
+
+    Args:
+        run_id: the run's id, or a start of it that names one run.
+        tags: a list of strings (or one string).
+        root: the folder of runs (default: ``root()``).
+    """
     if isinstance(tags, str):
         tags = [tags]
     _edit(run_id, root, tags=[str(t) for t in tags])
 
 
 def delete(run_id, root=None):
-    """Remove the run's folder, once its run.json says it is that run (nothing else is ever removed)."""
+    """Remove the run's folder, once its run.json says it is that run (nothing else is ever removed).
+
+    Args:
+        run_id: the run's id, or a start of it that names one run.
+        root: the folder of runs (default: ``root()``).
+    """
     folder = find(run_id, root)
     shutil.rmtree(folder)
 

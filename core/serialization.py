@@ -85,8 +85,7 @@ def load_architecture(path):
 
 
 def load_model(path):
-    """A Sequential from a saved folder, with its metadata and history; compiled with its optimizer,
-    that optimizer's state and the last run's schedule when the file has them (see ``optimizer_state``).
+    """A Sequential from a saved folder, with its metadata, history and optimizer state.
 
     Every field is checked, and the weights' shapes against the architecture,
     before any layer is built: a bad file costs a ModelFileError, not memory.
@@ -97,7 +96,10 @@ def load_model(path):
 
     Returns:
         A ``Sequential`` with its weights, compiled with the saved optimizer and loss; ``meta`` holds
-        its class names, preprocessing, dataset and metrics.
+        its class names, preprocessing, dataset and metrics. When the file has them (see
+        ``optimizer_state``), the optimizer has its state back (momentum, moments, step count) and
+        ``optimizer.schedule`` the last run's schedule, so ``fit(initial_epoch=model.epochs_trained,
+        lr_schedule=model.optimizer.schedule)`` goes on exactly.
 
     Raises:
         ModelFileError: the folder is missing, a file is corrupt or foreign, the format is newer than

@@ -24,18 +24,19 @@ def train(capsys, *extra):
 
 
 def test_train_records_a_run_and_says_where(capsys, mnist, runs_folder):
-    run_id, out = train(capsys, "--epochs", "2", "--name", "baseline")
+    run_id, out = train(capsys, "--epochs", "2", "--name", "baseline", "--quiet")
     assert f"recorded in {runs_folder / run_id}" in out
     [info] = runs.list()
     assert (info["id"], info["name"], info["source"], info["status"], info["epochs_done"]) == \
         (run_id, "baseline", "cli", "finished", 2)
     settings = info["settings"]
-    assert (settings["preset"], settings["dataset"], settings["train_samples"], settings["batch_size"]) == \
+    assert (settings["preset"], settings["dataset"], settings["limit"], settings["batch_size"]) == \
         ("mlp", "mnist", 300, 100)
+    assert (settings["train_samples"], settings["validation_samples"], settings["validation_split"]) == (270, 30, 0.1)
     assert settings["test_samples"] == len(mnist.x_test) and settings["command"].startswith("numpynet train")
     assert 0 < info["summary"]["test_accuracy"] <= 1 and info["summary"]["test_loss"] > 0
     run_ = runs.load(run_id)
-    assert run_.metrics["step"].tolist() == list(range(1, 7)) and run_.best_path is not None
+    assert run_.metrics["step"].tolist() == list(range(1, 7)) and run_.best_path is not None   # 270 in 100s
     assert run_.load_model().meta["class_names"] == [str(i) for i in range(10)]
 
 

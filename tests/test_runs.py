@@ -275,3 +275,14 @@ def test_a_fit_that_fails_is_marked_interrupted_by_abort(tiny_data):
     info = runs.load(recorder.run_id).info
     assert info["status"] == "interrupted" and info["summary"]["stop_reason"] == "RuntimeError: disk on fire"
     assert info["ended"] and len(runs.load(recorder.run_id).metrics["step"]) == 2
+
+
+def test_the_runs_model_is_the_one_fit_leaves_after_early_stopping_restores_the_best(tiny_data):
+    from core.callbacks import EarlyStopping
+    x, y = tiny_data
+    recorder, model = runs.Recorder(), _model()
+    stop = EarlyStopping("loss", mode="max", patience=1, restore_best_weights=True)   # epoch 0's loss is highest
+    model.fit(x, y, epochs=5, batch_size=16, callbacks=[recorder, stop])   # it restores after the save
+    run = runs.load(recorder.run_id)
+    assert run.info["status"] == "stopped" and run.info["epochs_done"] == 2
+    _same_weights(run.load_model(), model)   # epoch 0's weights, put back after the last epoch's save
