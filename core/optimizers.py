@@ -22,11 +22,7 @@ class Optimizer:
     """Base of the optimizers: the learning rate, weight decay, per-parameter state and the step count.
 
     A subclass passes its hyper-parameters to ``__init__`` by keyword (they
-    become attributes and its config) and defines ``update``. ``state`` maps a
-    parameter's key to its slots (momentum, moments), named in the class's
-    ``slots``; with ``iterations`` and the schedule of the run (``schedule``,
-    counting epochs from ``schedule_start``) it is what a saved model keeps so
-    that training continues exactly.
+    become attributes and its config) and defines ``update``.
 
     ``state`` maps a parameter's key to its slots (momentum, moments), named in the class's ``slots``;
     with ``iterations`` and the schedule of the last run (``schedule``, counting epochs from
