@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import datasets, load_model, optimizers, schedules, transfer, zoo
+from . import cli_lab, datasets, load_model, optimizers, schedules, transfer, zoo
 from .callbacks import Callback
 from .errors import NumpynetError
 from .model import Sequential
@@ -161,8 +161,11 @@ def cmd_evaluate(args):
     transfer.require_match(model, ds, names_may_differ=args.relabel,
                            advice="Evaluate it on the data it was trained for, or pass --relabel if they are the "
                                   "same classes under other names.")
-    m = model.evaluate(ds.x_test, ds.y_test)
-    print(f"{name} test: accuracy {m['accuracy']:.4f}  loss {m['loss']:.4f}  ({len(ds.x_test):,} images)")
+    x, y = ds.x_test[:args.limit], ds.y_test[:args.limit]
+    m = model.evaluate(x, y)
+    print(f"{name} test: accuracy {m['accuracy']:.4f}  loss {m['loss']:.4f}  ({len(x):,} images)")
+    if args.robustness is not None:
+        cli_lab.print_robustness(model, x, y, args)
 
 
 def cmd_predict(args):
@@ -226,6 +229,7 @@ def build_parser():
     e.add_argument("--data-root", type=_folder)
     e.add_argument("--relabel", action="store_true", help=RELABEL_HELP)
     e.set_defaults(func=cmd_evaluate)
+    cli_lab.add_options(e)
 
     r = sub.add_parser("predict", help="classify image files with a saved model")
     r.add_argument("model_dir")
