@@ -372,7 +372,8 @@ class Sequential:
         """Class probabilities (N, classes), float32, whatever the last layer is.
 
         The outputs of a final Softmax or Sigmoid as they are; raw (N, K)
-        outputs go through a softmax. Inference mode: Dropout off, BatchNorm
+        outputs go through a softmax. A temperature in ``meta["temperature"]``
+        divides the class scores first. Inference mode: Dropout off, BatchNorm
         on its running statistics.
 
         Args:
@@ -387,9 +388,12 @@ class Sequential:
             ShapeError: ``x`` does not match the input shape (expected and received are quoted).
         """
         x = self._check_input(x, "predict")
+        t = self.meta.get("temperature", 1)     # core.surgery.set_temperature
         out = np.empty((len(x), *self.output_shape), np.float32)
         for i, xb in self._batches(x, batch_size):
-            out[i:i + len(xb)] = self.forward(xb)
+            out[i:i + len(xb)] = self.forward(xb) if t == 1 else self.scores(xb) / t
+        if t != 1 and self.output_activation is not None:
+            return self.output_activation.forward(out)
         return out if self.output_activation is not None or out.ndim != 2 else softmax(out)
 
     def evaluate(self, x, y, batch_size=256):
