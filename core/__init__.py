@@ -1,9 +1,10 @@
 """numpynet core: NumPy-only neural networks. Never imports Qt."""
 from . import datasets, zoo
-from .errors import (ArgumentError, DatasetError, ImageFileError, MismatchError, ModelFileError, NumpynetError,
-                     ShapeError, TrainingError)
+from .errors import (ArgumentError, DatasetError, ImageFileError, MismatchError, MissingPackageError, ModelFileError,
+                     NumpynetError, ShapeError, TrainingError)
 from .model import Sequential
 from .serialization import load_model
 
 __all__ = ["Sequential", "load_model", "datasets", "zoo", "NumpynetError", "ShapeError", "ArgumentError",
-           "ModelFileError", "DatasetError", "ImageFileError", "TrainingError", "MismatchError"]
+           "ModelFileError", "DatasetError", "ImageFileError", "TrainingError", "MismatchError",
+           "MissingPackageError"]

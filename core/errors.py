@@ -70,3 +70,7 @@ class ImageFileError(DatasetError):
 
 class MismatchError(NumpynetError, ValueError):
     """A model and a dataset that do not belong together: input shape, classes or class names differ."""
+
+
+class MissingPackageError(NumpynetError, ImportError):
+    """An optional package a feature needs is not installed (e.g. ``onnx`` for ONNX export and import)."""
