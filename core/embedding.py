@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import MissingPackageError
+from .inspect import layer_position
 
 OVERSAMPLE = 10     # random directions beyond those wanted: the leading ones converge fast
 POWER_STEPS = 4     # enough for axes within 1e-6 of the full SVD's on LeNet-5's activations
@@ -114,11 +115,8 @@ def layer_features(model, x, layer, batch_size=256, progress=None):
         ValueError: a position out of range.
         ShapeError: ``x`` does not match the model's input.
     """
-    n = len(model.layers)
-    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not -n <= layer < n:
-        raise ValueError(f"layer must be a position in model.layers, from 0 to {n - 1}, got {layer!r}")
+    path = model.layers[:layer_position(model, layer) + 1]
     x = model._check_input(x, "layer_features")
-    path = model.layers[:layer % n + 1]
     out = None
     for start in range(0, len(x), batch_size):
         batch = x[start:start + batch_size]
@@ -183,7 +181,7 @@ def layer_points(model, x, layer, method="pca", progress=None, seed=0):
         return None
     if len(features) < 2:
         raise ValueError(f"a point map needs at least 2 images, got {len(features)}")
-    position = layer % len(model.layers)
+    position = layer_position(model, layer)
     if method == "pca":
         projection = pca(features)
         return PointMap(projection.points, position, method, projection.explained_variance_ratio)

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from . import optimizers
+from .inspect import layer_position
 from .layers import BatchNorm, Conv2D, Dense, Sigmoid
 
 
@@ -188,17 +189,15 @@ def _copy(model):
 
 def _unit(model, layer, unit):
     """(copy, its layer at ``layer``, unit index), checked: a position and unit that exist."""
-    n = len(model.layers)
-    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not -n <= layer < n:
-        raise ValueError(f"layer must be a position in model.layers, from 0 to {n - 1}, got {layer!r}")
-    target = model.layers[layer]
+    position = layer_position(model, layer)
+    target = model.layers[position]
     if not isinstance(target, (Dense, Conv2D)):
         raise ValueError(f"{target.name} has no units to operate on: choose a Dense or Conv2D layer")
     units = target.params["b"].shape[0]
     if isinstance(unit, bool) or not isinstance(unit, (int, np.integer)) or not 0 <= unit < units:
         raise ValueError(f"{target.name} has units 0 to {units - 1}, got unit {unit!r}")
     twin = _copy(model)
-    return twin, twin.layers[layer % n], int(unit)
+    return twin, twin.layers[position], int(unit)
 
 
 def _unit_slice(layer, index):

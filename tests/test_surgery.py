@@ -146,6 +146,7 @@ def test_a_temperature_of_one_removes_it(cnn, x):
 @pytest.mark.parametrize("call, message", [
     (lambda m: switch_off(m, 2, 0), "ReLU #3 has no units"),
     (lambda m: switch_off(m, 9, 0), "from 0 to 7, got 9"),
+    (lambda m: switch_off(m, 1.0, 0), "from 0 to 7, got 1.0"),
     (lambda m: switch_off(m, 0, 4), "Conv2D #1 has units 0 to 3, got unit 4"),
     (lambda m: scale_unit(m, 5, 0, float("inf")), "factor must be a finite number"),
     (lambda m: prune(m, 1.5), r"fraction must be in \[0, 1\], got 1.5"),
