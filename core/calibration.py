@@ -53,7 +53,7 @@ def abstain(probs, labels, threshold):
     Raises:
         ValueError: a threshold outside [0, 1], or probabilities and labels that do not fit.
     """
-    if not 0 <= threshold <= 1:
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)) or not 0 <= threshold <= 1:
         raise ValueError(f"the confidence threshold must be in [0, 1], got {threshold!r}")
     probs, labels = _checked(probs, labels)
     answered = probs.max(axis=1) >= threshold

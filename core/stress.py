@@ -103,12 +103,19 @@ def _blur(x, sigma, _rng):
 def _gaussian_kernel_matrix(size, sigma):
     """(size, size) float32: row i holds the weights a blurred pixel i takes from each pixel,
     a sampled Gaussian normalised over its whole support so blurring keeps the ink's total."""
-    reach = int(np.ceil(4 * sigma))
-    offsets = np.arange(-reach, reach + 1)
-    kernel = np.exp(-0.5 * (offsets / sigma) ** 2)
-    kernel /= kernel.sum()
+    reach = np.ceil(4 * sigma)
     d = np.arange(size)[:, None] - np.arange(size)[None, :]
-    return np.where(np.abs(d) <= reach, kernel[np.clip(d + reach, 0, 2 * reach)], 0).astype(np.float32)
+    weights = np.where(np.abs(d) <= reach, np.exp(-0.5 * (d / sigma) ** 2), 0)
+    return (weights / _gaussian_total(sigma, reach, size)).astype(np.float32)
+
+
+def _gaussian_total(sigma, reach, size):
+    """The sum of the sampled Gaussian over all offsets within ``reach``; beyond the image's size it is
+    sigma * sqrt(2 pi) to 1e-9 (sigma > 1 there), so an absurd sigma costs no memory."""
+    if reach > 4 * size:
+        return sigma * np.sqrt(2 * np.pi)
+    offsets = np.arange(-reach, reach + 1)
+    return np.exp(-0.5 * (offsets / sigma) ** 2).sum()
 
 
 def _thickness(x, radius, _rng):

@@ -106,8 +106,7 @@ def prune(model, fraction, per_layer=False):
     Raises:
         ValueError: a fraction outside [0, 1].
     """
-    if not 0 <= fraction <= 1:
-        raise ValueError(f"prune: fraction must be in [0, 1], got {fraction!r}")
+    fraction = _finite("prune: fraction", fraction, "in [0, 1]", lambda v: 0 <= v <= 1)
     twin = _copy(model)
     weights = [layer.params["W"] for layer in twin.layers if isinstance(layer, (Dense, Conv2D))]
     groups = [[w] for w in weights] if per_layer else [weights]
@@ -138,8 +137,7 @@ def add_weight_noise(model, sigma, rng=None):
     Raises:
         ValueError: a sigma that is negative or not finite.
     """
-    if not (math.isfinite(sigma) and sigma >= 0):
-        raise ValueError(f"add_weight_noise: sigma must be a finite number >= 0, got {sigma!r}")
+    sigma = _finite("add_weight_noise: sigma", sigma, "a finite number >= 0", lambda v: v >= 0)
     rng = np.random.default_rng(rng)
     twin = _copy(model)
     for layer in twin.layers:
@@ -169,8 +167,7 @@ def set_temperature(model, temperature):
     if isinstance(model.output_activation, Sigmoid):
         raise ValueError("set_temperature: the model ends in a Sigmoid; a softmax temperature needs a softmax "
                          "(or raw scores)")
-    if isinstance(temperature, bool) or not (math.isfinite(temperature) and temperature > 0):
-        raise ValueError(f"set_temperature: temperature must be a finite number > 0, got {temperature!r}")
+    temperature = _finite("set_temperature: temperature", temperature, "a finite number > 0", lambda v: v > 0)
     twin = _copy(model)
     if temperature == 1:
         twin.meta.pop("temperature", None)
@@ -207,7 +204,12 @@ def _unit_slice(layer, index):
     return w[:, index] if isinstance(layer, Dense) else w[index]
 
 
-def _finite(name, value):
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return float(value)
+def _finite(name, value, rule="a finite number", ok=lambda v: True):
+    """``value`` as a float, or a ValueError naming ``name`` and what it must be."""
+    try:
+        number = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (math.isfinite(number) and ok(number)):
+        raise ValueError(f"{name} must be {rule}, got {value!r}")
+    return number

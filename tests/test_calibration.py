@@ -98,6 +98,8 @@ def test_temperature_scaling_lowers_the_calibration_error():
 def test_bad_inputs_are_refused_saying_what():
     with pytest.raises(ValueError, match=r"threshold must be in \[0, 1\], got 1.5"):
         abstain(PROBS, LABELS, 1.5)
+    with pytest.raises(ValueError, match="got '0.5'"):
+        abstain(PROBS, LABELS, "0.5")
     with pytest.raises(ValueError, match="6 rows but labels have shape"):
         abstain(PROBS, LABELS[:5], 0.5)
     with pytest.raises(ValueError, match=r"class indices in \[0, 3\], got \[0, 7\]"):

@@ -93,6 +93,14 @@ def test_blur_spreads_a_dot_into_a_gaussian_of_that_sigma_keeping_the_ink():
     np.testing.assert_allclose(out[0], out[0].T, atol=1e-7)
 
 
+def test_an_enormous_blur_spreads_the_ink_evenly_without_running_out_of_memory():
+    x = np.zeros((1, 8, 8), np.float32)
+    x[0, 4, 4] = 1.0
+    out = damage(x, "blur", 1e9)
+    np.testing.assert_allclose(out, out[0, 0, 0], rtol=1e-6)
+    assert out.sum() == pytest.approx(64 / (1e9 * np.sqrt(2 * np.pi)) ** 2 * 1e0, rel=1e-6)
+
+
 def test_thickness_dilates_a_line_and_negative_strength_erodes_it():
     x = np.zeros((1, 1, 15, 15), np.float32)
     x[0, 0, 3:12, 6:9] = 1.0                                  # a bar 3 pixels wide

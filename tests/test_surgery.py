@@ -152,6 +152,9 @@ def test_a_temperature_of_one_removes_it(cnn, x):
     (lambda m: prune(m, 1.5), r"fraction must be in \[0, 1\], got 1.5"),
     (lambda m: add_weight_noise(m, -0.1), "sigma must be a finite number >= 0"),
     (lambda m: set_temperature(m, 0), "temperature must be a finite number > 0, got 0"),
+    (lambda m: set_temperature(m, "hot"), "temperature must be a finite number > 0, got 'hot'"),
+    (lambda m: prune(m, True), r"fraction must be in \[0, 1\], got True"),
+    (lambda m: scale_unit(m, 5, 0, None), "factor must be a finite number, got None"),
 ])
 def test_bad_arguments_are_refused_naming_them(cnn, call, message):
     with pytest.raises(ValueError, match=message):
