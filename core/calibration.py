@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .layers.base import fmt_shape
 from .losses import log_softmax
 
 CONFIDENT = 0.9                      # a mistake made above this confidence counts as a confident one
@@ -238,11 +239,12 @@ def _checked(probs, labels, what="probs"):
     probs = np.asarray(probs, np.float64)
     labels = np.asarray(labels)
     if probs.ndim != 2 or len(probs) == 0:
-        raise ValueError(f"{what} must be a non-empty (N, K) array, got shape {probs.shape}")
+        raise ValueError(f"{what} must be a non-empty (N, K) array, got shape {fmt_shape(probs.shape)}")
     if labels.ndim == 2:
         labels = labels.argmax(axis=1)
     if labels.shape != (len(probs),):
-        raise ValueError(f"{what} has {len(probs)} rows but labels have shape {labels.shape}: one label per row")
+        raise ValueError(f"{what} has {len(probs)} rows but labels have shape {fmt_shape(labels.shape)}: "
+                         f"one label per row")
     if labels.dtype.kind not in "iub" and not (labels == np.round(labels)).all():
         raise ValueError(f"labels must be class indices, got {labels[:5]!r}")
     labels = labels.astype(np.int64)

@@ -6,6 +6,7 @@ each other; ``cli`` registers them with one call and runs them with another.
 import sys
 
 from .stress import DEFAULT_STRENGTHS, KINDS, robustness
+from .text import percent
 
 COLUMN = 7      # wide enough for "0.9912" and for strengths like "-1.6" or "0.25"
 LABEL = max(len(f"{kind} ({unit})") for kind, unit in KINDS.items()) + 2    # one width: the blocks align
@@ -69,5 +70,5 @@ class _Progress:
         self.kind = kind
 
     def __call__(self, done, total):
-        sys.stderr.write(f"\r{self.kind} {100 * done // total}%")
+        sys.stderr.write(f"\r{self.kind} {percent(done / total, 0)}")
         sys.stderr.flush()

@@ -12,6 +12,7 @@ import numpy as np
 
 from .errors import MissingPackageError
 from .inspect import layer_position
+from .layers.base import fmt_shape
 
 OVERSAMPLE = 10     # random directions beyond those wanted: the leading ones converge fast
 POWER_STEPS = 4     # enough for axes within 1e-6 of the full SVD's on LeNet-5's activations
@@ -61,7 +62,7 @@ def pca(data, components=2):
     """
     data = np.asarray(data, np.float64)
     if data.ndim != 2 or len(data) < 2:
-        raise ValueError(f"pca needs (N, F) data of at least 2 points, got shape {data.shape}")
+        raise ValueError(f"pca needs (N, F) data of at least 2 points, got shape {fmt_shape(data.shape)}")
     if not np.isfinite(data).all():
         raise ValueError("pca: the data holds NaN or infinite values")
     mean = data.mean(axis=0)

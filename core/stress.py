@@ -15,6 +15,7 @@ import numpy as np
 
 from .augment import warp
 from .errors import ShapeError
+from .layers.base import fmt_shape
 
 # kind -> what its strength measures; the CLI and the app label their axes with it.
 KINDS = {"noise": "sigma", "rotation": "degrees", "shift": "pixels", "blur": "sigma",
@@ -57,7 +58,7 @@ def damage(x, kind, strength, rng=None):
     strength = _checked_strength(kind, strength)
     x = np.array(x, dtype=np.float32)      # a copy: every kind below may work in place
     if kind != "noise" and x.ndim < 3:
-        raise ShapeError(f"damage {kind!r} needs images (N, H, W) or (N, C, H, W), got shape {x.shape}")
+        raise ShapeError(f"damage {kind!r} needs images (N, H, W) or (N, C, H, W), got shape {fmt_shape(x.shape)}")
     if strength == 0 or len(x) == 0:
         return x
     return _DAMAGES[kind](x, strength, np.random.default_rng(rng))
