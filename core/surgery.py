@@ -12,17 +12,18 @@ import numpy as np
 
 from . import optimizers
 from .inspect import layer_position
-from .layers import BatchNorm, Conv2D, Dense, Sigmoid
+from .layers import BatchNorm, Conv2D, Dense, Flatten, Sigmoid
 
 
 
 def switch_off(model, layer, unit):
     """A copy whose ``unit`` of ``layer`` outputs 0 for every input: its weights and bias are zeroed.
 
-    A BatchNorm right after the layer would turn that 0 into its own constant,
-    so its ``gamma`` and ``beta`` for that channel are zeroed too. What follows
-    then sees a unit that is silent (through ReLU, tanh, pooling; a sigmoid
-    after it sees 0 and gives a constant 0.5).
+    A BatchNorm after the layer (before the next layer with weights) would
+    turn that 0 into its own constant, so its ``gamma`` and ``beta`` for that
+    channel are zeroed too. What follows then sees a unit that is silent
+    (through ReLU, tanh, pooling; a sigmoid after it sees 0 and gives a
+    constant 0.5).
 
     Args:
         model: a built ``Sequential``.
@@ -39,11 +40,20 @@ def switch_off(model, layer, unit):
     twin, target, index = _unit(model, layer, unit)
     _unit_slice(target, index)[...] = 0
     target.params["b"][index] = 0
-    follower = twin.layers[twin.layers.index(target) + 1] if target is not twin.layers[-1] else None
-    if isinstance(follower, BatchNorm):
-        follower.params["gamma"][index] = 0
-        follower.params["beta"][index] = 0
+    for follower in _same_units_after(twin, target):
+        if isinstance(follower, BatchNorm):
+            follower.params["gamma"][index] = 0
+            follower.params["beta"][index] = 0
     return twin
+
+
+def _same_units_after(model, target):
+    """The layers after ``target`` whose outputs keep its units apart (activations, pooling, Dropout,
+    BatchNorm), up to the next layer that mixes them (a layer with weights, Flatten)."""
+    for layer in model.layers[model.layers.index(target) + 1:]:
+        if isinstance(layer, (Dense, Conv2D, Flatten)):
+            return
+        yield layer
 
 
 def scale_unit(model, layer, unit, factor):

@@ -79,6 +79,19 @@ def test_a_switched_off_filter_is_silent_even_through_batchnorm(cnn, x):
     assert (out[:, 2] == 0).all() and (out[:, [0, 1, 3]] != 0).any()
 
 
+def test_a_switched_off_filter_is_silent_through_a_batchnorm_after_its_activation(x):
+    model = Sequential([Conv2D(3, 3), ReLU(), MaxPool2D(2), BatchNorm(), Flatten(), Dense(2)], input_shape=(1, 8, 8),
+                       seed=0)
+    bn = model.layers[3]
+    bn.buffers["mean"][:], bn.params["beta"][:] = 0.2, 0.5
+    twin = switch_off(model, 0, 1)
+    out = x
+    for layer in twin.layers[:4]:
+        out = layer.forward(out)
+    assert (out[:, 1] == 0).all() and (out[:, [0, 2]] != 0).any()
+    np.testing.assert_array_equal(twin.layers[3].params["gamma"][[0, 2]], 1)
+
+
 def test_scale_and_shift_act_on_one_unit(cnn):
     scaled = scale_unit(cnn, 0, 1, -2.0)
     np.testing.assert_array_equal(scaled.layers[0].params["W"][1], -2 * cnn.layers[0].params["W"][1])
