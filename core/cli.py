@@ -228,8 +228,11 @@ def build_parser():
     e.add_argument("--dataset", help="default: the dataset the model was trained on")
     e.add_argument("--data-root", type=_folder)
     e.add_argument("--relabel", action="store_true", help=RELABEL_HELP)
-    e.set_defaults(func=cmd_evaluate)
+    e.add_argument("--limit", type=POSITIVE_INT, help="evaluate on the first N test images only")
+    e.add_argument("--seed", type=_checked(int, lambda v: v >= 0, "an integer >= 0"), default=0,
+                   help="seeds the random damage of --robustness")
     cli_lab.add_options(e)
+    e.set_defaults(func=cmd_evaluate)
 
     r = sub.add_parser("predict", help="classify image files with a saved model")
     r.add_argument("model_dir")

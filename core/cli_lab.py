@@ -13,19 +13,14 @@ LABEL = max(len(f"{kind} ({unit})") for kind, unit in KINDS.items()) + 2    # on
 
 
 def add_options(parser):
-    """Add ``--robustness [KIND ...]``, ``--limit`` and ``--seed`` to the ``evaluate`` subcommand.
+    """Add ``--robustness [KIND ...]`` to the ``evaluate`` subcommand (which has ``--limit`` and ``--seed``).
 
     Args:
         parser: the ``evaluate`` subparser.
     """
-    from .cli import POSITIVE_INT, _checked
-
     parser.add_argument("--robustness", nargs="*", choices=list(KINDS), metavar="KIND",
                         help="also print accuracy against the strength of each damage to the test images "
                              f"(default: all of {', '.join(KINDS)})")
-    parser.add_argument("--limit", type=POSITIVE_INT, help="evaluate on the first N test images only")
-    parser.add_argument("--seed", type=_checked(int, lambda v: v >= 0, "an integer >= 0"), default=0,
-                        help="seeds the random damage (noise, shift, occlusion)")
 
 
 def print_robustness(model, x, y, args):
