@@ -2,7 +2,7 @@
 
     python benchmarks/draw_sizes.py [--model saved_models/lenet5-mnist]
 
-Draws all ten digits on the real pad (``gui.views.draw.DrawPanel``, offscreen)
+Draws all ten digits on the real pad (``gui.panels.draw.DrawPanel``, offscreen)
 with mouse events, stroke by stroke, at four sizes (a fifth of the pad to most
 of it), three brush widths and three positions, and reads the pad's answer.
 The digits are the pen-stroke skeletons of ``core.datasets.pen_digits``, one
@@ -31,7 +31,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from core import load_model  # noqa: E402
 from core.datasets.pen_digits import SKELETONS  # noqa: E402
 
-PAD = 336                                  # gui.views.draw.CANVAS_SIZE
+PAD = 336                                  # gui.views.canvas.CANVAS_SIZE
 SIZES = (0.2, 0.4, 0.6, 0.85)              # digit height as a fraction of the pad
 BRUSHES = (4, 26, 50)                      # thin, the pad's default, big
 POSITIONS = ((0.5, 0.5), (0.1, 0.15), (0.9, 0.85))   # where the digit's box sits in the free space
@@ -117,7 +117,7 @@ def main():
     args = ap.parse_args()
     app = QApplication.instance() or QApplication([])   # noqa: F841  (the widgets need it)
     from gui.state import AppState
-    from gui.views.draw import DrawPanel
+    from gui.panels.draw import DrawPanel
     state = AppState()
     state.set_model(load_model(args.model))
     panel = DrawPanel(state)

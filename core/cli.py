@@ -6,14 +6,18 @@ diverged run exits 3 and saves nothing. Ctrl-C during training stops after
 the current batch and still saves.
 """
 import argparse
-import math
 import signal
 import sys
 import time
 from pathlib import Path
 
-from . import cli_lab, datasets, load_model, optimizers, schedules, transfer, zoo
+from . import cli_interop
+from . import cli_train_options as train_options
+from . import cli_lab, cli_runs, datasets, load_model, resources, transfer, zoo
 from .callbacks import Callback
+from .cli_types import POSITIVE_INT
+from .cli_types import checked as _checked
+from .cli_train_options import optimizer as _optimizer
 from .errors import NumpynetError
 from .model import Sequential
 from .saving import check_save_path
@@ -22,23 +26,8 @@ from .text import probability
 from .preprocess import mode_for_dataset
 
 EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
+SAVED_HELP = "a saved-model folder, or the name of a shipped model: " + ", ".join(resources.shipped_models())
 RELABEL_HELP = "go on when only the class names differ from the model's (the same classes under other names)"
-
-
-def _checked(kind, ok, rule):
-    """An argparse ``type``: ``kind(text)``, finite and passing ``ok``, else a usage error naming the value."""
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            value = None
-        if value is None or not math.isfinite(value) or not ok(value):
-            raise argparse.ArgumentTypeError(f"must be {rule}, got {text!r}")
-        return value
-    return parse
-
-
-POSITIVE_INT = _checked(int, lambda v: v >= 1, "a positive integer")
 
 
 def _folder(text):
@@ -52,7 +41,7 @@ def _model_kind(spec):
     """'zoo', 'saved' or 'architecture' for ``--model``; an unknown name fails here, before any data loads."""
     if spec in zoo.names():
         return "zoo"
-    path = Path(spec)
+    path = resources.model_path(spec)   # a shipped model's name too
     if path.is_dir():
         return "saved"
     if path.is_file():
@@ -75,15 +64,9 @@ def cmd_summary(args):
     print(_model_from(args).summary())
 
 
-def _optimizer(args):
-    """The optimizer asked for; without ``--lr``, the rate its own class defaults to."""
-    lr = args.lr if args.lr is not None else optimizers.starting_values(args.optimizer)["lr"]
-    extra = {"momentum": args.momentum, "nesterov": args.nesterov} if args.optimizer == "sgd" else {}
-    return optimizers.OPTIMIZERS[args.optimizer](lr=lr, weight_decay=args.weight_decay, **extra)
-
-
 class _StopOnInterrupt(Callback):
     """First Ctrl-C: finish the batch, stop, save. Second: abort."""
+    stop_reason = "interrupted (Ctrl-C)"
 
     def on_train_begin(self, logs=None):
         self.interrupted = False
@@ -101,23 +84,26 @@ class _StopOnInterrupt(Callback):
 
 
 def cmd_train(args):
-    """Train and report; a diverged run exits with EXIT_DIVERGED and leaves ``--out`` untouched."""
-    from .augment import Augment
-
-    _model_kind(args.model)
+    """Train, validating on held-out training images, and report the test set once at the end;
+    a diverged run exits with EXIT_DIVERGED and leaves ``--out`` untouched."""
+    parent = cli_runs.resume(args)   # the run --resume continues; its settings are now in args
+    preset = args.model if _model_kind(args.model) == "zoo" else None
+    train_options.check(args)
     if args.out is not None:
         check_save_path(args.out)   # before the run, not after it ('' included)
     ds = datasets.load(args.dataset, root=args.data_root)
     x, y = ds.x_train[:args.limit], ds.y_train[:args.limit]
     model = _fitted_to(_model_from(args, input_shape=ds.input_shape, classes=ds.num_classes), ds, args)
-    model.compile(_optimizer(args), "crossentropy")
-    augment = Augment(shift=2, rotate=10, scale=0.1) if args.augment else None
+    model.meta.update(dataset=ds.name, class_names=list(ds.class_names), preprocessing=mode_for_dataset(ds.name),
+                      command="numpynet " + " ".join(args.argv))   # before fit: checkpoints and the run carry them
+    augment, epochs, schedule = _plan(args, parent, model)
     stopper = _StopOnInterrupt()
-    initial = len(model.train_history.get("loss", []))   # a saved model continues its epoch count
+    recorder = cli_runs.recorder(args, ds, parent, preset)
     start = time.perf_counter()
-    history = model.fit(x, y, epochs=initial + args.epochs, initial_epoch=initial, batch_size=args.batch_size,
-                        seed=args.seed, validation_data=(ds.x_test, ds.y_test), callbacks=[stopper], verbose=True,
-                        lr_schedule=args.schedule, augment=augment)
+    history = model.fit(x, y, epochs=epochs, initial_epoch=model.epochs_trained, batch_size=args.batch_size,
+                        seed=args.seed, validation_split=args.validation_split, verbose=0 if args.quiet else 1,
+                        callbacks=[stopper, *train_options.callbacks(args), *([recorder] if recorder else [])],
+                        lr_schedule=schedule, augment=augment)
     seconds = time.perf_counter() - start
     if history.diverged:
         unsaved = f" Nothing was saved to {args.out}." if args.out is not None else ""
@@ -128,13 +114,22 @@ def cmd_train(args):
         print(f"stopped: {history.stop_reason}", file=sys.stderr)
     metrics = model.evaluate(ds.x_test, ds.y_test)
     print(f"test accuracy {metrics['accuracy']:.4f}  test loss {metrics['loss']:.4f}  ({seconds:.1f}s training)")
+    model.meta.update(metrics={"test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"]})
+    if recorder is not None:
+        recorder.add_summary(**model.meta["metrics"])
     if args.out is not None:
-        model.meta.update(dataset=ds.name, class_names=list(ds.class_names),
-                          preprocessing=mode_for_dataset(ds.name),
-                          metrics={"test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"]},
-                          command="numpynet " + " ".join(args.argv))
         print(f"saved {model.save(args.out)}")
     return EXIT_INTERRUPTED if stopper.interrupted else 0
+
+
+def _plan(args, parent, model):
+    """(augment, epochs, lr_schedule) for ``fit``: from the options, counting on from the epochs a saved
+    model has; or, resuming ``parent``, as that run had them, with its optimizer state and schedule."""
+    if parent is None:
+        model.compile(_optimizer(args), "crossentropy")
+        return train_options.augment(args), model.epochs_trained + args.epochs, train_options.schedule(args)
+    cli_runs.check_epochs(parent, model, args.epochs)
+    return cli_runs.augment_of(parent), args.epochs, model.optimizer.schedule
 
 
 def _fitted_to(model, ds, args):
@@ -197,34 +192,25 @@ def build_parser():
     s.add_argument("--model", default="lenet5", help="zoo name, architecture .json, or saved-model folder")
     s.set_defaults(func=cmd_summary, seed=None)
 
-    t = sub.add_parser("train", help="train a model on a dataset")
+    t = sub.add_parser("train", help="train a model on a dataset", formatter_class=train_options.HelpFormatter)
     t.add_argument("--model", default="lenet5", help="zoo name, architecture .json, or saved-model folder to continue")
-    t.add_argument("--dataset", default="mnist")
+    t.add_argument("--dataset", default="mnist", help="dataset name (numpynet datasets lists them)")
     t.add_argument("--data-root", type=_folder, help="folder holding the dataset files (default: the usual places)")
-    t.add_argument("--epochs", type=POSITIVE_INT, default=5)
-    t.add_argument("--batch-size", type=POSITIVE_INT, default=128)
-    t.add_argument("--optimizer", default="sgd", choices=sorted(optimizers.OPTIMIZERS))
-    t.add_argument("--lr", type=_checked(float, lambda v: v > 0, "a number above 0"),
-                   help="learning rate (default: the optimizer's own: "
-                        + ", ".join(f"{name} {optimizers.starting_values(name)['lr']:g}"
-                                    for name in sorted(optimizers.OPTIMIZERS)) + ")")
-    sgd = optimizers.starting_values("sgd")
-    t.add_argument("--momentum", type=_checked(float, lambda v: 0 <= v < 1, "in [0, 1)"), default=sgd["momentum"])
-    t.add_argument("--nesterov", action="store_true")
-    t.add_argument("--weight-decay", type=_checked(float, lambda v: v >= 0, "a number >= 0"),
-                   default=sgd["weight_decay"])
-    t.add_argument("--schedule", choices=sorted(schedules.SCHEDULES), help="learning-rate schedule")
-    t.add_argument("--augment", action="store_true", help="random shifts, rotations and scaling")
-    t.add_argument("--limit", type=POSITIVE_INT, help="train on the first N images only")
-    t.add_argument("--seed", type=_checked(int, lambda v: v >= 0, "an integer >= 0"), default=0)
-    t.add_argument("--out", help="folder to save the trained model to")
+    t.add_argument("--epochs", type=POSITIVE_INT, default=5, help="epochs to train")
+    t.add_argument("--batch-size", type=POSITIVE_INT, default=128, help="images per batch")
+    t.add_argument("--limit", type=POSITIVE_INT, help="train on the first N images only (default: all)")
+    t.add_argument("--seed", type=_checked(int, lambda v: v >= 0, "an integer >= 0"), default=0,
+                   help="seed of the initial weights, the shuffling and the augmentation")
+    t.add_argument("--out", help="folder to save the trained model to (default: not saved)")
     t.add_argument("--new-output", action="store_true",
                    help="when the model's classes are not the dataset's: a new output layer for them, keeping the rest")
     t.add_argument("--relabel", action="store_true", help=RELABEL_HELP)
+    train_options.add_options(t)
+    cli_runs.add_train_options(t)
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="test accuracy and loss of a saved model")
-    e.add_argument("model_dir")
+    e.add_argument("model_dir", help=SAVED_HELP)
     e.add_argument("--dataset", help="default: the dataset the model was trained on")
     e.add_argument("--data-root", type=_folder)
     e.add_argument("--relabel", action="store_true", help=RELABEL_HELP)
@@ -235,13 +221,15 @@ def build_parser():
     e.set_defaults(func=cmd_evaluate)
 
     r = sub.add_parser("predict", help="classify image files with a saved model")
-    r.add_argument("model_dir")
+    r.add_argument("model_dir", help=SAVED_HELP)
     r.add_argument("images", nargs="+")
     r.add_argument("--top", type=POSITIVE_INT, default=3, help="how many classes to list per image")
     r.set_defaults(func=cmd_predict)
 
     d = sub.add_parser("datasets", help="list known datasets and where they are")
     d.set_defaults(func=cmd_datasets)
+    cli_interop.register(sub)
+    cli_runs.add_parser(sub)
     return p
 
 

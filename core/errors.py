@@ -74,3 +74,7 @@ class MismatchError(NumpynetError, ValueError):
 
 class MissingPackageError(NumpynetError, ImportError):
     """An optional package a feature needs is not installed (e.g. ``onnx`` for ONNX export and import)."""
+
+
+class RunError(NumpynetError):
+    """A recorded run that cannot be found or read: an unknown id, or a damaged run.json."""

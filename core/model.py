@@ -12,12 +12,15 @@ import math
 
 import numpy as np
 
+from . import fit_data, saving, schedules, sample_weights
 from . import losses as losses_mod
+from . import metrics as metrics_mod
 from . import optimizers as optimizers_mod
-from . import saving, schedules
-from .callbacks import CallbackList, History, ProgressLine
+from .callbacks import CallbackList, History
+from .callbacks.progress import for_verbose
 from .divergence import DivergenceGuard
 from .errors import ShapeError, TrainingError
+from .fit_rate import RunRate
 from .layers import Softmax, Sigmoid, from_config, to_entry
 from .layers.activations import softmax
 from .layers.base import fmt_shape
@@ -46,6 +49,7 @@ class Sequential:
         stop_training: a callback sets it to True to stop ``fit`` after the current batch.
         meta: class names, preprocessing, dataset and metrics, saved in model.json.
         train_history: every epoch's metrics this model has trained, across fits.
+        epochs_trained: how many epochs that is: the ``initial_epoch`` to continue from.
 
     Raises:
         ShapeError: ``input_shape`` is not positive sizes, or a layer cannot take its input
@@ -68,6 +72,7 @@ class Sequential:
         self.seed = seed
         self.optimizer = None
         self.loss = None
+        self.metrics = []         # what compile(metrics=...) adds to accuracy in the logs
         self.stop_training = False
         self.meta = {}            # class names, preprocessing, dataset, metrics: saved in model.json
         self.train_history = {}   # every epoch this model has trained, across fits
@@ -106,29 +111,59 @@ class Sequential:
         if not shape or any(d < 1 for d in shape):
             raise ShapeError(f"input_shape must be positive sizes like (1, 28, 28), got {input_shape}")
         self.input_shape = shape
-        trainable_before = False  # only then is a layer's input gradient of any use
         for i, layer in enumerate(self.layers):
             layer.index = i + 1
-            layer.need_input_grad = trainable_before
             if getattr(layer, "seed", 0) is None and self.seed is not None:
                 layer.rng = np.random.default_rng([self.seed, i])
             if isinstance(layer, ParamLayer):
                 layer.meet(self.layers[i + 1:], redraw=self.optimizer is None)   # uncompiled: untrained
             shape = layer.build(shape)
-            trainable_before = trainable_before or bool(layer.params)
+        self._mark_input_grads()
         return shape
+
+    def _mark_input_grads(self):
+        """A layer computes its input gradient only below a layer that learns: under the first trainable
+        parameters nothing uses it, so training's backward stops there (frozen convolutions cost no backward)."""
+        learns_before = False
+        for layer in self.layers:
+            layer.need_input_grad = learns_before
+            learns_before = learns_before or (layer.trainable and bool(layer.params))
+
+    def pop(self):
+        """Remove the last layer and return it, as Keras's ``pop``; the other layers keep their weights.
+
+        The popped layer's optimizer slots go with it, so a layer added in its place starts fresh.
+
+        Returns:
+            The layer removed.
+
+        Raises:
+            TrainingError: the model has no layers.
+        """
+        if not self.layers:
+            raise TrainingError("pop: the model has no layers to remove")
+        layer = self.layers.pop()
+        if self.optimizer is not None:
+            for key in [key for key in self.optimizer.state if key[0] == len(self.layers)]:
+                del self.optimizer.state[key]
+        return layer
 
     @property
     def output_shape(self):
         """The last layer's output shape without the batch axis (the input shape for no layers)."""
         return self.layers[-1].output_shape if self.layers else self.input_shape
 
+    @property
+    def epochs_trained(self):
+        """Epochs this model has trained, across fits: where the next ``fit`` goes on (its ``initial_epoch``)."""
+        return len(self.train_history.get("loss", []))
+
     def count_params(self):
         """Number of trainable values in every layer (BatchNorm's running statistics excluded)."""
         return sum(layer.count_params() for layer in self.layers)
 
     def summary(self):
-        """A table of layers, output shapes and parameter counts, with the total.
+        """A table of layers, output shapes and parameter counts, with the totals, trainable and frozen.
 
         Returns:
             The table as one string, ready to print.
@@ -137,13 +172,18 @@ class Sequential:
             TrainingError: the model has no input shape yet.
         """
         self._require_built()
-        rows = [(layer.name, fmt_shape(layer.output_shape), f"{layer.count_params():,}") for layer in self.layers]
+        rows = [(layer.name + ("" if layer.trainable else " (frozen)"), fmt_shape(layer.output_shape),
+                 f"{layer.count_params():,}") for layer in self.layers]
         rows.insert(0, ("Input", fmt_shape(self.input_shape), ""))
         w = [max(len(r[i]) for r in rows + [("Layer", "Output shape", "Params")]) for i in range(3)]
         line = "-" * (w[0] + w[1] + w[2] + 6)
         out = [f"{'Layer':<{w[0]}}   {'Output shape':<{w[1]}}   {'Params':>{w[2]}}", line]
         out += [f"{a:<{w[0]}}   {b:<{w[1]}}   {c:>{w[2]}}" for a, b, c in rows]
-        out += [line, f"Total params: {self.count_params():,}"]
+        frozen = sum(layer.count_params() for layer in self.layers if not layer.trainable)
+        out += [line, f"Total params: {self.count_params():,}", f"Trainable params: {self.count_params() - frozen:,}",
+                f"Non-trainable params: {frozen:,}"]
+        if self.meta.get("softmax_added"):   # set by core.interop.import_onnx
+            out.append(f"{self.layers[-1].name} was added for prediction: the imported network ends in logits")
         return "\n".join(out)
 
     def get_config(self):
@@ -224,16 +264,19 @@ class Sequential:
         return twin
 
     # ----- running ----------------------------------------------------------
-    def compile(self, optimizer="sgd", loss="crossentropy"):
-        """Choose how ``fit`` trains: the optimizer and the loss.
+    def compile(self, optimizer="sgd", loss="crossentropy", metrics=None):
+        """Choose how ``fit`` trains: the optimizer, the loss, and the metrics reported beside loss and accuracy.
 
         Args:
             optimizer: an optimizer (``core.optimizers``) or its name ("sgd", "adam", "adagrad",
                 "adadelta", "rmsprop") with its default settings.
-            loss: a loss (``core.losses``) or its name ("crossentropy", "mse").
+            loss: a loss (``core.losses``) or its name ("crossentropy", "mse", or Keras's
+                "sparse_categorical_crossentropy", "categorical_crossentropy", "mean_squared_error").
+            metrics: Keras's names ("accuracy" is always reported; "top_k_categorical_accuracy",
+                "sparse_top_k_categorical_accuracy": top-5) or objects such as ``metrics.TopKAccuracy(k)``.
 
         Raises:
-            ValueError: an unknown optimizer or loss name.
+            ValueError: an unknown optimizer, loss or metric name.
 
         Example:
             >>> from core.optimizers import SGD
@@ -241,6 +284,7 @@ class Sequential:
         """
         if isinstance(optimizer, str):
             optimizer = optimizers_mod.from_config({"type": optimizer})
+        self.metrics = metrics_mod.get(metrics)
         self.optimizer = optimizer
         self.loss = losses_mod.get(loss)
 
@@ -256,6 +300,18 @@ class Sequential:
         last = self.layers[-1] if self.layers else None
         act = last if isinstance(last, (Softmax, Sigmoid)) else getattr(last, "act", None)
         return act if isinstance(act, (Softmax, Sigmoid)) else None
+
+    @property
+    def outputs_are_logits(self):
+        """Whether the outputs are class scores that ``predict`` turns into probabilities with a softmax.
+
+        So they are without an ``output_activation`` when there are classes to choose
+        between (more than one output) and the loss reads the outputs as logits
+        (CrossEntropy, and a model not compiled yet). Otherwise, as with MSE, the
+        outputs are the prediction itself: a regression predicts raw values.
+        """
+        return (self.output_activation is None and int(np.prod(self.output_shape)) > 1
+                and getattr(self.loss, "fuses_softmax", self.loss is None))
 
     def logits_path(self):
         """(body, head) giving the scores before ``output_activation``: ``body`` run whole, then
@@ -337,11 +393,12 @@ class Sequential:
         _backward_path(*self._loss_path(), grad)
 
     def _slots(self):
+        """What the optimizer updates: the params of trainable layers (a frozen one gets no slots either)."""
         return [((i, name), name, p, layer.grads[name])
-                for i, layer in enumerate(self.layers) for name, p in layer.params.items()]
+                for i, layer in enumerate(self.layers) if layer.trainable for name, p in layer.params.items()]
 
     def train_step(self, x, y, before_update=None):
-        """One batch: forward, loss, backward, update. Returns (loss, accuracy).
+        """One batch: forward, loss, backward, update. Returns (loss, accuracy or None).
 
         ``before_update(loss, outputs, y)`` runs while the weights are still the
         ones that gave the loss; when it returns False the update is skipped
@@ -353,32 +410,54 @@ class Sequential:
             before_update: the veto above, or None.
 
         Returns:
-            (loss, accuracy) of the batch before the update, as floats.
+            (loss, accuracy) of the batch before the update, as floats; accuracy is None for a single
+            output (a regression).
         """
+        logs = self._train_batch(x, y, None, before_update)
+        return logs["loss"], logs.get("accuracy")
+
+    def _train_batch(self, x, y, weights, before_update=None):
+        """``train_step`` with per-sample loss weights (or None); returns the batch's logs."""
+        self._mark_input_grads()   # a layer frozen or thawed since the last batch
         out = self._forward_logits(x, training=True)
-        loss, grad = self.loss.value_and_grad(out, y)
-        acc = accuracy(out, y)
-        go_on = before_update(loss, out, y) if before_update is not None else math.isfinite(loss)
+        loss, grad = sample_weights.value_and_grad(self.loss, out, y, weights)
+        if before_update is not None:
+            go_on = before_update(sample_weights.on_plain_scale(loss, weights), out, y)
+        else:
+            go_on = math.isfinite(loss)
         if go_on:
             self._backward_logits(grad)
             self.optimizer.step(self._slots())
-        return loss, acc
+        return {"loss": loss, **self._metric_logs(out, y)}
+
+    def _test_batch(self, x, y):
+        """Logs of one batch in inference mode: loss, accuracy, compiled metrics."""
+        out = self._forward_logits(x, training=False)
+        return {"loss": self.loss.value(out, y), **self._metric_logs(out, y)}
+
+    def _metric_logs(self, out, y):
+        """Accuracy and the compiled metrics of a batch; no accuracy for a single output, where there is no
+        class to pick (a regression)."""
+        accuracy = {"accuracy": metrics_mod.accuracy(out, y)} if out.shape[1] > 1 else {}
+        return {**accuracy, **{m.name: float(m(out, y)) for m in self.metrics}}
 
     def _batches(self, x, batch_size):
+        """(start, float32 batch) over ``x``, converted a batch at a time (see ``fit_data.as_inputs``)."""
         for i in range(0, len(x), batch_size):
-            yield i, x[i:i + batch_size]
+            yield i, fit_data.as_inputs(x[i:i + batch_size])
 
     def predict(self, x, batch_size=256):
         """Class probabilities (N, classes), float32, whatever the last layer is.
 
         The outputs of a final Softmax or Sigmoid as they are; raw (N, K)
-        outputs go through a softmax. A temperature in ``meta["temperature"]``
+        class scores go through a softmax, and a regression's outputs are its raw
+        values (see ``outputs_are_logits``). A temperature in ``meta["temperature"]``
         divides the class scores first. Inference mode: Dropout off, BatchNorm
         on its running statistics.
 
         Args:
-            x: images (N, C, H, W), or (N, H, W) for a one-channel model, in [0, 1]; any float or int
-                dtype (computed in float32).
+            x: images (N, C, H, W), or (N, H, W) for a one-channel model, float in [0, 1] or uint8
+                pixels (scaled to [0, 1] batch by batch); computed in float32.
             batch_size: samples per forward pass (memory, not results).
 
         Returns:
@@ -387,17 +466,17 @@ class Sequential:
         Raises:
             ShapeError: ``x`` does not match the input shape (expected and received are quoted).
         """
-        x = self._check_input(x, "predict")
+        x = self._check_shape(x, "predict")
         t = self.meta.get("temperature", 1)     # core.surgery.set_temperature
         out = np.empty((len(x), *self.output_shape), np.float32)
         for i, xb in self._batches(x, batch_size):
             out[i:i + len(xb)] = self.forward(xb) if t == 1 else self.scores(xb) / t
         if t != 1 and self.output_activation is not None:
             return self.output_activation.forward(out)
-        return out if self.output_activation is not None or out.ndim != 2 else softmax(out)
+        return softmax(out) if self.outputs_are_logits and out.ndim == 2 else out
 
     def evaluate(self, x, y, batch_size=256):
-        """Mean loss and accuracy over (x, y), in inference mode.
+        """Mean loss, accuracy and compiled metrics over (x, y), in inference mode.
 
         Args:
             x: images as ``predict`` takes them.
@@ -405,7 +484,7 @@ class Sequential:
             batch_size: samples per forward pass (memory, not results).
 
         Returns:
-            ``{"loss": float, "accuracy": float}``, accuracy in [0, 1].
+            ``{"loss": float, "accuracy": float, ...}`` (and each compiled metric), accuracy in [0, 1].
 
         Raises:
             TrainingError: the model is not compiled.
@@ -414,16 +493,52 @@ class Sequential:
         """
         self._require_compiled()
         x, y = self._check_data(x, y, "evaluate")
-        total_loss = total_acc = 0.0
+        means = metrics_mod.MeanLogs()
         for i, xb in self._batches(x, batch_size):
-            yb = y[i:i + len(xb)]
-            out = self._forward_logits(xb, training=False)
-            total_loss += self.loss.value(out, yb) * len(xb)
-            total_acc += accuracy(out, yb) * len(xb)
-        return {"loss": total_loss / len(x), "accuracy": total_acc / len(x)}
+            means.add(self._test_batch(xb, y[i:i + len(xb)]), len(xb))
+        return means.result()
 
-    def fit(self, x, y, epochs=1, batch_size=32, validation_data=None, callbacks=None, shuffle=True,
-            seed=None, lr_schedule=None, augment=None, initial_epoch=0, verbose=False):
+    # ----- one batch, as Keras ------------------------------------------------
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
+        """One update on the batch (x, y); returns [loss, accuracy, *metrics] (a dict with ``return_dict``).
+
+        Args:
+            x: one batch of images, as ``fit`` takes them.
+            y: its labels, as ``fit`` takes them.
+            sample_weight: (N,) weights of each sample's loss, or None.
+            class_weight: {class: weight}, or None.
+            return_dict: return {"loss", "accuracy", ...} instead of a list.
+        """
+        self._require_compiled()
+        x, y = self._check_data(x, y, "train_on_batch")
+        weights = sample_weights.per_sample_weights(y, class_weight, sample_weight)
+        logs = self._train_batch(fit_data.as_inputs(x), y, weights)
+        return logs if return_dict else list(logs.values())
+
+    def test_on_batch(self, x, y, return_dict=False):
+        """Loss and metrics of the batch (x, y) in inference mode: [loss, accuracy, *metrics] or a dict.
+
+        Args:
+            x: one batch of images, as ``evaluate`` takes them.
+            y: its labels.
+            return_dict: return {"loss", "accuracy", ...} instead of a list.
+        """
+        self._require_compiled()
+        x, y = self._check_data(x, y, "test_on_batch")
+        logs = self._test_batch(fit_data.as_inputs(x), y)
+        return logs if return_dict else list(logs.values())
+
+    def predict_on_batch(self, x):
+        """``predict`` of x as one batch.
+
+        Args:
+            x: one batch of images, as ``predict`` takes them.
+        """
+        return self.predict(x, batch_size=max(len(x), 1))
+
+    def fit(self, x, y=None, epochs=1, batch_size=32, validation_data=None, callbacks=None, shuffle=True,
+            seed=None, lr_schedule=None, augment=None, initial_epoch=0, verbose=0, validation_split=0.0,
+            class_weight=None, sample_weight=None, steps_per_epoch=None):
         """Train epochs ``initial_epoch`` .. ``epochs - 1`` (Keras's meaning); returns a History.
 
         Each epoch visits every sample once, in batches, in an order shuffled
@@ -432,91 +547,96 @@ class Sequential:
         ``History.stop_reason`` and weights restored to ones whose loss was sane.
 
         Args:
-            x: training images, float32 (N, C, H, W) in [0, 1], or (N, H, W) for a one-channel
-                model; other numeric dtypes are converted to float32 (scale uint8 pixels to [0, 1]
-                first). NaN or infinite pixels are refused.
+            x: training images, (N, C, H, W), or (N, H, W) for a one-channel model: float32 (or any
+                float) in [0, 1], or uint8 pixels (scaled batch by batch, so a memory-mapped file is
+                never copied whole); training computes in float32.
+                NaN or infinite pixels are refused. Or an iterable or generator of (x, y) or
+                (x, y, sample_weight) batches, with ``steps_per_epoch`` batches an epoch (required for
+                a generator); ``y`` is then None.
             y: labels, one per image: int class indices (N,) in [0, K), or one-hot (or soft) float
                 rows (N, K) for K outputs.
             epochs: the epoch to stop before: trains epochs ``initial_epoch`` .. ``epochs - 1``
                 (so ``epochs`` more epochs from 0). To train n more, pass ``epochs=initial_epoch + n``.
             batch_size: samples per update; the last batch of an epoch may be smaller.
             validation_data: a pair (x_val, y_val), evaluated after each epoch in inference mode;
-                its loss and accuracy join the logs as ``val_loss`` and ``val_accuracy``.
-            callbacks: ``core.callbacks.Callback`` objects. Each gets ``on_train_begin()``,
-                ``on_epoch_begin(epoch)``, ``on_batch_begin(batch)``, ``on_batch_end(batch, logs)``
-                (loss, accuracy, size, lr of that batch), ``on_epoch_end(epoch, logs)`` (loss,
-                accuracy, lr, and val_loss, val_accuracy with validation data) and
+                its loss and accuracy join the logs as ``val_loss`` and ``val_accuracy``. It
+                overrides ``validation_split``.
+            callbacks: ``core.callbacks.Callback`` objects (EarlyStopping, ModelCheckpoint, ... or
+                your own). Each gets ``on_train_begin()``, ``on_epoch_begin(epoch)``,
+                ``on_train_batch_begin(batch)``/``on_batch_begin``, ``on_train_batch_end(batch, logs)``/
+                ``on_batch_end`` (loss, accuracy, size, lr of that batch), ``on_epoch_end(epoch, logs)``
+                (loss, accuracy, lr, and val_loss, val_accuracy with validation data) and
                 ``on_train_end(logs)`` (stop_reason). ``callback.model.stop_training = True``
-                stops after the current batch.
+                stops after the current batch. A rate a callback sets becomes the base rate and
+                stays after ``fit``.
             shuffle: reshuffle the samples each epoch (False keeps their order).
             seed: seeds the shuffling, augmentation and dropout masks of this fit; with the model's
                 own ``seed`` (its initial weights), a run repeats bit for bit. None draws fresh ones.
+                Epoch e draws from (seed, e) alone, so a model saved after epoch e and fitted on
+                from ``initial_epoch=e`` sees what one that never stopped would have.
             lr_schedule: a ``core.schedules.Schedule`` or a name ("step", "exponential", "cosine");
                 it spans this run: the typed rate at ``initial_epoch``, its end at the last epoch,
-                whatever the model trained before. None keeps the optimizer's rate.
+                whatever the model trained before. None keeps the optimizer's rate. The run's
+                schedule stays on the optimizer (and in a saved model) as ``optimizer.schedule``:
+                passing that one continues it from the epoch it started at.
             augment: ``augment(x_batch, rng) -> x_batch`` transforms each training batch
                 (``core.augment``), or None.
             initial_epoch: the first epoch to train (for continuing a saved model).
-            verbose: True prints one live progress line per epoch to stderr.
+            verbose: 0 silent, 1 a live progress line on stderr (a line per epoch when stderr is not a
+                terminal), 2 a line per epoch.
+            validation_split: the fraction of (x, y) held out for validation: the last samples,
+                before any shuffling, as Keras does.
+            class_weight: {class: weight} multiplying each sample's loss by its class's weight.
+            sample_weight: (N,) weights multiplying each sample's loss.
+            steps_per_epoch: batches per epoch when ``x`` is an iterable of batches.
 
         Returns:
             A ``History``: ``history.history`` maps "loss", "accuracy", "lr" (and "val_loss",
-            "val_accuracy") to one value per epoch trained; ``history.epoch`` lists the epochs;
-            ``history.stop_reason`` says why training stopped early (None if it did not).
+            "val_accuracy", compiled metrics) to one value per epoch trained; ``history.epoch``
+            lists the epochs; ``history.stop_reason`` says why training stopped early (None if it
+            did not).
 
         Raises:
             TrainingError: the model is not compiled.
             ShapeError: ``x`` does not match the input shape, or labels do not fit the outputs.
             ValueError: x and y of different lengths, no samples, NaN pixels, fractional labels,
-                ``batch_size`` < 1, ``initial_epoch`` outside [0, epochs], or a malformed
-                ``validation_data``.
+                ``batch_size`` < 1, ``initial_epoch`` outside [0, epochs], a malformed
+                ``validation_data``, or a callback with a hook ``fit`` never calls.
 
         Example:
             >>> from core import datasets
             >>> data = datasets.load("mnist")
             >>> model.compile("adam", "crossentropy")
             >>> history = model.fit(data.x_train, data.y_train, epochs=2, batch_size=128, seed=0,
-            ...                     validation_data=(data.x_test, data.y_test))
+            ...                     validation_split=0.1)
             >>> history.epoch, sorted(history.history)
             ([0, 1], ['accuracy', 'loss', 'lr', 'val_accuracy', 'val_loss'])
         """
         self._require_compiled()
-        x, y = self._check_data(x, y, "fit")
-        if batch_size < 1 or epochs < 0:
-            raise ValueError(f"batch_size must be >= 1 and epochs >= 0, got {batch_size}, {epochs}")
-        if not 0 <= initial_epoch <= epochs:
-            raise ValueError(f"fit trains epochs initial_epoch..epochs-1, as Keras: initial_epoch={initial_epoch} "
-                             f"must be in [0, epochs={epochs}] (to train n more epochs, pass "
-                             f"epochs=initial_epoch + n)")
-        if validation_data is not None:
-            if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
-                raise ValueError(f"validation_data must be a pair (x, y), got {type(validation_data).__name__} "
-                                 f"{validation_data!r:.60}")
-            validation_data = self._check_data(*validation_data, "validation_data")
-        rng = np.random.default_rng(seed)
-        if seed is not None:
-            for layer in self.layers:
-                if hasattr(layer, "rng") and not isinstance(layer, ParamLayer):
-                    layer.rng = np.random.default_rng(rng.integers(1 << 63))
-        run = _Run(initial_epoch, math.ceil(len(x) / batch_size), batch_size,
-                   schedules.get(lr_schedule, epochs - initial_epoch) if epochs > initial_epoch else None)
-        params = {"epochs": epochs, "steps": run.steps, "samples": len(x), "batch_size": batch_size}
-        cbs = CallbackList(list(callbacks or []) + ([ProgressLine()] if verbose else []), self, params)
+        _check_epochs(batch_size, epochs, initial_epoch)
+        data, validation_data = self._fit_data(x, y, batch_size, shuffle, validation_split, validation_data,
+                                               class_weight, sample_weight, steps_per_epoch)
+        run = _Run(np.random.SeedSequence(seed).entropy, seed is not None, data.steps, batch_size,
+                   self._schedule_for(lr_schedule, epochs, initial_epoch), self.optimizer.schedule_start)
+        params = {"epochs": epochs, "steps": run.steps, "samples": data.samples, "batch_size": batch_size,
+                  "initial_epoch": initial_epoch, "seed": seed, "schedule": run.schedule, "augment": augment,
+                  "validation_samples": len(validation_data[0]) if validation_data is not None else 0}
+        cbs = CallbackList(list(callbacks or []) + for_verbose(verbose), self, params)
         history = History()
-        guard = DivergenceGuard(self, x, y)
+        guard = DivergenceGuard(self, *data.probe())
+        rate = RunRate(self.optimizer, run.schedule)
         self.stop_training = False
         cbs.on_train_begin()
         for epoch in range(initial_epoch, epochs):
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by the guard instead
-                logs = self._fit_epoch(x, y, epoch, run, rng, shuffle, augment, cbs, guard)
+                logs = self._fit_epoch(data, epoch, run, augment, cbs, guard, rate)
             if logs is None:   # diverged on the epoch's first batch: nothing to report for it
                 break
             with np.errstate(over="ignore", invalid="ignore"):
                 guard.check_last_update()   # before validation, so its figures are those of the weights kept
             self.stop_training = self.stop_training or guard.tripped
             if validation_data is not None:
-                val = self.evaluate(*validation_data)
-                logs.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
+                logs.update({f"val_{k}": v for k, v in self.evaluate(*validation_data).items()})
             history.record(epoch, logs)
             for k, v in logs.items():
                 self.train_history.setdefault(k, []).append(v)
@@ -524,40 +644,75 @@ class Sequential:
             if self.stop_training:
                 break
         history.diverged = guard.reason is not None
-        stopped = "stopped on request (model.stop_training)" if self.stop_training else None
-        history.stop_reason = guard.reason or stopped
-        self.optimizer.lr = self.optimizer.base_lr
-        cbs.on_train_end({"stop_reason": history.stop_reason})
+        stopped = cbs.stop_reason() if self.stop_training else None
+        history.stop_reason = guard.reason or data.ran_out or stopped
+        rate.finish()
+        cbs.on_train_end({"stop_reason": history.stop_reason, "diverged": history.diverged})
         return history
 
-    def _fit_epoch(self, x, y, epoch, run, rng, shuffle, augment, cbs, guard):
+    def _fit_data(self, x, y, batch_size, shuffle, validation_split, validation_data, class_weight,
+                  sample_weight, steps_per_epoch):
+        """``fit``'s batch source (``fit_data``) and its validation pair, checked before training starts."""
+        if fit_data.is_batches(x):
+            if y is not None or sample_weight is not None or validation_split:
+                raise ValueError("fit: x is an iterable of batches, which carry their own labels and weights: "
+                                 "give no y, sample_weight or validation_split (validation_data is accepted)")
+            data = fit_data.IterableBatches(x, steps_per_epoch, self._check_data, class_weight)
+        else:
+            if y is None:
+                raise ValueError("fit: y is missing: give labels, or x as an iterable of (x, y) batches")
+            if steps_per_epoch is not None:
+                raise ValueError(f"fit: steps_per_epoch is for an iterable of batches; with arrays an epoch is "
+                                 f"every sample, ceil(N / batch_size) batches (got steps_per_epoch={steps_per_epoch})")
+            x, y = self._check_data(x, y, "fit")
+            weights = sample_weights.per_sample_weights(y, class_weight, sample_weight)
+            if validation_split and validation_data is None:
+                (x, y, weights), validation_data = fit_data.split_off_validation(x, y, weights, validation_split)
+            data = fit_data.ArrayBatches(x, y, weights, batch_size, shuffle)
+        if validation_data is not None:
+            if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+                raise ValueError(f"validation_data must be a pair (x, y), got {type(validation_data).__name__} "
+                                 f"{validation_data!r:.60}")
+            validation_data = self._check_data(*validation_data, "validation_data")
+        return data, validation_data
+
+    def _schedule_for(self, spec, epochs, initial_epoch):
+        """This run's schedule, kept on the optimizer (and saved with it). The optimizer's own schedule
+        (``model.optimizer.schedule``, say of a loaded model) goes on from the epoch it started at; any
+        other starts now and spans this run."""
+        opt = self.optimizer
+        if spec is None or spec is not opt.schedule:
+            opt.schedule = schedules.get(spec, epochs - initial_epoch) if epochs > initial_epoch else None
+            opt.schedule_start = initial_epoch
+        return opt.schedule
+
+    def _fit_epoch(self, data, epoch, run, augment, cbs, guard, rate):
         cbs.on_epoch_begin(epoch)
-        order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
-        total_loss = total_acc = 0.0
-        seen = 0
-        for b in range(run.steps):
-            if run.schedule is not None:
-                self.optimizer.lr = self.optimizer.base_lr * run.schedule.factor(run.progress(epoch, b))
-            idx = order[b * run.batch_size:(b + 1) * run.batch_size]
-            xb, yb = x[idx], y[idx]
+        rng = run.rng(epoch)
+        if run.seeded:
+            for i, layer in enumerate(self.layers):
+                if hasattr(layer, "rng") and not isinstance(layer, ParamLayer):   # dropout masks
+                    layer.rng = run.rng(epoch, i + 1)
+        means = metrics_mod.MeanLogs()
+        for b, (xb, yb, wb) in enumerate(data.epoch(rng)):
+            rate.before_batch(run.progress(epoch, b))
             if augment is not None:
                 xb = augment(xb, rng)
-            cbs.on_batch_begin(b)
-            loss, acc = self.train_step(xb, yb, before_update=functools.partial(guard.check, where=(epoch, b)))
+            cbs.on_train_batch_begin(b)
+            logs = self._train_batch(xb, yb, wb, before_update=functools.partial(guard.check, where=(epoch, b)))
             if guard.tripped:
-                guard.restore(loss, epoch, b)
+                guard.restore(logs["loss"], epoch, b)
                 self.stop_training = True
                 break
             guard.last = xb, yb, (epoch, b)
-            total_loss += loss * len(idx)
-            total_acc += acc * len(idx)
-            seen += len(idx)
-            cbs.on_batch_end(b, {"loss": loss, "accuracy": acc, "size": len(idx), "lr": self.optimizer.lr})
+            means.add(logs, len(xb))
+            cbs.on_train_batch_end(b, {**logs, "size": len(xb), "lr": self.optimizer.lr})
             if self.stop_training:
                 break
-        if not seen:
+        self.stop_training = self.stop_training or data.ran_out is not None
+        if not means.count:
             return None
-        return {"loss": total_loss / seen, "accuracy": total_acc / seen, "lr": self.optimizer.lr}
+        return {**means.result(), "lr": self.optimizer.lr}
 
     # ----- checks -----------------------------------------------------------
     def _require_built(self):
@@ -570,44 +725,45 @@ class Sequential:
             raise TrainingError("call compile(optimizer=..., loss=...) before fit or evaluate")
 
     def _check_input(self, x, what):
+        """``x`` as float32 model inputs (uint8 pixels scaled), all at once; ShapeError if it does not fit."""
+        return fit_data.as_inputs(self._check_shape(x, what))
+
+    def _check_shape(self, x, what):
+        """``x`` with a channel axis for grey (N, H, W) images, unconverted (a memory map stays one)."""
         self._require_built()
-        x = np.asarray(x)
+        x = x if isinstance(x, np.ndarray) else np.asarray(x)
         if x.ndim == len(self.input_shape) and len(self.input_shape) == 3 and self.input_shape[0] == 1:
             x = x[:, None]  # (N, H, W) grey images
         if x.shape[1:] != self.input_shape:
             raise ShapeError(f"{what}: expected input of shape {fmt_shape(('N', *self.input_shape))}, "
                              f"got {fmt_shape(x.shape)}")
-        return x.astype(np.float32, copy=False)
+        if x.dtype.kind not in "biuf":
+            raise ValueError(f"{what}: x must hold numbers, got dtype {x.dtype}")
+        return x
 
     def _check_data(self, x, y, what):
-        """(x, y) as float32 inputs and labels, refusing what would give wrong numbers with no
-        warning: no samples, NaN or infinite pixels (the guard would blame the learning rate),
-        fractional labels."""
-        x = self._check_input(x, what)
+        """(x, y) as inputs (unconverted: batches are converted as they are used) and labels, refusing
+        what would give wrong numbers with no warning: no samples, NaN or infinite pixels (the guard
+        would blame the learning rate), fractional labels."""
+        x = self._check_shape(x, what)
         if len(x) == 0:
             raise ValueError(f"{what}: no samples (x is empty)")
-        if not np.isfinite(x).all():
-            raise ValueError(f"{what}: x holds NaN or infinite values (first in sample {_first_nonfinite(x)}); "
-                             f"clean the data")
+        bad = _first_nonfinite(x)
+        if bad is not None:
+            raise ValueError(f"{what}: x holds NaN or infinite values (first in sample {bad}); clean the data")
         return x, self._check_labels(y, len(x), what)
 
     def _check_labels(self, y, n, what="y"):
-        """Class indices (N,) as int64, or one-hot/soft rows (N, K) as float32."""
+        """``y`` as the loss takes it (``Loss.check_targets``): class indices (N,) as int64, one-hot rows or
+        regression targets as float32. Uncompiled (``core.inspect``), the labels are classes."""
         y = np.asarray(y)
+        if y.ndim == 0:
+            raise ValueError(f"{what}: y must hold one label per input, got the single value {y!r}")
         if len(y) != n:
             raise ValueError(f"x and y have different lengths: {n} inputs but {len(y)} labels")
         if y.dtype.kind not in "biuf":
             raise ValueError(f"{what}: labels must be numbers (class indices or one-hot rows), got dtype {y.dtype}")
-        if y.ndim != 1:
-            if not np.isfinite(y).all():
-                raise ValueError(f"{what}: label row {_first_nonfinite(y)} holds NaN or infinite values")
-            return y.astype(np.float32, copy=False)
-        if y.dtype.kind == "f":
-            bad = ~np.isfinite(y) | (y != np.round(y))
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise ValueError(f"{what}: labels must be whole class indices, but label {i} is {float(y[i])}")
-        return y.astype(np.int64, copy=False)
+        return (self.loss or losses_mod.CrossEntropy()).check_targets(y, self.output_shape, what)
 
 
 def _forward_path(body, head, x, training):
@@ -628,23 +784,49 @@ def _backward_path(body, head, grad):
     return grad
 
 
-def _first_nonfinite(a):
-    """Index of the first sample (along axis 0) holding a NaN or an infinity."""
-    return int(np.flatnonzero(~np.isfinite(a.reshape(len(a), -1)).all(axis=1))[0])
+def _first_nonfinite(a, chunk=4096):
+    """Index of the first sample (along axis 0) holding a NaN or an infinity, or None.
+
+    Chunk by chunk, so a memory-mapped file is never held whole; integers are always finite.
+    """
+    if a.dtype.kind != "f":
+        return None
+    for start in range(0, len(a), chunk):
+        finite = np.isfinite(a[start:start + chunk].reshape(min(chunk, len(a) - start), -1)).all(axis=1)
+        if not finite.all():
+            return start + int(np.flatnonzero(~finite)[0])
+    return None
+
+
+def _check_epochs(batch_size, epochs, initial_epoch):
+    if batch_size < 1 or epochs < 0:
+        raise ValueError(f"batch_size must be >= 1 and epochs >= 0, got {batch_size}, {epochs}")
+    if not 0 <= initial_epoch <= epochs:
+        raise ValueError(f"fit trains epochs initial_epoch..epochs-1, as Keras: initial_epoch={initial_epoch} "
+                         f"must be in [0, epochs={epochs}] (to train n more epochs, pass "
+                         f"epochs=initial_epoch + n)")
 
 
 @dataclasses.dataclass(frozen=True)
 class _Run:
-    """What one ``fit`` fixes at its start: its first epoch, batches per epoch, batch size, schedule."""
-    initial_epoch: int
+    """What one ``fit`` fixes at its start: the seed's entropy (drawn afresh without a seed), batches per
+    epoch, batch size, the schedule and the epoch it counts from."""
+    entropy: int
+    seeded: bool
     steps: int
     batch_size: int
     schedule: object
+    schedule_start: int
+
+    def rng(self, epoch, *stream):
+        """The random numbers of ``epoch`` (its shuffle and augmentation; ``stream`` i: layer i's), from the
+        seed and the epoch alone, so a run continued from a saved model draws what one that never stopped did."""
+        return np.random.default_rng([self.entropy, epoch, *stream])
 
     def progress(self, epoch, batch):
-        """Epochs into this run, fractional within one: a schedule counts from the run's start,
+        """Epochs into the schedule, fractional within one: a schedule counts from the run that chose it,
         not from the model's first epoch, so a continued model starts at the typed rate."""
-        return epoch - self.initial_epoch + batch / self.steps
+        return epoch - self.schedule_start + batch / self.steps
 
 
 def check_weight_shapes(layers, expected, given):
@@ -660,9 +842,3 @@ def check_weight_shapes(layers, expected, given):
             layer = layers[int(position)]
             raise ShapeError(f"{layer.name} {name}: saved shape {fmt_shape(given[key])} but the architecture needs "
                              f"{fmt_shape(shape)}", layer_index=layer.index)
-
-
-def accuracy(out, y):
-    """Fraction of rows whose top output is the label (index or one-hot)."""
-    labels = y if y.ndim == 1 else y.argmax(axis=1)
-    return float((out.argmax(axis=1) == labels).mean())

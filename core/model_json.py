@@ -13,13 +13,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import losses, optimizers
+from . import losses, optimizers, schedules
 from .errors import ArgumentError, ModelFileError, ShapeError
 from .layers import layer_class
 
 FORMAT = "numpynet-model"
 FORMAT_VERSION = 1
-RESERVED = ("format", "format_version", "architecture", "optimizer", "loss", "history", "weights")
+RESERVED = ("format", "format_version", "architecture", "optimizer", "loss", "history", "weights", "schedule")
 # Metadata that numpynet itself reads back (the CLI, the app): a wrong type there would crash them later.
 _TEXT_META = ("dataset", "created", "command", "name")
 
@@ -32,6 +32,7 @@ class Checked(NamedTuple):
     output_shape: tuple
     optimizer: object
     loss: object
+    schedule: object        # the learning-rate schedule of the run that saved it (None: none)
 
 
 def to_json(value, where=""):
@@ -73,7 +74,7 @@ def check(doc):
     weight_shapes, output_shape = expected_weights(layers, input_shape)
     optimizer = _optimizer(doc.get("optimizer"))
     loss = _loss(doc.get("loss"))
-    return Checked(layers, input_shape, weight_shapes, output_shape, optimizer, loss)
+    return Checked(layers, input_shape, weight_shapes, output_shape, optimizer, loss, _schedule(doc.get("schedule")))
 
 
 def _check_version(version):
@@ -106,11 +107,17 @@ def make_layer(entry, i):
     try:
         cls = layer_class(kind)
     except ValueError as e:
-        raise ModelFileError(f"{where}: {e}") from None
+        raise ModelFileError(f"{where}: {e} (a layer of your own loads once its class is decorated with "
+                             f"@core.layers.register)") from None
     config = entry.get("config", {})
     if not isinstance(config, dict):
         raise ModelFileError(f"{where} ({kind}): 'config' must be a mapping of its arguments, got {_short(config)}")
-    return construct(cls, config, f"{where} ({kind})")
+    trainable = entry.get("trainable", True)
+    if not isinstance(trainable, bool):
+        raise ModelFileError(f"{where} ({kind}): field 'trainable' must be true or false, got {_short(trainable)}")
+    layer = construct(cls, config, f"{where} ({kind})")
+    layer.trainable = trainable
+    return layer
 
 
 def construct(cls, config, where):
@@ -213,12 +220,23 @@ def _optimizer(config):
     return construct(cls, {k: v for k, v in config.items() if k != "type"}, "'optimizer'")
 
 
+def _schedule(config):
+    if config is None:
+        return None
+    if not isinstance(config, dict) or config.get("type") not in schedules.CLASSES:
+        raise ModelFileError(f"'schedule' must be null or a mapping like {{\"type\": \"StepDecay\", \"gamma\": 0.5}} "
+                             f"naming {', '.join(schedules.CLASSES)}; got {_short(config)} (unknown schedule)")
+    return construct(schedules.CLASSES[config["type"]], {k: v for k, v in config.items() if k != "type"},
+                     "'schedule'")
+
+
 def _loss(config):
     if config is None:
         return None
     if not isinstance(config, dict) or not isinstance(config.get("type"), str) or config["type"] not in losses.LOSSES:
-        raise ModelFileError(f"'loss' must be null or a mapping like {{\"type\": \"CrossEntropy\"}} naming "
-                             f"CrossEntropy or MSE, got {_short(config)}")
+        raise ModelFileError(f"'loss' must be null or a mapping like {{\"type\": \"CrossEntropy\"}} naming a "
+                             f"registered loss ({', '.join(sorted(set(losses.LOSSES)))}), got {_short(config)}; a "
+                             f"loss of your own loads once its class is decorated with @core.losses.register_loss")
     return construct(losses.LOSSES[config["type"]], {k: v for k, v in config.items() if k != "type"}, "'loss'")
 
 

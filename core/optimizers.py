@@ -5,7 +5,8 @@ learning rate multiplies at the update, so schedules act at once).
 ``weight_decay`` adds ``wd * W`` to the gradient of weight matrices and
 kernels only (keys 'W'); decaying biases and BatchNorm scales only hurts.
 
-Each default is written once, in its class's signature; ``starting_values``
+Each default is written once, in its class's signature (``learning_rate=`` is
+accepted for ``lr=``, as Keras names it); ``starting_values``
 reads them there for the CLI and the Training panel.
 """
 import inspect
@@ -13,6 +14,7 @@ import math
 
 import numpy as np
 
+from .keras_names import keras_names
 from .layers.args import is_number
 
 
@@ -21,6 +23,10 @@ class Optimizer:
 
     A subclass passes its hyper-parameters to ``__init__`` by keyword (they
     become attributes and its config) and defines ``update``.
+
+    ``state`` maps a parameter's key to its slots (momentum, moments), named in the class's ``slots``;
+    with ``iterations`` and the schedule of the last run (``schedule``, counting epochs from
+    ``schedule_start``) it is what a saved model keeps so that training continues exactly.
 
     Args:
         lr: the learning rate, positive and finite. A schedule in ``fit`` scales it per batch;
@@ -33,6 +39,8 @@ class Optimizer:
     Raises:
         ValueError: a learning rate, weight decay or hyper-parameter out of range, naming it.
     """
+
+    slots = ()
 
     def __init__(self, lr, weight_decay=0.0, **hyper):
         if not (is_number(lr) and 0 < lr < math.inf):
@@ -48,6 +56,8 @@ class Optimizer:
             setattr(self, k, v)
         self.state = {}
         self.iterations = 0
+        self.schedule = None
+        self.schedule_start = 0
 
     def step(self, slots):
         """Update each (key, name, param, grad) in ``slots``; key identifies the slot's state.
@@ -75,13 +85,52 @@ class Optimizer:
         """``{"type": class name, "lr": base rate, "weight_decay": ..., **hyper}``; ``from_config`` reads it."""
         return {"type": type(self).__name__, "lr": self.base_lr, "weight_decay": self.weight_decay, **self.hyper}
 
+    def set_hyper(self, **changes):
+        """Change hyper-parameters between two steps, keeping the state (momentum, moments, step count).
+
+        For a knob turned while a model trains (the app's live learning rate, or a
+        callback's): a change applies from the next step. ``lr`` is the base rate,
+        so a schedule goes on scaling the new one.
+
+        Args:
+            **changes: new values by the constructor's argument names (``lr``, ``momentum``,
+                ``weight_decay``, ...), checked as the constructor checks them.
+
+        Raises:
+            ValueError: a value out of range, or an argument this optimizer does not take, naming it;
+                nothing changes then.
+
+        Example:
+            >>> from core.optimizers import SGD
+            >>> opt = SGD(lr=0.1, momentum=0.9)
+            >>> opt.set_hyper(lr=0.01)
+            >>> opt.lr
+            0.01
+        """
+        config = {k: v for k, v in self.get_config().items() if k != "type"}
+        unknown = sorted(set(changes) - set(config))
+        if unknown:
+            raise ValueError(f"{type(self).__name__} has no {', '.join(unknown)}; it takes {', '.join(config)}")
+        checked = type(self)(**{**config, **changes})
+        factor = self.lr / self.base_lr   # what a schedule has made of the base rate by now
+        self.base_lr, self.weight_decay, self.hyper = checked.base_lr, checked.weight_decay, checked.hyper
+        for k, v in self.hyper.items():
+            setattr(self, k, v)
+        self.lr = self.base_lr * factor
+
+
+# What each hyper-parameter may be: (test, rule in words). Decay rates live in [0, 1) (1 would divide by zero
+# or never forget); epsilon is positive. The constructors and the CLI's options check against this one table.
+RANGES = {
+    **dict.fromkeys(("rho", "beta1", "beta2", "momentum"), (lambda v: 0 <= v < 1, "in [0, 1)")),
+    "epsilon": (lambda v: 0 < v < math.inf, "positive and finite"),
+}
+
 
 def _check_range(owner, name, value):
-    """Decay rates live in [0, 1) (1 would divide by zero or never forget); epsilon is positive."""
-    if name in ("rho", "beta1", "beta2", "momentum") and not (is_number(value) and 0 <= value < 1):
-        raise ValueError(f"{owner}: {name} must be in [0, 1), got {value!r}")
-    if name == "epsilon" and not (is_number(value) and 0 < value < math.inf):
-        raise ValueError(f"{owner}: epsilon must be positive and finite, got {value!r}")
+    test, rule = RANGES.get(name, (None, None))
+    if test is not None and not (is_number(value) and test(value)):
+        raise ValueError(f"{owner}: {name} must be {rule}, got {value!r}")
 
 
 def _zeros(state, name, like):
@@ -90,6 +139,7 @@ def _zeros(state, name, like):
     return state[name]
 
 
+@keras_names(lr="learning_rate")
 class SGD(Optimizer):
     """Stochastic gradient descent, with optional (Nesterov) momentum, as PyTorch computes it.
 
@@ -111,6 +161,8 @@ class SGD(Optimizer):
         >>> opt = SGD(lr=0.05, momentum=0.9)
     """
 
+    slots = ("v",)
+
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
         if nesterov and momentum == 0:
             raise ValueError("SGD: nesterov needs a momentum above 0")
@@ -126,6 +178,7 @@ class SGD(Optimizer):
         p -= self.lr * (g + self.momentum * v if self.nesterov else v)
 
 
+@keras_names(lr="learning_rate")
 class AdaGrad(Optimizer):
     """AdaGrad: each parameter's step shrinks with the sum of its squared gradients.
 
@@ -141,6 +194,8 @@ class AdaGrad(Optimizer):
         ValueError: an argument out of range, naming it.
     """
 
+    slots = ("acc",)
+
     def __init__(self, lr=0.01, epsilon=1e-7, weight_decay=0.0):
         super().__init__(lr, weight_decay, epsilon=float(epsilon))
 
@@ -150,6 +205,7 @@ class AdaGrad(Optimizer):
         p -= self.lr * g / (np.sqrt(acc) + self.epsilon)
 
 
+@keras_names(lr="learning_rate")
 class RMSprop(Optimizer):
     """RMSprop: each step divided by a running root mean square of the gradients.
 
@@ -166,6 +222,8 @@ class RMSprop(Optimizer):
         ValueError: an argument out of range, naming it.
     """
 
+    slots = ("s",)
+
     def __init__(self, lr=0.001, rho=0.9, epsilon=1e-7, weight_decay=0.0):
         super().__init__(lr, weight_decay, rho=float(rho), epsilon=float(epsilon))
 
@@ -176,6 +234,7 @@ class RMSprop(Optimizer):
         p -= self.lr * g / (np.sqrt(s) + self.epsilon)
 
 
+@keras_names(lr="learning_rate")
 class AdaDelta(Optimizer):
     """Zeiler's AdaDelta; ``lr`` scales the step (1.0 is the paper's method).
 
@@ -193,6 +252,8 @@ class AdaDelta(Optimizer):
         ValueError: an argument out of range, naming it.
     """
 
+    slots = ("eg", "edx")
+
     def __init__(self, lr=1.0, rho=0.95, epsilon=1e-6, weight_decay=0.0):
         super().__init__(lr, weight_decay, rho=float(rho), epsilon=float(epsilon))
 
@@ -206,6 +267,7 @@ class AdaDelta(Optimizer):
         p -= self.lr * dx
 
 
+@keras_names(lr="learning_rate")
 class Adam(Optimizer):
     """Adam: steps from bias-corrected running means of the gradient and of its square.
 
@@ -227,6 +289,8 @@ class Adam(Optimizer):
         >>> from core.optimizers import Adam
         >>> model.compile(optimizer=Adam(lr=1e-3), loss="crossentropy")
     """
+
+    slots = ("m", "v")
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.0):
         super().__init__(lr, weight_decay, beta1=float(beta1), beta2=float(beta2), epsilon=float(epsilon))

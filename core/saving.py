@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import losses, model_folder, optimizers
+from . import losses, model_folder, optimizer_state, optimizers
 from .errors import ModelFileError
 from .layers import layer_class
 from .model_json import FORMAT, FORMAT_VERSION, RESERVED, check, check_meta, to_json
@@ -29,12 +29,17 @@ def model_to_json(model):
         raise ModelFileError(f"model.meta keys {clash} are reserved by the saved-model format; rename them")
     meta = dict(model.meta)
     meta.setdefault("created", datetime.datetime.now().isoformat(timespec="seconds"))
+    schedule = optimizer_state.saved_schedule(model.optimizer)
+    if schedule is not None:   # the last run's schedule, so that training can continue it
+        meta["schedule"] = schedule.get_config()   # (after the clash check: 'schedule' is reserved)
     return to_json({
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "architecture": _architecture(model),
         "optimizer": _config_of(model.optimizer, "optimizer", optimizers.OPTIMIZERS, str.lower),
-        "loss": _config_of(model.loss, "loss", losses.LOSSES, str),
+        "loss": _config_of(model.loss, "loss", losses.LOSSES, str,
+                           "decorate {name} with @core.losses.register_loss (its get_config() must give "
+                           "its constructor's arguments) before saving and loading"),
         "history": model.train_history,
         **meta,
     })
@@ -48,20 +53,25 @@ def _architecture(model):
         except ValueError:
             known = False
         if not known:
-            raise ModelFileError(f"layer {i + 1} is a {name}, not a registered numpynet layer type, "
-                                 f"so load_model could not rebuild it")
+            raise ModelFileError(f"layer {i + 1} is a {name}, not a registered layer type, so load_model could "
+                                 f"not rebuild it: decorate {name} with @core.layers.register (its get_config() "
+                                 f"must give its constructor's arguments) before saving and loading")
     return model.get_config()
 
 
-def _config_of(part, what, registry, key):
-    """The config of the model's optimizer or loss; one of numpynet's own, or it could not be loaded back."""
+def _config_of(part, what, registry, key, advice=""):
+    """The config of the model's optimizer or loss; a registered one, or it could not be loaded back.
+
+    ``advice`` (with ``{name}``) says how to register a class of one's own, where that is possible.
+    """
     if part is None:
         return None
     name = type(part).__name__
     if registry.get(key(name)) is not type(part):
         known = sorted({cls.__name__ for cls in registry.values()})
-        raise ModelFileError(f"the {what} is a {name}, not one of numpynet's ({', '.join(known)}), "
-                             f"so load_model could not rebuild it")
+        how = f": {advice.format(name=name)}" if advice else ""
+        raise ModelFileError(f"the {what} is a {name}, not a registered {what} ({', '.join(known)}), "
+                             f"so load_model could not rebuild it{how}")
     return part.get_config()
 
 
@@ -101,7 +111,9 @@ def save_model(model, path):
 
 
 def _weights_to_save(model):
-    weights = {key: np.asarray(arr) for key, arr in model.get_weights().items()}
+    """The weights, and the optimizer's state beside them (``optimizer_state``)."""
+    weights = {key: np.asarray(arr) for key, arr in {**model.get_weights(),
+                                                      **optimizer_state.to_arrays(model.optimizer)}.items()}
     for key, arr in weights.items():
         if arr.dtype.kind not in "biuf":
             raise ModelFileError(f"weight {key} holds {arr.dtype} values; only numbers are saved")

@@ -86,6 +86,7 @@ class CosineDecay(Schedule):
 
 
 SCHEDULES = {"step": StepDecay, "exponential": ExponentialDecay, "cosine": CosineDecay}
+CLASSES = {cls.__name__: cls for cls in SCHEDULES.values()}   # by the 'type' of get_config
 
 
 def get(spec, epochs=None):
@@ -109,3 +110,4 @@ def get(spec, epochs=None):
         return SCHEDULES[spec]()
     except KeyError:
         raise ValueError(f"unknown schedule {spec!r}; choose one of {', '.join(SCHEDULES)}") from None
+

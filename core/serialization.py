@@ -10,9 +10,10 @@ import contextlib
 import json
 import os
 import stat
+import time
 from pathlib import Path
 
-from . import model_folder, npz
+from . import model_folder, npz, optimizer_state, resources
 from .errors import ModelFileError, NumpynetError
 from .model import Sequential, check_weight_shapes
 from .model_json import RESERVED, check, check_meta, make_layers
@@ -24,8 +25,9 @@ def read_model_json(path):
     """The parsed (not yet checked) model.json of a saved-model folder."""
     path = Path(path)
     if not path.is_dir():
-        raise ModelFileError(f"{path}: no such model folder "
-                             "(a saved model is a folder with model.json and weights.npz)")
+        shipped = ", ".join(resources.shipped_models()) or "none"
+        raise ModelFileError(f"{path}: no such model folder (a saved model is a folder with model.json and "
+                             f"weights.npz; the shipped models, loadable by name: {shipped})")
     file = path / model_folder.MODEL_JSON
     if not file.exists():
         raise ModelFileError(f"{file}: missing; this folder is not a saved model")
@@ -85,7 +87,10 @@ def load_architecture(path):
 
 
 def load_model(path):
-    """A compiled Sequential from a saved folder, with its metadata and history.
+    """A Sequential from a saved folder, with its metadata, history and optimizer state.
+
+    ``path`` may also be the bare name of a shipped pretrained model
+    (``load_model("lenet5-mnist")``) when no folder of that name is here.
 
     Every field is checked, and the weights' shapes against the architecture,
     before any layer is built: a bad file costs a ModelFileError, not memory.
@@ -96,7 +101,10 @@ def load_model(path):
 
     Returns:
         A ``Sequential`` with its weights, compiled with the saved optimizer and loss; ``meta`` holds
-        its class names, preprocessing, dataset and metrics.
+        its class names, preprocessing, dataset and metrics. When the file has them (see
+        ``optimizer_state``), the optimizer has its state back (momentum, moments, step count) and
+        ``optimizer.schedule`` the last run's schedule, so ``fit(initial_epoch=model.epochs_trained,
+        lr_schedule=model.optimizer.schedule)`` goes on exactly.
 
     Raises:
         ModelFileError: the folder is missing, a file is corrupt or foreign, the format is newer than
@@ -109,33 +117,42 @@ def load_model(path):
         >>> model.meta["class_names"][:3]
         ['0', '1', '2']
     """
-    folder = model_folder.user_path(path)
+    folder = resources.model_path(path)
     doc, checked, weights = _open_checked(folder)
     with weights:
         with _reading(weights.name):
-            shapes = npz.array_shapes(weights)
+            shapes, state_shapes = optimizer_state.split(npz.array_shapes(weights))
         with _reading(folder):
             check_weight_shapes(checked.layers, checked.weight_shapes, shapes)
+        with _reading(weights.name):
+            optimizer_state.check(state_shapes, checked.weight_shapes, checked.optimizer, checked.schedule)
         with _reading(folder / model_folder.MODEL_JSON):
             check_meta(doc, checked.output_shape)
         with _reading(weights.name):
             model = Sequential(checked.layers, input_shape=checked.input_shape)
-            model.set_weights(npz.read_arrays(weights))
-    if checked.optimizer is not None:
-        model.compile(checked.optimizer, checked.loss or "crossentropy")
+            arrays, state = optimizer_state.split(npz.read_arrays(weights))
+            model.set_weights(arrays)
+            if checked.optimizer is not None:
+                model.compile(checked.optimizer, checked.loss or "crossentropy")
+                checked.optimizer.schedule = checked.schedule
+                optimizer_state.restore(checked.optimizer, state)
     model.train_history = doc.get("history") or {}
     model.meta = {k: v for k, v in doc.items() if k not in RESERVED}
     return model
 
 
-def _open_checked(folder, attempts=5):
+def _open_checked(folder, attempts=10):
     """(model.json, its ``check``, the weights file it names, open).
 
     A save may replace model.json and its weights between the reads: the
     weights count only if model.json still says the same once they are open,
-    and a weights file found missing is looked for again.
+    and a weights file found missing is looked for again. Each retry waits
+    twice as long as the last (1 ms up to about half a second), so a reader
+    on a busy machine is not starved by saves that follow each other closely.
     """
-    for _ in range(attempts):
+    for attempt in range(attempts):
+        if attempt:
+            time.sleep(0.001 * 2 ** (attempt - 1))
         doc = read_model_json(folder)
         with _reading(folder / model_folder.MODEL_JSON):
             checked = check(doc)

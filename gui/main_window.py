@@ -12,25 +12,20 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
 
-from core import load_model, zoo
-from core.errors import ModelFileError
+from core import load_model, resources, zoo
+from core.errors import ModelFileError, NumpynetError
 
-from .editor import ArchitecturePanel
 from .format import esc
 from .messages import show_error
-from .panels.data import DataPanel
-from .panels.training import TrainingPanel
+from .model_files import ask_open_path, export_onnx_dialog, is_onnx, model_name, read_model
+from .panels import ArchitecturePanel, DataPanel, DrawPanel, EvaluationPanel, InsidePanel, TrainingPanel
 from .settings import Settings, documents_folder
 from .state import AppState
-from .views.draw import DrawPanel
-from .views.evaluation import EvaluationPanel
-from .views.inside import InsidePanel
 from .views.lazy import LazyRefresh
 from .worker import Job
 
-ROOT = Path(__file__).resolve().parent.parent
-ASSETS = ROOT / "assets"
-SAVED_MODELS = ROOT / "saved_models"
+ASSETS = resources.shipped("assets")
+SAVED_MODELS = resources.shipped("saved_models")
 STARTUP_MODEL = SAVED_MODELS / "lenet5-mnist"
 CLOSE_WAIT_MS = 1000   # closing waits this long for background work to stop, then leaves it behind
 PANEL_ORDER = ("Data", "Architecture", "Training", "Inside", "Evaluation", "Draw")
@@ -112,6 +107,7 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         self.save_action = self._action(file, "&Save model", self.save_model, QKeySequence.Save)
         self.save_as_action = self._action(file, "Save model &as…", self.save_model_as, "Ctrl+Shift+S")
+        self.export_onnx_action = self._action(file, "&Export as ONNX…", lambda: export_onnx_dialog(self))
         file.addSeparator()
         self._action(file, "&Quit", self.close, "Ctrl+Q").setMenuRole(QAction.QuitRole)
 
@@ -196,20 +192,21 @@ class MainWindow(QMainWindow):
 
     def open_model_dialog(self):
         start = self.settings.get("models/last_folder") or str(SAVED_MODELS)
-        path = QFileDialog.getExistingDirectory(self, "Open a saved model (its folder)", start)
+        path = ask_open_path(self, start)
         if path:
             self.open_model(path)
 
     def open_model(self, path):
-        """Load a saved-model folder; a bad one is a message, and the current model stays."""
+        """Load a saved-model folder or an ONNX file; a bad one is a message, and the current model stays."""
         if self.state.training:
             self.statusBar().showMessage("Stop training before opening another model.")
             return False
         try:
-            model = load_model(path)
-        except ModelFileError as exc:
+            model = read_model(path)
+        except NumpynetError as exc:
             show_error(self, "Cannot open the model", str(exc),
-                       advice="Choose a folder saved by numpynet studio (it holds model.json and weights.npz).")
+                       advice="Choose a folder saved by numpynet studio (it holds model.json and weights.npz), "
+                              "or an ONNX file of supported layers.")
             return False
         self._remember_model_path(path)
         self.state.set_model(model, str(path))
@@ -218,12 +215,12 @@ class MainWindow(QMainWindow):
 
     def save_model(self):
         path = self.state.model_path
-        if path is None or _shipped(path):
-            return self.save_model_as()   # never overwrite a shipped pretrained model unasked
+        if path is None or _shipped(path) or is_onnx(path):
+            return self.save_model_as()   # never overwrite a shipped pretrained model unasked, nor write into a file
         return self.save_model_to(path)
 
     def save_model_as(self):
-        suggestion = self.save_folder() / (Path(self.state.model_path).name + "-retrained" if self.state.model_path
+        suggestion = self.save_folder() / (model_name(self.state.model_path) + "-retrained" if self.state.model_path
                                            else "my-model")
         path, _ = QFileDialog.getSaveFileName(self, "Save model as (a folder)", str(suggestion))
         return self.save_model_to(path) if path else False
@@ -266,7 +263,8 @@ class MainWindow(QMainWindow):
 
     def _update_file_actions(self):
         idle = not self.state.training
-        for action in (self.open_action, self.save_action, self.save_as_action, self.recent_menu.menuAction()):
+        for action in (self.open_action, self.save_action, self.save_as_action, self.export_onnx_action,
+                       self.recent_menu.menuAction()):
             action.setEnabled(idle)
 
     def _update_title(self):

@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QWidget
 
 from .format import percent
@@ -40,6 +40,7 @@ RAW = (37, 99, 235, 70)    # the blue, faint, under its smoothed line
 RAW_ACC = (22, 163, 74, 70)
 ACC = "#16a34a"
 LR = "#7c3aed"
+MARKER = "#b45309"         # amber: a change made while the run trained
 PARTIAL = "#6b7280"        # the legend's hollow marker for a partial epoch
 EPOCH_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "fraction")
 BATCH_COLUMNS = ("step", "loss", "accuracy", "lr")
@@ -138,6 +139,8 @@ class TrainingPlots(QWidget):
         self._ema = {"loss": _Ema(), "accuracy": _Ema()}
         self._bindings = []
         self._dirty = set()
+        self.markers = []     # (step, label) of each change made during a run, as drawn
+        self._marker_lines = []
         self._turn = 0
         self._build()
         self.timer = QTimer(self)
@@ -251,6 +254,17 @@ class TrainingPlots(QWidget):
             self.add_epoch(i + 1, logs)
         self.refresh()
 
+    def add_marker(self, step, label):
+        """A labelled vertical line at ``step`` on the batch plots: a change that acts from that step on."""
+        self.markers.append((step, label))
+        # the label where the curve seldom is: low on accuracy (it climbs to 1), high elsewhere
+        for view, height in ((self.batch_loss, 0.92), (self.batch_acc, 0.1), (self.lr_plot, 0.92)):
+            line = pg.InfiniteLine(pos=step, angle=90, movable=False, label=label,
+                                   pen=pg.mkPen(MARKER, width=1.2, style=Qt.DashLine),
+                                   labelOpts={"position": height, "color": MARKER, "anchors": [(0, 0.5), (0, 0.5)]})
+            view.getPlotItem().addItem(line, ignoreBounds=True)
+            self._marker_lines.append((view, line))
+
     def partial_epochs(self):
         """The epochs cut short, as ``meta['partial_epochs']`` keeps them: {"3": 0.4}."""
         return {str(e): f for e, f in self.partial.items()}
@@ -262,6 +276,9 @@ class TrainingPlots(QWidget):
         self.partial = {}
         self._show_partial_note()
         self._ema = {"loss": _Ema(), "accuracy": _Ema()}
+        for view, line in self._marker_lines:
+            view.getPlotItem().removeItem(line)
+        self.markers, self._marker_lines = [], []
         for view in (self.batch_loss, self.batch_acc, self.lr_plot):
             view.getPlotItem().setXRange(0, 1)
             view.getPlotItem().enableAutoRange(x=True)

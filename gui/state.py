@@ -3,7 +3,13 @@
 Panels never talk to each other; they subscribe to these signals (napari's
 habit: a Qt-free data model, views that listen). While training runs, the
 worker owns ``model``: views draw from copies and from ``weightsUpdated``
-snapshots, never from the live model.
+snapshots, never from the live model. Its fields are read-only properties:
+each changes only through a ``set_...`` method that emits the change, so no
+write can skip a signal (napari's properties, without the setters).
+
+A ``ModelSource`` is a view's side of that rule: its own copy of the model,
+kept current from the training snapshots. Every panel that computes from the
+model (Inside, Evaluation, Draw) reads one.
 
 Results computed from the model and the data (an evaluation, its list of
 mistakes) hold for one ``results_key()``: the model's version (bumped by
@@ -11,7 +17,18 @@ another model, an edit, every training snapshot, training's start and end)
 and the dataset's. When either changes, ``resultsOutdated`` says so, and a
 view drops what it computed under the old key.
 """
-from PySide6.QtCore import QObject, Signal
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from core.errors import ShapeError
+
+WEIGHTS_REFRESH_MS = 250     # a ModelSource takes training snapshots at most four times a second
+
+
+def _read_only(name, doc):
+    """A property that reads ``_name`` and has no setter: assigning it is an AttributeError."""
+    return property(lambda self: getattr(self, f"_{name}"), doc=doc)
+
 
 
 class AppState(QObject):
@@ -25,15 +42,26 @@ class AppState(QObject):
     inputChosen = Signal(object)       # a (1, C, H, W) float32 input to look inside (drawing, test image)
     resultsOutdated = Signal()         # results_key() changed: results computed before are void
 
+    # Read-only: each changes only through the method named, which emits its signal, so no view misses a change.
+    model = _read_only("model", "The current core.Sequential, or None: ``set_model``.")
+    model_path = _read_only("model_path", "The folder the model was loaded from or saved to, or None: "
+                                          "``set_model``, ``set_saved``.")
+    model_saved = _read_only("model_saved", "Whether the model equals what is in model_path (False once trained "
+                                            "further): ``set_model``, ``set_saved``, ``set_training``.")
+    dataset = _read_only("dataset", "The loaded core.datasets.Dataset, or None: ``set_dataset``.")
+    training = _read_only("training", "Whether a run is changing the model's weights: ``set_training``.")
+    architecture_valid = _read_only("architecture_valid", "Whether the edited architecture can run: "
+                                                          "``set_architecture_valid``.")
+    invalid_reason = _read_only("invalid_reason", "Why it cannot: ``set_architecture_valid``.")
+    model_version = _read_only("model_version", "Bumped by every change of the model or its weights.")
+    dataset_version = _read_only("dataset_version", "Bumped by every ``set_dataset``.")
+
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.model = None
-        self.model_path = None         # folder it was loaded from / saved to, or None
-        self.model_saved = False       # the model equals what is in model_path (False once trained further)
-        self.dataset = None
-        self.training = False
-        self.architecture_valid, self.invalid_reason = True, ""
-        self.model_version = self.dataset_version = 0
+        self._model = self._model_path = self._dataset = None
+        self._model_saved = self._training = False
+        self._architecture_valid, self._invalid_reason = True, ""
+        self._model_version = self._dataset_version = 0
         # The worker's snapshots are re-emitted straight into weightsUpdated; connected here first,
         # so the version is already new when any view hears of them.
         self.weightsUpdated.connect(lambda _w, _g: self._model_touched())
@@ -44,20 +72,20 @@ class AppState(QObject):
 
     def set_model(self, model, path=None, saved=None):
         """``saved``: whether ``model`` equals the files at ``path``; by default, when a path is given."""
-        self.model, self.model_path = model, path
-        self.model_saved = path is not None if saved is None else saved
-        self.model_version += 1
+        self._model, self._model_path = model, path
+        self._model_saved = path is not None if saved is None else saved
+        self._model_version += 1
         self.modelChanged.emit(model)
         self.resultsOutdated.emit()
 
     def set_saved(self, path):
         """The model was just written to ``path``: the title and the Model box say so."""
-        self.model_path, self.model_saved = str(path), True
+        self._model_path, self._model_saved = str(path), True
         self.modelSaved.emit(self.model_path)
 
     def set_dataset(self, dataset):
-        self.dataset = dataset
-        self.dataset_version += 1
+        self._dataset = dataset
+        self._dataset_version += 1
         self.datasetChanged.emit(dataset)
         self.resultsOutdated.emit()
 
@@ -71,18 +99,123 @@ class AppState(QObject):
 
     def set_training(self, running):
         """Training starts changing the weights, or has changed them for the last time."""
-        self.training = running
+        self._training = running
         if running:
-            self.model_saved = False   # from the first batch on, the weights are not those of any file
-        self.model_version += 1
+            self._model_saved = False   # from the first batch on, the weights are not those of any file
+        self._model_version += 1
         (self.trainingStarted if running else self.trainingFinished).emit()
         self.resultsOutdated.emit()
 
     def set_architecture_valid(self, ok, reason=""):
         """The editor reports here; Training will not start while this is False."""
-        self.architecture_valid, self.invalid_reason = ok, reason
+        self._architecture_valid, self._invalid_reason = ok, reason
         self.validityChanged.emit(ok, reason)
 
     def _model_touched(self):
-        self.model_version += 1
+        self._model_version += 1
         self.resultsOutdated.emit()
+
+
+class ModelSource(QObject):
+    """The model the views look at: a copy of ``state.model``, updated from training snapshots.
+
+    ``modelReplaced``: a different model (new architecture or freshly loaded).
+    ``weightsChanged``: same model, new weights; coalesced to a few per second.
+    The copy belongs to the GUI thread; a background job gets ``snapshot()``.
+    ``version`` is the ``state.model_version`` the copy shows: it lags the
+    state's while a snapshot waits for the timer, so a result computed from
+    the copy is tied to the weights it really used.
+    """
+    modelReplaced = Signal()
+    weightsChanged = Signal()
+
+    def __init__(self, state, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.model = None
+        self._live = None         # the state's model our copy was made from
+        self.grads = {}           # the latest training gradients, keyed '0.W'; {} when not training
+        self.step = 0             # training snapshots applied since the model was replaced
+        self.version = 0
+        self._pending = None
+        self._timer = QTimer(self, singleShot=True, interval=WEIGHTS_REFRESH_MS)
+        self._timer.timeout.connect(self._apply_pending)
+        state.modelChanged.connect(self._replace)
+        state.weightsUpdated.connect(self._on_weights)
+        state.trainingFinished.connect(self._on_training_finished)
+        if state.model is not None and not state.training:
+            self._replace(state.model)
+
+    def _replace(self, model):
+        if self.state.training:
+            return  # the worker owns it; snapshots keep our copy current
+        if model is not None and model is self._live and self._same_model(model):
+            self._take_weights(model)  # the trained model handed back: same model, new weights
+            return
+        self._live = model
+        self.model = model.copy() if model is not None else None
+        self.grads, self.step, self._pending = {}, 0, None
+        self.version = self.state.model_version
+        self.modelReplaced.emit()
+
+    def _same_model(self, model):
+        """Same architecture and the same class names shown: new weights need no rebuilt views."""
+        return (self.model is not None and model.get_config() == self.model.get_config()
+                and _class_names(model, self.state.dataset) == self.class_names())
+
+    def _take_weights(self, model):
+        self._timer.stop()
+        self._pending = None
+        self.model.set_weights(model.get_weights())
+        self.model.meta = dict(model.meta)
+        self.version = self.state.model_version
+        self.weightsChanged.emit()
+
+    def _on_weights(self, weights, grads):
+        self._pending = (weights, grads, self.state.model_version)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _apply_pending(self):
+        if self._pending is None or self.model is None:
+            return
+        weights, grads, version = self._pending
+        self._pending = None
+        try:
+            self.model.set_weights(weights)
+        except ShapeError:
+            return  # a snapshot of another architecture: modelChanged will follow
+        self.grads, self.version = grads, version
+        self.step += 1
+        self.weightsChanged.emit()
+
+    def _on_training_finished(self):
+        """The live model is free again: take its final weights (a diverged run restored them)."""
+        live = self.state.model
+        if live is None:
+            return
+        if live is self._live and self._same_model(live):
+            self._take_weights(live)
+        else:
+            self._replace(live)
+
+    def snapshot(self):
+        """An independent copy for a background job, or None."""
+        return self.model.copy() if self.model is not None else None
+
+    def class_names(self):
+        return _class_names(self.model, self.state.dataset)
+
+    def fits(self, images):
+        """Whether images (N, C, H, W) have the model's input shape."""
+        return self.model is not None and tuple(images.shape[1:]) == tuple(self.model.input_shape)
+
+
+
+def _class_names(model, dataset):
+    """Names from the model, else from the dataset if it has as many classes, else '0', '1', ..."""
+    k = int(np.prod(model.output_shape)) if model is not None else 0
+    names = list(model.meta.get("class_names") or []) if model is not None else []
+    if len(names) != k and dataset is not None and len(dataset.class_names) == k:
+        names = list(dataset.class_names)
+    return [str(n) for n in names] if len(names) == k else [str(i) for i in range(k)]

@@ -19,6 +19,9 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from core import datasets, optimizers
 from core.callbacks import Callback
 from core.errors import NumpynetError
+from core.recorder import describe
+
+from .live_tuning import LiveKnobs
 
 STOPPED = "stopped by user"
 SNAPSHOT_INTERVAL = 0.3    # seconds between weight snapshots: a few per second at most
@@ -163,6 +166,7 @@ class TrainJob:
     seed: int = 0                        # shuffling and augmentation
     initial_epoch: int = 0               # epochs the model has already trained
     first_step: int = 0                  # batches already plotted, so steps continue
+    recorder: object = None              # a core.runs.Recorder keeping this run (and its live changes), or None
 
 
 class TrainWorker(Worker):
@@ -171,6 +175,7 @@ class TrainWorker(Worker):
     progress = Signal(int, int, int, int, float, float)   # epoch, epochs, batch, steps, samples/s, ETA s
     weightsSnapshot = Signal(dict, dict)                  # weights, grads: copies keyed '0.W'
     message = Signal(str)                                 # what the run is doing, for a status line
+    tuned = Signal(object)          # a live change applied: {"kind", "step" it acts from, **changes}, in order made
     finished = Signal(dict, str)    # {'history', 'diverged', 'test'}, stop reason ('' = ran to the end)
     failed = Signal(str, str)       # message, details (traceback)
 
@@ -180,6 +185,7 @@ class TrainWorker(Worker):
         self._resume = threading.Event()
         self._resume.set()
         self.step = job.first_step      # the last batch trained (read by tests and the GUI, written here)
+        self.knobs = LiveKnobs(job.augment)
 
     # --- called from the GUI thread ------------------------------------------------
     def pause(self):
@@ -197,13 +203,20 @@ class TrainWorker(Worker):
     def paused(self):
         return not self._resume.is_set()
 
+    def tune(self, changes, augment=None):
+        """Change hyper-parameters or augmentation from the next batch on (see ``gui.live_tuning``)."""
+        self.knobs.request(changes, augment)
+
     # --- the worker thread -------------------------------------------------------------
     @Slot()
     def run(self):
         try:
             result, reason = self._train()
         except Exception as exc:  # noqa: BLE001 -- every failure must reach the window
-            self.failed.emit(*describe_exception(exc))
+            message, details = describe_exception(exc)
+            if self.job.recorder is not None:
+                self.job.recorder.abort(message)
+            self.failed.emit(message, details)
         else:
             self.finished.emit(result, reason)
         finally:
@@ -218,10 +231,13 @@ class TrainWorker(Worker):
             # seed 0, not the run's: every run of this dataset holds out the same images
             x, y, xv, yv = datasets.split_validation(x, y, job.validation_fraction, seed=0)
             validation = (xv, yv)
-        relay = _Relay(self)
+        callbacks = [_Relay(self)]
+        if job.recorder is not None:   # fit sees only the switchable augment: the recorder is told what is in it
+            job.recorder.settings.setdefault("augmentation", describe(job.augment))
+            callbacks.append(job.recorder)
         history = model.fit(x, y, epochs=job.initial_epoch + job.epochs, batch_size=job.batch_size,
-                            validation_data=validation, callbacks=[relay], seed=job.seed, lr_schedule=job.schedule,
-                            augment=job.augment, initial_epoch=job.initial_epoch)
+                            validation_data=validation, callbacks=callbacks, seed=job.seed, lr_schedule=job.schedule,
+                            augment=self.knobs.augment, initial_epoch=job.initial_epoch)
         if history.diverged:
             reason = history.stop_reason
         else:
@@ -261,6 +277,15 @@ class TrainWorker(Worker):
         self.message.emit("Training…")
         return time.perf_counter() - start
 
+    def apply_tuning(self):
+        """Between two batches: apply the live changes waiting, and say so."""
+        event = self.knobs.apply(self.model.optimizer, self.step + 1)
+        if event is None:
+            return
+        if self.job.recorder is not None:
+            self.job.recorder.event(**event)
+        self.tuned.emit(event)
+
     def send_snapshot(self):
         model = self.model
         weights = {k: v.copy() for k, v in model.get_weights().items()}
@@ -289,6 +314,7 @@ class _Relay(Callback):
         self.seen = 0
         self.total = self.params["samples"] * self.worker.job.epochs
         self.worker.message.emit("Training…")
+        self.worker.apply_tuning()
         self._check_stop()
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -312,6 +338,7 @@ class _Relay(Callback):
             self.last_snapshot = now
             w.send_snapshot()
         self.paused_for += w.wait_while_paused()
+        w.apply_tuning()
         self._check_stop()
 
     def on_epoch_end(self, epoch, logs=None):

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from core import datasets, load_model, zoo  # noqa: E402
 from core.optimizers import SGD  # noqa: E402
+from gui.panels.draw import DrawPanel  # noqa: E402
 from gui.state import AppState  # noqa: E402
-from gui.views.draw import DrawPanel  # noqa: E402
 from gui.views.export import save_png  # noqa: E402
 
 PRETRAINED = ROOT / "saved_models" / "lenet5-mnist"

@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from core import load_model, zoo  # noqa: E402
-from gui.editor import ArchitecturePanel  # noqa: E402
+from gui.panels.architecture import ArchitecturePanel  # noqa: E402
 from gui.state import AppState  # noqa: E402
 
 SIZE = (1300, 800)

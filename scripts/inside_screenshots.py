@@ -23,10 +23,10 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from core import datasets, load_model, zoo  # noqa: E402
 from core.optimizers import SGD  # noqa: E402
+from gui.panels.evaluation import EvaluationPanel  # noqa: E402
+from gui.panels.inside import InsidePanel  # noqa: E402
 from gui.state import AppState  # noqa: E402
-from gui.views.evaluation import EvaluationPanel  # noqa: E402
 from gui.views.export import save_png  # noqa: E402
-from gui.views.inside import InsidePanel  # noqa: E402
 
 PRETRAINED = ROOT / "saved_models" / "lenet5-mnist"
 SIZE = (1300, 850)

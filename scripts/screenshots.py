@@ -1,12 +1,15 @@
 """Screenshots of the main window for the README, taken during a real training run.
 
     NUMPYNET_DATA=/path/to/data python scripts/screenshots.py [--out docs/screenshots] [--size 1400x900]
+    NUMPYNET_DATA=/path/to/data python scripts/screenshots.py --onnx tests/data/onnx/lenet_torch.onnx
 
 Opens the real window offscreen (with throw-away settings, so a user's are
 never touched), loads MNIST through ``core.datasets.load`` (NUMPYNET_DATA,
 the user cache or a download), trains a fresh LeNet-5 on a few thousand
 images and grabs the Training view in the middle of its last epoch, then the
-Data view. One function per view: add more beside them.
+Data view. One function per view: add more beside them. With ``--onnx FILE`` it
+takes only ``onnx.png``: the window opened on that ONNX file, Inside showing the
+feature maps of a test digit.
 """
 import argparse
 import os
@@ -66,11 +69,22 @@ def training_screenshot(app, window, ds, path):
     tp.job.stop_and_wait(5000)
 
 
+def onnx_screenshot(app, window, onnx_file, path):
+    """The window on an imported ONNX model: Inside's feature maps of the first test image, a 7."""
+    if not window.open_model(onnx_file):
+        raise SystemExit(f"could not open {onnx_file}")
+    window.show_panel("Inside")
+    window.panels["Inside"].show_test_index(0)
+    time.sleep(0.3)
+    grab(app, window, "Inside", path)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--size", default="1400x900")
     parser.add_argument("--train-images", type=int, default=6000, help="MNIST training images to train on")
+    parser.add_argument("--onnx", help="only onnx.png: the window opened on this ONNX file")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -84,8 +98,11 @@ def main(argv=None):
         ds = mnist_subset(args.train_images, args.train_images // 3)
         window.data_panel.show_dataset(ds)
         window.state.set_dataset(ds)
-        training_screenshot(app, window, ds, out / "training.png")
-        grab(app, window, "Data", out / "data.png")
+        if args.onnx:
+            onnx_screenshot(app, window, args.onnx, out / "onnx.png")
+        else:
+            training_screenshot(app, window, ds, out / "training.png")
+            grab(app, window, "Data", out / "data.png")
         window.close()
 
 

@@ -60,3 +60,12 @@ def isolated(monkeypatch, tmp_path):
 def registry(monkeypatch):
     """The layer registry as it is now, restored after the test: a type registered in a test stays there."""
     monkeypatch.setattr(base, "_REGISTRY", dict(base._REGISTRY))
+
+
+@pytest.fixture(autouse=True)
+def runs_folder(tmp_path_factory, monkeypatch):
+    """Every test records runs into a fresh folder of its own, never into the user's real one
+    (the CLI and the app record every training run by default)."""
+    folder = tmp_path_factory.mktemp("runs")
+    monkeypatch.setenv("NUMPYNET_RUNS", str(folder))
+    return folder

@@ -42,7 +42,8 @@ def test_evaluate_a_missing_model_folder(capsys, tmp_path):
 def test_train_evaluate_predict(capsys, tmp_path, mnist, monkeypatch):
     out_dir = tmp_path / "m"
     code, out, err = run(capsys, "train", "--model", "cnn_small", "--dataset", "mnist", "--epochs", "1",
-                         "--limit", "2000", "--batch-size", "64", "--lr", "0.05", "--out", str(out_dir))
+                         "--limit", "2000", "--batch-size", "64", "--lr", "0.05", "--out", str(out_dir),
+                         "--validation-split", "0")   # all 2000 train: one epoch of 1800 is too noisy for > 0.8
     assert code == 0, err
     assert "epoch 1/1" in err and "samples/s" in err and "ETA" in err
     assert "test accuracy" in out

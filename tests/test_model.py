@@ -156,7 +156,9 @@ def test_callbacks_receive_every_hook_in_order(tiny_data):
 
     assert rec.events == ["train_begin", *per_epoch(0), *per_epoch(1), "train_end"]
     assert rec.model is model
-    assert rec.params == {"epochs": 2, "steps": 3, "samples": 25, "batch_size": 10}
+    assert rec.params == {"epochs": 2, "steps": 3, "samples": 25, "batch_size": 10,   # what the Recorder
+                          "initial_epoch": 0, "seed": 0, "schedule": None, "augment": None,   # records, too
+                          "validation_samples": 25}
 
 
 def test_callback_logs(tiny_data):

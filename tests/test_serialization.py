@@ -7,6 +7,7 @@ from numpy.testing import assert_array_equal
 
 from core import ModelFileError, NumpynetError, Sequential, load_model, model_json, serialization
 from core.layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, Softmax
+from core.losses import Loss
 from core.optimizers import Adam
 
 
@@ -423,7 +424,7 @@ def test_numpy_values_in_meta_are_saved_as_plain_json(saved):
     assert (meta["best"], meta["epochs"], meta["curve"], meta["pair"]) == (0.5, 3, [0, 1, 2], [1, 2])
 
 
-class HingeLoss:
+class HingeLoss(Loss):
     fuses_softmax = False
 
     def value_and_grad(self, out, y):

@@ -4,13 +4,17 @@ A layer type is one class: decorated with ``@register``, it is known to
 ``from_config`` (and so to model files), to the editor's palette and form,
 and to the API reference. Its signature gives the configuration's keys and
 its docstring the descriptions; nothing else lists layer types.
+
+``trainable = False`` freezes a layer (Keras's meaning): ``fit`` leaves its
+params alone and a frozen BatchNorm runs in inference mode. The flag is saved
+beside the config, in the layer's entry (``make_entry``).
 """
 import inspect
 
 import numpy as np
 
 from .. import initializers
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from . import args
 
 _REGISTRY = {}
@@ -18,6 +22,9 @@ _REGISTRY = {}
 
 def register(cls):
     """Class decorator: the one way to make a layer type known (model files, the editor, ``layer_types``).
+
+    A layer type of your own needs it before a model holding it can be saved
+    and loaded: ``load_model`` rebuilds it as ``cls(**layer.get_config())``.
 
     Args:
         cls: a ``Layer`` subclass. Its class name is its type name in configurations.
@@ -83,7 +90,9 @@ def from_config(entry):
     if unknown:
         raise ValueError(f"{cls.__name__}: unknown argument{'s' * (len(unknown) > 1)} {', '.join(unknown)}; "
                          f"it takes {', '.join(takes) or 'none'}")
-    return cls(**config)
+    layer = cls(**config)
+    layer.trainable = entry.get("trainable", True)
+    return layer
 
 
 def to_entry(layer):
@@ -92,7 +101,21 @@ def to_entry(layer):
     Args:
         layer: a layer of a registered type.
     """
-    return {"type": type(layer).__name__, "config": layer.get_config()}
+    return make_entry(type(layer).__name__, layer.get_config(), layer.trainable)
+
+
+def make_entry(type_name, config, trainable=True):
+    """A layer's entry: ``{"type": ..., "config": {...}}``, with ``"trainable": false`` for a frozen layer.
+
+    The flag sits beside the config, not in it: it is the base class's, not an
+    argument of any layer's constructor, and a trainable layer's entry stays as it was.
+
+    Args:
+        type_name: the registered class name.
+        config: the constructor's arguments by name.
+        trainable: False for a frozen layer.
+    """
+    return {"type": type_name, "config": config, **({} if trainable else {"trainable": False})}
 
 
 class Layer:
@@ -139,6 +162,7 @@ class Layer:
         input_shape: set by ``build`` (no batch axis), as is ``output_shape``.
         index: 1-based position in its model, for messages; None outside one.
         need_input_grad: False for a layer before a model's first parameters; it may skip dx.
+        trainable: False freezes the layer in ``fit`` (Keras's meaning); saved with the model.
     """
 
     category = "Other"
@@ -152,6 +176,22 @@ class Layer:
         self.output_shape = None
         self.index = None
         self.need_input_grad = True
+        self.trainable = True
+
+    @property
+    def trainable(self):
+        """False freezes the layer: ``fit`` leaves its params bit for bit and keeps no optimizer slots for it.
+
+        Raises:
+            ArgumentError: set to anything but True or False.
+        """
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        if not isinstance(value, (bool, np.bool_)):
+            raise ArgumentError(type(self).__name__, "trainable", f"must be True or False, got {value!r}")
+        self._trainable = bool(value)
 
     @property
     def name(self):
@@ -233,6 +273,47 @@ class Layer:
                                           f"of that name: store it, or define get_config")
             config[name] = getattr(self, name)
         return config
+
+    def weight_names(self):
+        """The names of ``get_weights``'s arrays, in its order: params, then buffers.
+
+        Dense and Conv2D: ``W``, ``b``; BatchNorm: ``gamma``, ``beta``, ``mean``, ``var``
+        (Keras's order: kernel, bias; gamma, beta, moving mean, moving variance).
+        """
+        return [*self.params, *self.buffers]
+
+    def get_weights(self):
+        """Copies of the layer's arrays as a list, in ``weight_names`` order ([] before it is built)."""
+        values = {**self.params, **self.buffers}
+        return [values[name].copy() for name in self.weight_names()]
+
+    def set_weights(self, weights):
+        """Copy a list of arrays, in ``weight_names`` order, into the layer (cast to its dtype).
+
+        Checks every array before changing any.
+
+        Args:
+            weights: a list (or tuple) of arrays, one per name of ``weight_names``.
+
+        Raises:
+            ShapeError: not a list, a wrong count, shape or kind (naming the layer and the weight).
+        """
+        names = self.weight_names()
+        listed = ", ".join(names) or "none: the layer is not built yet; add it to a model with an input_shape"
+        if not isinstance(weights, (list, tuple)):
+            raise self.shape_error(f"set_weights takes a list of arrays ({listed}), got {type(weights).__name__}")
+        if len(weights) != len(names):
+            raise self.shape_error(f"set_weights takes {len(names)} arrays ({listed}), got {len(weights)}")
+        targets = [{**self.params, **self.buffers}[name] for name in names]
+        given = [np.asarray(w) for w in weights]
+        for name, target, value in zip(names, targets, given):
+            if value.dtype.kind not in "biuf":
+                raise self.shape_error(f"set_weights: {name} must hold numbers, got {value.dtype}")
+            if value.shape != target.shape:
+                raise self.shape_error(f"set_weights: {name} must have shape {fmt_shape(target.shape)}, "
+                                       f"got {fmt_shape(value.shape)}")
+        for target, value in zip(targets, given):
+            np.copyto(target, value, casting="unsafe")
 
     def count_params(self):
         """Number of trainable values (buffers excluded)."""

@@ -8,11 +8,13 @@ read back, which halves the cost of a col2im. A first layer skips dx.
 import numpy as np
 
 from .. import conv_ops, initializers
+from ..keras_names import keras_names
 from . import args
 from .base import ParamLayer, fmt_shape, register
 
 
 @register
+@keras_names(stride="strides")
 class Conv2D(ParamLayer):
     """2-D convolution: slides learned kernels over the image, one output channel per filter.
 

@@ -10,10 +10,12 @@ Average pooling counts padded zeros in the window, as PyTorch's default does.
 import numpy as np
 
 from .. import conv_ops
+from ..keras_names import keras_names
 from . import args
 from .base import Layer, fmt_shape, register
 
 
+@keras_names(stride="strides")
 class Pool2D(Layer):
     """Base of the pooling layers: the window, stride and padding, and the loop over window offsets.
 

@@ -58,7 +58,9 @@ class BatchNorm(Layer):
     ``gamma * (x - mean) / sqrt(var + epsilon) + beta``, with ``gamma`` and
     ``beta`` of shape (C,) learned. Training uses the batch's statistics and
     updates running ones; inference uses the running ones (buffers ``mean``
-    and ``var``, saved with the model).
+    and ``var``, saved with the model), and so does a frozen layer
+    (``trainable = False``) in training, as in Keras: fine-tuning must not
+    shift statistics it keeps fixed.
 
     Args:
         momentum: how slowly the running mean and variance used at inference follow each batch:
@@ -113,6 +115,7 @@ class BatchNorm(Layer):
 
     def forward(self, x, training=False):
         r = self._rows(x)
+        training = training and self.trainable
         if training:
             mean, var = r.mean(axis=0), r.var(axis=0)
             m = self.momentum

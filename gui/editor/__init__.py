@@ -1,12 +1,4 @@
-"""The point-and-click architecture editor (issue 6): ``ArchitecturePanel(state)``.
+"""The architecture editor's parts: a Qt-free ``Document`` of layer rows, and the widgets that edit it.
 
-Imported lazily so the Qt-free parts (``document``, ``fields``) load without Qt.
+The panel built from them is ``gui.panels.architecture.ArchitecturePanel``.
 """
-__all__ = ["ArchitecturePanel"]
-
-
-def __getattr__(name):
-    if name == "ArchitecturePanel":
-        from .panel import ArchitecturePanel
-        return ArchitecturePanel
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

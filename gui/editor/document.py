@@ -7,12 +7,14 @@ training will see; the model that inference builds is the model the editor
 hands to the app.
 """
 import copy
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
 from core import Sequential
 from core.errors import ArgumentError, ShapeError
 from core.layers import from_config, layer_class, to_entry
+from core.layers.base import make_entry
 
 from ..format import shape_text
 from .fields import default_config, follow_ups
@@ -25,6 +27,14 @@ class LayerItem:
     uid: int
     type: str
     config: dict
+    trainable: bool = True   # False: frozen, fit leaves its weights alone
+
+    def entry(self):
+        """The layer's entry in ``Sequential.get_config()``'s schema."""
+        return make_entry(self.type, copy.deepcopy(self.config), self.trainable)
+
+    def copy(self):
+        return dataclasses.replace(self, config=copy.deepcopy(self.config))
 
 
 @dataclass
@@ -95,7 +105,7 @@ class Document:
         self.items = []
         self._next_uid = 1
         for entry in layers:
-            self.insert(len(self.items), entry["type"], entry.get("config", {}))
+            self._append(entry)
 
     @classmethod
     def from_config(cls, config):
@@ -104,7 +114,7 @@ class Document:
     def config(self):
         """The architecture in ``Sequential.get_config()``'s schema (model.json's 'architecture')."""
         return {"input_shape": list(self.input_shape),
-                "layers": [{"type": it.type, "config": copy.deepcopy(it.config)} for it in self.items]}
+                "layers": [it.entry() for it in self.items]}
 
     @property
     def uids(self):
@@ -112,7 +122,7 @@ class Document:
 
     # ----- snapshots, for undo ----------------------------------------------
     def snapshot(self):
-        return self.input_shape, tuple(LayerItem(it.uid, it.type, copy.deepcopy(it.config)) for it in self.items)
+        return self.input_shape, tuple(it.copy() for it in self.items)
 
     def copy(self):
         twin = Document(self.input_shape)
@@ -121,7 +131,7 @@ class Document:
 
     def restore(self, snapshot):
         self.input_shape, items = snapshot
-        self.items = [LayerItem(it.uid, it.type, copy.deepcopy(it.config)) for it in items]
+        self.items = [it.copy() for it in items]
         self._next_uid = max([self._next_uid] + [it.uid + 1 for it in self.items])
 
     # ----- edits --------------------------------------------------------------
@@ -131,11 +141,11 @@ class Document:
     def item(self, uid):
         return self.items[self.index_of(uid)]
 
-    def insert(self, index, type_name, config=None):
+    def insert(self, index, type_name, config=None, trainable=True):
         """Insert a layer at ``index``; returns its uid."""
         layer_class(type_name)  # unknown types are refused here, naming the known ones
         config = default_config(type_name) if config is None else config
-        item = LayerItem(self._next_uid, type_name, canonical(type_name, config))
+        item = LayerItem(self._next_uid, type_name, canonical(type_name, config), bool(trainable))
         self._next_uid += 1
         self.items.insert(index, item)
         return item.uid
@@ -146,7 +156,7 @@ class Document:
     def duplicate(self, uid):
         """A copy of the layer right below it (new uid: it gets its own weights); returns the uid."""
         i = self.index_of(uid)
-        return self.insert(i + 1, self.items[i].type, copy.deepcopy(self.items[i].config))
+        return self.insert(i + 1, self.items[i].type, copy.deepcopy(self.items[i].config), self.items[i].trainable)
 
     def move(self, uid, index):
         item = self.items.pop(self.index_of(uid))
@@ -157,6 +167,9 @@ class Document:
         updates = {name: value, **follow_ups(item.config, name, value)}
         item.config = canonical(item.type, {**item.config, **updates})
 
+    def set_trainable(self, uid, trainable):
+        self.item(uid).trainable = bool(trainable)
+
     def set_input_shape(self, shape):
         self.input_shape = tuple(int(d) for d in shape)
 
@@ -166,7 +179,10 @@ class Document:
         if config.get("input_shape"):
             self.set_input_shape(config["input_shape"])
         for entry in config.get("layers", []):
-            self.insert(len(self.items), entry["type"], entry.get("config", {}))
+            self._append(entry)
+
+    def _append(self, entry):
+        self.insert(len(self.items), entry["type"], entry.get("config", {}), entry.get("trainable", True))
 
     def follow(self, expect):
         """Adapt to a dataset: its input shape, and its class count on the last Dense layer.
@@ -186,7 +202,7 @@ class Document:
         layers, refused = [], None
         for i, it in enumerate(self.items):
             try:
-                layers.append(from_config({"type": it.type, "config": it.config}))
+                layers.append(from_config(it.entry()))
             except ArgumentError as e:
                 refused = i, f"{it.type} #{i + 1}: {e.argument} {e.reason}"
                 break

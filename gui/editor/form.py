@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QFrame, Q
 
 from ..format import shape_text
 from . import fields
+from .trainable import TrainableBox
 
 ERROR_STYLE = "background:#fdecea; color:#8c1d18; border:1px solid #f1b0aa; border-radius:4px; padding:6px;"
 
@@ -241,7 +242,8 @@ class LayerForm(QWidget):
         self.rows.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         line = QFrame(frameShape=QFrame.HLine, frameShadow=QFrame.Sunken)
         layout = QVBoxLayout(self)
-        for w in (self.title, self.about, self.error, line, self.fields_box, self.output):
+        self.trainable = TrainableBox()
+        for w in (self.title, self.about, self.error, line, self.fields_box, self.trainable, self.output):
             layout.addWidget(w)
         layout.addStretch(1)
         self.editors = {}
@@ -260,6 +262,7 @@ class LayerForm(QWidget):
             self.about.setText("Select a layer in the list or the drawing to edit it, or add one from the palette.")
             self.error.hide()
             self.output.clear()
+            self.trainable.show_item(None, None)
             return
         if self._shown != (item.uid, item.type):
             self._rebuild(item)
@@ -268,6 +271,7 @@ class LayerForm(QWidget):
         for name, widget in self.editors.items():
             if name in item.config:
                 widget.set_value(item.config[name])
+        self.trainable.show_item(item, row)
         self.error.setVisible(bool(row and row.error))
         self.error.setText(row.error if row and row.error else "")
         self.output.setText(_output_text(row))

@@ -1,5 +1,10 @@
-"""The window's own panels: Data and Training."""
+"""The window's six tabs, one panel per file; the widgets they are made of live in ``gui.views``
+(and ``gui.editor`` for the architecture editor's parts)."""
+from .architecture import ArchitecturePanel
 from .data import DataPanel
+from .draw import DrawPanel
+from .evaluation import EvaluationPanel
+from .inside import InsidePanel
 from .training import TrainingPanel
 
-__all__ = ["DataPanel", "TrainingPanel"]
+__all__ = ["ArchitecturePanel", "DataPanel", "DrawPanel", "EvaluationPanel", "InsidePanel", "TrainingPanel"]

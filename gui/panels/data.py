@@ -9,23 +9,36 @@ nothing half-written behind.
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
                                QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QStackedWidget,
                                QVBoxLayout, QWidget)
 
 from ..format import esc, shape_text
-from ..imaging import gray_qimage, rgb_qimage
 from ..messages import show_error
+from ..panel_settings import PanelSettings, Setting
+from ..views.class_counts import ClassCounts
+from ..views.sample_grid import SampleGrid
 from ..worker import Job, TaskWorker
 
 SOURCES = {"mnist": "MNIST (handwritten digits)", "fashion-mnist": "Fashion-MNIST (clothing)",
            "kmnist": "KMNIST (Japanese cursive)", "quickdraw": "Quick, Draw! categories",
            "folder": "Folder of images", "synthetic": "Synthetic digits (offline)"}
 SAMPLE_COUNT = 40
-SAMPLE_COLUMNS = 10
+SETTINGS = PanelSettings(
+    "data/choice",
+    source=Setting("mnist", "load: which dataset (a key of SOURCES)"),
+    categories=Setting("cat, dog, apple", "load: the Quick, Draw! categories"),
+    folder=Setting("", "load: the folder of class subfolders"),
+    count=Setting(10_000, "load: how many synthetic digits to draw"),
+    validation=Setting(0.1, "the Training panel's validation split (a fraction, shown in percent)", scale=100),
+)
+
+
+def load_options(choice):
+    """What the loader of ``choice`` (a ``DataPanel.choice()``) is given: the form's values, categories split."""
+    return {"folder": choice["folder"], "count": choice["count"],
+            "categories": [c.strip() for c in choice["categories"].split(",") if c.strip()]}
 
 
 def _loader(source, options, download=True):
@@ -175,22 +188,15 @@ class DataPanel(QWidget):
 
     # ---------------------------------------------------------------- settings
     def choice(self):
-        return {"source": self.source.currentData(), "categories": self.categories.text(),
-                "folder": self.folder.text(), "count": self.count.value(),
-                "validation": self.validation.value() / 100}
+        """The form as a JSON-able dict: what is remembered, and what ``load`` loads."""
+        return SETTINGS.values(self)
 
     def _restore(self):
-        cfg = self.settings.get("data/choice", {})
-        index = self.source.findData(cfg.get("source", "mnist"))
-        self.source.setCurrentIndex(max(index, 0))
-        self._on_source_changed()
-        self.categories.setText(cfg.get("categories", "cat, dog, apple"))
-        self.folder.setText(cfg.get("folder", ""))
-        self.count.setValue(cfg.get("count", 10_000))
-        self.validation.setValue(round(100 * cfg.get("validation", 0.1)))
+        SETTINGS.restore(self, self.settings)
+        self._on_source_changed()   # the source's options page, even when the source did not change
 
     def save_settings(self):
-        self.settings.set("data/choice", self.choice())
+        SETTINGS.save(self, self.settings)
 
     def _on_source_changed(self, *_):
         page = self._option_pages.get(self.source.currentData())
@@ -234,8 +240,7 @@ class DataPanel(QWidget):
         if not download and not _on_this_computer(choice):
             self._offer_ways_in(choice)
             return
-        options = {"folder": choice["folder"], "count": choice["count"],
-                   "categories": [c.strip() for c in choice["categories"].split(",") if c.strip()]}
+        options = load_options(choice)
         if choice["source"] == "folder" and not Path(options["folder"]).is_dir():
             show_error(self.window(), "No such folder", f"{options['folder'] or 'No folder'} is not a folder.",
                        advice="Choose a folder that holds one subfolder of images per class.")
@@ -354,13 +359,6 @@ class DataPanel(QWidget):
         self.counts.set_counts(list(ds.class_names), counts)
 
 
-def _qimage(image):
-    """A QImage of one (C, H, W) image in [0, 1]: grey for one channel, RGB for three."""
-    if image.shape[0] == 1:
-        return gray_qimage(image[0])
-    return rgb_qimage((np.clip(image[:3].transpose(1, 2, 0), 0, 1) * 255).astype(np.uint8))
-
-
 def _on_this_computer(choice):
     """Whether the chosen dataset loads without a download: a dataset the catalogue found here, a
     folder that exists, or digits made here."""
@@ -374,83 +372,3 @@ def _catalog_entry(source):
     """What ``numpynet datasets`` knows of ``source``: where it is found, its download size (or None)."""
     from core import datasets
     return next((e for e in datasets.catalog() if e["name"] == source), None)
-
-
-class SampleGrid(QWidget):
-    """Sample images with their labels, drawn with QPainter and scaled to fit the widget."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._images, self._labels = [], []
-        self.setMinimumSize(QSize(300, 200))
-
-    def set_samples(self, images, labels):
-        self._images = [_qimage(np.asarray(img, np.float32)) for img in images]
-        self._labels = list(labels)
-        self.update()
-
-    def paintEvent(self, event):
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor("#ffffff"))
-        if not self._images:
-            painter.setPen(QColor("#777"))
-            painter.drawText(self.rect(), Qt.AlignCenter, "Load a dataset to see samples")
-            return
-        cols = SAMPLE_COLUMNS
-        rows = -(-len(self._images) // cols)
-        label_h = 18
-        cell = min(self.width() / cols, self.height() / rows - label_h)
-        cell = max(cell, 8)
-        x0 = (self.width() - cols * cell) / 2
-        font = QFont(self.font())
-        font.setPointSizeF(8.5)
-        painter.setFont(font)
-        painter.setRenderHint(QPainter.SmoothPixmapTransform, False)
-        for i, (img, label) in enumerate(zip(self._images, self._labels)):
-            r, c = divmod(i, cols)
-            x, y = x0 + c * cell, r * (cell + label_h)
-            painter.drawImage(QRectF(x + 3, y + 3, cell - 6, cell - 6), img)
-            painter.setPen(QColor("#333"))
-            painter.drawText(QRectF(x, y + cell - 2, cell, label_h), Qt.AlignHCenter | Qt.AlignTop,
-                             painter.fontMetrics().elidedText(str(label), Qt.ElideRight, int(cell)))
-
-
-class ClassCounts(pg.PlotWidget):
-    """Horizontal bars of images per class, class names on the left axis (long names fit).
-
-    Until a dataset is loaded it shows a hint and no axes: empty axes would
-    show a meaningless 0-1 range, upside down (the class axis runs downwards).
-    """
-    EMPTY = "Load a dataset to see how many images each class has"
-
-    def __init__(self, parent=None):
-        super().__init__(parent, background="w")
-        self.bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brush="#2563eb", pen=None)
-        self.addItem(self.bars)
-        self.hint = pg.TextItem(self.EMPTY, color="#777", anchor=(0.5, 0.5))
-        self.hint.setPos(0.5, 0.5)
-        self.addItem(self.hint)
-        self.getPlotItem().invertY(True)
-        self.getPlotItem().setMouseEnabled(x=False, y=False)
-        self.getPlotItem().hideButtons()
-        self.setLabel("bottom", "images")
-        for axis in ("left", "bottom"):
-            self.getAxis(axis).setTextPen("#333")
-            self.getAxis(axis).setPen("#999")
-        self.counts = np.zeros(0, np.int64)
-        self._show_axes(False)
-        self.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
-
-    def _show_axes(self, shown):
-        for axis in ("left", "bottom"):
-            self.getPlotItem().showAxis(axis, shown)
-        self.hint.setVisible(not shown)
-
-    def set_counts(self, names, counts):
-        self._show_axes(True)
-        self.counts = np.asarray(counts)
-        y = np.arange(len(names))
-        self.bars.setOpts(x0=np.zeros(len(names)), y=y, width=self.counts, height=0.7)
-        self.getAxis("left").setTicks([[(i, str(n)) for i, n in enumerate(names)]])
-        self.setXRange(0, max(int(self.counts.max(initial=0)), 1) * 1.05, padding=0)
-        self.setYRange(-0.6, len(names) - 0.4, padding=0)

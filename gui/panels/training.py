@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QPushButton, QScrollArea, QSizePolicy, QSpinBox, QStyle, QToolButton,
                                QVBoxLayout, QWidget)
 
-from core import optimizers, transfer, zoo
+from core import optimizers, runs, transfer, zoo
 from core.augment import Augment
 from core.callbacks import format_eta
 from core.errors import NumpynetError
@@ -26,8 +26,10 @@ from core.preprocess import mode_for_dataset
 from ..format import esc, percent, rich_tooltip, shape_text
 from ..messages import show_diverged, show_error
 from ..mismatch import CONTINUE, NEW_MODEL, NEW_OUTPUT, TRAIN, ask_about_mismatch
+from ..panel_settings import PanelSettings, Setting
 from ..plots import TrainingPlots, batches_csv_path
 from ..worker import STOPPED, Job, TrainJob, TrainWorker, describe_exception
+from .data import SETTINGS as DATA_SETTINGS
 
 # How the form shows an optimizer argument: (minimum, maximum, decimals, label, tooltip). Which optimizer
 # takes which, and the values they start from, are core's (optimizers.starting_values); an argument not
@@ -44,7 +46,31 @@ SCHEDULES = {"None": None, "Step (×0.5 each epoch)": "step", "Exponential (×0.
 # What each augmentation switch turns on (core.augment.Augment's arguments).
 AUGMENTATIONS = {"shift": (2.0, "Shift by up to ±2 pixels"), "rotate": (12.0, "Rotate by up to ±12°"),
                  "scale": (0.1, "Zoom by up to ±10 %"), "elastic": (1.5, "Elastic distortion, about 1.5 pixels")}
-SETTINGS_KEY = "training/config"
+
+
+# What may change while a run trains or is paused, from the next batch on; the rest of the form stays locked.
+# Nesterov is not a knob, but it follows momentum: off while momentum is 0.
+LIVE_OPTIMIZER = ("lr", "momentum", "nesterov", "weight_decay")
+
+
+def _starting(key):
+    """A default read from the chosen optimizer's signature (``optimizers.starting_values``), not written here."""
+    return lambda panel: optimizers.starting_values(panel.optimizer.currentText()).get(key, False)
+
+
+SETTINGS = PanelSettings(
+    "training/config",
+    optimizer=Setting("SGD", "optimizer_config: the optimizer's class"),
+    hyper=Setting(lambda panel: {k: v for k, v in optimizers.starting_values(panel.optimizer.currentText()).items()
+                                 if k in HYPER_FIELDS}, "optimizer_config: the optimizer's arguments"),
+    nesterov=Setting(_starting("nesterov"), "optimizer_config: SGD's Nesterov momentum"),
+    weight_decay=Setting(_starting("weight_decay"), "optimizer_config: every optimizer's weight decay"),
+    schedule=Setting("None", "TrainJob.schedule, through SCHEDULES"),
+    epochs=Setting(3, "TrainJob.epochs: epochs this run adds"),
+    batch_size=Setting(64, "TrainJob.batch_size"),
+    augment=Setting(dict.fromkeys(AUGMENTATIONS, False), "TrainJob.augment, through make_augment"),
+    preset=Setting("lenet5", "build_preset: the zoo network New from preset builds"),
+)
 
 
 def make_augment(switches):
@@ -60,13 +86,14 @@ class TrainingPanel(QWidget):
     def __init__(self, state, settings, parent=None):
         super().__init__(parent)
         self.state, self.settings = state, settings
-        self.validation_fraction = 0.1
+        self.validation_fraction = DATA_SETTINGS.settings["validation"].default   # until the window hands it
         self.samples_per_second = 0.0   # of the running (or last) run, as the worker measures it
         self.job = Job(self, on_done=self._update_actions)
         self._run_model = self._job = None   # the run being trained, until its result is shown
         self._plotted_model = None
         self._preset = (None, None)     # (name, model) of the last preset built: how an unsaved model is named
         self._showing_reason = False
+        self._live = {}                 # the live knobs' values the running run has been given
         self._build()
         self._restore()
         state.modelChanged.connect(self._on_model_changed)
@@ -139,6 +166,7 @@ class TrainingPanel(QWidget):
         self.weight_decay = _spin(0.0, 1.0, 6, "L2 penalty on weight matrices and kernels")
         form.addRow("Weight decay", self.weight_decay)
         self.optimizer.currentTextChanged.connect(self._on_optimizer_changed)
+        self._on_optimizer_changed(self.optimizer.currentText())
         return box
 
     def _run_box(self):
@@ -161,6 +189,10 @@ class TrainingPanel(QWidget):
             box_.setToolTip(f"{tip}, drawn anew for every training image")
             aug.addWidget(box_, i // 2, i % 2)
         form.addRow("Augment", aug)
+        for spin in (self.hyper["lr"], self.hyper["momentum"], self.weight_decay):
+            spin.valueChanged.connect(self._tune_live)
+        for switch in self.augment.values():
+            switch.toggled.connect(self._tune_live)
         return box
 
     def _control_bar(self):
@@ -218,34 +250,18 @@ class TrainingPanel(QWidget):
 
     # ---------------------------------------------------------------- settings
     def config(self):
-        """The form as a JSON-able dict (what QSettings remembers)."""
-        return {"optimizer": self.optimizer.currentText(),
-                "hyper": {k: s.value() for k, s in self.hyper.items()}, "nesterov": self.nesterov.isChecked(),
-                "weight_decay": self.weight_decay.value(), "schedule": self.schedule.currentText(),
-                "epochs": self.epochs.value(), "batch_size": self.batch_size.value(),
-                "augment": {k: b.isChecked() for k, b in self.augment.items()}, "preset": self.preset.currentText()}
+        """The form as a JSON-able dict: what is remembered, and what a run is built from."""
+        return SETTINGS.values(self)
 
     def set_config(self, cfg):
-        self.optimizer.setCurrentText(cfg.get("optimizer", "SGD"))
-        self._on_optimizer_changed(self.optimizer.currentText())
-        for key, value in cfg.get("hyper", {}).items():
-            if key in self.hyper:
-                self.hyper[key].setValue(value)
-        self.nesterov.setChecked(bool(cfg.get("nesterov", False)))
-        self.weight_decay.setValue(cfg.get("weight_decay", 0.0))
-        self.schedule.setCurrentText(cfg.get("schedule", "None"))
-        self.epochs.setValue(cfg.get("epochs", 3))
-        self.batch_size.setValue(cfg.get("batch_size", 64))
-        for key, on in cfg.get("augment", {}).items():
-            if key in self.augment:
-                self.augment[key].setChecked(bool(on))
-        self.preset.setCurrentText(cfg.get("preset", "lenet5"))
+        """Show ``cfg`` in the form; a setting it lacks shows its default."""
+        SETTINGS.apply(self, cfg)
 
     def _restore(self):
-        self.set_config(self.settings.get(SETTINGS_KEY, {}))
+        SETTINGS.restore(self, self.settings)
 
     def save_settings(self):
-        self.settings.set(SETTINGS_KEY, self.config())
+        SETTINGS.save(self, self.settings)
 
     def _on_optimizer_changed(self, name):
         """Show only this optimizer's hyperparameters, at the values it starts from."""
@@ -256,14 +272,15 @@ class TrainingPanel(QWidget):
                 spin.setValue(spec[key])
         self.opt_form.setRowVisible(self.nesterov, "nesterov" in spec)
 
-    def optimizer_config(self):
-        name = self.optimizer.currentText()
-        spec = optimizers.starting_values(name)
-        cfg = {"type": name, "weight_decay": self.weight_decay.value()}
-        cfg.update({k: self.hyper[k].value() for k in spec if k in self.hyper})
+    def optimizer_config(self, cfg=None):
+        """The core.optimizers config of the form (or of ``cfg``, a ``config()``)."""
+        cfg = cfg or self.config()
+        spec = optimizers.starting_values(cfg["optimizer"])
+        opt = {"type": cfg["optimizer"], "weight_decay": cfg["weight_decay"]}
+        opt.update({k: v for k, v in cfg["hyper"].items() if k in spec})
         if "nesterov" in spec:
-            cfg["nesterov"] = self.nesterov.isChecked() and cfg["momentum"] > 0
-        return cfg
+            opt["nesterov"] = cfg["nesterov"] and opt["momentum"] > 0
+        return opt
 
     def set_validation_fraction(self, fraction):
         self.validation_fraction = float(fraction)
@@ -386,11 +403,13 @@ class TrainingPanel(QWidget):
         w.progress.connect(self._on_progress)
         w.message.connect(self.progress_label.setText)
         w.weightsSnapshot.connect(self.state.weightsUpdated)
+        w.tuned.connect(self._on_tuned)
         w.finished.connect(self._on_finished)
         w.failed.connect(self._on_failed)
         self.progress.setValue(0)
         self.status_label.setText("")
         self.save_settings()
+        self._live = self._live_values()
         self.job.start(w)
         steps = -(-int(len(ds.x_train) * (1 - self.validation_fraction)) // job.batch_size)
         self.plots.plan_steps(job.first_step, job.first_step + job.epochs * steps)
@@ -399,16 +418,15 @@ class TrainingPanel(QWidget):
         self.status.emit(f"Training {job.epochs} epoch{'s' * (job.epochs != 1)} on {ds.name}")
 
     def _make_job(self, model, ds):
-        optimizer = self.optimizer_config()
+        cfg = self.config()
+        optimizer = self.optimizer_config(cfg)
         optimizers.from_config(optimizer)  # a bad value fails here, on the GUI thread, with its message
-        epochs = self.epochs.value()
-        initial = len(model.train_history.get("loss", []))
+        initial = model.epochs_trained
         test = (ds.x_test, ds.y_test) if getattr(ds, "x_test", None) is not None and len(ds.x_test) else None
-        return TrainJob(dataset=ds, x=ds.x_train, y=ds.y_train, epochs=epochs, batch_size=self.batch_size.value(),
-                        optimizer=optimizer, schedule=SCHEDULES[self.schedule.currentText()],
-                        augment=make_augment({k: b.isChecked() for k, b in self.augment.items()}),
+        return TrainJob(dataset=ds, x=ds.x_train, y=ds.y_train, epochs=cfg["epochs"], batch_size=cfg["batch_size"],
+                        optimizer=optimizer, schedule=SCHEDULES[cfg["schedule"]], augment=make_augment(cfg["augment"]),
                         validation_fraction=self.validation_fraction, test=test, seed=initial,
-                        initial_epoch=initial, first_step=self.plots.last_step)
+                        initial_epoch=initial, first_step=self.plots.last_step, recorder=runs.Recorder(source="app"))
 
     def toggle_pause(self):
         if self.job.worker is None:
@@ -487,6 +505,41 @@ class TrainingPanel(QWidget):
                           "press Start to go on.")
         self._end_run(model)
 
+    # ---------------------------------------------------------------- live knobs
+    def _live_controls(self):
+        return [self.hyper["lr"], self.hyper["momentum"], self.weight_decay, *self.augment.values()]
+
+    def _live_values(self, cfg=None):
+        """The live knobs as the run takes them: the optimizer's live arguments, and the augment switches."""
+        cfg = cfg or self.config()
+        optimizer = self.optimizer_config(cfg)
+        return {**{k: optimizer[k] for k in LIVE_OPTIMIZER if k in optimizer}, "augment": cfg["augment"]}
+
+    def _tune_live(self, *_):
+        """A live knob turned during a run: hand what changed to the worker, which applies it from the next
+        batch (the GUI thread never touches the training model)."""
+        if not self.running or self.job.worker is None:
+            return
+        cfg = self.config()
+        try:
+            optimizers.from_config(self.optimizer_config(cfg))   # a bad value is refused here, with its message
+        except ValueError as exc:
+            self.status_label.setText(f"Not changed: {exc}")
+            return
+        live = self._live_values(cfg)
+        changes = {k: v for k, v in live.items() if self._live.get(k) != v}
+        if not changes:
+            return
+        self._live = live
+        self.job.worker.tune(changes, make_augment(cfg["augment"]) if "augment" in changes else None)
+        when = "when the run resumes" if self.job.worker.paused else "from the next batch"
+        self.status_label.setText(f"{describe_change(changes)}: {when}.")
+
+    def _on_tuned(self, event):
+        """The worker applied a live change: mark the step it acts from on the batch plots."""
+        changes = {k: v for k, v in event.items() if k not in ("kind", "step")}
+        self.plots.add_marker(event["step"], describe_change(changes))
+
     def lower_learning_rate(self):
         lr = self.hyper["lr"]
         lr.setValue(lr.value() / 10)
@@ -504,9 +557,10 @@ class TrainingPanel(QWidget):
         paused = bool(self.job.worker and self.job.worker.paused)
         self.pause_action.setText("Resume" if paused else "Pause")
         self.pause_action.setIcon(self.style().standardIcon(QStyle.SP_MediaPlay if paused else QStyle.SP_MediaPause))
+        live = self._live_controls()
         for widget in (self.preset, self.new_model, self.optimizer, self.weight_decay, self.nesterov,
                        self.schedule, self.epochs, self.batch_size, *self.hyper.values(), *self.augment.values()):
-            widget.setEnabled(not running)
+            widget.setEnabled(not running or widget in live)
         if not running and (not ok or self._showing_reason):
             # the line under the progress bar says why Start is greyed out, until a run writes there
             self.progress_label.setText(reason or "Ready")
@@ -558,12 +612,26 @@ def _spin(low, high, decimals, tip):
     spin.setDecimals(decimals)
     spin.setStepType(QDoubleSpinBox.AdaptiveDecimalStepType)
     spin.setToolTip(tip)
+    spin.setKeyboardTracking(False)   # a value counts once typed: "0.005" is not first 0.0, 0.00, ...
     return spin
+
+
+def describe_change(changes):
+    """"lr 0.005 · augment rotate, shift": a live change, short enough for a marker's label."""
+    parts = []
+    for key, value in changes.items():
+        if key == "augment":
+            on = [name for name, switched in value.items() if switched]
+            parts.append(f"augment {', '.join(on) if on else 'off'}")
+        elif key != "nesterov" or "momentum" not in changes:   # nesterov follows momentum: said by it
+            parts.append(f"{key.replace('_', ' ')} {value:g}" if not isinstance(value, bool) else
+                         f"{key} {'on' if value else 'off'}")
+    return " · ".join(parts)
 
 
 def _training_line(model, training_now):
     """"trained 3 epochs on mnist · test accuracy 98.10%", or "training now (had 3 epochs)"."""
-    epochs = len(model.train_history.get("loss", []))
+    epochs = model.epochs_trained
     had = f"{epochs} epoch{'s' * (epochs != 1)}"
     if training_now:
         line = f"training now (had {had})" if epochs else "training now"

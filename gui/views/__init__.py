@@ -1,1 +1,1 @@
-"""The app's views: one panel per file, each listening to ``gui.state.AppState``."""
+"""Reusable widgets the panels (``gui.panels``) are made of; each draws what it is given."""

@@ -11,8 +11,8 @@ from core.images import read_image
 from core.optimizers import SGD
 from core.preprocess import prepare, prepare_for
 from core.strokes import render_strokes
-from gui.state import AppState
-from gui.views.draw import DEFAULT_BRUSH, PREVIEW_SIZE, DrawPanel
+from gui.panels.draw import DEFAULT_BRUSH, PREVIEW_SIZE, DrawPanel
+from gui.state import AppState, ModelSource
 
 # Digits as strokes of corner points in canvas coordinates (the canvas is 336 pixels square).
 SEVEN = [[(95, 70), (245, 70), (150, 280)], [(140, 175), (225, 175)]]
@@ -223,6 +223,7 @@ def test_a_dropped_file_opens_and_a_bad_one_is_a_message(qtbot, panel, tmp_path)
 
 def test_a_new_model_is_copied_and_training_weights_are_followed(qtbot, panel, untrained):
     assert panel.model is not untrained
+    assert isinstance(panel.source, ModelSource) and panel.model is panel.source.model   # the views' one copy
     stroke(qtbot, panel.canvas, SEVEN[0])
     before = panel.chart.probabilities
     other = zoo.build("lenet5", seed=1)

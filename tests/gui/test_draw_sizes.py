@@ -10,8 +10,8 @@ import importlib.util
 from pathlib import Path
 
 from core import load_model
+from gui.panels.draw import DEFAULT_BRUSH, DrawPanel
 from gui.state import AppState
-from gui.views.draw import DEFAULT_BRUSH, DrawPanel
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("draw_sizes", ROOT / "benchmarks" / "draw_sizes.py")

@@ -7,11 +7,11 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtWidgets import QApplication, QPushButton, QToolButton
 
 from core import Sequential, zoo
-from gui.editor import ArchitecturePanel
 from gui.editor.diagram import glyphs, layer_color
 from gui.editor.form import ChoiceEditor, PairEditor
 from gui.editor.layer_list import ERROR_ROLE
 from gui.editor.shape_table import ERROR_BG
+from gui.panels.architecture import ArchitecturePanel
 from gui.state import AppState
 
 # 28 -> conv5 24 -> pool 12 -> conv3 10 -> pool 5 -> conv k: a 7x7 kernel does not fit the 5x5 map

@@ -7,8 +7,8 @@ from PySide6.QtGui import QImage
 
 from core import inspect, zoo
 from core.datasets import Dataset
+from gui.panels.evaluation import EvaluationPanel
 from gui.state import AppState
-from gui.views.evaluation import EvaluationPanel
 from gui.views.export import save_png
 
 SIZE = (1300, 850)

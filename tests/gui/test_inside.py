@@ -8,9 +8,9 @@ from PySide6.QtGui import QImage
 from core import Sequential, inspect, zoo
 from core.datasets import Dataset
 from core.layers import Dense, Flatten, Sigmoid, Softmax
+from gui.panels.inside import InsidePanel
 from gui.state import AppState
 from gui.views.export import save_png
-from gui.views.inside import InsidePanel
 
 SIZE = (1300, 850)
 
@@ -202,7 +202,7 @@ def test_views_redraw_from_training_snapshots_without_touching_the_live_model(qt
     weights = {k: v.copy() for k, v in lenet.get_weights().items()}
     weights["0.W"] = -weights["0.W"]
     grads = {k: np.full_like(v, 1e-3) for k, v in weights.items() if not k.endswith(("mean", "var"))}
-    state.model = LiveModelGuard()
+    state._model = LiveModelGuard()   # behind the state's back, as the worker holds it: no signal, no view may read it
     state.set_training(True)
     state.weightsUpdated.emit(weights, grads)
     conv1 = panel.filters.sections[0]

@@ -3,8 +3,9 @@ from PySide6.QtCore import Qt
 
 from core import Sequential, docstrings
 from core.layers import layer_class, layer_types
-from gui.editor import ArchitecturePanel, fields
+from gui.editor import fields
 from gui.editor.palette import Palette
+from gui.panels.architecture import ArchitecturePanel
 from gui.state import AppState
 from layer_types import define_scale
 

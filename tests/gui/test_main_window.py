@@ -51,7 +51,7 @@ def test_window_has_six_areas_menus_and_an_icon(qtbot, settings_path, no_pretrai
     menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
     assert list(menus) == ["File", "Training", "View", "Help"]
     file_items = [a.text().replace("&", "") for a in menus["File"].actions() if a.text()]
-    assert file_items == ["Open model…", "Open recent", "Save model", "Save model as…", "Quit"]
+    assert file_items == ["Open model…", "Open recent", "Save model", "Save model as…", "Export as ONNX…", "Quit"]
     view_items = [a.text() for a in menus["View"].actions() if a.text()]
     assert view_items[:6] == list(PANEL_ORDER)
     help_items = [a.text().replace("&", "") for a in menus["Help"].actions()]
@@ -478,3 +478,13 @@ def test_a_remembered_folder_that_is_gone_is_said_at_start_up_without_a_dialog(q
     qtbot.waitUntil(lambda: "not on this computer" in window.statusBar().currentMessage(), timeout=5000)
     assert not visible_messages(window) and str(tmp_path / "gone") in panel.summary.text()
     assert not panel.offer.isHidden() and panel.offer_buttons["download"].isHidden()
+
+
+def test_each_tab_is_a_panel_of_its_own_file_in_gui_panels(qtbot, settings_path, no_pretrained):
+    """Where a newcomer looks for a tab: gui/panels/<tab>.py holds it, and nothing else holds a panel."""
+    window = make_window(qtbot, settings_path)
+    modules = {title: type(window.panels[title]).__module__ for title in PANEL_ORDER}
+    assert modules == {title: f"gui.panels.{title.lower()}" for title in PANEL_ORDER}
+    panels_folder = Path(main_window_mod.__file__).parent / "panels"
+    assert sorted(p.stem for p in panels_folder.glob("*.py") if p.stem != "__init__") == \
+        sorted(title.lower() for title in PANEL_ORDER)

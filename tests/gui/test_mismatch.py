@@ -16,10 +16,10 @@ from core.transfer import check
 from gui import mismatch
 from gui.mismatch import CANCEL, CONTINUE, EVALUATE, NEW_MODEL, NEW_OUTPUT, TRAIN, MismatchDialog
 from gui.panels import training as training_mod
+from gui.panels.evaluation import EvaluationPanel
 from gui.panels.training import TrainingPanel
 from gui.settings import Settings
 from gui.state import AppState
-from gui.views.evaluation import EvaluationPanel
 
 
 @pytest.fixture(scope="module")
@@ -238,7 +238,7 @@ def test_images_of_another_shape_cannot_start(qtbot, training, monkeypatch):
 
 def test_inside_names_a_test_image_by_its_datasets_class(qtbot, digits_on_fashion, fashion):
     """The label is the dataset's: an ankle boot is not "labelled 9" because the model reads digits."""
-    from gui.views.inside import InsidePanel
+    from gui.panels.inside import InsidePanel
     panel = InsidePanel(digits_on_fashion)
     qtbot.addWidget(panel)
     i = int(np.flatnonzero(fashion.y_test == 9)[0])

@@ -10,11 +10,11 @@ from PySide6.QtGui import Qt as GuiQt
 from core.datasets import Dataset
 from gui.format import esc, percent, rich_tooltip, shape_text
 from gui.panels.data import DataPanel
+from gui.panels.evaluation import EvaluationPanel
+from gui.panels.inside import InsidePanel
 from gui.panels.training import TrainingPanel
 from gui.settings import Settings
 from gui.state import AppState
-from gui.views.evaluation import EvaluationPanel
-from gui.views.inside import InsidePanel
 
 NAMES = ["<b>zero</b>", "one & two", "<0.1%", "3", "4", "5", "6", "7", "8", "a<b"]
 

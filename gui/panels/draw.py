@@ -1,12 +1,12 @@
 """Draw a digit and watch the network's answer change stroke by stroke.
 
-Inputs: ``state.modelChanged`` (a model to copy and predict with; it is
-emitted again when training ends), ``state.weightsUpdated`` (live weights
-while training, so the answer follows the training). Output: ``state.inputChosen`` with the
-prepared input when a stroke ends or an image is opened, for the Inside view.
+Inputs: ``state.model`` through a ``ModelSource`` (its own copy, which follows
+the training's weight snapshots, so the answer improves as the model learns).
+Output: ``state.inputChosen`` with the prepared input when a stroke ends or an
+image is opened, for the Inside view.
 
 The pad never predicts on ``state.model`` (it may be training on another
-thread): it keeps its own ``copy()``. Everything it shows the network goes
+thread). Everything it shows the network goes
 through ``core.preprocess.prepare``, exactly as ``numpynet predict`` does; drawn
 strokes are first drawn again at MNIST's pen width (``core.strokes``), so the
 answer depends neither on the digit's size nor on the brush. One
@@ -15,180 +15,26 @@ the GUI thread, at most every ``THROTTLE_MS`` while the pen moves.
 """
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QKeySequence, QPainter, QPen, QPixmap
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QFont, QKeySequence, QPixmap
 from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QSlider, QVBoxLayout, QWidget)
 
 from core.errors import NumpynetError
 from core.images import read_image
 from core.preprocess import NothingDrawn, class_names, gray, prepare, preprocessing_mode
-from core.strokes import Stroke, render_strokes, within
 
 from ..format import esc, probability, shape_text
 from ..imaging import gray_qimage, rgb_qimage
-from .lazy import LazyRefresh
-from .probabilities import ProbabilityBars
+from ..state import ModelSource
+from ..views.canvas import DEFAULT_BRUSH, HINT, Canvas
+from ..views.lazy import LazyRefresh
+from ..views.probabilities import ProbabilityBars
 
-CANVAS_SIZE = 336          # 12 pixels of canvas per pixel of a 28x28 input
 PREVIEW_SIZE = 168         # 6 screen pixels per input pixel of a 28x28 input
 THROTTLE_MS = 100
 MAX_BODY = (960, 560)
-DEFAULT_BRUSH = 26         # looks like a felt pen; the network sees every drawing at MNIST's own pen width
-MIN_SPAN = CANVAS_SIZE // 12   # ink whose centre lines span less (a click, a tick) is a speck, not a digit
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
-_HINT = "#8a8f98"
-
-
-class Canvas(QWidget):
-    """A square of paper in a grey QImage; strokes are kept so that the last can be undone,
-    and so that the network can be shown them at MNIST's pen width (``model_image``).
-
-    Ink is the colour opposite the paper: black on the white pad, white on an
-    opened picture whose paper is dark. The eraser paints paper.
-    """
-    strokeMoved = Signal()
-    strokeFinished = Signal()
-
-    def __init__(self, size=CANVAS_SIZE, parent=None):
-        super().__init__(parent)
-        self.setFixedSize(size, size)
-        self.setCursor(Qt.CrossCursor)
-        self.setFocusPolicy(Qt.StrongFocus)   # keys then reach the panel: Esc, Ctrl+Z
-        self.setAttribute(Qt.WA_OpaquePaintEvent)
-        self.brush_width = DEFAULT_BRUSH
-        self.eraser = False
-        self.hint = "Draw a digit here"
-        self._strokes = []            # (width, erasing, [QPointF, ...])
-        self._background = None       # an opened picture, already fitted to the canvas
-        self._paper = 255
-        self._image = QImage(size, size, QImage.Format_Grayscale8)
-        self._render()
-
-    # ----- what is on it ----------------------------------------------------------------
-    @property
-    def stroke_count(self):
-        return len(self._strokes)
-
-    def is_blank(self):
-        return not self._strokes and self._background is None
-
-    def pixels(self):
-        """The canvas as an (H, W) uint8 array (a copy)."""
-        img = self._image
-        rows = np.frombuffer(img.constBits(), np.uint8, count=img.bytesPerLine() * img.height())
-        return rows.reshape(img.height(), img.bytesPerLine())[:, :img.width()].copy()
-
-    def strokes(self):
-        """What was drawn, as ``core.strokes.Stroke`` s in canvas pixels, in drawing order."""
-        return [Stroke(np.array([(p.x(), p.y()) for p in points]), width, erasing)
-                for width, erasing, points in self._strokes]
-
-    def is_speck(self):
-        """Whether the ink drawn on blank paper spans less than ``MIN_SPAN`` each way: scaled up to a
-        digit's size like any drawing, a click would be read as a "0" with certainty."""
-        ink = [s.points for s in within(self.strokes(), self.width(), self.height()) if not s.erasing]
-        return self._background is None and bool(ink) and np.ptp(np.concatenate(ink), axis=0).max() < MIN_SPAN
-
-    def model_image(self):
-        """What the network should read: the strokes on the pad drawn again at MNIST's pen width (so
-        neither the digit's size nor the brush matters), or, over an opened picture, the canvas as shown."""
-        if self._background is not None:
-            return self.pixels()
-        return render_strokes(within(self.strokes(), self.width(), self.height()))
-
-    def clear(self):
-        self._strokes, self._background, self._paper = [], None, 255
-        self._render()
-
-    def undo(self):
-        if self._strokes:
-            self._strokes.pop()
-            self._render()
-
-    def set_picture(self, levels):
-        """Show (H, W) grey levels in [0, 1], fitted and centred on paper of their border's colour."""
-        levels = np.asarray(levels, np.float32)
-        border = np.concatenate([levels[0], levels[-1], levels[:, 0], levels[:, -1]])
-        self._paper = int(round(float(np.median(border)) * 255))
-        picture = QImage(self._image.size(), QImage.Format_Grayscale8)
-        picture.fill(QColor(self._paper, self._paper, self._paper))
-        h, w = levels.shape
-        scale = min(picture.width() / w, picture.height() / h)
-        target = QRectF(0, 0, w * scale, h * scale)
-        target.moveCenter(QRectF(picture.rect()).center())
-        p = QPainter(picture)
-        p.setRenderHint(QPainter.SmoothPixmapTransform, scale < 4)   # big pixels stay crisp
-        p.drawImage(target, gray_qimage(levels))
-        p.end()
-        self._strokes, self._background = [], picture
-        self._render()
-
-    # ----- drawing ----------------------------------------------------------------------
-    def _pen(self, width, erasing):
-        level = self._paper if erasing else (0 if self._paper >= 128 else 255)
-        return QPen(QColor(level, level, level), width, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin)
-
-    def _render(self):
-        if self._background is not None:
-            self._image = self._background.copy()
-        else:
-            self._image.fill(QColor(self._paper, self._paper, self._paper))
-        p = QPainter(self._image)
-        p.setRenderHint(QPainter.Antialiasing)
-        for width, erasing, points in self._strokes:
-            p.setPen(self._pen(width, erasing))
-            if len(points) == 1:
-                p.drawPoint(points[0])
-            else:
-                p.drawPolyline(points)
-        p.end()
-        self.update()
-
-    def _paint_segment(self, a, b):
-        width, erasing, _ = self._strokes[-1]
-        p = QPainter(self._image)
-        p.setRenderHint(QPainter.Antialiasing)
-        p.setPen(self._pen(width, erasing))
-        if a == b:
-            p.drawPoint(a)
-        else:
-            p.drawLine(a, b)
-        p.end()
-        pad = width / 2 + 2
-        self.update(QRectF(a, b).normalized().adjusted(-pad, -pad, pad, pad).toAlignedRect())
-
-    def mousePressEvent(self, event):
-        if event.button() != Qt.LeftButton:
-            return
-        point = QPointF(event.position())
-        self._strokes.append((self.brush_width, self.eraser, [point]))
-        self._paint_segment(point, point)
-        self.strokeMoved.emit()
-
-    def mouseMoveEvent(self, event):
-        if not (event.buttons() & Qt.LeftButton) or not self._strokes:
-            return
-        point = QPointF(event.position())
-        points = self._strokes[-1][2]
-        self._paint_segment(points[-1], point)
-        points.append(point)
-        self.strokeMoved.emit()
-
-    def mouseReleaseEvent(self, event):
-        if event.button() == Qt.LeftButton and self._strokes:
-            # Live segments overlap at their joins; the redrawn polyline does not, so the canvas
-            # after an undo is exactly the canvas before the undone stroke.
-            self._render()
-            self.strokeFinished.emit()
-
-    def paintEvent(self, event):
-        p = QPainter(self)
-        p.drawImage(0, 0, self._image)
-        if self.is_blank():
-            p.setPen(QColor(_HINT))
-            p.drawText(self.rect(), Qt.AlignCenter, self.hint)
-        p.end()
 
 
 class DrawPanel(LazyRefresh, QWidget):
@@ -197,7 +43,7 @@ class DrawPanel(LazyRefresh, QWidget):
     def __init__(self, state, parent=None):
         super().__init__(parent)
         self.state = state
-        self.model = None             # our own copy: never state.model, which may be training
+        self.source = ModelSource(state, self)   # our own copy: never state.model, which may be training
         self.input = None             # the last (1, C, H, W) input shown to the model
         self._opened = None           # an opened picture, predicted from while nothing is drawn on it
         self._opened_input = None     # ... and its prepared input
@@ -208,9 +54,9 @@ class DrawPanel(LazyRefresh, QWidget):
         self._throttle.timeout.connect(self.predict_now)
         self._build()
         self.setAcceptDrops(True)
-        state.modelChanged.connect(self.set_model)
-        state.weightsUpdated.connect(self._follow_training)
-        self.set_model(state.model)
+        self.source.modelReplaced.connect(self._show_model)
+        self.source.weightsChanged.connect(self._follow_training)
+        self._show_model()
 
     # ----- layout -----------------------------------------------------------------------
     def _build(self):
@@ -227,7 +73,7 @@ class DrawPanel(LazyRefresh, QWidget):
         self.preview_caption = QLabel(alignment=Qt.AlignCenter)
         self.chart = ProbabilityBars()
         self.status = QLabel(wordWrap=True, textFormat=Qt.RichText)
-        self.status.setStyleSheet(f"color: {_HINT};")
+        self.status.setStyleSheet(f"color: {HINT};")
 
         body = QWidget()
         body.setMaximumSize(*MAX_BODY)          # in a big window the pad stays a compact whole
@@ -297,9 +143,13 @@ class DrawPanel(LazyRefresh, QWidget):
         return rows
 
     # ----- the model --------------------------------------------------------------------
-    def set_model(self, model):
-        """Predict with a copy of ``model`` from now on (None: show the input only)."""
-        self.model = model.copy() if model is not None else None
+    @property
+    def model(self):
+        """The copy the pad predicts with (None: show the input only)."""
+        return self.source.model
+
+    def _show_model(self):
+        """Another model: its class names on the chart, its input size, its preprocessing."""
         names = class_names(self.model) if self.model is not None else []
         self.chart.set_class_names(names)
         self._digits = not names or names == [str(i) for i in range(10)]
@@ -330,14 +180,13 @@ class DrawPanel(LazyRefresh, QWidget):
         shape = self.model.input_shape if self.model is not None else None
         return tuple(shape) if shape is not None and len(shape) == 3 else (1, 28, 28)
 
-    def _follow_training(self, weights, grads):
-        """Use the training's latest weights, so the answer improves as the model learns."""
-        if self.model is None:
-            return
-        try:
-            self.model.set_weights(weights)
-        except NumpynetError:
-            return                    # another architecture is training; keep the copy we have
+    def _follow_training(self):
+        """New weights (training's latest, or the run's last): answer again, so the answer improves as the
+        model learns; a run may also have named the model's preprocessing."""
+        line = self._read_preprocessing()
+        if line != self._model_line:
+            self._model_line, self._opened_input = line, None
+            self.status.setText(esc(line))
         self.refresh_when_visible()
 
     def refresh(self):
@@ -430,7 +279,7 @@ class DrawPanel(LazyRefresh, QWidget):
     def _show_hint(self, text):
         """A grey word where the answer goes, and an empty chart: never a guess."""
         self.chart.clear()
-        self.answer.setText(f"<span style='color:{_HINT}; font-size:20px'>{esc(text)}</span>")
+        self.answer.setText(f"<span style='color:{HINT}; font-size:20px'>{esc(text)}</span>")
         self.confidence.setText("")
 
     def _show_problem(self, message):

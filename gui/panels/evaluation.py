@@ -21,262 +21,35 @@ is not evaluated by itself: the panel says what differs, and "Evaluate"
 asks first when only the class names differ.
 """
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QPainter, QPalette, QPen
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QStackedWidget,
-                               QTabWidget, QToolTip, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QStackedWidget, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from core import inspect, transfer
 
-from ..format import esc, percent, probability, rich_tooltip
-from ..imaging import diverging_rgb
+from ..format import esc, percent, probability
 from ..mismatch import CONTINUE, EVALUATE, ask_about_mismatch
+from ..state import ModelSource
+from ..views.class_accuracy import ClassAccuracyBars
+from ..views.confusion_matrix import ConfusionMatrixView
+from ..views.export import ExportButton
+from ..views.grid import TileGrid, image_tile, scrolled
+from ..views.lazy import LazyRefresh
+from ..views.sample_details import SampleDetails
 from ..worker import Job, TaskWorker
-from .export import ExportButton
-from .grid import TileGrid, image_tile, scrolled
-from .inside import ModelSource
-from .lazy import LazyRefresh
-from .probabilities import ProbabilityBars
 
 MISTAKES_SHOWN = 60
 CELL_IMAGES_SHOWN = 300
 THUMB_PX = 56
-DETAIL_PX = 140
 TRAINING = "Training is changing the weights: evaluate when the run ends."
 EVALUATE_AGAIN = ("The model or the data changed since the last evaluation, so its results no longer hold. "
                   "Press Evaluate to evaluate again.")
-ACCENT = QColor("#2563eb")
-WORST = QColor("#ea580c")
 
 
 def _evaluation(model, x, y):
     """The evaluation as a task for a ``TaskWorker``: ``fn(progress) -> inspect.Evaluation``, on a model
     copy taken now, so training or edits on the GUI thread do not change what is being evaluated."""
     return lambda progress: inspect.evaluate_predictions(model, x, y, progress=progress)
-
-
-def text_colour(rgb):
-    """Black or white, whichever reads better on ``rgb``."""
-    r, g, b = (int(c) for c in rgb)
-    return QColor("#111827") if 0.299 * r + 0.587 * g + 0.114 * b > 140 else QColor("white")
-
-
-class ConfusionMatrixView(QWidget):
-    """Counts of (true, predicted) pairs; click a cell to see its images.
-
-    Diagonal cells are blue by the class's accuracy; off-diagonal cells red by
-    their count relative to the largest confusion (square root, so small
-    confusions still show), so errors stand out from a strong diagonal.
-    """
-    cellClicked = Signal(int, int)     # true class, predicted class
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.cm = None
-        self.names = []
-        self.selected = None
-        self.setMouseTracking(True)
-        self.setMinimumSize(360, 360)
-        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
-
-    def set_matrix(self, cm, names):
-        self.cm, self.names = np.asarray(cm), list(names)
-        self.selected = None
-        self.update()
-
-    def cell_colours(self):
-        cm = self.cm.astype(np.float64)
-        rows = np.maximum(cm.sum(axis=1, keepdims=True), 1)
-        off = cm * (1 - np.eye(len(cm)))
-        worst = max(off.max(), 1)
-        signed = np.sqrt(off / worst) - np.eye(len(cm)) * (cm / rows)
-        return diverging_rgb(signed, 1.0)
-
-    # ----- geometry -----------------------------------------------------------------------------
-    def _layout(self):
-        """(left, top, cell size, vertical column names?) for the current size."""
-        fm = self.fontMetrics()
-        line = fm.height()
-        name_w = max((fm.horizontalAdvance(n) for n in self.names), default=0)
-        left = line + 8 + name_w + 6
-        k = max(len(self.names), 1)
-        cell = min((self.width() - left - 4) / k, (self.height() - 2 * line - 14) / k)
-        vertical = name_w > cell - 4
-        top = line + 6 + (name_w if vertical else line) + 4
-        cell = max(min((self.width() - left - 4) / k, (self.height() - top - 4) / k), 4)
-        return left, top, cell, vertical
-
-    def cell_at(self, pos):
-        if self.cm is None:
-            return None
-        left, top, cell, _ = self._layout()
-        c, r = int((pos.x() - left) // cell), int((pos.y() - top) // cell)
-        k = len(self.cm)
-        return (r, c) if 0 <= r < k and 0 <= c < k and pos.x() >= left and pos.y() >= top else None
-
-    def cell_centre(self, true_class, pred_class):
-        left, top, cell, _ = self._layout()
-        return QPointF(left + (pred_class + 0.5) * cell, top + (true_class + 0.5) * cell).toPoint()
-
-    # ----- painting -----------------------------------------------------------------------------
-    def paintEvent(self, event):
-        if self.cm is None:
-            return
-        p = QPainter(self)
-        p.setRenderHint(QPainter.Antialiasing)
-        fm = self.fontMetrics()
-        line = fm.height()
-        text = self.palette().color(QPalette.WindowText)
-        left, top, cell, vertical = self._layout()
-        k = len(self.cm)
-        colours = self.cell_colours()
-        font = self.font()
-        for r in range(k):
-            for c in range(k):
-                rect = QRectF(left + c * cell, top + r * cell, cell, cell)
-                rgb = colours[r, c]
-                p.fillRect(rect, QColor(*map(int, rgb)))
-                count = int(self.cm[r, c])
-                font.setBold(r == c)
-                p.setFont(font)
-                p.setPen(text_colour(rgb) if count else QColor("#c4c8cf"))
-                p.drawText(rect, Qt.AlignCenter, f"{count}")
-        p.setPen(QPen(QColor("#e5e7eb"), 1))
-        for i in range(k + 1):
-            p.drawLine(QPointF(left, top + i * cell), QPointF(left + k * cell, top + i * cell))
-            p.drawLine(QPointF(left + i * cell, top), QPointF(left + i * cell, top + k * cell))
-        if self.selected is not None:
-            r, c = self.selected
-            p.setPen(QPen(QColor("#111827"), 2.5))
-            p.drawRect(QRectF(left + c * cell, top + r * cell, cell, cell).adjusted(1, 1, -1, -1))
-        font.setBold(False)
-        p.setFont(font)
-        p.setPen(text)
-        for i, name in enumerate(self.names):
-            p.drawText(QRectF(line + 8, top + i * cell, left - line - 14, cell), Qt.AlignRight | Qt.AlignVCenter, name)
-            x = left + (i + 0.5) * cell
-            if vertical:
-                p.save()
-                p.translate(x + line / 2 - 2, top - 4)
-                p.rotate(-90)
-                p.drawText(QRectF(0, 0, top - line - 10, line), Qt.AlignLeft | Qt.AlignVCenter, name)
-                p.restore()
-            else:
-                p.drawText(QRectF(x - cell / 2, top - line - 4, cell, line), Qt.AlignCenter, name)
-        font.setBold(True)
-        p.setFont(font)
-        p.drawText(QRectF(left, 0, k * cell, line + 2), Qt.AlignCenter, "Predicted class")
-        p.save()
-        p.translate(0, top + k * cell / 2)
-        p.rotate(-90)
-        p.drawText(QRectF(-k * cell / 2, 0, k * cell, line + 2), Qt.AlignCenter, "True class")
-        p.restore()
-        p.end()
-
-    # ----- mouse --------------------------------------------------------------------------------
-    def mouseMoveEvent(self, event):
-        hit = self.cell_at(event.position())
-        if hit is None:
-            QToolTip.hideText()
-            return
-        r, c = hit
-        n = int(self.cm[r].sum())
-        share = f" ({percent(self.cm[r, c] / n)} of the {n:,} {self.names[r]} images)" if n else ""
-        text = f"true {self.names[r]}, predicted {self.names[c]}: {int(self.cm[r, c]):,}{share}\nclick to see them"
-        QToolTip.showText(event.globalPosition().toPoint(), rich_tooltip(text), self)
-
-    def mousePressEvent(self, event):
-        hit = self.cell_at(event.position()) if event.button() == Qt.LeftButton else None
-        if hit is not None:
-            self.selected = hit
-            self.update()
-            self.cellClicked.emit(*hit)
-
-
-class ClassAccuracyBars(QWidget):
-    """One bar per class: its test accuracy, with the count of its images; the weakest in orange."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.values = None
-        self.names, self.counts = [], []
-        self.setMinimumHeight(200)
-        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
-
-    def set_values(self, accuracy, names, counts):
-        self.values, self.names, self.counts = np.asarray(accuracy), list(names), list(counts)
-        self.setMinimumHeight(int(len(self.names) * (self.fontMetrics().height() + 6) + 8))
-        self.update()
-
-    def paintEvent(self, event):
-        if self.values is None:
-            return
-        p = QPainter(self)
-        p.setRenderHint(QPainter.Antialiasing)
-        fm = self.fontMetrics()
-        text = self.palette().color(QPalette.WindowText)
-        name_w = max(fm.horizontalAdvance(n) for n in self.names) + 8
-        value_w = fm.horizontalAdvance("100.0%  (10,000)") + 8
-        row = (self.height() - 4) / len(self.names)
-        bar_h = min(row * 0.7, 18)
-        full = max(self.width() - name_w - value_w - 8, 10)
-        finite = np.where(np.isfinite(self.values), self.values, np.inf)
-        worst = int(finite.argmin()) if np.isfinite(finite).any() else -1
-        track = QColor(self.palette().color(QPalette.Mid))
-        track.setAlpha(40)
-        for i, (name, v, n) in enumerate(zip(self.names, self.values, self.counts)):
-            y = 2 + i * row
-            p.setPen(text)
-            p.drawText(QRectF(0, y, name_w - 8, row), Qt.AlignRight | Qt.AlignVCenter, name)
-            bar = QRectF(name_w, y + (row - bar_h) / 2, full, bar_h)
-            p.setPen(Qt.NoPen)
-            p.setBrush(track)
-            p.drawRoundedRect(bar, 3, 3)
-            if np.isfinite(v):
-                p.setBrush(WORST if i == worst else ACCENT)
-                p.drawRoundedRect(QRectF(bar.x(), bar.y(), full * float(v), bar_h), 3, 3)
-            p.setPen(text)
-            label = f"{percent(v)}  ({n:,})" if np.isfinite(v) else f"—  ({n:,})"
-            p.drawText(QRectF(name_w + full + 8, y, value_w, row), Qt.AlignLeft | Qt.AlignVCenter, label)
-        p.end()
-
-
-class _Details(QWidget):
-    """One test image big, what it is and what the model said, and a way to look inside it."""
-    lookInside = Signal(int)
-
-    def __init__(self):
-        super().__init__()
-        self.index = None
-        self.image = TileGrid()
-        self.caption = QLabel("Click an image to see the model's probabilities.")
-        self.caption.setWordWrap(True)
-        self.caption.setTextFormat(Qt.RichText)
-        self.bars = ProbabilityBars()
-        self.bars.setMinimumSize(240, 150)
-        self.bars.setMaximumHeight(280)
-        self.inside = QPushButton("Look inside ▸")
-        self.inside.setToolTip("Show this image's feature maps and saliency in the Inside panel")
-        self.inside.setEnabled(False)
-        self.inside.clicked.connect(lambda: self.lookInside.emit(self.index))
-        column = QVBoxLayout(self)
-        column.setContentsMargins(6, 0, 0, 0)
-        column.addWidget(self.image, 0, Qt.AlignHCenter)
-        column.addWidget(self.caption)
-        column.addWidget(self.bars, 1)
-        column.addWidget(self.inside)
-        column.addStretch(0)
-        self.setFixedWidth(280)
-
-    def show_sample(self, index, image, true_name, pred_name, probs, names):
-        self.index = int(index)
-        scale = max(1, DETAIL_PX // max(image.shape[1:]))
-        self.image.set_tiles([image_tile(image, f"test image #{index}")], scale=scale)
-        verdict = "right" if true_name == pred_name else "<span style='color:#c2410c'>wrong</span>"
-        self.caption.setText(f"<b>Test image #{esc(index)}</b><br>true <b>{esc(true_name)}</b>, predicted "
-                             f"<b>{esc(pred_name)}</b> ({verdict})")
-        self.bars.set_probabilities(probs, names)
-        self.inside.setEnabled(True)
 
 
 class EvaluationPanel(LazyRefresh, QWidget):
@@ -321,7 +94,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
         self.per_class = ClassAccuracyBars()
         self.mistakes = TileGrid()
         self.cell = TileGrid()
-        self.details = _Details()
+        self.details = SampleDetails()
         self.mistakes_caption, self.cell_caption = QLabel(), QLabel("Click a cell of the confusion matrix.")
         self.tabs = QTabWidget()
         self.tabs.addTab(_captioned(self.mistakes_caption, self.mistakes), "Mistakes")

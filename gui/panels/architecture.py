@@ -21,14 +21,14 @@ from core import optimizers, zoo
 from core.errors import ModelFileError
 from core.serialization import load_architecture, save_architecture
 
+from ..editor.commands import EditCommand
+from ..editor.diagram import NetworkDiagram
+from ..editor.document import Document, Expectation, WeightBank
+from ..editor.form import LayerForm, ShapeEditor
+from ..editor.layer_list import LayerListView
+from ..editor.palette import Palette
+from ..editor.shape_table import ShapeTable
 from ..format import shape_text
-from .commands import EditCommand
-from .diagram import NetworkDiagram
-from .document import Document, Expectation, WeightBank
-from .form import LayerForm, ShapeEditor
-from .layer_list import LayerListView
-from .palette import Palette
-from .shape_table import ShapeTable
 
 TRAINING_NOTE = "Training is running: the architecture is read-only until it stops."
 
@@ -175,6 +175,7 @@ class ArchitecturePanel(QWidget):
         a["save"].triggered.connect(self._save_dialog)
         self.palette.chosen.connect(self.add_layer)
         self.form.edited.connect(self.set_field)
+        self.form.trainable.toggled_for.connect(self.set_trainable)
         self.input_editor.edited.connect(self.set_input_shape)
         self.list.selectionModel().selectionChanged.connect(self._list_selection_changed)
         self.layer_model.moveRequested.connect(self._move_row, Qt.QueuedConnection)  # not inside the view's drop
@@ -196,6 +197,12 @@ class ArchitecturePanel(QWidget):
         item = self.doc.item(uid)
         text = f"Set {item.type} #{self.doc.index_of(uid) + 1} {name}"
         self._edit(text, lambda d: d.set_field(uid, name, value), merge_key=(uid, name))
+
+    def set_trainable(self, uid, trainable):
+        """Freeze (False) or thaw a layer: one undoable edit; its weights stay, only training treats it otherwise."""
+        item = self.doc.item(uid)
+        what = "Thaw" if trainable else "Freeze"
+        self._edit(f"{what} {item.type} #{self.doc.index_of(uid) + 1}", lambda d: d.set_trainable(uid, trainable))
 
     def set_input_shape(self, shape):
         self._edit("Set input shape", lambda d: d.set_input_shape(shape), merge_key=("input",))
@@ -296,7 +303,7 @@ class ArchitecturePanel(QWidget):
         trained = model is not None and (bool(model.train_history) or self.state.model_path is not None)
         if not trained or model is self._consented:
             return True
-        epochs = len(next(iter(model.train_history.values()), []))
+        epochs = model.epochs_trained
         origin = (f"was loaded from {self.state.model_path}" if self.state.model_path is not None
                   else f"has been trained for {epochs} epoch{'s' * (epochs != 1)}")
         if self.ask("Change a trained model?",
@@ -465,7 +472,8 @@ class ArchitecturePanel(QWidget):
 
 def _carry_over(old, new):
     """What a changed model inherits: its metadata (minus the metrics, which were for the old one,
-    and class names that no longer fit) and a fresh optimizer of the same configuration."""
+    and class names that no longer fit), a fresh optimizer of the same configuration, and the same loss
+    (a Loss keeps no state, and one of the user's own may not be registered by name)."""
     if old is None:
         return
     meta = {k: copy.deepcopy(v) for k, v in old.meta.items() if k != "metrics"}
@@ -474,7 +482,7 @@ def _carry_over(old, new):
         del meta["class_names"]
     new.meta = meta
     if old.optimizer is not None and old.loss is not None:
-        new.compile(optimizers.from_config(old.optimizer.get_config()), old.loss.get_config()["type"])
+        new.compile(optimizers.from_config(old.optimizer.get_config()), old.loss)
 
 
 def _boxed(title, widget):
