@@ -16,6 +16,7 @@ import numpy as np
 
 from .layers.base import fmt_shape
 from .losses import log_softmax
+from .surgery import require_softmax
 
 CONFIDENT = 0.9                      # a mistake made above this confidence counts as a confident one
 T_RANGE = (1e-2, 1e2)                # where fit_temperature looks: far beyond any useful temperature
@@ -221,14 +222,11 @@ def fit_model_temperature(model, x, y, batch_size=256):
         T as a float.
 
     Raises:
-        ValueError: a model ending in a sigmoid (its outputs are not one softmax), or data that
-            does not fit.
+        ValueError: a model ending in a sigmoid or predicting raw values (its outputs are not one
+            softmax), or data that does not fit.
         ShapeError: ``x`` does not match the model's input.
     """
-    from .layers import Sigmoid
-
-    if isinstance(model.output_activation, Sigmoid):
-        raise ValueError("fit_model_temperature fits a softmax temperature, but the model ends in a Sigmoid")
+    require_softmax(model, "fit_model_temperature")
     x, y = model._check_data(x, y, "fit_model_temperature")
     scores = np.concatenate([model.scores(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
     return fit_temperature(scores, y)

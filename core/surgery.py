@@ -172,11 +172,10 @@ def set_temperature(model, temperature):
         The changed copy.
 
     Raises:
-        ValueError: a temperature that is not a finite positive number, or a model ending in a Sigmoid.
+        ValueError: a temperature that is not a finite positive number, or a model ending in a Sigmoid
+            or predicting raw values (a regression).
     """
-    if isinstance(model.output_activation, Sigmoid):
-        raise ValueError("set_temperature: the model ends in a Sigmoid; a softmax temperature needs a softmax "
-                         "(or raw scores)")
+    require_softmax(model, "set_temperature")
     temperature = _finite("set_temperature: temperature", temperature, "a finite number > 0", lambda v: v > 0)
     twin = _copy(model)
     if temperature == 1:
@@ -184,6 +183,22 @@ def set_temperature(model, temperature):
     else:
         twin.meta["temperature"] = float(temperature)
     return twin
+
+
+def require_softmax(model, what):
+    """Refuse a model whose probabilities are not one softmax of class scores: a temperature means nothing there.
+
+    Args:
+        model: a built ``Sequential``.
+        what: the function asking, named in the message.
+
+    Raises:
+        ValueError: the model ends in a Sigmoid or predicts raw values (a regression).
+    """
+    if isinstance(model.output_activation, Sigmoid) or (model.output_activation is None
+                                                         and not model.outputs_are_logits):
+        raise ValueError(f"{what}: a softmax temperature needs a classifier ending in a softmax (or in class "
+                         f"scores), but the model ends in a Sigmoid or predicts raw values (a regression)")
 
 
 def _copy(model):

@@ -148,3 +148,11 @@ def test_a_model_file_with_a_bad_temperature_is_refused(model, tmp_path, bad):
     (tmp_path / "m" / "model.json").write_text(json.dumps(doc))
     with pytest.raises(ModelFileError, match="'temperature' must be a number above 0"):
         load_model(tmp_path / "m")
+
+
+def test_a_temperature_is_fitted_only_for_a_softmax_classifier():
+    from core import Sequential
+    from core.layers import Dense, Flatten, Sigmoid
+    x, y = np.zeros((4, 1, 4, 4), np.float32), np.zeros(4, int)
+    with pytest.raises(ValueError, match="fit_model_temperature: .*ends in a Sigmoid"):
+        fit_model_temperature(Sequential([Flatten(), Dense(3), Sigmoid()], input_shape=(1, 4, 4)), x, y)

@@ -174,10 +174,14 @@ def test_bad_arguments_are_refused_naming_them(cnn, call, message):
         call(cnn)
 
 
-def test_a_sigmoid_model_takes_no_softmax_temperature():
+def test_a_sigmoid_model_or_a_regression_takes_no_softmax_temperature():
     model = Sequential([Flatten(), Dense(3), Sigmoid()], input_shape=(1, 4, 4))
-    with pytest.raises(ValueError, match="ends in a Sigmoid"):
+    with pytest.raises(ValueError, match="ends in a Sigmoid or predicts raw values"):
         set_temperature(model, 2.0)
+    regression = Sequential([Flatten(), Dense(3)], input_shape=(1, 4, 4))
+    regression.compile("sgd", "mse")
+    with pytest.raises(ValueError, match="a regression"):
+        set_temperature(regression, 2.0)
 
 
 def test_a_new_output_layer_drops_the_old_temperature(cnn):
