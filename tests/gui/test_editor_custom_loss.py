@@ -5,7 +5,7 @@ import pytest
 from core import zoo
 from core.losses import Loss
 from core.optimizers import Adam
-from gui.editor import ArchitecturePanel
+from gui.panels.architecture import ArchitecturePanel
 from gui.state import AppState
 
 

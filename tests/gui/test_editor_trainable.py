@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from core import zoo
 from core.layers import Conv2D
 from core.optimizers import SGD
-from gui.editor import ArchitecturePanel
+from gui.panels.architecture import ArchitecturePanel
 from gui.editor.document import Document
 from gui.state import AppState
 

@@ -15,7 +15,7 @@ from core import load_model
 from core.datasets import Dataset
 from gui import main_window as main_window_mod
 from gui.main_window import MainWindow
-from gui.views.inside import InsidePanel
+from gui.panels.inside import InsidePanel
 
 ROOT = Path(__file__).resolve().parents[2]
 TORCH = ROOT / "tests" / "data" / "onnx" / "lenet_torch.onnx"
