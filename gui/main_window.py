@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox
 from core import load_model, resources, zoo
 from core.errors import ModelFileError, NumpynetError
 
+from . import unsaved
 from .format import esc
 from .messages import show_error
 from .model_files import ask_open_path, export_onnx_dialog, is_onnx, model_name, read_model
@@ -221,6 +222,8 @@ class MainWindow(QMainWindow):
         if self.state.training:
             self.statusBar().showMessage("Stop training before opening another model.")
             return False
+        if not unsaved.may_replace(self, self.state, f"Opening {Path(path).name}"):
+            return False
         try:
             model = read_model(path)
         except NumpynetError as exc:
@@ -340,8 +343,12 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event):
         """Close at once, whatever runs: the window hides, work is asked to stop and waited for
-        at most CLOSE_WAIT_MS, and the close is always accepted (``gui.app`` ends a process whose
-        threads outlast that wait)."""
+        at most CLOSE_WAIT_MS (``gui.app`` ends a process whose threads outlast that wait). Only an
+        idle model with unsaved work is asked about first; Cancel (or a cancelled Save as) keeps the
+        window open. A training run is not asked about: its run record keeps its weights."""
+        if not unsaved.may_replace(self, self.state, "Closing numpynet studio"):
+            event.ignore()
+            return
         self.save_settings()
         self.hide()
         self.stop_background(CLOSE_WAIT_MS)

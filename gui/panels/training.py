@@ -23,6 +23,7 @@ from core.callbacks import format_eta
 from core.errors import NumpynetError, RunError
 from core.preprocess import mode_for_dataset
 
+from .. import unsaved
 from ..format import esc, percent, rich_tooltip, shape_text
 from ..messages import show_diverged, show_error
 from ..mismatch import CONTINUE, NEW_MODEL, NEW_OUTPUT, TRAIN, ask_about_mismatch
@@ -298,6 +299,8 @@ class TrainingPanel(QWidget):
         shape = tuple(ds.x_train.shape[1:]) if ds is not None else (1, 28, 28)
         classes = len(ds.class_names) if ds is not None else 10
         name = self.preset.currentText()
+        if not unsaved.may_replace(self.window(), self.state, f"Building a new {name}"):
+            return False
         try:
             model = zoo.build(name, input_shape=shape, classes=classes, seed=0)
         except Exception as exc:  # noqa: BLE001 -- e.g. a preset too deep for small images
