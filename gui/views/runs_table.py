@@ -202,5 +202,5 @@ def _tooltip(info):
     if info.get("error"):
         return info["error"]
     parent = f", continued from {info['parent']}" if info.get("parent") else ""
-    return f"Run {info['id']} (from the {info.get('source', '?')}{parent}): tick it to draw its curves in the " \
+    return f"Run {info['id']} (from the {info.get('source') or '?'}{parent}): tick it to draw its curves in the " \
            "Training plots"
