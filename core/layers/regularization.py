@@ -113,11 +113,6 @@ class BatchNorm(Layer):
         n, c, h, w = like.shape
         return rows.reshape(n, h, w, c).transpose(0, 3, 1, 2)
 
-    def _column_sums(self, r):
-        """Sum over the rows of (rows, C) ``r`` as one matrix-vector product: several times faster than
-        ``r.sum(axis=0)`` on a few channels, whose reduction NumPy runs along the slow axis."""
-        return self.scratch.get("ones", (len(r),), r.dtype, fill=1) @ r
-
     def forward(self, x, training=False):
         r = self._rows(x)
         training = training and self.trainable
@@ -135,7 +130,7 @@ class BatchNorm(Layer):
         """(xhat, 1 / std) from the batch's own statistics, updating the running ones: three passes over
         the batch (mean, centre, variance) and one in place (scale), no other temporaries."""
         n = len(r)
-        mean = self._column_sums(r) / np.asarray(n, r.dtype)
+        mean = self.scratch.column_sums(r) / np.asarray(n, r.dtype)
         xhat = r - mean
         var = np.einsum("ij,ij->j", xhat, xhat) / np.asarray(n, r.dtype)
         m = self.momentum
@@ -152,7 +147,7 @@ class BatchNorm(Layer):
         is computed once; the kept ``xhat`` is scaled in place as a temporary (one backward per forward)."""
         g = self._rows(grad)
         xhat, scale = self._xhat, self.params["gamma"] * self._inv_std
-        sum_g, sum_gx = self._column_sums(g), np.einsum("ij,ij->j", g, xhat)
+        sum_g, sum_gx = self.scratch.column_sums(g), np.einsum("ij,ij->j", g, xhat)
         self.grads = {"gamma": sum_gx, "beta": sum_g}
         dx = np.multiply(g, scale)
         if self._training:   # the batch's statistics depend on x: dx = scale * (g - mean(g) - xhat * mean(g xhat))
