@@ -17,7 +17,9 @@ for before/after figures from the same run.
 
 Printed: samples/s, s/epoch and numpynet/PyTorch time ratio per preset and
 batch size, median over runs and "quietest" (each side's fastest run); predict
-throughput (batches of 256, 2,000 test images); with ``--memory``, the peak RSS
+throughput (batches of 256, 2,000 test images). PyTorch runs with
+``--torch-threads`` (1 by default: its fastest on a busy machine, as
+``--threads`` shows); numpynet with its own default. With ``--memory``, the peak RSS
 of a vgg_mini training process with MNIST loaded; with ``--threads``, one
 against two BLAS threads for both frameworks.
 """
@@ -266,6 +268,8 @@ def main():
     ap.add_argument("--before", metavar="TREE", help="also time numpynet from this checkout")
     ap.add_argument("--memory", action="store_true", help="peak memory of vgg_mini training, each framework")
     ap.add_argument("--threads", action="store_true", help="one against two BLAS threads")
+    ap.add_argument("--torch-threads", type=int, default=1,
+                    help="PyTorch's threads in the tables (1: its fastest on a busy machine, see --threads)")
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch")
     args = ap.parse_args()
     if args.worker:
@@ -281,12 +285,13 @@ def main():
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, NumPy {np.__version__}"
           + ("" if args.no_torch else f", PyTorch {torch_version}"))
-    print(f"MNIST, SGD lr {LR} momentum {MOMENTUM}, float32, BLAS threads: the libraries' defaults\n")
+    print(f"MNIST, SGD lr {LR} momentum {MOMENTUM}, float32; threads: numpynet its own default "
+          f"(NUMPYNET_BLAS_THREADS, else 1), PyTorch {args.torch_threads}\n")
     workers = [Worker("numpynet", "numpynet", args.tree)]
     if args.before:
         workers.insert(0, Worker("before", "numpynet", os.path.abspath(args.before)))
     if not args.no_torch:
-        workers.append(Worker("PyTorch", "torch", args.tree))
+        workers.append(Worker("PyTorch", "torch", args.tree, threads=args.torch_threads))
     training_table(workers, args)
     predict_table(workers, args)
     for w in workers:
