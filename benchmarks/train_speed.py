@@ -13,7 +13,8 @@ alternation makes two timings comparable. A job times ``--steps`` training
 batches after three warm-up batches (not whole epochs, to keep a run short);
 seconds per epoch are 60,000 images at that speed. ``--before TREE`` adds a
 worker running numpynet from another checkout (``git worktree add TREE main``),
-for before/after figures from the same run.
+for before/after figures from the same run, and one more with that checkout
+held to one BLAS thread ("before-1t"), which separates the threads' share from the layers'.
 
 Printed: samples/s, s/epoch and numpynet/PyTorch time ratio per preset and
 batch size, median over runs and "quietest" (each side's fastest run); predict
@@ -289,7 +290,8 @@ def main():
           f"(NUMPYNET_BLAS_THREADS, else 1), PyTorch {args.torch_threads}\n")
     workers = [Worker("numpynet", "numpynet", args.tree)]
     if args.before:
-        workers.insert(0, Worker("before", "numpynet", os.path.abspath(args.before)))
+        before = os.path.abspath(args.before)   # as it ran, and with one BLAS thread: the layers' share alone
+        workers[:0] = [Worker("before", "numpynet", before), Worker("before-1t", "numpynet", before, threads=1)]
     if not args.no_torch:
         workers.append(Worker("PyTorch", "torch", args.tree, threads=args.torch_threads))
     training_table(workers, args)
