@@ -36,7 +36,11 @@ def count():
 
 
 def limited(method):
-    """Decorate a method so that BLAS uses ``count()`` threads while it runs."""
+    """Decorate a method so that BLAS uses ``count()`` threads while it runs.
+
+    Args:
+        method: the function to wrap; the caller's thread limit is back when it returns or raises.
+    """
     @functools.wraps(method)
     def wrapper(*args, **kwargs):
         with _controller().limit(limits=count(), user_api="blas"):

@@ -143,8 +143,8 @@ class BatchNorm(Layer):
         return xhat, inv_std
 
     def backward(self, grad):
-        """The two sums the parameters' gradients need are the same two the input's gradient needs, so each
-        is computed once; the kept ``xhat`` is scaled in place as a temporary (one backward per forward)."""
+        # The two sums the parameters' gradients need are the same two the input's gradient needs, so each
+        # is computed once; the kept xhat is scaled in place as a temporary (one backward per forward).
         g = self._rows(grad)
         xhat, scale = self._xhat, self.params["gamma"] * self._inv_std
         sum_g, sum_gx = self.scratch.column_sums(g), np.einsum("ij,ij->j", g, xhat)
