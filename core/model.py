@@ -27,6 +27,19 @@ from .layers.base import fmt_shape
 from .layers.base import ParamLayer
 
 
+def _releasing_scratch(method):
+    """Decorate a whole-dataset call (fit, evaluate, predict): the buffers its layers reuse from batch to
+    batch (``core.scratch``) live for the call only, so a model at rest holds no batch-sized memory."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            for layer in self.layers:
+                layer.scratch.clear()
+    return wrapper
+
+
 class Sequential:
     """A stack of layers, each feeding the next: builds itself from an input shape, trains and predicts.
 
@@ -448,6 +461,7 @@ class Sequential:
             yield i, fit_data.as_inputs(x[i:i + batch_size])
 
     @blas_threads.limited
+    @_releasing_scratch
     def predict(self, x, batch_size=256):
         """Class probabilities (N, classes), float32, whatever the last layer is.
 
@@ -474,6 +488,7 @@ class Sequential:
         return softmax(out) if self.outputs_are_logits and out.ndim == 2 else out
 
     @blas_threads.limited
+    @_releasing_scratch
     def evaluate(self, x, y, batch_size=256):
         """Mean loss, accuracy and compiled metrics over (x, y), in inference mode.
 
@@ -539,6 +554,7 @@ class Sequential:
         return self.predict(x, batch_size=max(len(x), 1))
 
     @blas_threads.limited
+    @_releasing_scratch
     def fit(self, x, y=None, epochs=1, batch_size=32, validation_data=None, callbacks=None, shuffle=True,
             seed=None, lr_schedule=None, augment=None, initial_epoch=0, verbose=0, validation_split=0.0,
             class_weight=None, sample_weight=None, steps_per_epoch=None):

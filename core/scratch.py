@@ -16,6 +16,13 @@ class Scratch:
     def __init__(self):
         self._arrays = {}
 
+    def __len__(self):
+        return len(self._arrays)
+
+    def clear(self):
+        """Let go of every array: the next call makes them afresh."""
+        self._arrays.clear()
+
     def get(self, name, shape, dtype, fill=None):
         """An array of ``shape`` and ``dtype``: the leading rows of the one kept under ``name``.
 

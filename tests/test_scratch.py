@@ -81,3 +81,17 @@ def test_column_sums_equal_numpy_sums_for_changing_row_counts_and_dtypes():
         exact = a.astype(np.float64).sum(axis=0)
         tol = 1e-12 if dtype == np.float64 else 1e-5
         np.testing.assert_allclose(got, exact, rtol=tol)
+
+
+def test_fit_evaluate_and_predict_leave_no_batch_sized_buffers_on_the_model():
+    from core import zoo
+    model = zoo.build("vgg_mini", seed=0)
+    model.compile("sgd", "crossentropy")
+    rng = np.random.default_rng(0)
+    x, y = rng.random((8, 1, 28, 28), dtype=np.float32), np.arange(8) % 10
+    convs = [layer for layer in model.layers if isinstance(layer, Conv2D)]
+    model.train_on_batch(x, y)   # a user's own loop keeps them from batch to batch
+    assert all(len(layer.scratch) for layer in convs)
+    for call in (lambda: model.fit(x, y, batch_size=4), lambda: model.evaluate(x, y), lambda: model.predict(x)):
+        call()
+        assert [layer.name for layer in model.layers if len(layer.scratch)] == []
