@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .augment import thicken, warp
+from .augment import add_noise, thicken, warp
 from .errors import ShapeError
 from .fit_data import as_inputs
 from .layers.base import fmt_shape
@@ -82,8 +82,7 @@ def _checked_strength(kind, strength):
 
 
 def _noise(x, sigma, rng):
-    x += sigma * rng.standard_normal(x.shape, dtype=np.float32)
-    return np.clip(x, 0, 1, out=x)
+    return add_noise(x, sigma, rng)         # the augmentation's noise: what a model trains on is what is measured
 
 
 def _rotation(x, degrees, _rng):
