@@ -28,6 +28,7 @@ from PySide6.QtCore import QSettings  # noqa: E402
 
 from core import datasets, runs  # noqa: E402
 from core.datasets import Dataset  # noqa: E402
+from gui import unsaved  # noqa: E402
 from gui.app import create_app  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
 
@@ -135,6 +136,8 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     width, height = map(int, args.size.split("x"))
     app = create_app([])
+    # The runs trained here are throw-away: replacing one by the next preset asks nothing.
+    unsaved.ask = lambda parent, doing, can_save=True: unsaved.DISCARD
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["NUMPYNET_RUNS"] = str(Path(tmp) / "runs")   # the runs it trains are not the user's
         settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.IniFormat)
