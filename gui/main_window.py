@@ -31,7 +31,8 @@ SAVED_MODELS = resources.shipped("saved_models")
 STARTUP_MODEL = SAVED_MODELS / "lenet5-mnist"
 CLOSE_WAIT_MS = 1000   # closing waits this long for background work to stop, then leaves it behind
 PANEL_ORDER = ("Data", "Architecture", "Training", "Inside", "Evaluation", "Draw", "Runs")
-SHORTCUTS = [("Ctrl+O", "Open a saved model"), ("Ctrl+S", "Save the model"), ("Ctrl+Shift+S", "Save the model as…"),
+SHORTCUTS = [("Ctrl+O", "Open a saved model or an ONNX file"), ("Ctrl+S", "Save the model"),
+             ("Ctrl+Shift+S", "Save the model as…"),
              ("Ctrl+Q", "Quit"),
              ("Ctrl+1 … Ctrl+7", "Show Data, Architecture, Training, Inside, Evaluation, Draw, Runs"),
              ("F5", "Start training"), ("F6", "Pause / resume training"), ("Shift+F5", "Stop training"),
