@@ -18,11 +18,7 @@ from .worker import TrainJob
 def recorder(model, dataset, validation_fraction, parent=None):
     """A ``runs.Recorder`` for an app run of ``model`` (source 'app', continuing the run ``parent`` if any),
     told what ``fit`` cannot know: the dataset, the preset and the validation share."""
-    try:
-        rec = runs.Recorder(source="app", parent=parent)
-    except OSError as exc:   # nothing trained yet: say where and how to fix it
-        raise RunError(f"Cannot record this run in {runs.root()}: {exc.strerror or exc}. Make that folder "
-                       "writable, or set NUMPYNET_RUNS to a folder that is.") from exc
+    rec = runs.Recorder(source="app", parent=parent)   # a folder it cannot write is a RunError saying so
     rec.settings.update(dataset=dataset.name, preset=zoo.preset_of(model), validation_fraction=validation_fraction)
     return rec
 
