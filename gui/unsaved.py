@@ -5,6 +5,7 @@ the model in the window. When it holds training or edits that no file has
 (``AppState.unsaved_work``), the user chooses: save it first, discard it, or
 cancel. A run that is training is never asked about: its run record keeps it.
 """
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from .format import esc
@@ -15,9 +16,10 @@ SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
 def ask(parent, doing, can_save=True):
     """Save, discard or cancel (the Escape key): the user's answer before ``doing`` replaces the model."""
     buttons = QMessageBox.Discard | QMessageBox.Cancel | (QMessageBox.Save if can_save else QMessageBox.NoButton)
-    box = QMessageBox(QMessageBox.Warning, "Unsaved model", "<b>The model has changes that no file holds.</b>",
-                      buttons, parent)
-    box.setInformativeText(f"{esc(doing)} would lose them. Save the model first?")
+    box = QMessageBox(QMessageBox.Warning, "Unsaved model", "", buttons, parent)
+    box.setTextFormat(Qt.RichText)   # always rich: an escaped name must not show its entities as text
+    box.setText(f"<b>The model has changes that no file holds.</b><br>{esc(doing)} would lose them. "
+                "Save the model first?")
     box.setDefaultButton(QMessageBox.Save if can_save else QMessageBox.Cancel)
     box.setEscapeButton(QMessageBox.Cancel)
     box.setObjectName("unsavedModel")
