@@ -5,7 +5,7 @@ training or edits no file has; a model the user has saved, or the pretrained one
 """
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core import load_model, zoo
@@ -116,11 +116,13 @@ def test_the_question_offers_save_discard_and_cancel_and_escape_cancels(qtbot):
         box = QApplication.activeModalWidget()
         seen["buttons"] = {b.text().replace("&", "") for b in box.buttons()}
         seen["text"] = box.text() + " " + box.informativeText()
+        seen["rich"] = box.textFormat() == Qt.RichText and not box.informativeText()
         box.reject()   # Escape
     QTimer.singleShot(0, answer)
     assert REAL_ASK(None, "Opening <b>x</b>") == unsaved.CANCEL
     assert len(seen["buttons"]) == 3 and {"Save", "Cancel"} <= seen["buttons"]
     assert "&lt;b&gt;x&lt;/b&gt;" in seen["text"]   # the name is escaped, never read as markup
+    assert seen["rich"]   # ... and shown as rich text, so the entities read as "<b>x</b>", not "&lt;"
 
 
 def test_discard_and_save_buttons_give_their_answers(qtbot):
