@@ -426,7 +426,9 @@ def test_a_long_runs_batch_curves_are_thinned_after_smoothing(tmp_path):
     rng = np.random.default_rng(0)
     metrics = {"step": np.arange(1, n + 1), "loss": rng.random(n), "accuracy": rng.random(n)}
     epochs = {k: np.arange(3.0) for k in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")}
-    curves = RunCurves.from_run(runs.Run({"id": "long"}, metrics, epochs, tmp_path), "long")
+    run = runs.Run({"id": "long"}, tmp_path)
+    vars(run).update(metrics=metrics, epochs=epochs)   # as if its CSV files had been read (cached_property)
+    curves = RunCurves.from_run(run, "long")
     assert len(curves.steps) <= MAX_POINTS + 1 and curves.steps[0] == 1 and curves.steps[-1] == n
     smoothed = np.array(Ema().many(metrics["loss"]))
     assert np.allclose(curves.loss, smoothed[curves.steps - 1])      # smoothed over every batch, then thinned
