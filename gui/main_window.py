@@ -1,4 +1,4 @@
-"""The main window: six docked panels around one AppState, menus, status bar, settings.
+"""The main window: the docked panels (one per tab) around one AppState, menus, status bar, settings.
 
 The window wires panels to the state (and the Data panel's validation
 fraction to Training); panels never talk to each other. It opens the
@@ -19,7 +19,8 @@ from . import unsaved
 from .format import esc
 from .messages import show_error
 from .model_files import ask_open_path, export_onnx_dialog, is_onnx, model_name, read_model
-from .panels import ArchitecturePanel, DataPanel, DrawPanel, EvaluationPanel, InsidePanel, RunsPanel, TrainingPanel
+from .panels import (ArchitecturePanel, DataPanel, DrawPanel, EvaluationPanel, InsidePanel, LabPanel, RunsPanel,
+                     TrainingPanel)
 from .panels.runs import run_model_folder, run_of_model_folder
 from .settings import Settings, documents_folder
 from .state import AppState
@@ -30,11 +31,11 @@ ASSETS = resources.shipped("assets")
 SAVED_MODELS = resources.shipped("saved_models")
 STARTUP_MODEL = SAVED_MODELS / "lenet5-mnist"
 CLOSE_WAIT_MS = 1000   # closing waits this long for background work to stop, then leaves it behind
-PANEL_ORDER = ("Data", "Architecture", "Training", "Inside", "Evaluation", "Draw", "Runs")
+PANEL_ORDER = ("Data", "Architecture", "Training", "Inside", "Evaluation", "Draw", "Runs", "Lab")
 SHORTCUTS = [("Ctrl+O", "Open a saved model or an ONNX file"), ("Ctrl+S", "Save the model"),
              ("Ctrl+Shift+S", "Save the model as…"),
              ("Ctrl+Q", "Quit"),
-             ("Ctrl+1 … Ctrl+7", "Show Data, Architecture, Training, Inside, Evaluation, Draw, Runs"),
+             ("Ctrl+1 … Ctrl+8", "Show Data, Architecture, Training, Inside, Evaluation, Draw, Runs, Lab"),
              ("F5", "Start training"), ("F6", "Pause / resume training"), ("Shift+F5", "Stop training"),
              ("F1", "Keyboard shortcuts")]
 
@@ -46,7 +47,7 @@ def app_icon():
 def _build_panels(state):
     """The view panels, each listening to ``state``; created in this one place."""
     return {"Architecture": ArchitecturePanel(state), "Runs": RunsPanel(state), "Inside": InsidePanel(state),
-            "Evaluation": EvaluationPanel(state), "Draw": DrawPanel(state)}
+            "Evaluation": EvaluationPanel(state), "Draw": DrawPanel(state), "Lab": LabPanel(state)}
 
 
 def _shipped(path):
@@ -158,6 +159,7 @@ class MainWindow(QMainWindow):
         evaluation, inside = self.panels["Evaluation"], self.panels["Inside"]
         evaluation.mistakesFound.connect(inside.set_mistakes)
         evaluation.inspectRequested.connect(self._look_inside)
+        self.panels["Lab"].inspectRequested.connect(self._look_inside)
         runs_panel = self.panels["Runs"]
         runs_panel.status.connect(bar.showMessage)
         runs_panel.curvesChanged.connect(self.training_panel.plots.overlays.show)
@@ -178,7 +180,7 @@ class MainWindow(QMainWindow):
         self.training_panel.continue_run(run_id, epochs)
 
     def _look_inside(self, test_index):
-        """A mistake clicked in Evaluation opens in Inside, where its feature maps show why."""
+        """A mistake clicked in Evaluation (or a point in the Lab) opens in Inside, where its feature maps show why."""
         self.panels["Inside"].show_test_index(test_index)
         self.show_panel("Inside")
 

@@ -5,8 +5,9 @@ from .data import DataPanel
 from .draw import DrawPanel
 from .evaluation import EvaluationPanel
 from .inside import InsidePanel
+from .lab import LabPanel
 from .runs import RunsPanel
 from .training import TrainingPanel
 
-__all__ = ["ArchitecturePanel", "DataPanel", "DrawPanel", "EvaluationPanel", "InsidePanel", "RunsPanel",
-           "TrainingPanel"]
+__all__ = ["ArchitecturePanel", "DataPanel", "DrawPanel", "EvaluationPanel", "InsidePanel", "LabPanel",
+           "RunsPanel", "TrainingPanel"]
