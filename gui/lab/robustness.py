@@ -324,7 +324,7 @@ class RobustnessPage(QWidget):
         chance = 100 / max(int(np.prod(self.source.model.output_shape)), 1)
         plot.addItem(pg.InfiniteLine(chance, angle=0, pen=pg.mkPen("#9ca3af", style=Qt.DotLine),
                                      label=f"chance ({chance:.0f}%)", labelOpts={"color": "#6b7280",
-                                                                                  "position": 0.95}))
+                                                                                  "position": 0.04}))
         plot.setYRange(0, 100, padding=0.02)
 
     def _say(self, text, rich=False):
