@@ -18,13 +18,13 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayo
 
 from core import runs, transfer
 from core.resources import shipped, shipped_models
-from core.stress import DEFAULT_STRENGTHS, KINDS, RANGES, robustness
+from core.stress import DEFAULT_STRENGTHS, KINDS, robustness
 
 from ..format import esc
 from ..model_files import model_name, read_model
 from ..plots import PlotView
 from ..state import ModelSource
-from ..views.damage_controls import HINTS, NAMES, SEED
+from ..views.damage_controls import NAMES, SEED, fit_to_kind, kind_combo
 from ..worker import Job, TaskWorker
 
 SAMPLES = (1000, 2000, 5000, 0)     # test images a curve runs on; 0 = all of them
@@ -96,10 +96,7 @@ class RobustnessPage(QWidget):
 
     # ----- layout -------------------------------------------------------------------------------
     def _build(self):
-        self.kind = QComboBox()
-        for key, name in NAMES.items():
-            self.kind.addItem(name, key)
-            self.kind.setItemData(self.kind.count() - 1, f"{name}: {HINTS[key]}", Qt.ToolTipRole)
+        self.kind = kind_combo()
         self.kind.setToolTip("The damage done to the test images")
         self.low, self.high = QDoubleSpinBox(), QDoubleSpinBox()
         for spin, end in ((self.low, "weakest"), (self.high, "strongest")):
@@ -156,10 +153,8 @@ class RobustnessPage(QWidget):
     def _on_kind_change(self):
         """Another kind: its unit, its range, and its default curve's strengths."""
         kind = self.kind.currentData()
-        low, high = RANGES[kind]
         for spin in (self.low, self.high):
-            spin.setRange(low, high)
-            spin.setSingleStep((high - low) / 50)
+            fit_to_kind(spin, kind)
         self.low.setValue(DEFAULT_STRENGTHS[kind].min())
         self.high.setValue(DEFAULT_STRENGTHS[kind].max())
         self.steps.setValue(len(DEFAULT_STRENGTHS[kind]) - 1)

@@ -117,6 +117,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
         self.mistakes = TileGrid()
         self.cell = TileGrid()
         self.details = SampleDetails()
+        self._inside_tip = self.details.inside.toolTip()
         self.mistakes_caption, self.cell_caption = QLabel(), QLabel("Click a cell of the confusion matrix.")
         self.tabs = QTabWidget()
         self.tabs.addTab(_captioned(self.mistakes_caption, self.mistakes), "Mistakes")
@@ -317,6 +318,8 @@ class EvaluationPanel(LazyRefresh, QWidget):
         self.result, self.result_key = result, self._running_key
         self.images = self.state.dataset.x_test if images is None else images
         self.result_damage = damage
+        self.details.inside.setToolTip(self._inside_tip if damage is None else
+                                       f"{self._inside_tip}. Inside shows the test image undamaged.")
         names = self.source.class_names()
         self.names = names
         self.matrix.set_matrix(result.confusion, names)

@@ -39,17 +39,32 @@ def describe(damage):
     return WORDS[kind].format(s=strength)
 
 
+def kind_combo(first=None):
+    """A combo of the damage kinds (its data: the key), each with its hint; ``first`` a label for a first
+    item whose data is None ("No damage")."""
+    combo = QComboBox()
+    if first:
+        combo.addItem(first, None)
+    for key, name in NAMES.items():
+        combo.addItem(name, key)
+        combo.setItemData(combo.count() - 1, f"{name}: {HINTS[key]}", Qt.ToolTipRole)
+    return combo
+
+
+def fit_to_kind(spin, kind):
+    """Give ``spin`` the range ``core.stress`` offers for ``kind`` (a key of ``KINDS``), in 50 steps."""
+    low, high = RANGES[kind]
+    spin.setRange(low, high)
+    spin.setSingleStep((high - low) / 50)
+
+
 class DamageControls(QWidget):
     """A compact row: the kind of damage, its strength as a slider and a spin box, and the unit."""
     changed = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.kind = QComboBox()
-        self.kind.addItem("No damage", None)
-        for key, name in NAMES.items():
-            self.kind.addItem(name, key)
-            self.kind.setItemData(self.kind.count() - 1, f"{name}: {HINTS[key]}", Qt.ToolTipRole)
+        self.kind = kind_combo("No damage")
         self.kind.setToolTip("Damage the test images before evaluating, to see how accuracy falls")
         self.kind.setStatusTip("Damage the test images before evaluating: noise, rotation, shift, blur, "
                                "stroke thickness or a blanked patch")
@@ -87,13 +102,12 @@ class DamageControls(QWidget):
         kind = self.kind.currentData()
         for w in (self.slider, self.strength):
             w.setEnabled(kind is not None)
-        low, high = RANGES.get(kind, (0.0, 1.0))
         self.strength.blockSignals(True)
-        self.strength.setRange(low, high)
-        self.strength.setSingleStep((high - low) / 50)
+        fit_to_kind(self.strength, kind or "noise")      # no kind: a disabled 0
         self.strength.setValue(START.get(kind, 0.0))
         self.strength.blockSignals(False)
         self._show_strength()
+        low, high = RANGES.get(kind, (0, 0))
         tip = f"{NAMES[kind]} {HINTS[kind]} ({KINDS[kind]}, {low:g} to {high:g})" if kind else "No damage chosen"
         for w in (self.slider, self.strength):
             w.setToolTip(tip)

@@ -2,33 +2,14 @@
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
+import test_evaluation
 
 from core import stress
 from core.stress import KINDS
-from gui.panels.evaluation import EvaluationPanel, _evaluation
-from gui.state import AppState
+from gui.panels.evaluation import _evaluation
 from gui.views.damage_controls import SEED, DamageControls
 
-from test_evaluation import SIZE, subset
-
-N_TEST = 300
-
-
-@pytest.fixture
-def state(lenet, mnist):
-    state = AppState()
-    state.set_dataset(subset(mnist, N_TEST))
-    state.set_model(lenet)
-    return state
-
-
-@pytest.fixture
-def panel(qtbot, state):
-    panel = EvaluationPanel(state)
-    qtbot.addWidget(panel)
-    panel.resize(*SIZE)
-    yield panel
-    assert panel.job.stop_and_wait(5000)
+state, panel = test_evaluation.state, test_evaluation.panel     # its fixtures: the panel on 400 MNIST test images
 
 
 def evaluated_with(qtbot, panel, kind, strength):
@@ -55,6 +36,7 @@ def test_zero_strength_gives_exactly_the_undamaged_accuracy(qtbot, panel, state,
     assert_array_equal(zero.probs, clean.probs)
     assert_array_equal(panel.images, state.dataset.x_test)
     assert "damaged" not in panel.summary.text()
+    assert "undamaged" not in panel.details.inside.toolTip()
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
@@ -78,6 +60,7 @@ def test_a_damaged_run_shows_the_damaged_images_and_says_which_damage(qtbot, pan
         assert not np.array_equal(tile.values[0], x[i, 0])
         np.testing.assert_array_equal(tile.values[0], expected[i, 0])
     np.testing.assert_array_equal(panel.details.image.tiles()[0].values[0], expected[panel.details.index, 0])
+    assert "undamaged" in panel.details.inside.toolTip()
 
 
 def test_a_re_run_gives_the_same_figures(qtbot, panel):
