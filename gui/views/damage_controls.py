@@ -28,7 +28,7 @@ START = {"noise": 0.3, "rotation": 30.0, "shift": 2.0, "blur": 1.0, "thickness":
 
 # A choice in words, for headings and legends ({s}: the strength).
 WORDS = {"noise": "Gaussian noise, sigma {s:g}", "rotation": "rotated {s:g}°", "shift": "shifted {s:g} px",
-         "blur": "blurred, sigma {s:g} px", "thickness": "strokes {s:+g} px", "occlusion": "occluded, side {s:.0%}"}
+         "blur": "blurred, sigma {s:g} px", "thickness": "strokes {grown} {a:g} px", "occlusion": "occluded, side {s:.0%}"}
 
 
 def describe(damage):
@@ -36,7 +36,7 @@ def describe(damage):
     if damage is None:
         return "no damage"
     kind, strength = damage
-    return WORDS[kind].format(s=strength)
+    return WORDS[kind].format(s=strength, a=abs(strength), grown="thickened" if strength > 0 else "thinned")
 
 
 def kind_combo(first=None):

@@ -7,7 +7,7 @@ import test_evaluation
 from core import stress
 from core.stress import KINDS
 from gui.panels.evaluation import _evaluation
-from gui.views.damage_controls import SEED, DamageControls
+from gui.views.damage_controls import SEED, DamageControls, describe
 
 state, panel = test_evaluation.state, test_evaluation.panel     # its fixtures: the panel on 400 MNIST test images
 
@@ -70,6 +70,15 @@ def test_a_re_run_gives_the_same_figures(qtbot, panel):
         panel.run_button.click()
     assert_array_equal(blocker.args[0].probs, first.probs)
     assert blocker.args[0].accuracy == first.accuracy
+
+
+def test_a_damage_is_said_in_words():
+    assert describe(None) == "no damage"
+    assert describe(("noise", 0.25)) == "Gaussian noise, sigma 0.25"
+    assert describe(("rotation", -30.0)) == "rotated -30°"
+    assert describe(("thickness", -1.2)) == "strokes thinned 1.2 px"
+    assert describe(("thickness", 2.0)) == "strokes thickened 2 px"
+    assert describe(("occlusion", 0.4)) == "occluded, side 40%"
 
 
 def test_the_controls_offer_each_kind_in_its_unit_and_range(qtbot):
