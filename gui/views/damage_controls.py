@@ -26,9 +26,10 @@ HINTS = {"noise": "adds Gaussian noise of this standard deviation to every pixel
 START = {"noise": 0.3, "rotation": 30.0, "shift": 2.0, "blur": 1.0, "thickness": 1.0, "occlusion": 0.4}
 
 
-# A choice in words, for headings and legends ({s}: the strength).
+# A choice in words, for headings ({s}: the strength, {a}: its size, {grown}: thickened or thinned).
 WORDS = {"noise": "Gaussian noise, sigma {s:g}", "rotation": "rotated {s:g}°", "shift": "shifted {s:g} px",
-         "blur": "blurred, sigma {s:g} px", "thickness": "strokes {grown} {a:g} px", "occlusion": "occluded, side {s:.0%}"}
+         "blur": "blurred, sigma {s:g} px", "thickness": "strokes {grown} {a:g} px",
+         "occlusion": "occluded, side {s:.0%}"}
 
 
 def describe(damage):
