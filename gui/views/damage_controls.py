@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QS
 
 from core.stress import KINDS, RANGES
 
+from ..format import percent
+
 SEED = 0           # every damaged evaluation draws from this seed: a re-run gives the same figures
 SLIDER_STEPS = 100
 NAMES = {"noise": "Gaussian noise", "rotation": "Rotation", "shift": "Shift", "blur": "Blur",
@@ -26,10 +28,11 @@ HINTS = {"noise": "adds Gaussian noise of this standard deviation to every pixel
 START = {"noise": 0.3, "rotation": 30.0, "shift": 2.0, "blur": 1.0, "thickness": 1.0, "occlusion": 0.4}
 
 
-# A choice in words, for headings ({s}: the strength, {a}: its size, {grown}: thickened or thinned).
+# A choice in words, for headings ({s}: the strength, {a}: its size, {grown}: thickened or thinned,
+# {p}: as a percentage).
 WORDS = {"noise": "Gaussian noise, sigma {s:g}", "rotation": "rotated {s:g}°", "shift": "shifted {s:g} px",
          "blur": "blurred, sigma {s:g} px", "thickness": "strokes {grown} {a:g} px",
-         "occlusion": "occluded, side {s:.0%}"}
+         "occlusion": "occluded, side {p}"}
 
 
 def describe(damage):
@@ -37,7 +40,8 @@ def describe(damage):
     if damage is None:
         return "no damage"
     kind, strength = damage
-    return WORDS[kind].format(s=strength, a=abs(strength), grown="thickened" if strength > 0 else "thinned")
+    return WORDS[kind].format(s=strength, a=abs(strength), grown="thickened" if strength > 0 else "thinned",
+                              p=percent(strength, 0))
 
 
 def kind_combo(first=None):
