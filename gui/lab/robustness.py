@@ -211,8 +211,8 @@ class RobustnessPage(QWidget):
     def _models(self):
         """[(label, load)]: this model's copy, and the one to compare, read on the worker."""
         copy = self.source.snapshot()
-        here = model_name(self.state.model_path) if self.state.model_path else "current model"
-        models = [(f"{here} (this model)", lambda: copy)]
+        path = self.state.model_path
+        models = [(f"{model_name(path)} (this model)" if path else "this model", lambda: copy)]
         choice = self.compare.currentData()
         if isinstance(choice, tuple):
             kind, where = choice

@@ -118,6 +118,9 @@ def test_curves_of_an_outdated_model_are_dropped(qtbot, page, state):
     assert len(drawn(page)) == 1
     state.set_model(zoo.build("lenet5", seed=1))
     assert drawn(page) == {} and page.note.text() == OUTDATED
+    page.compute()
+    computed(qtbot, page)
+    assert list(drawn(page)) == ["this model"]     # a model of no file is named as such
 
 
 def test_a_result_for_a_model_replaced_meanwhile_is_not_drawn(qtbot, page, state):
