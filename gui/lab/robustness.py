@@ -104,7 +104,6 @@ class RobustnessPage(QWidget):
             spin.setToolTip(f"The {end} damage on the curve, in the unit shown")
         self.steps = QSpinBox()
         self.steps.setRange(1, 40)
-        self.steps.setValue(len(DEFAULT_STRENGTHS["noise"]) - 1)
         self.steps.setToolTip("Equal steps between the weakest and the strongest damage: a curve has one more point")
         self.unit = QLabel()
         self.unit.setStyleSheet("color: #6b7280;")
@@ -127,11 +126,7 @@ class RobustnessPage(QWidget):
         self.note = QLabel(IDLE)
         self.note.setWordWrap(True)
         self.note.setTextFormat(Qt.RichText)
-        self.plot = PlotView("Accuracy against damage", "strength", "test accuracy (%)")
-        self.plot.setToolTip("Each curve: the share of the damaged test images a model still classifies right, "
-                             "at each strength of the damage")
-        self.legend = self.plot.getPlotItem().addLegend(offset=(-10, 10), labelTextColor="#1f2937")
-        self.plot.getPlotItem().setYRange(0, 100, padding=0.02)
+        self._build_plot()
         explain = QLabel(EXPLAIN)
         explain.setWordWrap(True)
         explain.setStyleSheet("color: #4b5563;")
@@ -149,6 +144,13 @@ class RobustnessPage(QWidget):
         self.compute_button.clicked.connect(self.compute)
         self.cancel_button.clicked.connect(self.cancel)
         self._update_buttons()
+
+    def _build_plot(self):
+        self.plot = PlotView("Accuracy against damage", "strength", "test accuracy (%)")
+        self.plot.setToolTip("Each curve: the share of the damaged test images a model still classifies right, "
+                             "at each strength of the damage")
+        self.legend = self.plot.getPlotItem().addLegend(offset=(-10, 10), labelTextColor="#1f2937")
+        self.plot.getPlotItem().setYRange(0, 100, padding=0.02)
 
     def _on_kind_change(self):
         """Another kind: its unit, its range, and its default curve's strengths."""
