@@ -9,7 +9,8 @@ so a user's are never touched), loads MNIST through ``core.datasets.load``
 few thousand images and grabs the Training view in the middle of its last
 epoch, then the Data view; then trains two short runs, overlays them in the
 Training plots beside a third one training live, and grabs the Runs view
-comparing the two. One function per view: add more beside them. With ``--onnx
+comparing the two; then Lab > Robustness with the pretrained LeNet-5 and MLP
+overlaid. One function per view: add more beside them. With ``--onnx
 FILE`` it takes only ``onnx.png``: the window opened on that ONNX file, Inside
 showing the feature maps of a test digit.
 """
@@ -27,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from core import datasets, runs  # noqa: E402
+from core.resources import shipped  # noqa: E402
 from core.datasets import Dataset  # noqa: E402
 from gui import unsaved  # noqa: E402
 from gui.app import create_app  # noqa: E402
@@ -125,6 +127,20 @@ def runs_screenshots(app, window, ds, out):
     grab(app, window, "Runs", out / "runs.png")
 
 
+def robustness_screenshot(app, window, path):
+    """Lab > Robustness: the pretrained LeNet-5 against the pretrained MLP as Gaussian noise grows."""
+    window.open_model(shipped("saved_models") / "lenet5-mnist")
+    window.show_panel("Lab")
+    lab = window.panels["Lab"]
+    lab.show_page("Robustness")
+    page = lab.pages["Robustness"]
+    page.kind.setCurrentIndex(page.kind.findData("noise"))
+    page.choose_compare(("folder", str(shipped("saved_models") / "mlp-mnist")))
+    page.compute()
+    wait(app, lambda: not page.job.running, timeout=600)
+    grab(app, window, "Lab", path)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
@@ -153,6 +169,7 @@ def main(argv=None):
             training_screenshot(app, window, ds, out / "training.png")
             grab(app, window, "Data", out / "data.png")
             runs_screenshots(app, window, ds, out)
+            robustness_screenshot(app, window, out / "robustness.png")
         window.close()
 
 
