@@ -3,7 +3,9 @@
 Inputs: ``state.model`` (through a ``ModelSource``, so a run during training
 uses the latest snapshot) and ``state.dataset`` (its whole test set).
 Outputs: ``inspectRequested(test index)`` to look inside one image,
-``mistakesFound(indices)`` (most confident first) and ``evaluated(result)``.
+``mistakesFound(indices)`` (most confident first) and ``evaluated(result)``;
+the probabilities go to ``gui.abstention``, where the "I don't know"
+threshold line under the summary (and Lab > Confidence) reads them.
 
 The work (``inspect.evaluate_predictions``) runs on a QThread with a progress
 bar and can be cancelled. When it runs: on "Evaluate", and by itself when the
@@ -27,9 +29,11 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, Q
 
 from core import inspect, transfer
 
+from ..abstention import Abstention
 from ..format import esc, percent, probability
 from ..mismatch import CONTINUE, EVALUATE, ask_about_mismatch
 from ..state import ModelSource
+from ..views.abstain import AbstainBar
 from ..views.class_accuracy import ClassAccuracyBars
 from ..views.confusion_matrix import ConfusionMatrixView
 from ..views.export import ExportButton
@@ -129,7 +133,9 @@ class EvaluationPanel(LazyRefresh, QWidget):
         self.stack.addWidget(self.placeholder)
         self.page_area = scrolled(self.page)
         self.stack.addWidget(self.page_area)
+        self.abstain = AbstainBar(self.state)
         layout.addLayout(top)
+        layout.addWidget(self.abstain)
         layout.addWidget(self.stack, 1)
         self.run_button.clicked.connect(lambda: self.evaluate(ask=True))
         self.cancel_button.clicked.connect(self.cancel)
@@ -280,6 +286,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
 
     def show_result(self, result):
         self.result, self.result_key = result, self._running_key
+        Abstention.of(self.state).publish(result.probs, result.labels, self.result_key)
         names = self.source.class_names()
         self.names = names
         self.matrix.set_matrix(result.confusion, names)
