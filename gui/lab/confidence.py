@@ -144,6 +144,7 @@ class ConfidencePage(LazyRefresh, QWidget):
             self.evaluate()
 
     def _on_results_outdated(self):
+        self._show_probabilities()
         model = self.source.model
         kept = model is not None and self.fitted is not None and \
             model.meta.get("temperature", 1) == self.fitted[0].temperature
@@ -184,7 +185,7 @@ class ConfidencePage(LazyRefresh, QWidget):
 
     def _show_probabilities(self):
         found = self.abstention.probabilities()
-        self.evaluate_button.setVisible(found is None)
+        self.evaluate_button.setVisible(found is None and not self.job.running)
         if found is None:
             self.curve.setData([], [])
             self.mark.setData([], [])
@@ -244,7 +245,8 @@ class ConfidencePage(LazyRefresh, QWidget):
         def task(progress):
             _keep, held = stratified_indices(ds.y_train, VALIDATION, seed=0)   # Training's split (seed 0)
             return calibrate_model(model, ds.x_train[held], ds.y_train[held], BINS, progress=progress)
-        self._start(task, self._fitted, "Fitting the temperature…", self.temperature_line)
+        self._start(task, self._fitted, f"Fitting the temperature on {percent(VALIDATION, 0)} of the training "
+                    "images…", self.temperature_line)
 
     @Slot(object)
     def _fitted(self, calibration):
@@ -281,20 +283,22 @@ class ConfidencePage(LazyRefresh, QWidget):
         self.fit_button.setEnabled(not self.job.running and not self.state.training)
 
     # ----- the worker -----------------------------------------------------------------------------
-    def _start(self, fn, on_finished, what, failures):
-        """Run ``fn(progress)`` on a worker; its result goes to ``on_finished``, a failure to the label ``failures``."""
+    def _start(self, fn, on_finished, what, label):
+        """Run ``fn(progress)`` on a worker, saying ``what`` in ``label``; its result goes to ``on_finished``,
+        a failure to ``label``."""
         self._running_key = self.state.results_key()
-        self._failures, self._failure = failures, None
+        self._failures, self._failure = label, None
         worker = TaskWorker(fn)
         worker.progress.connect(self._on_progress)
         worker.finished.connect(on_finished)
         worker.failed.connect(self._on_failed)
         self.progress.setRange(0, 0)
-        self.progress.setFormat(what)
         self.progress.show()
         self.cancel_button.show()
         self.job.start(worker)
         self._show_temperature()
+        self.evaluate_button.hide()
+        label.setText(esc(what))
 
     @Slot(float, float)
     def _on_progress(self, done, total):

@@ -144,3 +144,13 @@ def test_no_data_says_what_to_do(qtbot, lenet):
 
 def test_the_validation_share_is_the_data_panels(qtbot):
     assert confidence.VALIDATION == DATA_SETTINGS.settings["validation"].default
+
+
+def test_cancel_leaves_no_fit_and_keeps_the_model(qtbot, page, state):
+    shown(qtbot, page)
+    page.fit_button.click()
+    assert page.job.running and page.cancel_button.isVisible() and "Fitting" in page.temperature_line.text()
+    page.cancel_button.click()
+    qtbot.waitUntil(lambda: not page.job.running, timeout=30_000)
+    assert page.fitted is None and not page.keep_button.isEnabled() and "temperature" not in state.model.meta
+    assert not page.cancel_button.isVisible() and page.fit_button.isEnabled()
