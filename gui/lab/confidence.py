@@ -66,7 +66,42 @@ class ConfidencePage(LazyRefresh, QWidget):
         intro = QLabel(INTRO, wordWrap=True)
         intro.setStyleSheet(f"color: {HINT};")
         self.control = ThresholdControl(self.state)
-        self.summary = QLabel(textFormat=Qt.RichText)
+        self.summary = QLabel(textFormat=Qt.RichText, wordWrap=True)
+        self.coverage_caption, self.reliability_caption = QLabel(wordWrap=True), QLabel(wordWrap=True)
+        plots = QHBoxLayout()
+        for plot, caption in ((self._coverage_plot(), self.coverage_caption),
+                              (self._reliability_plot(), self.reliability_caption)):
+            column = QVBoxLayout()
+            column.addWidget(plot, 1)
+            column.addWidget(caption)
+            plots.addLayout(column, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(intro)
+        layout.addLayout(self._top_row())
+        layout.addLayout(plots, 1)
+        layout.addWidget(self._temperature_box())
+
+    def _top_row(self):
+        """The threshold, what it answers, and the test set's Evaluate, progress and Cancel."""
+        self.evaluate_button = QPushButton("Evaluate test set")
+        self.evaluate_button.setToolTip("Run the model on the whole test set in the background (Evaluation does "
+                                        "the same; either one's probabilities serve both)")
+        self.evaluate_button.clicked.connect(self.evaluate)
+        self.progress = QProgressBar(maximumWidth=220)
+        self.progress.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.hide()
+        self.cancel_button.clicked.connect(self.cancel)
+        top = QHBoxLayout()
+        top.addWidget(self.control, 2)
+        top.addSpacing(12)
+        top.addWidget(self.summary, 4)
+        for w in (self.evaluate_button, self.progress, self.cancel_button):
+            top.addWidget(w)
+        return top
+
+    def _coverage_plot(self):
         self.coverage_plot = _plot("Accuracy against coverage", "share of test images answered (%)",
                                    "accuracy on those (%)")
         self.curve = self.coverage_plot.plot(pen=pg.mkPen(CURVE, width=2))
@@ -74,6 +109,9 @@ class ConfidencePage(LazyRefresh, QWidget):
         self.coverage_plot.addItem(self.mark)
         self.coverage_plot.setToolTip("Each point is one threshold: how many test images the model answers at it, "
                                       "and how many of those are right. The orange dot is the threshold set above.")
+        return self.coverage_plot
+
+    def _reliability_plot(self):
         self.reliability_plot = _plot("Reliability diagram", "confidence (%)", "accuracy (%)")
         self.reliability_plot.plot([0, 100], [0, 100], pen=pg.mkPen("#9ca3af", width=1.5, style=Qt.DashLine))
         self.bars = pg.BarGraphItem(x=[], height=[], width=100 / BINS * 0.9, brush=(37, 99, 235, 150), pen=CURVE)
@@ -86,37 +124,7 @@ class ConfidencePage(LazyRefresh, QWidget):
                                          "right, and the number over it how many images the bin holds (a bar of a "
                                          "few images says little). On the dashed diagonal the model is as right as "
                                          "it is sure; below it, over-confident.")
-        self.coverage_caption, self.reliability_caption = QLabel(wordWrap=True), QLabel(wordWrap=True)
-        self.evaluate_button = QPushButton("Evaluate test set")
-        self.evaluate_button.setToolTip("Run the model on the whole test set in the background (Evaluation does "
-                                        "the same; either one's probabilities serve both)")
-        self.evaluate_button.clicked.connect(self.evaluate)
-        self.progress = QProgressBar(maximumWidth=220)
-        self.progress.hide()
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.hide()
-        self.cancel_button.clicked.connect(self.cancel)
-
-        top = QHBoxLayout()
-        top.addWidget(self.control, 2)
-        top.addSpacing(12)
-        top.addWidget(self.summary, 4)
-        top.addWidget(self.evaluate_button)
-        top.addWidget(self.progress)
-        top.addWidget(self.cancel_button)
-        plots = QHBoxLayout()
-        for plot, caption in ((self.coverage_plot, self.coverage_caption),
-                              (self.reliability_plot, self.reliability_caption)):
-            column = QVBoxLayout()
-            column.addWidget(plot, 1)
-            column.addWidget(caption)
-            plots.addLayout(column, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 8)
-        layout.addWidget(intro)
-        layout.addLayout(top)
-        layout.addLayout(plots, 1)
-        layout.addWidget(self._temperature_box())
+        return self.reliability_plot
 
     def _temperature_box(self):
         box = QGroupBox("Temperature scaling")
@@ -164,8 +172,8 @@ class ConfidencePage(LazyRefresh, QWidget):
             why = "No test images: load a dataset in the Data panel."
         elif self.state.training:
             why = "Training is changing the weights: this page fills in when the run ends."
-        elif transfer.check(model, ds):
-            why = f"{transfer.check(model, ds).describe()} Evaluate it in the Evaluation tab if you are sure."
+        elif mismatch := transfer.check(model, ds):
+            why = f"{mismatch.describe()} Evaluate it in the Evaluation tab if you are sure."
         if why:
             self.summary.setText(f"<span style='color:{HINT}'>{esc(why)}</span>")
             return None
@@ -286,7 +294,7 @@ class ConfidencePage(LazyRefresh, QWidget):
     def _start(self, fn, on_finished, what, label):
         """Run ``fn(progress)`` on a worker, saying ``what`` in ``label``; its result goes to ``on_finished``,
         a failure to ``label``."""
-        self._running_key = self.state.results_key()
+        self._running_key = (self.source.version, self.state.dataset_version)   # what the snapshot holds
         self._failures, self._failure = label, None
         worker = TaskWorker(fn)
         worker.progress.connect(self._on_progress)

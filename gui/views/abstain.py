@@ -88,10 +88,10 @@ class AbstainBar(QWidget):
         super().__init__(parent)
         self.abstention = Abstention.of(state)
         self.control = ThresholdControl(state)
-        self.summary = QLabel(textFormat=Qt.RichText)
+        self.summary = QLabel(textFormat=Qt.RichText, wordWrap=True)
         self.summary.setToolTip("Coverage: the share of test images answered. Accuracy: how many of those are "
                                 "right. Raising the threshold trades coverage for accuracy.")
-        self.overall = QLabel(textFormat=Qt.RichText)
+        self.overall = QLabel(textFormat=Qt.RichText, wordWrap=True)
         self.overall.setStyleSheet(f"color: {HINT};")
         self.overall.setToolTip("Average confidence: what the model believes its accuracy is; compare it with "
                                 "the test accuracy. Confident mistakes: wrong answers given more than 90% sure, "
