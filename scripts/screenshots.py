@@ -138,6 +138,21 @@ def robustness_screenshot(app, window, path):
     page.choose_compare(("folder", str(shipped("saved_models") / "mlp-mnist")))
     page.compute()
     wait(app, lambda: not page.job.running, timeout=600)
+def confidence_screenshot(app, window, path):
+    """Lab > Confidence for the pretrained LeNet-5 on the whole MNIST test set: the threshold at 99%, the
+    coverage curve, the reliability diagram, and a temperature fitted on the Training tab's validation images."""
+    from gui.abstention import Abstention
+    if not window.open_model(ROOT / "saved_models" / "lenet5-mnist"):
+        raise SystemExit("could not open saved_models/lenet5-mnist")
+    window.state.set_dataset(datasets.load("mnist"))
+    Abstention.of(window.state).set_threshold(0.99)
+    window.show_panel("Lab")
+    page = window.panels["Lab"].pages["Confidence"]
+    window.panels["Lab"].show_page("Confidence")
+    wait(app, lambda: Abstention.of(window.state).probabilities() is not None, timeout=300)
+    wait(app, lambda: not page.job.running, timeout=30)
+    page.fit()
+    wait(app, lambda: not page.job.running, timeout=300)
     grab(app, window, "Lab", path)
 
 
@@ -147,6 +162,7 @@ def main(argv=None):
     parser.add_argument("--size", default="1400x900")
     parser.add_argument("--train-images", type=int, default=6000, help="MNIST training images to train on")
     parser.add_argument("--onnx", help="only onnx.png: the window opened on this ONNX file")
+    parser.add_argument("--only", choices=["confidence"], help="only this view's screenshot (no training)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -165,11 +181,14 @@ def main(argv=None):
         window.state.set_dataset(ds)
         if args.onnx:
             onnx_screenshot(app, window, args.onnx, out / "onnx.png")
+        elif args.only == "confidence":
+            confidence_screenshot(app, window, out / "confidence.png")
         else:
             training_screenshot(app, window, ds, out / "training.png")
             grab(app, window, "Data", out / "data.png")
             runs_screenshots(app, window, ds, out)
             robustness_screenshot(app, window, out / "robustness.png")
+            confidence_screenshot(app, window, out / "confidence.png")
         window.close()
 
 

@@ -6,10 +6,12 @@ and edits only copies. ``pages(state)`` lists them in the order the tabs show.
 A page that wants a test image opened in Inside emits ``inspectRequested(int)``;
 the Lab panel forwards it.
 """
+from .confidence import ConfidencePage
 from .robustness import RobustnessPage
 
 
 def pages(state):
     """[(title, widget)] for the Lab tab, in order."""
     return [("Robustness", RobustnessPage(state)),
+            ("Confidence", ConfidencePage(state)),
             ]

@@ -3,7 +3,9 @@
 Inputs: ``state.model`` (through a ``ModelSource``, so a run during training
 uses the latest snapshot) and ``state.dataset`` (its whole test set).
 Outputs: ``inspectRequested(test index)`` to look inside one image,
-``mistakesFound(indices)`` (most confident first) and ``evaluated(result)``.
+``mistakesFound(indices)`` (most confident first) and ``evaluated(result)``;
+the probabilities go to ``gui.abstention``, where the "I don't know"
+threshold line under the summary (and Lab > Confidence) reads them.
 
 The work (``inspect.evaluate_predictions``) runs on a QThread with a progress
 bar and can be cancelled. When it runs: on "Evaluate", and by itself when the
@@ -32,9 +34,11 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, Q
 
 from core import inspect, stress, transfer
 
+from ..abstention import Abstention
 from ..format import esc, percent, probability
 from ..mismatch import CONTINUE, EVALUATE, ask_about_mismatch
 from ..state import ModelSource
+from ..views.abstain import AbstainBar
 from ..views.class_accuracy import ClassAccuracyBars
 from ..views.confusion_matrix import ConfusionMatrixView
 from ..views.damage_controls import SEED, DamageControls, describe
@@ -153,7 +157,9 @@ class EvaluationPanel(LazyRefresh, QWidget):
         self.stack.addWidget(self.placeholder)
         self.page_area = scrolled(self.page)
         self.stack.addWidget(self.page_area)
+        self.abstain = AbstainBar(self.state)
         layout.addLayout(top)
+        layout.addWidget(self.abstain)
         layout.addWidget(self.stack, 1)
         self.run_button.clicked.connect(lambda: self.evaluate(ask=True))
         self.cancel_button.clicked.connect(self.cancel)
@@ -320,6 +326,8 @@ class EvaluationPanel(LazyRefresh, QWidget):
         self.result_damage = damage
         self.details.inside.setToolTip(self._inside_tip if damage is None else
                                        f"{self._inside_tip}. Inside shows the test image undamaged.")
+        Abstention.of(self.state).publish(result.probs, result.labels, self.result_key,
+                                          None if damage is None else describe(damage))
         names = self.source.class_names()
         self.names = names
         self.matrix.set_matrix(result.confusion, names)

@@ -96,3 +96,19 @@ def test_the_controls_offer_each_kind_in_its_unit_and_range(qtbot):
     assert controls.damage() == ("rotation", 180.0)
     controls.strength.setValue(-90)
     assert controls.slider.value() == controls.slider.maximum() // 4
+
+
+def test_abstention_figures_of_a_damaged_run_say_so(qtbot, panel, state):
+    from gui.abstention import Abstention
+    from gui.lab.confidence import ConfidencePage
+    page = ConfidencePage(state)
+    qtbot.addWidget(page)
+    clean_result(qtbot, panel)
+    assert Abstention.of(state).damage is None
+    evaluated_with(qtbot, panel, "rotation", 40.0)
+    assert Abstention.of(state).damage == "rotated 40°"
+    page._show_threshold()
+    assert "damaged in Evaluation: rotated 40°" in page.summary.text()
+    evaluated_with(qtbot, panel, "rotation", 0.0)
+    page._show_threshold()
+    assert Abstention.of(state).damage is None and "damaged" not in page.summary.text()
