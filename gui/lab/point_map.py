@@ -1,0 +1,266 @@
+"""Lab > Map: the test set as one layer sees it, a dot per image (``core.embedding.layer_points``).
+
+Inputs: ``state.model`` (through its own ``ModelSource``) and ``state.dataset``'s test set.
+Output: ``inspectRequested(test index)``, a dot clicked, to open in Inside.
+
+The user picks a layer (named as in ``summary()``), a method (PCA always;
+t-SNE and UMAP when their optional package is installed, else the choice is
+greyed out and a note says what to install) and how many test images. The
+map is computed on a worker with progress and Cancel; PCA draws by itself
+when the page is seen, t-SNE and UMAP (seconds to minutes) on "Draw map". A
+map holds for the ``state.results_key()`` it was computed under, and is
+dropped when the model or the data changes.
+"""
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+
+from core import transfer
+from core.embedding import layer_points, missing_package
+from core.layers import Dense
+
+from ..format import esc, percent, shape_text
+from ..state import ModelSource
+from ..views.lazy import LazyRefresh
+from ..views.point_map import PointMapView
+from ..worker import Job, TaskWorker
+
+METHODS = (("pca", "PCA", "Principal components: the two directions along which the layer's responses vary most. "
+                          "Fast (NumPy); distances along the axes mean something."),
+           ("tsne", "t-SNE", "Keeps each image beside the images the layer sees alike, so clusters show clearly; "
+                             "distances between clusters and the axes mean little. Takes tens of seconds."),
+           ("umap", "UMAP", "Like t-SNE, keeps neighbours together, and keeps more of the overall layout. "
+                            "Takes seconds to tens of seconds."))
+SIZES = (1000, 2000, 5000, None)      # test images in a map; None for all of them
+DEFAULT_SIZE = 2000
+SAMPLE_SEED = 0                       # the same images every time, so two maps compare
+EXPLAIN = ("Each dot is one test image, placed by how the chosen layer responds to it: images the layer sees "
+           "alike land close together. Colour is the true class; a ring marks a mistake, and its short line "
+           "points toward the class it was taken for. Hover a dot to see the image, click it to open it in Inside.")
+TRAINING = "Training is changing the weights: draw the map when the run ends."
+OUTDATED = "The model or the data changed since this map was drawn, so it no longer holds: press Draw map."
+
+
+def sample(total, size, seed=SAMPLE_SEED):
+    """Sorted test indices of a map of ``size`` images (all ``total`` when ``size`` is None or larger), drawn
+    at random with a fixed seed: every class shows, and the same choice gives the same images."""
+    if size is None or size >= total:
+        return np.arange(total)
+    return np.sort(np.random.default_rng(seed).choice(total, size, replace=False))
+
+
+def default_layer(model):
+    """The layer a map starts on: the last before the final Dense (what the classifier reads), else the last."""
+    dense = [i for i, layer in enumerate(model.layers) if isinstance(layer, Dense)]
+    return dense[-1] - 1 if dense and dense[-1] > 0 else len(model.layers) - 1
+
+
+def axis_titles(point_map):
+    """(bottom, left) axis titles: PCA's axes say how much of the variance they hold; the others' mean nothing."""
+    if point_map.method != "pca":
+        name = dict((key, label) for key, label, _ in METHODS)[point_map.method]
+        return f"{name} 1 (the axes have no meaning of their own)", f"{name} 2"
+    ratio = point_map.explained_variance_ratio
+    return tuple(f"principal component {i + 1} ({percent(ratio[i])} of the variance)" for i in range(2))
+
+
+class PointMapPage(LazyRefresh, QWidget):
+    inspectRequested = Signal(int)     # a test index to open in Inside
+
+    def __init__(self, state, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.source = ModelSource(state, self)
+        self.job = Job(self, on_done=self._after_run)
+        self.shown_key = self._running_key = self._tried_key = None
+        self._running = None           # (test indices, layer name, method) of the map being computed
+        self._dirty = True
+        self._build()
+        self._fill_layers()
+        state.resultsOutdated.connect(self._on_results_outdated)
+        self.source.modelReplaced.connect(self._fill_layers)
+        self.source.modelReplaced.connect(self.refresh_when_visible)
+        self.source.weightsChanged.connect(self.refresh_when_visible)
+
+    # ----- layout -------------------------------------------------------------------------------
+    def _build(self):
+        self.layer = QComboBox()
+        self.layer.setToolTip("The layer whose responses place the dots (named as in the model's summary). "
+                              "Early layers group images by strokes; late ones by class.")
+        self.layer.setStatusTip(self.layer.toolTip())
+        self.method = QComboBox()
+        self.method.setToolTip("How the layer's many values per image become two coordinates")
+        self.size = QComboBox()
+        self.size.setToolTip("How many test images to map (a fixed random sample, the same each time)")
+        for n in SIZES:
+            self.size.addItem("all test images" if n is None else f"{n:,} images", n)
+        self.size.setCurrentIndex(SIZES.index(DEFAULT_SIZE))
+        self.run_button = QPushButton("Draw map")
+        self.run_button.setToolTip("Compute the map in the background")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop computing the map")
+        self.cancel_button.hide()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(200)
+        self.progress.hide()
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.RichText)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.note.setStyleSheet("color: #92400e;")
+        self._fill_methods()
+        self.explain = QLabel(EXPLAIN)
+        self.explain.setWordWrap(True)
+        self.explain.setStyleSheet("color: #4b5563;")
+        self.view = PointMapView()
+        top = QHBoxLayout()
+        for label, control in (("Layer", self.layer), ("Method", self.method), ("Points", self.size)):
+            top.addWidget(QLabel(label))
+            top.addWidget(control)
+            top.addSpacing(6)
+        for w in (self.run_button, self.cancel_button, self.progress):
+            top.addWidget(w)
+        top.addWidget(self.status, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addLayout(top)
+        layout.addWidget(self.note)
+        layout.addWidget(self.explain)
+        layout.addWidget(self.view, 1)
+        self.run_button.clicked.connect(self.draw)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.view.pointClicked.connect(self.inspectRequested)
+        self.method.currentIndexChanged.connect(self._on_method_changed)
+
+    def _fill_methods(self):
+        """Every method is listed; one whose package is missing is greyed out, and the note says how to get it."""
+        missing = []
+        for key, label, about in METHODS:
+            why = missing_package(key)
+            self.method.addItem(label if why is None else f"{label} (not installed)", key)
+            item = self.method.model().item(self.method.count() - 1)
+            item.setToolTip(about if why is None else f"{about}\nNot available: {why}")
+            item.setEnabled(why is None)
+            if why is not None:
+                missing.append(f"{label}: {why}.")
+        self.note.setText(" ".join(missing))
+        self.note.setVisible(bool(missing))
+
+    def _fill_layers(self):
+        model, previous = self.source.model, self.layer.currentText()
+        self.layer.blockSignals(True)
+        self.layer.clear()
+        if model is not None:
+            for i, layer in enumerate(model.layers):
+                self.layer.addItem(f"{layer.name}  ({shape_text(layer.output_shape)})", i)
+            found = self.layer.findText(previous)
+            self.layer.setCurrentIndex(found if found >= 0 else default_layer(model))
+        self.layer.blockSignals(False)
+
+    def _on_method_changed(self):
+        key = self.method.currentData()
+        self.method.setStatusTip(next(about for k, _, about in METHODS if k == key))
+
+    # ----- when to run ----------------------------------------------------------------------------
+    @property
+    def current(self):
+        """Whether a map is shown and holds for the model and data of now."""
+        return self.shown_key is not None and self.shown_key == self.state.results_key()
+
+    def _on_results_outdated(self):
+        if self.shown_key is not None and not self.current:
+            self.shown_key = None
+            self.view.clear_map()
+            self._say(OUTDATED)
+        self.run_button.setEnabled(not self.state.training)
+        self.refresh_when_visible()
+
+    def refresh(self):
+        """Draw a PCA map by itself once for the current model and data (t-SNE and UMAP wait for the button)."""
+        self._dirty = False
+        key = (self.source.version, self.state.dataset_version)
+        if (not self.current and not self.job.running and not self.state.training and key == self.state.results_key()
+                and key != self._tried_key and self.method.currentData() == "pca"):
+            self.draw()
+
+    def _test_set(self):
+        """The dataset whose test images the map places, or None after saying why not."""
+        ds, model = self.state.dataset, self.source.model
+        if model is None:
+            self._say("No model yet: load or build one.")
+        elif ds is None or len(ds.x_test) < 2:
+            self._say("No test images: load a dataset in the Data panel.")
+        elif self.state.training:
+            self._say(TRAINING)
+        else:
+            found = transfer.check(model, ds)
+            if not found or found.only_names:
+                return ds
+            self._say(f"<b>Not drawn</b>: {esc(found.describe())} Load the data the model was made for, or train "
+                      f"it for {esc(ds.name)} on the Training tab.")
+        return None
+
+    def draw(self):
+        """Start computing the map of the chosen layer, method and size (the button waits while one runs)."""
+        if self.job.running:
+            return
+        ds = self._test_set()
+        if ds is None:
+            return
+        self._tried_key = self._running_key = (self.source.version, self.state.dataset_version)
+        indices = sample(len(ds.x_test), self.size.currentData())
+        layer, method = self.layer.currentData(), self.method.currentData()
+        model, x = self.source.snapshot(), ds.x_test[indices]
+        self._running = (indices, self.layer.currentText().split("  (")[0], method)
+        worker = TaskWorker(lambda progress: layer_points(model, x, layer, method, progress=progress))
+        worker.progress.connect(self._on_progress)
+        worker.finished.connect(self._arrived)
+        worker.failed.connect(self._on_failed)
+        self.progress.setRange(0, len(indices))
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel_button.show()
+        self.run_button.setEnabled(False)
+        self._say(f"Computing {esc(self._running[1])}'s responses to {len(indices):,} test images…")
+        self.job.start(worker)
+
+    def cancel(self):
+        if self.job.running:
+            self._tried_key = None
+            self.job.worker.stop()
+            self._say("Cancelled.")
+
+    def _on_progress(self, done, total):
+        self.progress.setValue(int(done))
+        if total and done >= total and self._running[2] != "pca":
+            self.progress.setRange(0, 0)     # t-SNE and UMAP report nothing while they work: a busy bar
+            label = self.method.itemText(self.method.findData(self._running[2]))
+            self._say(f"Running {esc(label)} on {int(total):,} points (it cannot be interrupted: Cancel drops "
+                      "its result)…")
+
+    def _arrived(self, point_map):
+        """Shown only if the model and data it was computed from are still the current ones."""
+        if self._running_key != self.state.results_key():
+            return
+        indices, layer_name, _ = self._running
+        ds = self.state.dataset
+        self.shown_key = self._running_key
+        labels = ds.y_test[indices]
+        self.view.set_map(point_map.points, labels, point_map.predictions, indices, ds.class_names, ds.x_test,
+                          axis_titles(point_map))
+        wrong = int((labels != point_map.predictions).sum())
+        self._say(f"<b>{esc(layer_name)}</b>: {len(indices):,} test images, {wrong:,} mistakes "
+                  f"({percent(wrong / len(indices))}) ringed.")
+
+    def _on_failed(self, message, details):
+        self._say(f"<b>The map failed</b>: {esc(message)}")
+
+    def _after_run(self):
+        self.progress.hide()
+        self.cancel_button.hide()
+        self.run_button.setEnabled(not self.state.training)
+
+    def _say(self, text):
+        self.status.setText(text)
