@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import blas_threads
 from .errors import MissingPackageError
 from .inspect import layer_position
 from .layers.base import fmt_shape
@@ -37,6 +38,7 @@ class Projection:
     mean: np.ndarray
 
 
+@blas_threads.limited
 def pca(data, components=2):
     """Principal component analysis: the leading right singular vectors of the centred data.
 
@@ -70,7 +72,7 @@ def pca(data, components=2):
     centred = data - mean
     s, vt = _leading_singular(centred, components)
     vt = vt * np.where(_largest_entry(vt) < 0, -1, 1)[:, None]       # a fixed sign: no flips between runs
-    total = float((centred ** 2).sum())
+    total = float(np.vdot(centred, centred))     # no squared copy of the data
     kept = min(components, len(vt))
     axes, ratios = np.zeros((components, data.shape[1])), np.zeros(components)
     axes[:kept] = vt[:kept]
@@ -97,6 +99,7 @@ def _largest_entry(rows):
     return rows[np.arange(len(rows)), np.abs(rows).argmax(axis=1)]
 
 
+@blas_threads.limited
 def layer_features(model, x, layer, batch_size=256, progress=None):
     """Each image's vector at ``layer``: its output, with conv channels average-pooled.
 
@@ -166,6 +169,7 @@ class PointMap:
     predictions: np.ndarray = None
 
 
+@blas_threads.limited
 def layer_points(model, x, layer, method="pca", progress=None, seed=0):
     """The point map of ``layer`` for images ``x``: one 2-D point per image.
 
@@ -216,10 +220,11 @@ def missing_package(method):
     """
     if METHODS.get(method) is None:
         return None
-    module, extra = METHODS[method]
-    if importlib.util.find_spec(module) is not None:
-        return None
-    return _missing_message(method)
+    try:
+        found = importlib.util.find_spec(METHODS[method][0]) is not None
+    except ValueError:    # imported already, by a way that left no spec: there it is
+        found = True
+    return None if found else _missing_message(method)
 
 
 def _missing_message(method):

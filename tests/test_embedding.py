@@ -158,3 +158,5 @@ def test_missing_package_says_what_to_install_without_importing(monkeypatch):
     monkeypatch.setitem(sys.modules, "umap", types.ModuleType("umap"))
     monkeypatch.setattr(sys.modules["umap"], "__spec__", types.SimpleNamespace(name="umap"), raising=False)
     assert missing_package("umap") is None
+    monkeypatch.setitem(sys.modules, "umap", types.ModuleType("umap"))          # imported, with no spec
+    assert missing_package("umap") is None
