@@ -72,8 +72,9 @@ class PointMapPage(LazyRefresh, QWidget):
         self.state = state
         self.source = ModelSource(state, self)
         self.job = Job(self, on_done=self._after_run)
-        self.shown_key = self._running_key = self._tried_key = None
-        self._running = None           # (test indices, layer name, method) of the map being computed
+        self.shown = self._tried = None   # (results key, choice) of the map shown / last drawn by itself
+        self._running = None              # (results key, choice, test indices, layer name) of the map computing
+        self._rerun = False
         self._dirty = True
         self._build()
         self._fill_layers()
@@ -132,7 +133,8 @@ class PointMapPage(LazyRefresh, QWidget):
         self.run_button.clicked.connect(self.draw)
         self.cancel_button.clicked.connect(self.cancel)
         self.view.pointClicked.connect(self.inspectRequested)
-        self.method.currentIndexChanged.connect(self._on_method_changed)
+        for combo in (self.layer, self.method, self.size):
+            combo.currentIndexChanged.connect(self._on_choice_changed)
 
     def _fill_methods(self):
         """Every method is listed; one whose package is missing is greyed out, and the note says how to get it."""
@@ -159,30 +161,46 @@ class PointMapPage(LazyRefresh, QWidget):
             self.layer.setCurrentIndex(found if found >= 0 else default_layer(model))
         self.layer.blockSignals(False)
 
-    def _on_method_changed(self):
-        key = self.method.currentData()
-        self.method.setStatusTip(next(about for k, _, about in METHODS if k == key))
+    def choice(self):
+        """(layer position, method, number of images) as the controls show them."""
+        return self.layer.currentData(), self.method.currentData(), self.size.currentData()
+
+    def _on_choice_changed(self):
+        """A PCA map takes seconds, so a new choice redraws it at once (a map computing restarts); t-SNE
+        and UMAP take long, so they wait for Draw map."""
+        method = self.method.currentData()
+        self.method.setStatusTip(next(about for key, _, about in METHODS if key == method))
+        if method != "pca":
+            if not self.current:
+                self._say(f"Press Draw map to compute the {esc(self.method.currentText())} map: it takes a while.")
+            return
+        if self.job.running:
+            self._rerun = True
+            self.job.worker.stop()
+        else:
+            self.refresh_when_visible()
 
     # ----- when to run ----------------------------------------------------------------------------
     @property
     def current(self):
-        """Whether a map is shown and holds for the model and data of now."""
-        return self.shown_key is not None and self.shown_key == self.state.results_key()
+        """Whether a map is shown and holds for the model and data of now, and for the choice shown."""
+        return self.shown is not None and self.shown == (self.state.results_key(), self.choice())
 
     def _on_results_outdated(self):
-        if self.shown_key is not None and not self.current:
-            self.shown_key = None
+        if self.shown is not None and self.shown[0] != self.state.results_key():
+            self.shown = None
             self.view.clear_map()
             self._say(OUTDATED)
-        self.run_button.setEnabled(not self.state.training)
+        self.run_button.setEnabled(not self.state.training and not self.job.running)
         self.refresh_when_visible()
 
     def refresh(self):
-        """Draw a PCA map by itself once for the current model and data (t-SNE and UMAP wait for the button)."""
+        """Draw a PCA map by itself once for the current model, data and choice (t-SNE and UMAP wait for
+        the button)."""
         self._dirty = False
-        key = (self.source.version, self.state.dataset_version)
-        if (not self.current and not self.job.running and not self.state.training and key == self.state.results_key()
-                and key != self._tried_key and self.method.currentData() == "pca"):
+        wanted = ((self.source.version, self.state.dataset_version), self.choice())
+        if (not self.current and not self.job.running and not self.state.training
+                and wanted[0] == self.state.results_key() and wanted != self._tried and wanted[1][1] == "pca"):
             self.draw()
 
     def _test_set(self):
@@ -209,11 +227,11 @@ class PointMapPage(LazyRefresh, QWidget):
         ds = self._test_set()
         if ds is None:
             return
-        self._tried_key = self._running_key = (self.source.version, self.state.dataset_version)
-        indices = sample(len(ds.x_test), self.size.currentData())
-        layer, method = self.layer.currentData(), self.method.currentData()
+        layer, method, size = choice = self.choice()
+        self._tried = key_and_choice = ((self.source.version, self.state.dataset_version), choice)
+        indices = sample(len(ds.x_test), size)
         model, x = self.source.snapshot(), ds.x_test[indices]
-        self._running = (indices, self.layer.currentText().split("  (")[0], method)
+        self._running = (*key_and_choice, indices, model.layers[layer].name)
         worker = TaskWorker(lambda progress: layer_points(model, x, layer, method, progress=progress))
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._arrived)
@@ -223,30 +241,31 @@ class PointMapPage(LazyRefresh, QWidget):
         self.progress.show()
         self.cancel_button.show()
         self.run_button.setEnabled(False)
-        self._say(f"Computing {esc(self._running[1])}'s responses to {len(indices):,} test images…")
+        self._say(f"Computing {esc(self._running[3])}'s responses to {len(indices):,} test images…")
         self.job.start(worker)
 
     def cancel(self):
         if self.job.running:
-            self._tried_key = None
+            self._tried, self._rerun = None, False
             self.job.worker.stop()
             self._say("Cancelled.")
 
     def _on_progress(self, done, total):
         self.progress.setValue(int(done))
-        if total and done >= total and self._running[2] != "pca":
+        method = self._running[1][1]
+        if total and done >= total and method != "pca":
             self.progress.setRange(0, 0)     # t-SNE and UMAP report nothing while they work: a busy bar
-            label = self.method.itemText(self.method.findData(self._running[2]))
+            label = self.method.itemText(self.method.findData(method))
             self._say(f"Running {esc(label)} on {int(total):,} points (it cannot be interrupted: Cancel drops "
                       "its result)…")
 
     def _arrived(self, point_map):
         """Shown only if the model and data it was computed from are still the current ones."""
-        if self._running_key != self.state.results_key():
+        key, choice, indices, layer_name = self._running
+        if key != self.state.results_key():
             return
-        indices, layer_name, _ = self._running
         ds = self.state.dataset
-        self.shown_key = self._running_key
+        self.shown = (key, choice)
         labels = ds.y_test[indices]
         self.view.set_map(point_map.points, labels, point_map.predictions, indices, ds.class_names, ds.x_test,
                           axis_titles(point_map))
@@ -261,6 +280,9 @@ class PointMapPage(LazyRefresh, QWidget):
         self.progress.hide()
         self.cancel_button.hide()
         self.run_button.setEnabled(not self.state.training)
+        if self._rerun:
+            self._rerun = False
+            self.draw()
 
     def _say(self, text):
         self.status.setText(text)

@@ -133,8 +133,13 @@ class PointMapView(pg.PlotWidget):
         plot = self.getPlotItem()
         plot.setLabel("bottom", axis_titles[0], color="#4b5563")
         plot.setLabel("left", axis_titles[1], color="#4b5563")
-        plot.enableAutoRange()
+        self.fit()
         self._hover(None, None)
+
+    def fit(self):
+        """Show the whole map, now: a dot is where it will be drawn from this moment (hover and clicks agree)."""
+        if len(self.points):
+            self.getPlotItem().getViewBox().autoRange(padding=0.03)
 
     def clear_map(self):
         self.set_map(np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
@@ -209,7 +214,7 @@ class PointMapView(pg.PlotWidget):
         if event.button() != Qt.LeftButton:
             return
         if event.double():
-            self.getPlotItem().enableAutoRange()     # back to the whole map after zooming
+            self.fit()     # back to the whole map after zooming
             return
         i = self._dot_under(event.scenePos())
         if i is not None:

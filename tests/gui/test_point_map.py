@@ -1,5 +1,6 @@
 """Lab > Map: a point map of a layer's responses to the test set, hover, click, missing extras, stale maps."""
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -178,7 +179,7 @@ def test_a_map_of_an_old_model_is_dropped_and_a_late_result_never_shown(qtbot, p
     page.draw()
     state.set_dataset(state.dataset)      # the data changes while the map is computed
     qtbot.waitUntil(lambda: not page.job.running, timeout=20000)
-    assert page.shown_key is None and len(view.points) == 0
+    assert page.shown is None and len(view.points) == 0
     assert "no longer holds" in page.status.text()
 
 
@@ -193,7 +194,7 @@ def test_cancel_stops_the_map_and_shows_nothing(qtbot, lenet, mnist):
     assert page.job.running and page.cancel_button.isVisibleTo(page)
     page.cancel()
     qtbot.waitUntil(lambda: not page.job.running, timeout=10000)
-    assert page.shown_key is None and len(page.view.points) == 0 and "Cancelled" in page.status.text()
+    assert page.shown is None and len(page.view.points) == 0 and "Cancelled" in page.status.text()
     assert page.cancel_button.isHidden() and page.run_button.isEnabled()
 
 
@@ -210,3 +211,33 @@ def test_a_sample_is_fixed_sorted_and_all_when_asked_for_more():
     np.testing.assert_array_equal(a, sample(10000, 1000))
     np.testing.assert_array_equal(sample(50, None), np.arange(50))
     np.testing.assert_array_equal(sample(50, 2000), np.arange(50))
+
+
+def test_a_new_layer_redraws_a_pca_map_at_once_even_while_one_is_computing(qtbot, page):
+    view = drawn(qtbot, page, layer=0)
+    flat = view.points.copy()
+    page.size.setCurrentIndex(page.size.findData(1000))      # all 120 images: same map, drawn again
+    page.layer.setCurrentIndex(1)                            # while that one computes
+    qtbot.waitUntil(lambda: page.current and not page.job.running, timeout=20000)
+    assert page.shown[1] == (1, "pca", 1000) and "Dense #2" in page.status.text()
+    assert not np.allclose(np.abs(view.points), np.abs(flat), atol=1e-3)   # 16 pixels and 2 outputs differ
+
+
+def test_tsne_waits_for_draw_map_then_draws_with_meaningless_axes_named(qtbot, page, monkeypatch):
+    class FakeTSNE:
+        def __init__(self, n_components, random_state, **kwargs):
+            pass
+
+        def fit_transform(self, features):
+            return features[:, :2] * 10
+
+    monkeypatch.setitem(sys.modules, "sklearn", types.ModuleType("sklearn"))
+    monkeypatch.setitem(sys.modules, "sklearn.manifold", types.SimpleNamespace(TSNE=FakeTSNE))
+    drawn(qtbot, page)
+    page.method.setCurrentIndex(page.method.findData("tsne"))
+    assert not page.current and not page.job.running and "Press Draw map" in page.status.text()
+    page.run_button.click()
+    qtbot.waitUntil(lambda: page.current and not page.job.running, timeout=20000)
+    assert "t-SNE 1" in page.view.getPlotItem().getAxis("bottom").labelText
+    expected = halves_model().forward(page.state.dataset.x_test) * 10     # Dense #2's outputs, as t-SNE gave them
+    np.testing.assert_allclose(page.view.points, expected, rtol=1e-5)
