@@ -193,7 +193,8 @@ def layer_points(model, x, layer, method="pca", progress=None, seed=0):
         A ``PointMap``; None when ``progress`` stopped it.
 
     Raises:
-        ValueError: an unknown method, a position out of range, or fewer than 2 images.
+        ValueError: an unknown method, a position out of range, fewer than 2 images, or a layer whose
+            outputs are not finite (named).
         MissingPackageError: t-SNE or UMAP without its package (the message names the extra).
         ShapeError: ``x`` does not match the model's input.
     """
@@ -207,6 +208,9 @@ def layer_points(model, x, layer, method="pca", progress=None, seed=0):
         return None
     features, predictions = found
     position = layer_position(model, layer)
+    if not np.isfinite(features).all():
+        raise ValueError(f"{model.layers[position].name}'s outputs hold NaN or infinite values (its weights may have "
+                         "diverged): no map can place them")
     if method == "pca":
         projection = pca(features)
         return PointMap(projection.points, position, method, projection.explained_variance_ratio, predictions)

@@ -160,3 +160,9 @@ def test_missing_package_says_what_to_install_without_importing(monkeypatch):
     assert missing_package("umap") is None
     monkeypatch.setitem(sys.modules, "umap", types.ModuleType("umap"))          # imported, with no spec
     assert missing_package("umap") is None
+
+
+def test_a_layer_whose_outputs_are_not_finite_is_named(cnn, x):
+    cnn.layers[4].params["W"][0, 0] = np.nan                 # Dense #5, as a diverged run leaves it
+    with pytest.raises(ValueError, match="Dense #5's outputs hold NaN"):
+        layer_points(cnn, x, 4)

@@ -190,7 +190,7 @@ class PointMapPage(LazyRefresh, QWidget):
         if self.shown is not None and self.shown[0] != self.state.results_key():
             self.shown = None
             self.view.clear_map()
-            self._say(OUTDATED)
+            self._say(TRAINING if self.state.training else OUTDATED)
         self.run_button.setEnabled(not self.state.training and not self.job.running)
         self.refresh_when_visible()
 
@@ -209,7 +209,7 @@ class PointMapPage(LazyRefresh, QWidget):
         if model is None:
             self._say("No model yet: load or build one.")
         elif ds is None or len(ds.x_test) < 2:
-            self._say("No test images: load a dataset in the Data panel.")
+            self._say("A map needs at least 2 test images: load a dataset in the Data panel.")
         elif self.state.training:
             self._say(TRAINING)
         else:

@@ -23,6 +23,7 @@ HOVER_PX = 6          # how near (in screen pixels) the mouse must be to a dot t
 DOT_PX = 5
 RING_PX = 11
 LINE_SHARE = 0.06     # a mistake's line: at most this share of the map's diagonal, never past the centroid
+LEGEND_ROWS = 16      # classes per legend column
 INSET_PX = 84         # the hovered image, drawn pixelated at this size
 RING = "#111827"
 # Ten well-separated class colours (as matplotlib's tab10); more classes get evenly spaced hues.
@@ -164,6 +165,7 @@ class PointMapView(pg.PlotWidget):
 
     def _fill_legend(self, colours):
         self.legend.clear()
+        self.legend.setColumnCount(max(1, -(-len(self.names) // LEGEND_ROWS)))   # many classes: more columns
         for name, colour in zip(self.names, colours):
             self.legend.addItem(pg.ScatterPlotItem(symbol="o", size=9, pen=None, brush=pg.mkBrush(colour)), name)
         if (self.labels != self.predictions).any():

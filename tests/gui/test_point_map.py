@@ -241,3 +241,24 @@ def test_tsne_waits_for_draw_map_then_draws_with_meaningless_axes_named(qtbot, p
     assert "t-SNE 1" in page.view.getPlotItem().getAxis("bottom").labelText
     expected = halves_model().forward(page.state.dataset.x_test) * 10     # Dense #2's outputs, as t-SNE gave them
     np.testing.assert_allclose(page.view.points, expected, rtol=1e-5)
+
+
+def test_a_diverged_model_is_no_map_and_the_page_names_the_layer(qtbot, state):
+    model = halves_model()
+    model.layers[1].params["W"][0, 0] = np.inf
+    state.set_model(model)
+    page = make_page(qtbot, state)
+    drawn_or_failed = lambda: page._tried is not None and not page.job.running    # noqa: E731
+    page.layer.setCurrentIndex(1)
+    page.show()
+    qtbot.waitUntil(drawn_or_failed, timeout=20000)
+    assert page.shown is None and "The map failed" in page.status.text() and "Dense #2" in page.status.text()
+
+
+def test_training_drops_the_map_and_says_to_wait_for_the_run(qtbot, page, state):
+    drawn(qtbot, page)
+    state.set_training(True)
+    assert page.shown is None and len(page.view.points) == 0
+    assert "Training is changing the weights" in page.status.text() and not page.run_button.isEnabled()
+    state.set_training(False)
+    qtbot.waitUntil(lambda: page.current, timeout=20000)     # drawn again once the run ends
