@@ -13,7 +13,8 @@ dropped when the model or the data changes.
 """
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QStackedWidget, QVBoxLayout,
+                               QWidget)
 
 from core import transfer
 from core.embedding import layer_points, missing_package
@@ -116,6 +117,14 @@ class PointMapPage(LazyRefresh, QWidget):
         self.explain.setWordWrap(True)
         self.explain.setStyleSheet("color: #4b5563;")
         self.view = PointMapView()
+        self.placeholder = QLabel("The map of the chosen layer appears here.")
+        self.placeholder.setAlignment(Qt.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setTextFormat(Qt.RichText)
+        self.placeholder.setStyleSheet("color: #6b7280; font-size: 11pt;")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(self.view)
         top = QHBoxLayout()
         for label, control in (("Layer", self.layer), ("Method", self.method), ("Points", self.size)):
             top.addWidget(QLabel(label))
@@ -129,7 +138,7 @@ class PointMapPage(LazyRefresh, QWidget):
         layout.addLayout(top)
         layout.addWidget(self.note)
         layout.addWidget(self.explain)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.stack, 1)
         self.run_button.clicked.connect(self.draw)
         self.cancel_button.clicked.connect(self.cancel)
         self.view.pointClicked.connect(self.inspectRequested)
@@ -190,6 +199,7 @@ class PointMapPage(LazyRefresh, QWidget):
         if self.shown is not None and self.shown[0] != self.state.results_key():
             self.shown = None
             self.view.clear_map()
+            self.stack.setCurrentWidget(self.placeholder)
             self._say(TRAINING if self.state.training else OUTDATED)
         self.run_button.setEnabled(not self.state.training and not self.job.running)
         self.refresh_when_visible()
@@ -267,6 +277,7 @@ class PointMapPage(LazyRefresh, QWidget):
         ds = self.state.dataset
         self.shown = (key, choice)
         labels = ds.y_test[indices]
+        self.stack.setCurrentWidget(self.view)
         self.view.set_map(point_map.points, labels, point_map.predictions, indices, ds.class_names, ds.x_test,
                           axis_titles(point_map))
         wrong = int((labels != point_map.predictions).sum())
@@ -285,4 +296,6 @@ class PointMapPage(LazyRefresh, QWidget):
             self.draw()
 
     def _say(self, text):
+        """``text`` (rich) on the status line, and in place of the map while there is none."""
         self.status.setText(text)
+        self.placeholder.setText(text)

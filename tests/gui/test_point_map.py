@@ -262,3 +262,12 @@ def test_training_drops_the_map_and_says_to_wait_for_the_run(qtbot, page, state)
     assert "Training is changing the weights" in page.status.text() and not page.run_button.isEnabled()
     state.set_training(False)
     qtbot.waitUntil(lambda: page.current, timeout=20000)     # drawn again once the run ends
+
+
+def test_without_a_map_the_page_says_why_in_its_place(qtbot, page, state, lenet):
+    view = drawn(qtbot, page)
+    assert page.stack.currentWidget() is view
+    state.set_model(lenet)                  # does not fit the 4x4 images: dropped, and not drawn again
+    qtbot.waitUntil(lambda: "Not drawn" in page.placeholder.text(), timeout=5000)
+    assert page.stack.currentWidget() is page.placeholder
+    assert "The model takes 1×28×28 images; halves's are 1×4×4" in page.placeholder.text()
