@@ -296,6 +296,6 @@ class PointMapPage(LazyRefresh, QWidget):
             self.draw()
 
     def _say(self, text):
-        """``text`` (rich) on the status line, and in place of the map while there is none."""
-        self.status.setText(text)
+        """``text`` (rich) in place of the map while there is none, else on the status line above it."""
         self.placeholder.setText(text)
+        self.status.setText(text if self.stack.currentWidget() is self.view else "")

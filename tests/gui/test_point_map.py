@@ -68,6 +68,11 @@ def page(qtbot, state):
     assert page.job.stop_and_wait(5000)
 
 
+def said(page):
+    """What the page says now: on its status line, or in place of the map when there is none."""
+    return page.status.text() or page.placeholder.text()
+
+
 def drawn(qtbot, page, layer=1):
     """Show the page on ``layer`` (PCA draws by itself when seen) and wait for the map."""
     page.layer.setCurrentIndex(layer)
@@ -91,7 +96,7 @@ def test_a_map_of_two_well_separated_classes_puts_them_apart_and_rings_the_mista
     assert (view.predictions != view.labels).sum() == 2 * SWAPPED
     np.testing.assert_array_equal(view.rings.data["x"], view.points[view.labels != view.predictions, 0])
     assert len(view.lines) == 2                     # one line set per class taken for, in that class's colour
-    assert "10 mistakes" in page.status.text()
+    assert "10 mistakes" in said(page)
     names = [label.text for _, label in view.legend.items]
     assert names[:2] == ["top", "bottom"] and "mistake" in names
 
@@ -180,7 +185,7 @@ def test_a_map_of_an_old_model_is_dropped_and_a_late_result_never_shown(qtbot, p
     state.set_dataset(state.dataset)      # the data changes while the map is computed
     qtbot.waitUntil(lambda: not page.job.running, timeout=20000)
     assert page.shown is None and len(view.points) == 0
-    assert "no longer holds" in page.status.text()
+    assert "no longer holds" in said(page)
 
 
 def test_cancel_stops_the_map_and_shows_nothing(qtbot, lenet, mnist):
@@ -194,7 +199,7 @@ def test_cancel_stops_the_map_and_shows_nothing(qtbot, lenet, mnist):
     assert page.job.running and page.cancel_button.isVisibleTo(page)
     page.cancel()
     qtbot.waitUntil(lambda: not page.job.running, timeout=10000)
-    assert page.shown is None and len(page.view.points) == 0 and "Cancelled" in page.status.text()
+    assert page.shown is None and len(page.view.points) == 0 and "Cancelled" in said(page)
     assert page.cancel_button.isHidden() and page.run_button.isEnabled()
 
 
@@ -202,7 +207,7 @@ def test_a_model_that_does_not_fit_the_data_is_not_mapped_and_the_page_says_why(
     state.set_model(lenet)                 # 28x28 input, the test images are 4x4
     page = make_page(qtbot, state)
     page.draw()
-    assert not page.job.running and "Not drawn" in page.status.text()
+    assert not page.job.running and "Not drawn" in said(page)
 
 
 def test_a_sample_is_fixed_sorted_and_all_when_asked_for_more():
@@ -219,7 +224,7 @@ def test_a_new_layer_redraws_a_pca_map_at_once_even_while_one_is_computing(qtbot
     page.size.setCurrentIndex(page.size.findData(1000))      # all 120 images: same map, drawn again
     page.layer.setCurrentIndex(1)                            # while that one computes
     qtbot.waitUntil(lambda: page.current and not page.job.running, timeout=20000)
-    assert page.shown[1] == (1, "pca", 1000) and "Dense #2" in page.status.text()
+    assert page.shown[1] == (1, "pca", 1000) and "Dense #2" in said(page)
     assert not np.allclose(np.abs(view.points), np.abs(flat), atol=1e-3)   # 16 pixels and 2 outputs differ
 
 
@@ -235,7 +240,7 @@ def test_tsne_waits_for_draw_map_then_draws_with_meaningless_axes_named(qtbot, p
     monkeypatch.setitem(sys.modules, "sklearn.manifold", types.SimpleNamespace(TSNE=FakeTSNE))
     drawn(qtbot, page)
     page.method.setCurrentIndex(page.method.findData("tsne"))
-    assert not page.current and not page.job.running and "Press Draw map" in page.status.text()
+    assert not page.current and not page.job.running and "Press Draw map" in said(page)
     page.run_button.click()
     qtbot.waitUntil(lambda: page.current and not page.job.running, timeout=20000)
     assert "t-SNE 1" in page.view.getPlotItem().getAxis("bottom").labelText
@@ -252,14 +257,14 @@ def test_a_diverged_model_is_no_map_and_the_page_names_the_layer(qtbot, state):
     page.layer.setCurrentIndex(1)
     page.show()
     qtbot.waitUntil(drawn_or_failed, timeout=20000)
-    assert page.shown is None and "The map failed" in page.status.text() and "Dense #2" in page.status.text()
+    assert page.shown is None and "The map failed" in said(page) and "Dense #2" in said(page)
 
 
 def test_training_drops_the_map_and_says_to_wait_for_the_run(qtbot, page, state):
     drawn(qtbot, page)
     state.set_training(True)
     assert page.shown is None and len(page.view.points) == 0
-    assert "Training is changing the weights" in page.status.text() and not page.run_button.isEnabled()
+    assert "Training is changing the weights" in said(page) and not page.run_button.isEnabled()
     state.set_training(False)
     qtbot.waitUntil(lambda: page.current, timeout=20000)     # drawn again once the run ends
 
