@@ -276,3 +276,24 @@ def test_without_a_map_the_page_says_why_in_its_place(qtbot, page, state, lenet)
     qtbot.waitUntil(lambda: "Not drawn" in page.placeholder.text(), timeout=5000)
     assert page.stack.currentWidget() is page.placeholder
     assert "The model takes 1×28×28 images; halves's are 1×4×4" in page.placeholder.text()
+
+
+def test_in_the_window_a_clicked_dot_opens_in_inside(qtbot, tmp_path, mnist):
+    from PySide6.QtCore import QSettings
+
+    from gui.main_window import MainWindow
+    window = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat), autoload_data=False)
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    window.state.set_dataset(Dataset("mnist", mnist.x_train[:10], mnist.y_train[:10], mnist.x_test[:300],
+                                     mnist.y_test[:300], [str(i) for i in range(10)], "MNIST"))
+    window.show_panel("Lab")
+    page = window.panels["Lab"].pages["Map"]
+    qtbot.waitUntil(lambda: page.current and not page.job.running, timeout=30000)
+    view = page.view
+    i = int(np.argmax(view.points[:, 0]))                    # the rightmost dot: no legend over it
+    qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=view.widget_pos(i))
+    inside = window.panels["Inside"]
+    assert inside.picker.index.value() == view.indices[i]
+    assert window.docks["Inside"].isVisible() and inside.TABS[inside.tabs.currentIndex()] == "Feature maps"
