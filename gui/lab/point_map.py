@@ -65,6 +65,22 @@ def axis_titles(point_map):
     return tuple(f"principal component {i + 1} ({percent(ratio[i])} of the variance)" for i in range(2))
 
 
+def _explained(widget, text):
+    """``widget`` with ``text`` as its tooltip and its status-bar tip."""
+    widget.setToolTip(text)
+    widget.setStatusTip(text)
+    return widget
+
+
+def _text(style="", text=""):
+    """A wrapping rich-text label."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.RichText)
+    label.setStyleSheet(style)
+    return label
+
+
 class PointMapPage(LazyRefresh, QWidget):
     inspectRequested = Signal(int)     # a test index to open in Inside
 
@@ -86,42 +102,28 @@ class PointMapPage(LazyRefresh, QWidget):
 
     # ----- layout -------------------------------------------------------------------------------
     def _build(self):
-        self.layer = QComboBox()
-        self.layer.setToolTip("The layer whose responses place the dots (named as in the model's summary). "
-                              "Early layers group images by strokes; late ones by class.")
-        self.layer.setStatusTip(self.layer.toolTip())
-        self.method = QComboBox()
-        self.method.setToolTip("How the layer's many values per image become two coordinates")
-        self.size = QComboBox()
-        self.size.setToolTip("How many test images to map (a fixed random sample, the same each time)")
+        self.layer = _explained(QComboBox(), "The layer whose responses place the dots (named as in the model's "
+                                             "summary). Early layers group images by strokes; late ones by class.")
+        self.method = _explained(QComboBox(), "How the layer's many values per image become two coordinates")
+        self.size = _explained(QComboBox(), "How many test images to map (a fixed random sample, the same each "
+                                            "time); t-SNE and UMAP take much longer on more")
         for n in SIZES:
             self.size.addItem("all test images" if n is None else f"{n:,} images", n)
         self.size.setCurrentIndex(SIZES.index(DEFAULT_SIZE))
-        self.run_button = QPushButton("Draw map")
-        self.run_button.setToolTip("Compute the map in the background")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop computing the map")
+        self.run_button = _explained(QPushButton("Draw map"), "Compute the map in the background")
+        self.cancel_button = _explained(QPushButton("Cancel"), "Stop computing the map")
         self.cancel_button.hide()
-        self.progress = QProgressBar()
+        self.progress = _explained(QProgressBar(), "Test images whose responses are computed")
         self.progress.setMaximumWidth(200)
         self.progress.hide()
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        self.status.setTextFormat(Qt.RichText)
-        self.note = QLabel()
-        self.note.setWordWrap(True)
-        self.note.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.note.setStyleSheet("color: #92400e;")
+        self.status = _text()
+        self.note = _text("color: #92400e;")
+        self.note.setTextInteractionFlags(Qt.TextSelectableByMouse)     # the pip command can be copied
         self._fill_methods()
-        self.explain = QLabel(EXPLAIN)
-        self.explain.setWordWrap(True)
-        self.explain.setStyleSheet("color: #4b5563;")
+        self.explain = _text("color: #4b5563;", EXPLAIN)
         self.view = PointMapView()
-        self.placeholder = QLabel("The map of the chosen layer appears here.")
+        self.placeholder = _text("color: #6b7280; font-size: 11pt;", "The map of the chosen layer appears here.")
         self.placeholder.setAlignment(Qt.AlignCenter)
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setTextFormat(Qt.RichText)
-        self.placeholder.setStyleSheet("color: #6b7280; font-size: 11pt;")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.placeholder)
         self.stack.addWidget(self.view)
@@ -156,8 +158,9 @@ class PointMapPage(LazyRefresh, QWidget):
             item.setEnabled(why is None)
             if why is not None:
                 missing.append(f"{label}: {why}.")
-        self.note.setText(" ".join(missing))
+        self.note.setText(esc(" ".join(missing)))
         self.note.setVisible(bool(missing))
+        self.method.setStatusTip(METHODS[0][2])
 
     def _fill_layers(self):
         model, previous = self.source.model, self.layer.currentText()
