@@ -95,6 +95,8 @@ def point_map_screenshot(app, window, path, points=5000):
     window.show_panel("Lab")
     window.panels["Lab"].show_page("Map")
     wait(app, lambda: page.current and not page.job.running, timeout=300)
+    for _ in range(5):
+        app.processEvents()     # the legend beside the map takes its width: the dots settle where they stay
     view = page.view
     wrong = [i for i in range(len(view.labels)) if view.labels[i] != view.predictions[i]]
     at = QPointF(view.widget_pos(wrong[len(wrong) // 2]))

@@ -124,9 +124,14 @@ class PointMapPage(LazyRefresh, QWidget):
         self.view = PointMapView()
         self.placeholder = _text("color: #6b7280; font-size: 11pt;", "The map of the chosen layer appears here.")
         self.placeholder.setAlignment(Qt.AlignCenter)
+        self.map_area = QWidget()
+        beside = QHBoxLayout(self.map_area)
+        beside.setContentsMargins(0, 0, 0, 0)
+        beside.addWidget(self.view, 1)
+        beside.addWidget(self.view.legend)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.placeholder)
-        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.map_area)
         top = QHBoxLayout()
         for label, control in (("Layer", self.layer), ("Method", self.method), ("Points", self.size)):
             top.addWidget(QLabel(label))
@@ -280,7 +285,7 @@ class PointMapPage(LazyRefresh, QWidget):
         ds = self.state.dataset
         self.shown = (key, choice)
         labels = ds.y_test[indices]
-        self.stack.setCurrentWidget(self.view)
+        self.stack.setCurrentWidget(self.map_area)
         self.view.set_map(point_map.points, labels, point_map.predictions, indices, ds.class_names, ds.x_test,
                           axis_titles(point_map))
         wrong = int((labels != point_map.predictions).sum())
@@ -301,4 +306,4 @@ class PointMapPage(LazyRefresh, QWidget):
     def _say(self, text):
         """``text`` (rich) in place of the map while there is none, else on the status line above it."""
         self.placeholder.setText(text)
-        self.status.setText(text if self.stack.currentWidget() is self.view else "")
+        self.status.setText(text if self.stack.currentWidget() is self.map_area else "")

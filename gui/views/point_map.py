@@ -87,6 +87,27 @@ class ImageInset(QFrame):
         self.raise_()
 
 
+class ClassLegend(QLabel):
+    """The map's key: a dot in each class's colour with its name (in columns when there are many), then
+    what a ring and a line mean."""
+
+    def __init__(self):
+        super().__init__()
+        self.setTextFormat(Qt.RichText)
+        self.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        self.setToolTip("Dots are coloured by their true class")
+        self.setStatusTip(self.toolTip())
+
+    def set_classes(self, names, colours, mistakes):
+        dot = "<span style='color:{}; font-size:14pt'>●</span>&nbsp;{}"
+        rows = [dot.format(colour.name(), esc(name)) for name, colour in zip(names, colours)]
+        columns = ["<br>".join(rows[i:i + LEGEND_ROWS]) for i in range(0, len(rows), LEGEND_ROWS)]
+        key = ("<br><br><span style='font-size:12pt'>◯</span>&nbsp;a mistake<br>—&nbsp;toward the class<br>"
+               "&nbsp;&nbsp;&nbsp;it was taken for") if mistakes else ""
+        cells = "".join(f"<td style='padding-right:10px'>{c}</td>" for c in columns)
+        self.setText(f"<b>True class</b><table><tr>{cells}</tr></table>{key}" if names else "")
+
+
 class PointMapView(pg.PlotWidget):
     """The map: dots by true class with a legend of class names, mistakes ringed, hover and click."""
     pointClicked = Signal(int)    # the test index of the dot clicked
@@ -108,10 +129,8 @@ class PointMapView(pg.PlotWidget):
         plot.addItem(self.dots)
         plot.addItem(self.rings)
         self.lines = []
-        self.legend = plot.addLegend(offset=(-8, 8), labelTextColor="#1f2937", brush=pg.mkBrush(255, 255, 255, 215),
-                                     pen=pg.mkPen("#d1d5db"))
+        self.legend = ClassLegend()    # a widget for the page to put beside the map, so it hides no dot
         self.inset = ImageInset(self)
-        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self.setToolTip("Each dot is a test image; hover a dot to see it, click it to open it in Inside. "
                         "Drag to pan, wheel to zoom, double-click to fit.")
@@ -130,7 +149,7 @@ class PointMapView(pg.PlotWidget):
         wrong = self.labels != self.predictions
         self.rings.setData(pos=self.points[wrong])
         self._draw_lines(colours)
-        self._fill_legend(colours)
+        self.legend.set_classes(self.names, colours, wrong.any())
         plot = self.getPlotItem()
         plot.setLabel("bottom", axis_titles[0], color="#4b5563")
         plot.setLabel("left", axis_titles[1], color="#4b5563")
@@ -163,15 +182,6 @@ class PointMapView(pg.PlotWidget):
             plot.addItem(line)
             self.lines.append(line)
 
-    def _fill_legend(self, colours):
-        self.legend.clear()
-        self.legend.setColumnCount(max(1, -(-len(self.names) // LEGEND_ROWS)))   # many classes: more columns
-        for name, colour in zip(self.names, colours):
-            self.legend.addItem(pg.ScatterPlotItem(symbol="o", size=9, pen=None, brush=pg.mkBrush(colour)), name)
-        if (self.labels != self.predictions).any():
-            self.legend.addItem(pg.ScatterPlotItem(symbol="o", size=RING_PX, pen=pg.mkPen(RING, width=1.3),
-                                                   brush=None), "mistake")
-
     # ----- hover and click ------------------------------------------------------------------------
     def point_at(self, x, y):
         """The position (in the arrays given) of the dot nearest the view point (x, y), if within
@@ -195,8 +205,12 @@ class PointMapView(pg.PlotWidget):
         at = box.mapSceneToView(scene_pos)
         return self.point_at(at.x(), at.y())
 
-    def _on_mouse_moved(self, scene_pos):
-        self._hover(self._dot_under(scene_pos), self.mapFromScene(scene_pos))
+    def mouseMoveEvent(self, event):
+        """Every move, not the scene's ``sigMouseMoved``, which drops moves that come quickly after another:
+        the mouse may stop on a dot with its last move dropped."""
+        super().mouseMoveEvent(event)
+        at = event.position().toPoint()
+        self._hover(self._dot_under(self.mapToScene(at)), at)
 
     def _hover(self, i, at):
         if i == self.hovered:
