@@ -221,6 +221,12 @@ def missing_package(method):
     """Why ``method`` cannot run here (the package to install, as a sentence), or None when it can.
 
     Looks the package up without importing it, so asking costs nothing (scikit-learn takes a second to import).
+
+    Args:
+        method: "pca", "tsne" or "umap" (PCA, and any name not in that list, needs nothing).
+
+    Returns:
+        The sentence (naming the extra: ``pip install "numpynet-studio[tsne]"``), or None.
     """
     if METHODS.get(method) is None:
         return None
