@@ -9,10 +9,11 @@ so a user's are never touched), loads MNIST through ``core.datasets.load``
 few thousand images and grabs the Training view in the middle of its last
 epoch, then the Data view; then trains two short runs, overlays them in the
 Training plots beside a third one training live, and grabs the Runs view
-comparing the two; then Lab > Robustness with the pretrained LeNet-5 and MLP
-overlaid. One function per view: add more beside them. With ``--onnx
-FILE`` it takes only ``onnx.png``: the window opened on that ONNX file, Inside
-showing the feature maps of a test digit.
+comparing the two; then the Lab's pages: Robustness with the pretrained LeNet-5
+and MLP overlaid, Map and Confidence on the pretrained LeNet-5. One function per
+view: add more beside them (a Lab page in ``LAB``). With ``--onnx FILE`` it
+takes only ``onnx.png``: the window opened on that ONNX file, Inside showing the
+feature maps of a test digit; with ``--only PAGE`` only that Lab page's.
 """
 import argparse
 import os
@@ -25,7 +26,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QEvent, QPointF, QSettings, Qt  # noqa: E402
+from PySide6.QtGui import QMouseEvent  # noqa: E402
 
 from core import datasets, runs  # noqa: E402
 from core.resources import shipped  # noqa: E402
@@ -82,6 +84,28 @@ def onnx_screenshot(app, window, onnx_file, path):
     window.panels["Inside"].show_test_index(0)
     time.sleep(0.3)
     grab(app, window, "Inside", path)
+
+
+def point_map_screenshot(app, window, path, points=5000):
+    """Lab > Map: how the pretrained LeNet-5's last hidden layer (Dense #6, 500 units) places ``points`` MNIST
+    test images, with the mouse on a mistake so its image shows."""
+    if not window.open_model(ROOT / "saved_models" / "lenet5-mnist"):
+        raise SystemExit("could not open saved_models/lenet5-mnist")
+    window.state.set_dataset(datasets.load("mnist"))    # the whole test set to sample from
+    page = window.panels["Lab"].pages["Map"]
+    page.size.setCurrentIndex(page.size.findData(points))
+    window.show_panel("Lab")
+    window.panels["Lab"].show_page("Map")
+    wait(app, lambda: page.current and not page.job.running, timeout=300)
+    for _ in range(5):
+        app.processEvents()     # the legend beside the map takes its width: the dots settle where they stay
+    view = page.view
+    wrong = [i for i in range(len(view.labels)) if view.labels[i] != view.predictions[i]]
+    at = QPointF(view.widget_pos(wrong[len(wrong) // 2]))
+    # sent to the widget itself: an offscreen window that is not active gets no synthesized mouse moves
+    app.sendEvent(view.viewport(), QMouseEvent(QEvent.MouseMove, at, view.viewport().mapToGlobal(at), Qt.NoButton,
+                                               Qt.NoButton, Qt.NoModifier))
+    grab(app, window, "Lab", path)
 
 
 def recorded_run(app, window, name, preset, config, epochs):
@@ -156,13 +180,17 @@ def confidence_screenshot(app, window, path):
     grab(app, window, "Lab", path)
 
 
+# The Lab's pages, in the tab's order: name (of the PNG and of --only) -> function(app, window, path).
+LAB = {"robustness": robustness_screenshot, "point_map": point_map_screenshot, "confidence": confidence_screenshot}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--size", default="1400x900")
     parser.add_argument("--train-images", type=int, default=6000, help="MNIST training images to train on")
     parser.add_argument("--onnx", help="only onnx.png: the window opened on this ONNX file")
-    parser.add_argument("--only", choices=["confidence"], help="only this view's screenshot (no training)")
+    parser.add_argument("--only", choices=sorted(LAB), help="only this Lab page's screenshot (no training)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -181,14 +209,14 @@ def main(argv=None):
         window.state.set_dataset(ds)
         if args.onnx:
             onnx_screenshot(app, window, args.onnx, out / "onnx.png")
-        elif args.only == "confidence":
-            confidence_screenshot(app, window, out / "confidence.png")
+        elif args.only:
+            LAB[args.only](app, window, out / f"{args.only}.png")
         else:
             training_screenshot(app, window, ds, out / "training.png")
             grab(app, window, "Data", out / "data.png")
             runs_screenshots(app, window, ds, out)
-            robustness_screenshot(app, window, out / "robustness.png")
-            confidence_screenshot(app, window, out / "confidence.png")
+            for name, screenshot in LAB.items():
+                screenshot(app, window, out / f"{name}.png")
         window.close()
 
 

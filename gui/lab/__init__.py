@@ -7,11 +7,13 @@ A page that wants a test image opened in Inside emits ``inspectRequested(int)``;
 the Lab panel forwards it.
 """
 from .confidence import ConfidencePage
+from .point_map import PointMapPage
 from .robustness import RobustnessPage
 
 
 def pages(state):
     """[(title, widget)] for the Lab tab, in order."""
     return [("Robustness", RobustnessPage(state)),
+            ("Map", PointMapPage(state)),
             ("Confidence", ConfidencePage(state)),
             ]
