@@ -119,7 +119,7 @@ def prune(model, fraction, per_layer=False):
     fraction = _finite("prune: fraction", fraction, "in [0, 1]", lambda v: 0 <= v <= 1)
     twin = _copy(model)
     weights = [layer.params["W"] for layer in twin.layers if isinstance(layer, (Dense, Conv2D))]
-    groups = [[w] for w in weights] if per_layer else [weights]
+    groups = [[w] for w in weights] if per_layer else [weights] if weights else []
     for group in groups:
         flat = np.concatenate([np.abs(w).ravel() for w in group])
         cut = np.zeros(flat.size, bool)

@@ -1,0 +1,109 @@
+"""A surgery session: the changes made to copies of a model, in order, with undo and reset.
+
+A change is a ``Step``: one operation of ``core.surgery`` and its arguments,
+plain JSON values, so it can be described, saved and made again. The history
+keeps the model after every step, so undo gives back exactly the model before
+it (nothing is recomputed, and weight noise is not drawn again); reset gives
+back the model the session started from, which no step ever changes. Each
+edited model carries the steps that made it in ``meta["surgery"]``: a saved
+copy says how it was made.
+"""
+from dataclasses import dataclass, field
+
+from . import surgery
+from .inspect import layer_position
+from .layers import Conv2D
+
+OPERATIONS = {"switch_off": surgery.switch_off, "scale_unit": surgery.scale_unit, "shift_bias": surgery.shift_bias,
+              "prune": surgery.prune, "add_weight_noise": surgery.add_weight_noise,
+              "set_temperature": surgery.set_temperature}
+META_KEY = "surgery"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One change: ``operation`` (a name in ``OPERATIONS``) called on a model with ``args`` as keywords.
+
+    Raises:
+        ValueError: an operation ``core.surgery`` does not have.
+    """
+    operation: str
+    args: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.operation not in OPERATIONS:
+            raise ValueError(f"unknown surgery operation {self.operation!r}: choose one of {', '.join(OPERATIONS)}")
+
+    def apply(self, model):
+        """The changed copy of ``model`` (``model`` itself is left as it was)."""
+        return OPERATIONS[self.operation](model, **self.args)
+
+    def describe(self, model):
+        """The change in words, naming the layer and unit of ``model`` it acts on."""
+        a = self.args
+        if self.operation == "switch_off":
+            return f"Switched off {unit_name(model, a['layer'], a['unit'])}"
+        if self.operation == "scale_unit":
+            return f"Scaled the weights of {unit_name(model, a['layer'], a['unit'])} by ×{a['factor']:g}"
+        if self.operation == "shift_bias":
+            return f"Shifted the bias of {unit_name(model, a['layer'], a['unit'])} by {a['delta']:+g}"
+        if self.operation == "prune":
+            where = "in every layer" if a.get("per_layer") else "across the model"
+            return f"Pruned {100 * a['fraction']:g}% of the smallest weights {where}"
+        if self.operation == "add_weight_noise":
+            return f"Added weight noise σ = {a['sigma']:g} × each layer's spread"
+        return f"Set the softmax temperature to {a['temperature']:g}"
+
+    def to_json(self):
+        return {"operation": self.operation, **self.args}
+
+
+def unit_name(model, layer, unit):
+    """ "filter 3 of Conv2D #1" or "neuron 7 of Dense #6": what a learner calls the unit."""
+    target = model.layers[layer_position(model, layer)]
+    return f"{'filter' if isinstance(target, Conv2D) else 'neuron'} {unit} of {target.name}"
+
+
+class SurgeryHistory:
+    """The steps applied to copies of ``original``, newest last; ``original`` itself is never changed."""
+
+    def __init__(self, original):
+        self.original = original
+        self._done = []     # (step, description, model after it)
+
+    def __len__(self):
+        return len(self._done)
+
+    @property
+    def current(self):
+        """The model after every step so far (``original`` when there is none)."""
+        return self._done[-1][2] if self._done else self.original
+
+    @property
+    def descriptions(self):
+        return [text for _step, text, _model in self._done]
+
+    @property
+    def steps(self):
+        return [step for step, _text, _model in self._done]
+
+    def apply(self, step):
+        """Apply ``step`` to the current model; returns the new one. A refused step (a ValueError from
+        ``core.surgery``) leaves the history as it was."""
+        before = self.current
+        model = step.apply(before)
+        model.meta[META_KEY] = [*before.meta.get(META_KEY, []), step.to_json()]
+        self._done.append((step, step.describe(before), model))
+        return model
+
+    def undo(self):
+        """Drop the last step; returns the model before it (exactly), or None when there was no step."""
+        if not self._done:
+            return None
+        self._done.pop()
+        return self.current
+
+    def reset(self):
+        """Drop every step: back to ``original``."""
+        self._done.clear()
+        return self.original
