@@ -6,8 +6,9 @@ and edits only copies. ``pages(state)`` lists them in the order the tabs show.
 A page that wants a test image opened in Inside emits ``inspectRequested(int)``;
 the Lab panel forwards it.
 """
+from .surgery import SurgeryPage
 
 
 def pages(state):
     """[(title, widget)] for the Lab tab, in order."""
-    return []
+    return [("Surgery", SurgeryPage(state))]
