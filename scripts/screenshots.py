@@ -9,9 +9,10 @@ so a user's are never touched), loads MNIST through ``core.datasets.load``
 few thousand images and grabs the Training view in the middle of its last
 epoch, then the Data view; then trains two short runs, overlays them in the
 Training plots beside a third one training live, and grabs the Runs view
-comparing the two. One function per view: add more beside them. With ``--onnx
-FILE`` it takes only ``onnx.png``: the window opened on that ONNX file, Inside
-showing the feature maps of a test digit.
+comparing the two, and Lab > Surgery on the pretrained LeNet-5. One function
+per view: add more beside them. With ``--onnx FILE`` it takes only
+``onnx.png``: the window opened on that ONNX file, Inside showing the feature
+maps of a test digit.
 """
 import argparse
 import os
@@ -125,6 +126,27 @@ def runs_screenshots(app, window, ds, out):
     grab(app, window, "Runs", out / "runs.png")
 
 
+def surgery_screenshot(app, window, path):
+    """Lab > Surgery on the pretrained LeNet-5 and all of MNIST's test set: a 7 drawn on the pad, filter 7 of
+    the first convolution switched off and 95% of the weights pruned, the accuracy before and after."""
+    from draw_demo import SEVEN, draw
+    if not window.open_model(ROOT / "saved_models" / "lenet5-mnist"):
+        raise SystemExit("could not open saved_models/lenet5-mnist")
+    window.state.set_dataset(datasets.load("mnist"))
+    window.show_panel("Draw")
+    draw(window.panels["Draw"].canvas, SEVEN)
+    window.show_panel("Lab")
+    page = window.panels["Lab"].pages["Surgery"]
+    window.panels["Lab"].show_page("Surgery")
+    page.unit_controls.unit.setValue(7)
+    page.unit_controls.off_button.click()
+    page.model_controls.fraction.setValue(95)
+    page.model_controls.prune_button.click()
+    wait(app, lambda: not page.accuracy.job.running, timeout=300)
+    window.statusBar().clearMessage()     # it named the checkout's folder
+    grab(app, window, "Lab", path)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
@@ -153,6 +175,7 @@ def main(argv=None):
             training_screenshot(app, window, ds, out / "training.png")
             grab(app, window, "Data", out / "data.png")
             runs_screenshots(app, window, ds, out)
+            surgery_screenshot(app, window, out / "surgery.png")
         window.close()
 
 

@@ -14,6 +14,8 @@ and says so.
 """
 from pathlib import Path
 
+import numpy as np
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (QFileDialog, QGridLayout, QHBoxLayout, QLabel, QListWidget, QMessageBox, QPushButton,
@@ -24,6 +26,7 @@ from core.errors import ModelFileError
 from core.surgery_history import SurgeryHistory
 
 from .. import unsaved
+from ..format import probability
 from ..messages import show_error
 from ..model_files import model_name
 from ..settings import documents_folder
@@ -235,8 +238,10 @@ class SurgeryPage(LazyRefresh, QWidget):
         self.input_image.setPixmap(QPixmap.fromImage(image).scaled(INPUT_PX, INPUT_PX, Qt.KeepAspectRatio,
                                                                    Qt.FastTransformation))
         names = self.source.class_names()
-        self.before_bars.set_probabilities(self.history.original.predict(x)[0], names)
-        self.after_bars.set_probabilities(self.history.current.predict(x)[0], names)
+        before, after = self.history.original.predict(x)[0], self.history.current.predict(x)[0]
+        self.before_bars.set_probabilities(before, names)
+        self.after_bars.set_probabilities(after, names)
+        self.input_caption.setText(f"{caption}\n{_answer_change(before, after, names)}")
 
     # ----- keeping the copy -----------------------------------------------------------------
     def save_as(self):
@@ -288,3 +293,14 @@ class SurgeryPage(LazyRefresh, QWidget):
         self.status.setText(f"The app now uses the model with your {count} change{'s' * (count != 1)}; it is not "
                             "saved yet (File > Save model as…).")
         return True
+
+
+def _answer_change(before, after, names):
+    """One line a learner reads first: the answer and its confidence, before and after the changes."""
+    old, new = int(before.argmax()), int(after.argmax())
+    text = (f"Answer {names[old]} ({probability(before[old])} sure) → {names[new]} ({probability(after[new])} sure)")
+    if old != new:
+        return f"{text}: the changes turned the answer."
+    if np.array_equal(before, after):
+        return text
+    return f"{text}: the same answer, {'more' if after[new] > before[old] else 'less'} sure."

@@ -48,6 +48,13 @@ def _row(*widgets):
     return holder
 
 
+def _note(text):
+    """A short explanation a learner reads before using the controls under it."""
+    label = QLabel(text, wordWrap=True)
+    label.setStyleSheet("font-style: italic")     # an aside, not a control
+    return label
+
+
 class UnitControls(QGroupBox):
     """Pick a layer and a unit of it (a Dense neuron or a conv filter); switch it off, scale it, shift its bias."""
     stepChosen = Signal(object)
@@ -74,6 +81,8 @@ class UnitControls(QGroupBox):
         self.shift_button = _button("Shift bias", self.delta.toolTip(),
                                     lambda: self._emit("shift_bias", delta=self.delta.value()))
         form = QFormLayout(self)
+        form.addRow(_note("A filter looks for one pattern everywhere in the image; a neuron combines what the "
+                          "layer before found. Switch one off to see what the network needs it for."))
         form.addRow("Layer", self.layer)
         form.addRow("Unit", _row(self.unit, self.info))
         form.addRow(self.thumb)
@@ -178,6 +187,8 @@ class ModelControls(QGroupBox):
         self.temperature_button = _button("Set temperature", self.temperature.toolTip(),
                                           lambda: self._step("set_temperature", temperature=self.temperature.value()))
         form = QFormLayout(self)
+        form.addRow(_note("Pruning removes the weakest connections: trained networks often keep their accuracy "
+                          "with most of their weights gone. Noise shows how precise the weights must be."))
         form.addRow(_row(self.prune_button, self.fraction, self.where))
         form.addRow(_row(self.noise_button, self.sigma))
         form.addRow(_row(self.temperature_button, self.temperature))

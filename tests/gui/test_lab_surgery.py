@@ -9,6 +9,7 @@ from core.datasets import Dataset
 from core.layers import Dense, Flatten, Sigmoid
 from core.surgery_history import Step
 from gui import unsaved
+from gui.format import probability
 from gui.lab import surgery as surgery_module
 from gui.lab.surgery import TRAINING, SurgeryPage
 from gui.lab.surgery_accuracy import SAMPLE, _sample
@@ -84,7 +85,7 @@ def test_a_drawing_is_answered_before_and_after_each_change(qtbot, page, state, 
     x = mnist.x_test[7:8]
     assert "Nothing drawn yet: test image #0 (a 7)" in page.input_caption.text()
     state.inputChosen.emit(x)
-    assert page.input_caption.text() == "Your drawing from the Draw tab."
+    assert page.input_caption.text().startswith("Your drawing from the Draw tab.\nAnswer ")
     probs = state.model.predict(x)[0]
     np.testing.assert_allclose(page.before_bars.probabilities, probs, rtol=1e-6)
     np.testing.assert_allclose(page.after_bars.probabilities, probs, rtol=1e-6)
@@ -289,3 +290,15 @@ def test_the_lab_tab_has_the_surgery_page(qtbot, state):
     panel = LabPanel(state)
     qtbot.addWidget(panel)
     assert isinstance(panel.pages["Surgery"], SurgeryPage)
+
+
+def test_the_answer_line_says_whether_the_changes_turned_the_answer(page, state, mnist):
+    state.inputChosen.emit(mnist.x_test[7:8])
+    probs = state.model.predict(mnist.x_test[7:8])[0]
+    top, sure = int(probs.argmax()), probability(probs.max())
+    assert page.input_caption.text().splitlines()[1] == f"Answer {top} ({sure} sure) → {top} ({sure} sure)"
+    page.apply(Step("switch_off", {"layer": len(state.model.layers) - 2, "unit": top}))
+    assert page.input_caption.text().endswith("the changes turned the answer.")
+    page.undo()
+    page.apply(Step("set_temperature", {"temperature": 4.0}))
+    assert page.input_caption.text().endswith(": the same answer, less sure.")
