@@ -65,11 +65,18 @@ def unit_name(model, layer, unit):
 
 
 class SurgeryHistory:
-    """The steps applied to copies of ``original``, newest last; ``original`` itself is never changed."""
+    """The steps applied to copies of ``original``, newest last; ``original`` itself is never changed.
 
-    def __init__(self, original):
+    The models after the last ``keep`` steps are kept, so undo is instant; an
+    older one is made again from the nearest model kept before it when undo
+    reaches it (every step is deterministic: noise keeps its seed), so a long
+    session holds ``keep`` copies of the model, not one per step.
+    """
+
+    def __init__(self, original, keep=8):
         self.original = original
-        self._done = []     # (step, description, model after it)
+        self.keep = max(int(keep), 1)
+        self._done = []     # [step, description, model after it or None when dropped to save memory]
 
     def __len__(self):
         return len(self._done)
@@ -77,7 +84,11 @@ class SurgeryHistory:
     @property
     def current(self):
         """The model after every step so far (``original`` when there is none)."""
-        return self._done[-1][2] if self._done else self.original
+        if not self._done:
+            return self.original
+        if self._done[-1][2] is None:
+            self._remake()
+        return self._done[-1][2]
 
     @property
     def descriptions(self):
@@ -91,9 +102,9 @@ class SurgeryHistory:
         """Apply ``step`` to the current model; returns the new one. A refused step (a ValueError from
         ``core.surgery``) leaves the history as it was."""
         before = self.current
-        model = step.apply(before)
-        model.meta[META_KEY] = [*before.meta.get(META_KEY, []), step.to_json()]
-        self._done.append((step, step.describe(before), model))
+        model = _applied(step, before)
+        self._done.append([step, step.describe(before), model])
+        self._trim()
         return model
 
     def undo(self):
@@ -107,3 +118,23 @@ class SurgeryHistory:
         """Drop every step: back to ``original``."""
         self._done.clear()
         return self.original
+
+    def _remake(self):
+        """Make the models after the steps since the last one kept (or since ``original``) again."""
+        start = max((i + 1 for i, (_s, _t, model) in enumerate(self._done) if model is not None), default=0)
+        model = self._done[start - 1][2] if start else self.original
+        for entry in self._done[start:]:
+            model = entry[2] = _applied(entry[0], model)
+        self._trim()
+
+    def _trim(self):
+        """Keep the models after the last ``keep`` steps only."""
+        for entry in self._done[:-self.keep]:
+            entry[2] = None
+
+
+def _applied(step, model):
+    """``step`` applied to ``model``, the new model's ``meta["surgery"]`` recording every step that made it."""
+    changed = step.apply(model)
+    changed.meta[META_KEY] = [*model.meta.get(META_KEY, []), step.to_json()]
+    return changed

@@ -1,6 +1,7 @@
 """A surgery session (core.surgery_history): steps on copies, exact undo and reset, saved with the model."""
 import numpy as np
 import pytest
+from model_weights import assert_same_weights, weights_of
 
 from core import Sequential, load_model
 from core.layers import BatchNorm, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Softmax
@@ -26,17 +27,6 @@ STEPS = [Step("switch_off", {"layer": 0, "unit": 1}), Step("scale_unit", {"layer
          Step("shift_bias", {"layer": 6, "unit": 0, "delta": -1.5}), Step("prune", {"fraction": 0.4}),
          Step("prune", {"fraction": 0.25, "per_layer": True}), Step("add_weight_noise", {"sigma": 0.3, "rng": 7}),
          Step("set_temperature", {"temperature": 2.5})]
-
-
-def weights_of(model):
-    return {k: v.copy() for k, v in model.get_weights().items()}
-
-
-def assert_same_weights(model, weights):
-    got = model.get_weights()
-    assert got.keys() == weights.keys()
-    for key, value in weights.items():
-        np.testing.assert_array_equal(got[key], value, err_msg=key)
 
 
 def test_the_original_is_bit_for_bit_unchanged_after_every_step(cnn, x):
@@ -123,3 +113,20 @@ def test_pruning_a_model_without_weights_changes_nothing():
     x = np.random.default_rng(0).random((3, 1, 2, 2)).astype(np.float32)
     for per_layer in (False, True):
         np.testing.assert_array_equal(prune(model, 0.5, per_layer=per_layer).predict(x), model.predict(x))
+
+
+def test_a_long_session_keeps_few_models_and_undo_still_gives_back_exactly_each_one(cnn, x):
+    history = SurgeryHistory(cnn, keep=3)
+    expected = []
+    for i in range(10):
+        expected.append((weights_of(history.current), history.current.predict(x)))
+        history.apply(Step("add_weight_noise", {"sigma": 0.2, "rng": i}) if i % 2 else
+                      Step("switch_off", {"layer": 5, "unit": i % 8}))
+    kept = lambda: sum(model is not None for _step, _text, model in history._done)   # noqa: E731
+    assert kept() == 3
+    for weights, probs in reversed(expected):
+        model = history.undo()
+        assert_same_weights(model, weights)
+        np.testing.assert_array_equal(model.predict(x), probs)
+        assert kept() <= 3
+    assert history.current is cnn

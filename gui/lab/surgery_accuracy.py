@@ -8,6 +8,8 @@ changes is measured once, and undo shows figures already known. A new change
 stops the measuring under way and starts on the new model: nothing waits
 behind an outdated one. Figures of another dataset are never shown.
 """
+import weakref
+
 import numpy as np
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
@@ -30,7 +32,8 @@ class AccuracyComparison(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.figures = {}        # (model, dataset version, images) -> accuracy
+        # model -> {(dataset version, images): accuracy}; a model dropped from the history takes its figures along
+        self.figures = weakref.WeakKeyDictionary()
         self._queue = []         # (model, images) still to measure
         self._running = None     # the (model, dataset version, images) being measured
         self._pair = self._data = None
@@ -68,7 +71,7 @@ class AccuracyComparison(QWidget):
         """
         self._pair, self._data = (before, after), data
         self._queue = [(model, n) for n in self._sizes() for model in dict.fromkeys(self._pair)
-                       if self._key(model, n) not in self.figures]
+                       if self._known(model, n) is None]
         if self.job.running:
             self.job.worker.stop()      # its thread ends, then ``_next`` starts the queue
         else:
@@ -91,8 +94,8 @@ class AccuracyComparison(QWidget):
     def figure(self, model):
         """The best figure known for ``model`` on the current data: (accuracy, images) or None."""
         for n in reversed(self._sizes()):
-            if self._key(model, n) in self.figures:
-                return self.figures[self._key(model, n)], n
+            if self._known(model, n) is not None:
+                return self._known(model, n), n
         return None
 
     # ----- measuring ------------------------------------------------------------------------
@@ -101,8 +104,9 @@ class AccuracyComparison(QWidget):
         total = len(self._data[1]) if self._data else 0
         return [SAMPLE, total] if total > SAMPLE else [total] if total else []
 
-    def _key(self, model, n):
-        return model, self._data[0], n
+    def _known(self, model, n):
+        """The accuracy of ``model`` on ``n`` images of the current data, or None."""
+        return self.figures.get(model, {}).get((self._data[0], n))
 
     def _next(self):
         """Start the next measurement waiting, if any (the job has no thread running now)."""
@@ -113,7 +117,7 @@ class AccuracyComparison(QWidget):
         model, n = self._queue.pop(0)
         _version, x, y = self._data
         part = _sample(len(x), n)
-        self._running = self._key(model, n)
+        self._running = model, (self._data[0], n)
         worker = TaskWorker(_accuracy(model.copy(), x[part], y[part]))
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._arrived)
@@ -129,7 +133,8 @@ class AccuracyComparison(QWidget):
 
     @Slot(object)
     def _arrived(self, accuracy):
-        self.figures[self._running] = float(accuracy)
+        model, key = self._running
+        self.figures.setdefault(model, {})[key] = float(accuracy)
 
     @Slot(str, str)
     def _on_failed(self, message, _details):
@@ -149,11 +154,11 @@ class AccuracyComparison(QWidget):
             return esc(self._reason)
         before, after = self._pair
         total = len(self._data[1])
-        both = [n for n in self._sizes() if {self._key(before, n), self._key(after, n)} <= self.figures.keys()]
+        both = [n for n in self._sizes() if self._known(before, n) is not None and self._known(after, n) is not None]
         if not both:
             return f"Measuring the test accuracy on {min(SAMPLE, total):,} test images first, then on all {total:,}…"
         n = both[-1]
-        old, new = self.figures[self._key(before, n)], self.figures[self._key(after, n)]
+        old, new = self._known(before, n), self._known(after, n)
         scope = f"on all {total:,} test images" if n == total else \
             f"on a sample of {n:,} test images{'; the whole set follows…' if self.job.running else ''}"
         if before is after:

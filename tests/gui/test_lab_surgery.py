@@ -1,11 +1,14 @@
 """Lab > Surgery on a LeNet-5 trained on real MNIST: changes on a copy, their effect at once, undo, save, use."""
+import dataclasses
+import gc
+
 import numpy as np
 import pytest
+from model_weights import assert_same_weights, weights_of
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from core import Sequential, inspect, load_model
-from core.datasets import Dataset
 from core.layers import Dense, Flatten, Sigmoid
 from core.surgery_history import Step
 from gui import unsaved
@@ -20,8 +23,8 @@ N_TEST = 2500
 
 
 def subset(mnist, n):
-    return Dataset("mnist", mnist.x_train[:100], mnist.y_train[:100], mnist.x_test[:n], mnist.y_test[:n],
-                   [str(i) for i in range(10)], "MNIST subset for tests")
+    """MNIST with its first ``n`` test images: a measurement takes a second, not ten."""
+    return dataclasses.replace(mnist, x_test=mnist.x_test[:n], y_test=mnist.y_test[:n])
 
 
 @pytest.fixture
@@ -41,17 +44,6 @@ def page(qtbot, state):
     yield page
     page.accuracy.cancel()
     assert page.accuracy.job.wait(5000)
-
-
-def weights_of(model):
-    return {k: v.copy() for k, v in model.get_weights().items()}
-
-
-def assert_same_weights(model, weights):
-    got = model.get_weights()
-    assert got.keys() == weights.keys()
-    for key, value in weights.items():
-        np.testing.assert_array_equal(got[key], value, err_msg=key)
 
 
 def measured(qtbot, page):
@@ -108,11 +100,14 @@ def test_accuracy_comes_from_a_sample_first_then_the_whole_test_set(qtbot, page,
     measured(qtbot, page)
     page.accuracy.figures.clear()
     page.apply(Step("prune", {"fraction": 0.8}))
+    ds, original, edited, version = state.dataset, page.history.original, page.history.current, state.dataset_version
+    accuracy = page.accuracy
+    assert [accuracy._running] + [(m, (version, n)) for m, n in accuracy._queue] == [
+        (original, (version, SAMPLE)), (edited, (version, SAMPLE)), (original, (version, N_TEST)),
+        (edited, (version, N_TEST))]
     measured(qtbot, page)
-    ds, edited = state.dataset, page.history.current
-    assert [n for _model, _version, n in page.accuracy.figures] == [SAMPLE, SAMPLE, N_TEST, N_TEST]
     part = _sample(N_TEST, SAMPLE)
-    assert page.accuracy.figures[(edited, state.dataset_version, SAMPLE)] == pytest.approx(
+    assert accuracy.figures[edited][(version, SAMPLE)] == pytest.approx(
         inspect.evaluate_predictions(edited, ds.x_test[part], ds.y_test[part]).accuracy)
     old = inspect.evaluate_predictions(state.model, ds.x_test, ds.y_test).accuracy
     new = inspect.evaluate_predictions(edited, ds.x_test, ds.y_test).accuracy
@@ -127,7 +122,7 @@ def test_a_new_change_replaces_the_measuring_of_the_last(qtbot, page):
     first = page.history.current
     page.apply(Step("prune", {"fraction": 0.5}))
     measured(qtbot, page)
-    known = {model for model, _version, _n in page.accuracy.figures}
+    known = set(page.accuracy.figures.keys())
     assert first not in known and page.history.current in known
 
 
@@ -165,12 +160,16 @@ def test_undo_and_ctrl_z_give_back_exactly_the_model_before(qtbot, page, state):
     assert_same_weights(page.history.current, weights_of(state.model))
 
 
-def test_reset_goes_back_to_the_app_model(qtbot, page, state):
+def test_reset_goes_back_to_the_app_model_and_forgets_the_copies(qtbot, page, state):
     for fraction in (0.2, 0.6):
         page.apply(Step("prune", {"fraction": fraction}))
+    measured(qtbot, page)
     qtbot.mouseClick(page.reset_button, Qt.LeftButton)
     assert page.changes.count() == 0 and page.history.current is page.history.original
     np.testing.assert_array_equal(page.after_bars.probabilities, page.before_bars.probabilities)
+    measured(qtbot, page)
+    gc.collect()
+    assert list(page.accuracy.figures.keys()) == [page.history.original]     # no figures keep old copies alive
 
 
 def test_saving_writes_a_loadable_model_with_the_change(page, state, tmp_path, mnist):
@@ -238,6 +237,16 @@ def test_use_in_the_app_asks_about_unsaved_work_first(page, state, monkeypatch):
     np.testing.assert_array_equal(state.model.layers[0].params["W"][2], 0)
     assert page.changes.count() == 0 and "The app now uses the model with your 1 change" in page.status.text()
     assert_same_weights(page.history.original, weights_of(state.model))
+
+
+def test_an_untrained_model_operated_on_and_used_in_the_app_is_unsaved_work(qtbot, state):
+    state.set_model(Sequential([Flatten(), Dense(10)], input_shape=(1, 28, 28), seed=0), None)
+    assert not state.unsaved_work                     # a fresh model is not work to lose
+    page = SurgeryPage(state)
+    qtbot.addWidget(page)
+    page.apply(Step("shift_bias", {"layer": 1, "unit": 3, "delta": 2.0}))
+    assert page.use_in_app()
+    assert state.unsaved_work                         # closing the window asks first
 
 
 def test_another_model_in_the_app_drops_the_changes_and_says_so(page, state, lenet):
