@@ -203,7 +203,7 @@ class SurgeryPage(LazyRefresh, QWidget):
             return "No test images, so no accuracy: load a dataset in the Data panel."
         found = transfer.check(model, ds)
         if found and not found.only_names:
-            return f"No accuracy: {found.describe()}"
+            return f"No accuracy: {found.describe()} Load the data it was made for in the Data panel."
         return ""
 
     # ----- the answer for one input ---------------------------------------------------------
@@ -223,7 +223,7 @@ class SurgeryPage(LazyRefresh, QWidget):
         why = "The drawing does not fit this model's input" if self._drawing is not None else "Nothing drawn yet"
         if ds is not None and len(ds.x_test) and tuple(ds.x_test.shape[1:]) == shape:
             name = ds.class_names[ds.y_test[0]] if len(ds.class_names) > ds.y_test[0] else ds.y_test[0]
-            return ds.x_test[:1], f"{why}: test image #0 (a {name}). Draw on the Draw tab to try your own."
+            return ds.x_test[:1], f"{why}: test image #0, labelled {name}. Draw on the Draw tab to try your own."
         return None, f"{why}, and no test image fits: draw on the Draw tab."
 
     def _show_answer(self):

@@ -75,7 +75,7 @@ def test_the_app_model_is_bit_for_bit_unchanged_by_every_surgery(qtbot, page, st
 
 def test_a_drawing_is_answered_before_and_after_each_change(qtbot, page, state, mnist):
     x = mnist.x_test[7:8]
-    assert "Nothing drawn yet: test image #0 (a 7)" in page.input_caption.text()
+    assert "Nothing drawn yet: test image #0, labelled 7." in page.input_caption.text()
     state.inputChosen.emit(x)
     assert page.input_caption.text().startswith("Your drawing from the Draw tab.\nAnswer ")
     probs = state.model.predict(x)[0]
@@ -92,7 +92,7 @@ def test_a_drawing_is_answered_before_and_after_each_change(qtbot, page, state, 
 
 def test_a_drawing_of_another_shape_falls_back_to_a_test_image_and_says_so(page, state, mnist):
     state.inputChosen.emit(np.zeros((1, 3, 32, 32), np.float32))
-    assert page.input_caption.text().startswith("The drawing does not fit this model's input: test image #0")
+    assert page.input_caption.text().startswith("The drawing does not fit this model's input: test image #0, ")
     np.testing.assert_allclose(page.before_bars.probabilities, state.model.predict(mnist.x_test[:1])[0], rtol=1e-6)
 
 
@@ -311,3 +311,43 @@ def test_the_answer_line_says_whether_the_changes_turned_the_answer(page, state,
     page.undo()
     page.apply(Step("set_temperature", {"temperature": 4.0}))
     assert page.input_caption.text().endswith(": the same answer, less sure.")
+
+
+def test_in_the_window_ctrl_z_undoes_on_the_page_and_use_in_the_app_reaches_every_panel(qtbot, tmp_path, mnist):
+    from PySide6.QtCore import QSettings
+
+    from gui.main_window import MainWindow
+    window = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat), autoload_data=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.state.set_dataset(subset(mnist, 300))
+    window.show_panel("Lab")
+    page = window.panels["Lab"].pages["Surgery"]
+    opened, weights = window.state.model, weights_of(window.state.model)
+    page.apply(Step("switch_off", {"layer": 0, "unit": 0}))
+    page.apply(Step("prune", {"fraction": 0.5}))
+    window.activateWindow()
+    page.changes.setFocus()
+    qtbot.waitUntil(page.changes.hasFocus)
+    qtbot.keyClick(page.changes, Qt.Key_Z, Qt.ControlModifier)
+    assert page.changes.count() == 1
+    assert page.use_in_app()
+    assert window.state.model is not opened and window.windowTitle() == "numpynet studio[*]"
+    assert window.isWindowModified()
+    np.testing.assert_array_equal(window.panels["Draw"].source.model.layers[0].params["W"][0], 0)
+    assert_same_weights(opened, weights)
+    page.accuracy.cancel()
+    assert page.accuracy.job.wait(5000)
+
+
+def test_a_model_for_other_images_says_why_there_is_no_accuracy_and_no_test_image(qtbot, state):
+    state.set_model(Sequential([Flatten(), Dense(10)], input_shape=(1, 14, 14), seed=0), None)
+    page = SurgeryPage(state)
+    qtbot.addWidget(page)
+    page.show()
+    assert page.accuracy.summary.text() == ("No accuracy: The model takes 1×14×14 images; mnist's are 1×28×28. "
+                                            "Load the data it was made for in the Data panel.")
+    assert not page.accuracy.job.running
+    assert page.input_caption.text() == "Nothing drawn yet, and no test image fits: draw on the Draw tab."
+    state.inputChosen.emit(np.ones((1, 1, 14, 14), np.float32))
+    assert page.input_caption.text().startswith("Your drawing from the Draw tab.")
