@@ -8,6 +8,7 @@ back the model the session started from, which no step ever changes. Each
 edited model carries the steps that made it in ``meta["surgery"]``: a saved
 copy says how it was made.
 """
+import inspect
 from dataclasses import dataclass, field
 
 from . import surgery
@@ -24,8 +25,14 @@ META_KEY = "surgery"
 class Step:
     """One change: ``operation`` (a name in ``OPERATIONS``) called on a model with ``args`` as keywords.
 
+    Example: ``Step("switch_off", {"layer": 0, "unit": 3})``.
+
+    Attributes:
+        operation: "switch_off", "scale_unit", "shift_bias", "prune", "add_weight_noise" or "set_temperature".
+        args: that function's arguments after the model, by name (JSON values; noise takes an int ``rng`` seed).
+
     Raises:
-        ValueError: an operation ``core.surgery`` does not have.
+        ValueError: an operation ``core.surgery`` does not have, an argument it does not take, or one missing.
     """
     operation: str
     args: dict = field(default_factory=dict)
@@ -33,13 +40,30 @@ class Step:
     def __post_init__(self):
         if self.operation not in OPERATIONS:
             raise ValueError(f"unknown surgery operation {self.operation!r}: choose one of {', '.join(OPERATIONS)}")
+        params = list(inspect.signature(OPERATIONS[self.operation]).parameters.values())[1:]
+        takes = [p.name for p in params]
+        needs = {p.name for p in params if p.default is inspect.Parameter.empty}
+        if set(self.args) - set(takes) or needs - set(self.args):
+            raise ValueError(f"{self.operation} takes {', '.join(takes)} (needs {', '.join(sorted(needs))}); "
+                             f"got {', '.join(map(repr, self.args)) or 'nothing'}")
 
     def apply(self, model):
-        """The changed copy of ``model`` (``model`` itself is left as it was)."""
+        """The changed copy of ``model`` (``model`` itself is left as it was).
+
+        Args:
+            model: a built ``Sequential``.
+
+        Raises:
+            ValueError: arguments the operation refuses (see ``core.surgery``).
+        """
         return OPERATIONS[self.operation](model, **self.args)
 
     def describe(self, model):
-        """The change in words, naming the layer and unit of ``model`` it acts on."""
+        """The change in words, naming the layer and unit of ``model`` it acts on.
+
+        Args:
+            model: the model the step is applied to (its layer names are used).
+        """
         a = self.args
         if self.operation == "switch_off":
             return f"Switched off {unit_name(model, a['layer'], a['unit'])}"
@@ -55,17 +79,28 @@ class Step:
         return f"Set the softmax temperature to {a['temperature']:g}"
 
     def to_json(self):
+        """The step as one JSON object: ``{"operation": ..., **args}``."""
         return {"operation": self.operation, **self.args}
 
 
 def unit_name(model, layer, unit):
-    """ "filter 3 of Conv2D #1" or "neuron 7 of Dense #6": what a learner calls the unit."""
+    """What a learner calls a unit: "filter 3 of Conv2D #1" or "neuron 7 of Dense #6".
+
+    Args:
+        model: a built ``Sequential``.
+        layer: the position of the layer in ``model.layers`` (negative counts from the end).
+        unit: the unit's index.
+    """
     target = model.layers[layer_position(model, layer)]
     return f"{'filter' if isinstance(target, Conv2D) else 'neuron'} {unit} of {target.name}"
 
 
 class SurgeryHistory:
     """The steps applied to copies of ``original``, newest last; ``original`` itself is never changed.
+
+    Args:
+        original: the model the session starts from.
+        keep: how many of the latest models to keep in memory.
 
     The models after the last ``keep`` steps are kept, so undo is instant; an
     older one is made again from the nearest model kept before it when undo
@@ -92,15 +127,23 @@ class SurgeryHistory:
 
     @property
     def descriptions(self):
+        """Each step in words, first first."""
         return [text for _step, text, _model in self._done]
 
     @property
     def steps(self):
+        """The ``Step``s made, first first."""
         return [step for step, _text, _model in self._done]
 
     def apply(self, step):
-        """Apply ``step`` to the current model; returns the new one. A refused step (a ValueError from
-        ``core.surgery``) leaves the history as it was."""
+        """Apply ``step`` to the current model and return the new one.
+
+        Args:
+            step: a ``Step``.
+
+        Raises:
+            ValueError: a step the model refuses; the history stays as it was.
+        """
         before = self.current
         model = _applied(step, before)
         self._done.append([step, step.describe(before), model])

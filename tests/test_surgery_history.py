@@ -90,6 +90,10 @@ def test_a_refused_step_leaves_the_history_as_it_was(cnn):
     assert history.current is current and len(history) == 1
     with pytest.raises(ValueError, match="unknown surgery operation 'amputate'"):
         Step("amputate", {})
+    with pytest.raises(ValueError, match=r"prune takes fraction, per_layer \(needs fraction\); got 'share'"):
+        Step("prune", {"share": 0.5})
+    with pytest.raises(ValueError, match=r"switch_off takes layer, unit \(needs layer, unit\); got 'layer'"):
+        Step("switch_off", {"layer": 0})
 
 
 def test_the_saved_copy_holds_the_change_and_the_steps_that_made_it(cnn, x, tmp_path):
