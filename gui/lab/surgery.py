@@ -155,12 +155,13 @@ class SurgeryPage(LazyRefresh, QWidget):
         self._changed()
 
     def undo(self):
-        if self.history is not None and self.history.undo() is not None:
+        """Take back the last change (the button, or Ctrl+Z anywhere on the page)."""
+        if self.history is not None and not self.state.training and self.history.undo() is not None:
             self.status.setText("")
             self._changed()
 
     def reset(self):
-        if self.history is not None and len(self.history):
+        if self.history is not None and len(self.history) and not self.state.training:
             self.history.reset()
             self.status.setText("")
             self._changed()

@@ -264,6 +264,8 @@ def test_training_disables_the_page_and_says_why(page, state):
     assert page.status.text() == TRAINING and page.accuracy.summary.text() == TRAINING
     page.apply(Step("prune", {"fraction": 0.9}))
     state.weightsUpdated.emit(weights_of(state.model), {})      # training snapshots do not touch the copy
+    page.undo()                                                 # Ctrl+Z reaches it even with the button off
+    page.reset()
     assert page.changes.count() == 1
     state.set_training(False)
     assert page.unit_controls.isEnabled() and page.changes.count() == 0
