@@ -110,17 +110,17 @@ class SurgeryPage(LazyRefresh, QWidget):
         history.addWidget(self.save_button)
         history.addWidget(self.use_button)
         history.addWidget(self.status)
+        the_input = QHBoxLayout()
+        the_input.addWidget(self.input_image)
+        the_input.addWidget(self.input_caption, 1)
         effect = QGridLayout()
-        effect.addWidget(self.accuracy, 0, 0, 1, 3)
-        effect.addWidget(self.input_image, 1, 0)
-        effect.addWidget(self.input_caption, 1, 1, 1, 2)
-        effect.addWidget(QLabel("<b>Before</b>: the model in the app"), 2, 1)
-        effect.addWidget(QLabel("<b>After</b>: the edited copy"), 2, 2)
-        effect.addWidget(self.before_bars, 3, 1)
-        effect.addWidget(self.after_bars, 3, 2)
+        effect.addWidget(self.accuracy, 0, 0, 1, 2)
+        effect.addLayout(the_input, 1, 0, 1, 2)
+        effect.addWidget(QLabel("<b>Before</b>: the model in the app"), 2, 0)
+        effect.addWidget(QLabel("<b>After</b>: the edited copy"), 2, 1)
+        effect.addWidget(self.before_bars, 3, 0)
+        effect.addWidget(self.after_bars, 3, 1)
         effect.setRowStretch(3, 1)
-        effect.setColumnStretch(1, 1)
-        effect.setColumnStretch(2, 1)
         columns = QHBoxLayout()
         columns.addLayout(controls, 0)
         columns.addLayout(history, 0)
@@ -128,7 +128,9 @@ class SurgeryPage(LazyRefresh, QWidget):
         page = QVBoxLayout(self)
         page.addWidget(intro)
         page.addLayout(columns, 1)
-        self.changes.setMinimumWidth(260)
+        self.changes.setMinimumWidth(220)
+        for bars in (self.before_bars, self.after_bars):
+            bars.setMinimumWidth(220)     # ten classes fit; the window must fit a 1366x768 screen
 
     # ----- the copy and its changes ---------------------------------------------------------
     def _rebase(self):
@@ -222,18 +224,20 @@ class SurgeryPage(LazyRefresh, QWidget):
             return self._drawing, "Your drawing from the Draw tab."
         ds = self.state.dataset
         why = "The drawing does not fit this model's input" if self._drawing is not None else "Nothing drawn yet"
-        if ds is not None and len(ds.x_test) and tuple(ds.x_test.shape[1:]) == shape:
-            name = ds.class_names[ds.y_test[0]] if len(ds.class_names) > ds.y_test[0] else ds.y_test[0]
-            return ds.x_test[:1], f"{why}: test image #0, labelled {name}. Draw on the Draw tab to try your own."
-        return None, f"{why}, and no test image fits: draw on the Draw tab."
+        if ds is None or not len(ds.x_test):
+            return None, f"{why}, and no test images are loaded: draw on the Draw tab."
+        if tuple(ds.x_test.shape[1:]) != shape:
+            return None, f"{why}, and no test image fits: draw on the Draw tab."
+        name = ds.class_names[ds.y_test[0]] if len(ds.class_names) > ds.y_test[0] else ds.y_test[0]
+        return ds.x_test[:1], f"{why}: test image #0, labelled {name}. Draw on the Draw tab to try your own."
 
     def _show_answer(self):
         x, caption = self._input() if not self.state.training else (None, TRAINING)
         self.input_caption.setText(caption)
         if x is None:
             self.input_image.clear()
-            self.before_bars.clear()
-            self.after_bars.clear()
+            for bars in (self.before_bars, self.after_bars):
+                bars.set_class_names(self.source.class_names() if self.source.model is not None else [])
             return
         image = image_qimage(x[0])
         self.input_image.setPixmap(QPixmap.fromImage(image).scaled(INPUT_PX, INPUT_PX, Qt.KeepAspectRatio,

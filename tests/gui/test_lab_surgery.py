@@ -353,3 +353,14 @@ def test_a_model_for_other_images_says_why_there_is_no_accuracy_and_no_test_imag
     assert page.input_caption.text() == "Nothing drawn yet, and no test image fits: draw on the Draw tab."
     state.inputChosen.emit(np.ones((1, 1, 14, 14), np.float32))
     assert page.input_caption.text().startswith("Your drawing from the Draw tab.")
+
+
+def test_without_data_or_drawing_the_page_says_what_to_do(qtbot, lenet):
+    state = AppState()
+    state.set_model(lenet.copy())
+    page = SurgeryPage(state)
+    qtbot.addWidget(page)
+    page.show()
+    assert page.input_caption.text() == "Nothing drawn yet, and no test images are loaded: draw on the Draw tab."
+    assert page.accuracy.summary.text() == "No test images, so no accuracy: load a dataset in the Data panel."
+    assert page.before_bars.class_names == [str(i) for i in range(10)] and page.after_bars.probabilities is None
