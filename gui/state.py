@@ -92,10 +92,12 @@ class AppState(QObject):
     @property
     def unsaved_work(self):
         """The model holds training or edits that no file has: changed since it was opened or saved,
-        or trained (or training) and never saved. A fresh, untrained preset is not work to lose."""
+        or trained (or training) or operated on in the Lab, and never saved. A fresh, untrained preset is
+        not work to lose."""
         if self.model is None or self.model_saved:
             return False
-        return self.model_path is not None or self.training or bool(self.model.train_history)
+        return (self.model_path is not None or self.training or bool(self.model.train_history)
+                or bool(self.model.meta.get("surgery")))
 
     def set_training(self, running):
         """Training starts changing the weights, or has changed them for the last time."""

@@ -10,7 +10,7 @@ few thousand images and grabs the Training view in the middle of its last
 epoch, then the Data view; then trains two short runs, overlays them in the
 Training plots beside a third one training live, and grabs the Runs view
 comparing the two; then the Lab's pages: Robustness with the pretrained LeNet-5
-and MLP overlaid, Map and Confidence on the pretrained LeNet-5. One function per
+and MLP overlaid, Map, Surgery and Confidence on the pretrained LeNet-5. One function per
 view: add more beside them (a Lab page in ``LAB``). With ``--onnx FILE`` it
 takes only ``onnx.png``: the window opened on that ONNX file, Inside showing the
 feature maps of a test digit; with ``--only PAGE`` only that Lab page's.
@@ -162,6 +162,9 @@ def robustness_screenshot(app, window, path):
     page.choose_compare(("folder", str(shipped("saved_models") / "mlp-mnist")))
     page.compute()
     wait(app, lambda: not page.job.running, timeout=600)
+    grab(app, window, "Lab", path)
+
+
 def confidence_screenshot(app, window, path):
     """Lab > Confidence for the pretrained LeNet-5 on the whole MNIST test set: the threshold at 99%, the
     coverage curve, the reliability diagram, and a temperature fitted on the Training tab's validation images."""
@@ -180,8 +183,30 @@ def confidence_screenshot(app, window, path):
     grab(app, window, "Lab", path)
 
 
+def surgery_screenshot(app, window, path):
+    """Lab > Surgery on the pretrained LeNet-5 and all of MNIST's test set: a 7 drawn on the pad, filter 7 of
+    the first convolution switched off and 95% of the weights pruned, the accuracy before and after."""
+    from draw_demo import SEVEN, draw
+    if not window.open_model(ROOT / "saved_models" / "lenet5-mnist"):
+        raise SystemExit("could not open saved_models/lenet5-mnist")
+    window.state.set_dataset(datasets.load("mnist"))
+    window.show_panel("Draw")
+    draw(window.panels["Draw"].canvas, SEVEN)
+    window.show_panel("Lab")
+    page = window.panels["Lab"].pages["Surgery"]
+    window.panels["Lab"].show_page("Surgery")
+    page.unit_controls.unit.setValue(7)
+    page.unit_controls.off_button.click()
+    page.model_controls.fraction.setValue(95)
+    page.model_controls.prune_button.click()
+    wait(app, lambda: not page.accuracy.job.running, timeout=300)
+    window.statusBar().clearMessage()     # it named the checkout's folder
+    grab(app, window, "Lab", path)
+
+
 # The Lab's pages, in the tab's order: name (of the PNG and of --only) -> function(app, window, path).
-LAB = {"robustness": robustness_screenshot, "point_map": point_map_screenshot, "confidence": confidence_screenshot}
+LAB = {"robustness": robustness_screenshot, "point_map": point_map_screenshot, "surgery": surgery_screenshot,
+       "confidence": confidence_screenshot}
 
 
 def main(argv=None):

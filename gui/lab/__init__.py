@@ -9,11 +9,13 @@ the Lab panel forwards it.
 from .confidence import ConfidencePage
 from .point_map import PointMapPage
 from .robustness import RobustnessPage
+from .surgery import SurgeryPage
 
 
 def pages(state):
     """[(title, widget)] for the Lab tab, in order."""
     return [("Robustness", RobustnessPage(state)),
             ("Map", PointMapPage(state)),
+            ("Surgery", SurgeryPage(state)),
             ("Confidence", ConfidencePage(state)),
             ]
