@@ -10,8 +10,10 @@ import numpy as np
 from .divergence import RISE
 
 WINDOW = 50          # batches averaged on each side of the comparison: one noisy batch proves nothing
-LOSS_RISE = 0.10     # the last window's mean loss this much above the window before: rising
-NEAR_GUARD = RISE / 3   # the mean this many times its best: the divergence guard is not far off
+LOSS_RISE = 0.10     # the last window's mean loss this much above the window before: rising ...
+NOISE = 3            # ... and by this many standard errors of the difference, so batch noise is not a rise
+SHORT = 10           # batches per mean when watching for a climb towards divergence, which is quick
+NEAR_GUARD = RISE / 3   # two short means in a row this many times the run's lowest: heading for divergence
 PATIENCE = 2         # epochs without improvement that make a plateau
 MIN_GAIN = 0.002     # validation accuracy gained that counts as improvement (0.2 points)
 
@@ -31,21 +33,37 @@ def loss_rising(losses, window=WINDOW, rise=LOSS_RISE):
         rise: how far (a fraction) the last mean must sit above the one before.
 
     Returns:
-        A sentence when the last batches hold a NaN or infinite loss, when the mean of the last
-        ``window`` batches is ``rise`` above the mean of the ``window`` before and above the best
-        mean of the run, or when it is far above that best (near what the divergence guard stops); else None.
+        A sentence when the last batches hold a NaN or infinite loss; when two ``SHORT``-batch means in
+        a row are ``NEAR_GUARD`` times the run's lowest and the last is the higher (a climb towards
+        what the divergence guard stops); when the mean of the last ``window`` batches is ``rise`` above
+        the mean of the ``window`` before (beyond their noise) and above the run's best; else None.
     """
     losses = np.asarray(losses, dtype=np.float64)
     if len(losses) and not np.isfinite(losses[-window:]).all():
         return "The loss became NaN or infinite: the steps are far too large."
+    return _climbing(losses) or _rising(losses, window, rise)
+
+
+def _climbing(losses):
+    """The quick test: a loss many times its lowest, twice in a row, and still going up."""
+    if len(losses) < 3 * SHORT:
+        return None
+    means = _window_means(losses, SHORT)
+    low = means.min()
+    if low > 0 and min(means[-2:]) > NEAR_GUARD * low and means[-1] > means[-2]:
+        return (f"The loss is {means[-1] / low:.0f}× its lowest in this run and climbing: the run is heading "
+                "for divergence.")
+    return None
+
+
+def _rising(losses, window, rise):
+    """The patient test: the last ``window`` batches worse than the ``window`` before, beyond noise."""
     if len(losses) < 2 * window:
         return None
     means = _window_means(losses, window)
-    last, before, best = means[-1], means[-2], means.min()
-    if best > 0 and last > NEAR_GUARD * best:
-        return (f"The loss is {last / best:.0f}× its best and climbing: the run is close to diverging "
-                "(the guard stops it at NaN or an explosion).")
-    if last > before * (1 + rise) and last > best * (1 + rise):
+    last, before = means[-1], means[-2]
+    spread = np.sqrt((losses[-window:].var() + losses[-2 * window:-window].var()) / window)
+    if last > before * (1 + rise) and last - before > NOISE * spread and last > means.min() * (1 + rise):
         return (f"The loss is rising: the last {window} batches average {last:.3g}, "
                 f"up {last / before - 1:.0%} on the {window} before.")
     return None
