@@ -68,6 +68,7 @@ class MoreEpochs:
     def __init__(self):
         self._lock = threading.Lock()
         self._waiting = 0
+        self._new = 0          # added since ``take_new`` last looked: what the schedule's span lacks
         self._closed = False
 
     def add(self, n=1):
@@ -75,7 +76,14 @@ class MoreEpochs:
             if self._closed:
                 return False
             self._waiting += n
+            self._new += n
             return True
+
+    def take_new(self):
+        """The epochs added since the last call (0 most of the time)."""
+        with self._lock:
+            n, self._new = self._new, 0
+            return n
 
     def claim(self, going_on=True):
         """The epochs waiting, taken; 0 (and no more adding) when there are none or the run is not

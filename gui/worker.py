@@ -334,6 +334,14 @@ class TrainWorker(Worker):
             self.job.recorder.event(**event)
         self.tuned.emit(event)
 
+    def stretch_schedule(self):
+        """Between two batches: a schedule that spans the run (cosine) spans the epochs added to it as well,
+        from now on, so an added epoch does not train at the rate the schedule ends on (0 for cosine)."""
+        added = self.more.take_new()
+        schedule = self.model.optimizer.schedule
+        if added and hasattr(schedule, "epochs"):
+            schedule.epochs += added
+
     def send_snapshot(self):
         model = self.model
         weights = {k: v.copy() for k, v in model.get_weights().items()}
@@ -395,6 +403,7 @@ class _Relay(Callback):
             w.send_snapshot()
         self.paused_for += w.pace.wait(BATCH, w.interrupted) + w.wait_while_paused(stepped)
         w.apply_tuning()
+        w.stretch_schedule()
         self._check_stop()
 
     def on_epoch_end(self, epoch, logs=None):

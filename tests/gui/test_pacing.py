@@ -93,3 +93,15 @@ def test_dead_units_go_out_with_each_snapshot(qtbot, monkeypatch):
     run.start().wait()
     assert run.dead and all(shares == {"ReLU #3": 0.5} for _, shares in run.dead)
     assert [step for step, _ in run.dead] == sorted(step for step, _ in run.dead)
+
+
+def test_an_epoch_added_to_a_cosine_run_is_inside_the_schedule_not_after_its_end(qtbot):
+    run = Run(qtbot, epochs=1, schedule="cosine", augment=slow(0.01))
+    run.start()
+    qtbot.waitUntil(lambda: len(run.steps) >= 2, timeout=5000)
+    assert run.worker.add_epochs(1)
+    run.wait(10_000)
+    lr = run.model.train_history["lr"]
+    assert len(lr) == 2
+    assert lr[0] > 0.3 * 0.1, "the first epoch now ends half way down the cosine, not at its bottom"
+    assert lr[1] < lr[0] and run.model.optimizer.schedule.epochs == 2
