@@ -79,6 +79,11 @@ class MoreEpochs:
             self._new += n
             return True
 
+    def grow_span(self, n):
+        """The run continues one that ended: the schedule's span grows by its ``n`` epochs, none is added."""
+        with self._lock:
+            self._new += n
+
     def take_new(self):
         """The epochs added since the last call (0 most of the time)."""
         with self._lock:

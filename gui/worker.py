@@ -375,6 +375,7 @@ class _Relay(Callback):
         self.total = self.params["samples"] * self.worker.job.epochs
         self.worker.message.emit("Training…")
         self.worker.apply_tuning()
+        self.worker.stretch_schedule()
         self._check_stop()
 
     def on_epoch_begin(self, epoch, logs=None):

@@ -433,13 +433,14 @@ class TrainingPanel(QWidget):
         that is the result of no recorded run trains one epoch with the form's settings."""
         run_id = self.current_run()
         if run_id is not None:
-            self.continue_run(run_id, 1)
+            self.continue_run(run_id, 1, grow=True)
         else:
             self.start(epochs=1)
 
-    def continue_run(self, run_id, epochs):
+    def continue_run(self, run_id, epochs, grow=False):
         """Train the current model, the result of the run ``run_id``, ``epochs`` more epochs with that
-        run's own settings: the run goes on exactly, recorded as a child run."""
+        run's own settings: the run goes on exactly, recorded as a child run. ``grow``: the run is made
+        longer instead (+1 epoch), so a schedule spanning it (cosine) spans the new epochs too."""
         ok, reason = self.can_start()
         try:
             if not ok:
@@ -448,7 +449,7 @@ class TrainingPanel(QWidget):
         except NumpynetError as exc:
             show_error(self.window(), "Cannot continue the run", str(exc))
             return
-        self._launch(job)
+        self._launch(job, grow=epochs if grow else 0)
 
     def continue_current(self):
         """Continue the current model's run by the Epochs field's count."""
@@ -462,7 +463,7 @@ class TrainingPanel(QWidget):
             return run_id
         return run_of_model_folder(self.state.model_path)
 
-    def _launch(self, job, step=False):
+    def _launch(self, job, step=False, grow=0):
         model, ds = self.state.model, job.dataset
         if model is not self._plotted_model:
             self._on_model_changed(model)
@@ -489,6 +490,7 @@ class TrainingPanel(QWidget):
         self.save_settings()
         self._live = self._live_values()
         self.pace.attach(w, step)
+        w.more.grow_span(grow)
         self.job.start(w)
         self.extend_plan(0)
         self.state.set_training(True)

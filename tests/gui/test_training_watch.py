@@ -213,3 +213,15 @@ def test_dead_units_stream_from_a_run_into_the_plot_beside_the_gradient_sizes(qt
     assert view.dead_units.toolTip() and view.dead_units.statusTip()
     panel.state.set_model(test_training_panel.tiny_model())   # another model: its own history, from nothing
     assert view.dead_units.points == {} and view.dead_units.isHidden()
+
+
+def test_plus_one_epoch_after_a_cosine_run_trains_inside_the_grown_schedule(qtbot, panel):
+    panel.schedule.setCurrentText("Cosine (to 0 at the last epoch)")
+    test_training_panel.run_to_end(qtbot, panel)
+    base = panel.state.model.optimizer.base_lr
+    assert panel.plots.batch["lr"].ys[-1] < 0.01 * base, "the cosine ran down to its end"
+    click(qtbot, panel, "more")
+    qtbot.waitUntil(lambda: not panel.running, timeout=10_000)
+    added = panel.plots.batch["lr"].ys[2 * STEPS:]
+    assert len(added) == STEPS and added[0] > 0.1 * base, "the added epoch learns, down the grown cosine"
+    assert panel.state.model.optimizer.schedule.epochs == 3
