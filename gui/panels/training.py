@@ -105,6 +105,7 @@ class TrainingPanel(QWidget):
         self._showing_reason = False
         self._live = {}                 # the live knobs' values the running run has been given
         self._launch_epochs = 0         # epochs the running run was started with
+        self._axes_planned = False      # whether the step axes are fixed to the running run (extend_plan)
         self.pace = PaceControls(self)  # Step, +1 epoch, slow motion
         self._build()
         self._restore()
@@ -492,7 +493,11 @@ class TrainingPanel(QWidget):
         self.pace.attach(w, step)
         w.more.grow_span(grow)
         self.job.start(w)
-        self.extend_plan(0)
+        self._axes_planned = not step   # a run taken a batch at a time: the axes follow its few batches
+        if step:
+            self.plots.unplan_steps()
+        else:
+            self.extend_plan(0)
         self.state.set_training(True)
         self._update_actions()
         self.status.emit(f"Training {job.epochs} epoch{'s' * (job.epochs != 1)} on {ds.name}")
@@ -502,8 +507,11 @@ class TrainingPanel(QWidget):
         return self._launch_epochs + added
 
     def extend_plan(self, added):
-        """Fix the step axes to the running run's batches, ``added`` epochs included."""
+        """Fix the step axes to the running run's batches, ``added`` epochs included (unless they follow
+        a run that was started a batch at a time)."""
         job = self._job
+        if not self._axes_planned:
+            return
         steps = -(-int(len(job.x) * (1 - job.validation_fraction)) // job.batch_size)
         self.plots.plan_steps(job.first_step, job.first_step + self.planned_epochs(added) * steps)
 

@@ -225,3 +225,13 @@ def test_plus_one_epoch_after_a_cosine_run_trains_inside_the_grown_schedule(qtbo
     added = panel.plots.batch["lr"].ys[2 * STEPS:]
     assert len(added) == STEPS and added[0] > 0.1 * base, "the added epoch learns, down the grown cosine"
     assert panel.state.model.optimizer.schedule.epochs == 3
+
+
+def test_a_run_taken_a_batch_at_a_time_shows_its_few_batches_not_the_whole_run(qtbot, panel):
+    click(qtbot, panel, "step")
+    qtbot.waitUntil(lambda: panel.pause_action.text() == "Resume", timeout=5000)
+    panel.plots.refresh()
+    low, high = panel.plots.batch_loss.getPlotItem().viewRange()[0]
+    assert high - low < STEPS, "the step axis follows the batches stepped, not the run's planned end"
+    click(qtbot, panel, "stop")
+    qtbot.waitUntil(lambda: not panel.running, timeout=5000)
