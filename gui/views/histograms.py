@@ -184,7 +184,8 @@ class WeightsView(LazyRefresh, QWidget):
             self.trend_curves[key].setData(xs, ys)
         self.trend_widget.setVisible(bool(self.trend))
         if label == "training":
-            source = "Gradients of the latest training batch, updated live."
+            source = ("Gradients of the latest training batch, updated live; beside their trend, the share of "
+                      "dead units per layer (silent for a whole batch: they get no gradient).")
         elif grads is not None:
             source = (f"Not training: the gradients shown are those of the first {GRAD_BATCH} test images "
                       "(cross-entropy); during training they come from the training batches.")
