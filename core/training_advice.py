@@ -8,6 +8,7 @@ wrong, or None when nothing is.
 import numpy as np
 
 from .divergence import RISE
+from .text import percent
 
 WINDOW = 50          # batches averaged on each side of the comparison: one noisy batch proves nothing
 LOSS_RISE = 0.10     # the last window's mean loss this much above the window before: rising ...
@@ -65,7 +66,7 @@ def _rising(losses, window, rise):
     spread = np.sqrt((losses[-window:].var() + losses[-2 * window:-window].var()) / window)
     if last > before * (1 + rise) and last - before > NOISE * spread and last > means.min() * (1 + rise):
         return (f"The loss is rising: the last {window} batches average {last:.3g}, "
-                f"up {last / before - 1:.0%} on the {window} before.")
+                f"up {percent(last / before - 1, 0)} on the {window} before.")
     return None
 
 
@@ -85,5 +86,5 @@ def plateau(val_accuracy, planned=None, patience=PATIENCE, min_gain=MIN_GAIN):
     best_before, recent = max(acc[:-patience]), max(acc[-patience:])
     if recent >= best_before + min_gain:
         return None
-    return (f"Validation accuracy has not improved for {patience} epochs (best {best_before:.2%}): "
+    return (f"Validation accuracy has not improved for {patience} epochs (best {percent(best_before, 2)}): "
             "a learning-rate schedule takes smaller steps to settle into a better minimum.")
