@@ -33,6 +33,11 @@ class Pace:
         """Whether batches are paced: then each one is shown as it ends, not in rows."""
         return self.ms > 0 and self.per == BATCH
 
+    def ahead(self, batches, epochs):
+        """Seconds of slow-motion pauses still to come after ``batches`` more batches and ``epochs`` more
+        epoch ends (for the ETA)."""
+        return self.ms / 1000 * (batches if self.per == BATCH else epochs)
+
     def ask_step(self):
         """Train one batch, then pause (the caller resumes the run)."""
         self._step.set()

@@ -429,11 +429,14 @@ class _Relay(Callback):
         self.last_rows = now
 
     def _emit_progress(self, batch, now):
+        """The rate counts training alone (pauses and slow motion left out); the ETA adds the slow-motion
+        pauses still ahead, so a slowed run does not promise to end sooner than it will."""
         rate = self.seen / max(now - self.start - self.paused_for, 1e-9)
-        eta = (self.total - self.seen) / max(rate, 1e-9)
-        job = self.worker.job
-        self.worker.progress.emit(self.epoch - job.initial_epoch + 1, job.epochs, batch + 1,
-                                  self.params["steps"], rate, eta)
+        job, steps = self.worker.job, self.params["steps"]
+        epochs_left = job.initial_epoch + job.epochs - self.epoch - 1
+        eta = (self.total - self.seen) / max(rate, 1e-9) + self.worker.pace.ahead(
+            batches=epochs_left * steps + steps - batch - 1, epochs=epochs_left)
+        self.worker.progress.emit(self.epoch - job.initial_epoch + 1, job.epochs, batch + 1, steps, rate, eta)
 
     def _check_stop(self):
         # fit resets stop_training when it starts, so a stop asked before that is re-applied here

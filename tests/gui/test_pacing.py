@@ -34,9 +34,12 @@ def test_slow_motion_paces_batches_and_can_be_changed_while_training(qtbot):
     qtbot.waitUntil(lambda: len(run.steps) >= 3, timeout=5000)
     assert time.perf_counter() - started >= 0.3, "two pauses of 150 ms between three batches"
     assert run.sends == len(run.steps), "each slowed batch is shown as it ends"
+    epoch, _epochs, batch, steps, _rate, eta = run.progress[0]
+    assert eta >= 0.15 * (steps - batch), "the ETA counts the slow-motion pauses ahead"
     run.worker.slow_motion(0)
     run.wait(5000)
     assert run.steps == list(range(1, STEPS + 1)) and run.result[1] == ""
+    assert run.progress[-1][-1] == 0, "nothing ahead at the end"
 
 
 def test_stop_and_pause_cut_a_long_slow_motion_pause_short(qtbot):
