@@ -2,6 +2,7 @@
 
     NUMPYNET_DATA=/path/to/data python scripts/screenshots.py [--out docs/screenshots] [--size 1400x900]
     NUMPYNET_DATA=/path/to/data python scripts/screenshots.py --onnx tests/data/onnx/lenet_torch.onnx
+    NUMPYNET_DATA=/path/to/data python scripts/screenshots.py --watch --size 1366x768
 
 Opens the real window offscreen (with throw-away settings and runs folder,
 so a user's are never touched), loads MNIST through ``core.datasets.load``
@@ -11,7 +12,9 @@ epoch, then the Data view; then trains two short runs, overlays them in the
 Training plots beside a third one training live, and grabs the Runs view
 comparing the two. One function per view: add more beside them. With ``--onnx
 FILE`` it takes only ``onnx.png``: the window opened on that ONNX file, Inside
-showing the feature maps of a test digit.
+showing the feature maps of a test digit. With ``--watch`` it takes only
+``training_watch.png`` (the advice line over a climbing loss) and
+``dead_units.png`` (Inside's dead units beside the gradient sizes).
 """
 import argparse
 import os
