@@ -190,6 +190,7 @@ def test_a_status_tip_shows_in_the_window_status_bar_on_hover(qtbot, tmp_path):
     qtbot.waitExposed(window)
     qtbot.mouseMove(spin)
     qtbot.waitUntil(lambda: window.statusBar().currentMessage() == spin.statusTip(), timeout=2000)
+    qtbot.mouseMove(window.statusBar())   # the pointer stays where tests leave it: not over a control of later windows
 
 
 def test_dead_units_stream_from_a_run_into_the_plot_beside_the_gradient_sizes(qtbot, panel, monkeypatch):
