@@ -118,7 +118,7 @@ class MainWindow(QMainWindow):
 
         training = self.menuBar().addMenu("&Training")
         tp = self.training_panel
-        for action in (tp.start_action, tp.pause_action, tp.stop_action):
+        for action in (tp.start_action, tp.pause_action, tp.stop_action, tp.pace.step_action, tp.pace.more_action):
             training.addAction(action)
 
         view = self.menuBar().addMenu("&View")

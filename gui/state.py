@@ -38,6 +38,7 @@ class AppState(QObject):
     trainingStarted = Signal()
     trainingFinished = Signal()
     weightsUpdated = Signal(dict, dict)  # (weights, grads) copies keyed '0.W', a few times a second while training
+    deadUnitsUpdated = Signal(int, dict)  # with each snapshot: step, {activation's name: share of its units dead}
     validityChanged = Signal(bool, str)  # the edited architecture can run / why not
     inputChosen = Signal(object)       # a (1, C, H, W) float32 input to look inside (drawing, test image)
     resultsOutdated = Signal()         # results_key() changed: results computed before are void

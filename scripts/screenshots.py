@@ -2,6 +2,7 @@
 
     NUMPYNET_DATA=/path/to/data python scripts/screenshots.py [--out docs/screenshots] [--size 1400x900]
     NUMPYNET_DATA=/path/to/data python scripts/screenshots.py --onnx tests/data/onnx/lenet_torch.onnx
+    NUMPYNET_DATA=/path/to/data python scripts/screenshots.py --watch --size 1366x768
 
 Opens the real window offscreen (with throw-away settings and runs folder,
 so a user's are never touched), loads MNIST through ``core.datasets.load``
@@ -10,10 +11,13 @@ few thousand images and grabs the Training view in the middle of its last
 epoch, then the Data view; then trains two short runs, overlays them in the
 Training plots beside a third one training live, and grabs the Runs view
 comparing the two; then the Lab's pages: Robustness with the pretrained LeNet-5
-and MLP overlaid, Map, Surgery and Confidence on the pretrained LeNet-5. One function per
-view: add more beside them (a Lab page in ``LAB``). With ``--onnx FILE`` it
-takes only ``onnx.png``: the window opened on that ONNX file, Inside showing the
-feature maps of a test digit; with ``--only PAGE`` only that Lab page's.
+and MLP overlaid, Map, Surgery and Confidence on the pretrained LeNet-5. One
+function per view: add more beside them (a Lab page in ``LAB``). With ``--onnx
+FILE`` it takes only ``onnx.png``: the window opened on that ONNX file, Inside
+showing the feature maps of a test digit; with ``--only PAGE`` only that Lab
+page's. With ``--watch`` it takes only ``training_watch.png`` (the advice line
+over a climbing loss) and ``dead_units.png`` (Inside's dead units beside the
+gradient sizes).
 """
 import argparse
 import os
@@ -24,6 +28,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
+PRETRAINED = ROOT / "saved_models" / "lenet5-mnist"
 sys.path.insert(0, str(ROOT))
 
 from PySide6.QtCore import QEvent, QPointF, QSettings, Qt  # noqa: E402
@@ -74,6 +79,34 @@ def training_screenshot(app, window, ds, path):
     wait(app, lambda: tp.plots.batch["loss"].n >= 2 * steps + steps // 2, timeout=600)
     grab(app, window, "Training", path)
     tp.job.stop_and_wait(5000)
+
+
+def watch_screenshots(app, window, ds, out):
+    """The pretrained LeNet-5 pushed with too large a learning rate, in slow motion, until the advice line
+    offers to lower it; then, under Adam at 0.01, Inside's gradient sizes beside the units dying in FC500."""
+    tp = window.training_panel
+    pushed_run(app, window, {"optimizer": "SGD", "hyper": {"lr": 0.08, "momentum": 0.9}}, slow_ms=30)
+    wait(app, lambda: tp.advice.isVisible() or not tp.running, timeout=600)
+    grab(app, window, "Training", out / "training_watch.png")
+    tp.job.stop_and_wait(5000)
+    wait(app, lambda: not window.state.training, timeout=30)   # the run's end, as the window hears of it
+    pushed_run(app, window, {"optimizer": "Adam", "hyper": {"lr": 0.01}}, slow_ms=0)
+    wait(app, lambda: tp.plots.batch["loss"].n >= 300 or not tp.running, timeout=900)
+    window.show_panel("Inside")
+    window.panels["Inside"].set_tab("Weights over time")
+    time.sleep(0.5)
+    grab(app, window, "Inside", out / "dead_units.png")
+    tp.job.stop_and_wait(5000)
+
+
+def pushed_run(app, window, optimizer, slow_ms):
+    """Start the pretrained LeNet-5 training one epoch with ``optimizer``, slowed by ``slow_ms`` per batch."""
+    if not window.open_model(PRETRAINED):
+        raise SystemExit(f"could not open {PRETRAINED}")
+    tp = window.training_panel
+    tp.set_config({**optimizer, "epochs": 1, "batch_size": 64, "schedule": "None", "preset": "lenet5"})
+    tp.pace.slow_ms.setValue(slow_ms)
+    tp.start()
 
 
 def onnx_screenshot(app, window, onnx_file, path):
@@ -216,6 +249,8 @@ def main(argv=None):
     parser.add_argument("--train-images", type=int, default=6000, help="MNIST training images to train on")
     parser.add_argument("--onnx", help="only onnx.png: the window opened on this ONNX file")
     parser.add_argument("--only", choices=sorted(LAB), help="only this Lab page's screenshot (no training)")
+    parser.add_argument("--watch", action="store_true", help="only training_watch.png and dead_units.png, "
+                        "on the whole of MNIST")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -229,13 +264,15 @@ def main(argv=None):
         window = MainWindow(settings=settings, autoload_data=False)
         window.resize(width, height)
         window.show()
-        ds = mnist_subset(args.train_images, args.train_images // 3)
+        ds = mnist_subset(60_000 if args.watch else args.train_images, 10_000 if args.watch else args.train_images // 3)
         window.data_panel.show_dataset(ds)
         window.state.set_dataset(ds)
         if args.onnx:
             onnx_screenshot(app, window, args.onnx, out / "onnx.png")
         elif args.only:
             LAB[args.only](app, window, out / f"{args.only}.png")
+        elif args.watch:
+            watch_screenshots(app, window, ds, out)
         else:
             training_screenshot(app, window, ds, out / "training.png")
             grab(app, window, "Data", out / "data.png")
