@@ -324,6 +324,7 @@ def test_in_the_window_ctrl_z_undoes_on_the_page_and_use_in_the_app_reaches_ever
     window.show()
     window.state.set_dataset(subset(mnist, 300))
     window.show_panel("Lab")
+    window.panels["Lab"].show_page("Surgery")
     page = window.panels["Lab"].pages["Surgery"]
     opened, weights = window.state.model, weights_of(window.state.model)
     page.apply(Step("switch_off", {"layer": 0, "unit": 0}))

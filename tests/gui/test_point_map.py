@@ -302,6 +302,7 @@ def test_in_the_window_a_clicked_dot_opens_in_inside(qtbot, tmp_path, mnist):
     window.state.set_dataset(Dataset("mnist", mnist.x_train[:10], mnist.y_train[:10], mnist.x_test[:300],
                                      mnist.y_test[:300], [str(i) for i in range(10)], "MNIST"))
     window.show_panel("Lab")
+    window.panels["Lab"].show_page("Map")
     page = window.panels["Lab"].pages["Map"]
     qtbot.waitUntil(lambda: page.current and not page.job.running, timeout=30000)
     view = page.view
