@@ -154,6 +154,7 @@ def test_clicking_a_dot_asks_to_open_its_test_index_in_inside(qtbot, state):
     qtbot.addWidget(panel)
     panel.resize(*SIZE)
     page = panel.pages["Map"]
+    panel.show_page("Map")
     panel.show()
     qtbot.waitUntil(lambda: page.current, timeout=20000)
     view = page.view
