@@ -348,7 +348,7 @@ def test_a_model_for_other_images_says_why_there_is_no_accuracy_and_no_test_imag
     page = SurgeryPage(state)
     qtbot.addWidget(page)
     page.show()
-    assert page.accuracy.summary.text() == ("No accuracy: The model takes 1×14×14 images; mnist's are 1×28×28. "
+    assert page.accuracy.summary.text() == ("No accuracy: The model takes 1×14×14 images; those of mnist are 1×28×28. "
                                             "Load the data it was made for in the Data panel.")
     assert not page.accuracy.job.running
     assert page.input_caption.text() == "Nothing drawn yet, and no test image fits: draw on the Draw tab."

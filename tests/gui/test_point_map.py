@@ -289,7 +289,7 @@ def test_without_a_map_the_page_says_why_in_its_place(qtbot, page, state, lenet)
     state.set_model(lenet)                  # does not fit the 4x4 images: dropped, and not drawn again
     qtbot.waitUntil(lambda: "Not drawn" in page.placeholder.text(), timeout=5000)
     assert page.stack.currentWidget() is page.placeholder
-    assert "The model takes 1×28×28 images; halves's are 1×4×4" in page.placeholder.text()
+    assert "The model takes 1×28×28 images; those of halves are 1×4×4" in page.placeholder.text()
 
 
 def test_in_the_window_a_clicked_dot_opens_in_inside(qtbot, tmp_path, mnist):
