@@ -25,6 +25,8 @@ class Dataset:
         class_names: one name per class, indexed by label.
         source: the folder or URL the data was read from.
         skipped: files not read and classes left empty, with the reason for each.
+        subset: what part of the training set this is ("1,000 of 60,000 training images: 100 per
+            class, seed 0"), or "" for the whole of it (``per_class``).
     """
 
     name: str
@@ -35,6 +37,7 @@ class Dataset:
     class_names: list
     source: str
     skipped: list = field(default_factory=list, repr=False)
+    subset: str = ""
 
     @property
     def input_shape(self):
@@ -51,7 +54,8 @@ class Dataset:
 
     def describe(self):
         """One line for a status bar or a terminal."""
-        return (f"{self.name}: {len(self.x_train):,} train / {len(self.x_test):,} test images, "
+        part = f" ({self.subset})" if self.subset else ""
+        return (f"{self.name}: {len(self.x_train):,} train / {len(self.x_test):,} test images{part}, "
                 f"{fmt_shape(self.input_shape, 'x')}, {self.num_classes} classes, from {self.source}")
 
 
