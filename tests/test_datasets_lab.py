@@ -117,3 +117,22 @@ def test_format_of_a_folder_with_no_pictures_is_a_dataset_error_naming_it(tmp_pa
         datasets.common_format(tmp_path / "notes")
     with pytest.raises(DatasetError, match="x.txt"):   # loading names the file itself
         datasets.load_folder(tmp_path / "notes", size=None, grayscale=None)
+
+
+def test_a_folder_dataset_is_prepared_by_resizing_and_named_datasets_as_before(tmp_path):
+    root = rgb_folder(tmp_path / "rgb", [(32, 32)])
+    assert datasets.load_folder(root).preprocessing == "resize"
+    x = np.zeros((1, 1, 2, 2), np.float32)
+    assert [Dataset(n, x, [0], x, [0], ["a"], "here").preprocessing for n in ("mnist", "fashion-mnist")] == \
+        ["mnist", "fit"]
+
+
+def test_resize_mode_keeps_the_whole_picture_its_colours_and_its_polarity():
+    from core.preprocess import prepare
+    picture = np.ones((40, 60, 3), np.float32)        # white paper ...
+    picture[10:30, 20:40] = (0.8, 0.0, 0.0)            # ... with a red square in the middle
+    x = prepare(picture, (3, 20, 30), mode="resize")
+    assert x.shape == (1, 3, 20, 30) and x.dtype == np.float32
+    assert np.allclose(x[0, :, 0, 0], 1.0) and np.allclose(x[0, :, 10, 15], (0.8, 0.0, 0.0))
+    assert prepare(np.full((8, 8), 0.5), (1, 4, 4), mode="resize").tolist() == [[[[0.5] * 4] * 4]], \
+        "a plain picture is a picture, not 'nothing drawn'"

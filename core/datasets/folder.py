@@ -43,7 +43,8 @@ def load_folder(path, size=(28, 28), grayscale=True, test_fraction=DEFAULT_TEST_
             label unchanged, listed in ``skipped``) instead of refusing the folder.
 
     Returns:
-        A ``Dataset`` named after the folder, images float32 (N, C, H, W) in [0, 1].
+        A ``Dataset`` named after the folder, images float32 (N, C, H, W) in [0, 1]; its
+        ``preprocessing`` is "resize" (what was done here to every picture).
 
     Raises:
         DatasetError: no class folders, or a class folder without a readable image (unless
@@ -63,7 +64,7 @@ def load_folder(path, size=(28, 28), grayscale=True, test_fraction=DEFAULT_TEST_
     x, y = np.stack(pixels), np.asarray(labels)
     train, test = stratified_indices(y, test_fraction, seed)
     return Dataset(root.name, x[train], to_labels(y[train]), x[test], to_labels(y[test]),
-                   [f.name for f in folders], str(root), skipped + empty)
+                   [f.name for f in folders], str(root), skipped + empty, preprocessing="resize")
 
 
 def _follow_images(root, size, grayscale):

@@ -21,7 +21,6 @@ from core import optimizers, runs, transfer, zoo
 from core.augment import Augment
 from core.callbacks import format_eta
 from core.errors import NumpynetError, RunError
-from core.preprocess import mode_for_dataset
 
 from .. import unsaved
 from ..format import esc, percent, rich_tooltip, shape_text
@@ -438,7 +437,7 @@ class TrainingPanel(QWidget):
         self._run_model, self._job = model, job
         self._last_run = (model, job.recorder.run_id)
         # Named before the run, so the models the run records in its folder know their data and classes.
-        model.meta.update(dataset=ds.name, class_names=list(ds.class_names), preprocessing=mode_for_dataset(ds.name))
+        model.meta.update(dataset=ds.name, class_names=list(ds.class_names), preprocessing=ds.preprocessing)
         w = TrainWorker(model, job)
         w.batchesDone.connect(self.plots.add_batches)
         w.epochDone.connect(self.plots.add_epoch)
