@@ -7,7 +7,7 @@ Opens the real window offscreen (with throw-away settings and runs folder,
 so a user's are never touched), loads MNIST through ``core.datasets.load``
 (NUMPYNET_DATA, the user cache or a download), trains a fresh LeNet-5 on a
 few thousand images and grabs the Training view in the middle of its last
-epoch, then the Data view; then trains two short runs, overlays them in the
+epoch, then the Data view (MNIST cut to 100 images per class); then trains two short runs, overlays them in the
 Training plots beside a third one training live, and grabs the Runs view
 comparing the two. One function per view: add more beside them. With ``--onnx
 FILE`` it takes only ``onnx.png``: the window opened on that ONNX file, Inside
@@ -70,6 +70,19 @@ def training_screenshot(app, window, ds, path):
     wait(app, lambda: tp.plots.batch["loss"].n >= 2 * steps + steps // 2, timeout=600)
     grab(app, window, "Training", path)
     tp.job.stop_and_wait(5000)
+
+
+def data_screenshot(app, window, ds, path):
+    """The Data tab on all of MNIST cut to 100 images per class: samples, counts, the average image of each
+    class and the pixel histogram (computed on the panel's worker); then the window's data is ``ds`` again."""
+    panel = window.data_panel
+    panel.per_class.setCurrentIndex(panel.per_class.findData(100))
+    panel.use_dataset(datasets.load("mnist"))
+    window.show_panel("Data")
+    wait(app, lambda: panel.summary_view.summary is not None, timeout=120)
+    grab(app, window, "Data", path)
+    panel.per_class.setCurrentIndex(panel.per_class.findData(0))
+    panel.use_dataset(ds)
 
 
 def onnx_screenshot(app, window, onnx_file, path):
@@ -151,7 +164,7 @@ def main(argv=None):
             onnx_screenshot(app, window, args.onnx, out / "onnx.png")
         else:
             training_screenshot(app, window, ds, out / "training.png")
-            grab(app, window, "Data", out / "data.png")
+            data_screenshot(app, window, ds, out / "data.png")
             runs_screenshots(app, window, ds, out)
         window.close()
 

@@ -456,7 +456,8 @@ class TrainingPanel(QWidget):
         self.plots.plan_steps(job.first_step, job.first_step + job.epochs * steps)
         self.state.set_training(True)
         self._update_actions()
-        self.status.emit(f"Training {job.epochs} epoch{'s' * (job.epochs != 1)} on {ds.name}")
+        self.status.emit(f"Training {job.epochs} epoch{'s' * (job.epochs != 1)} on {ds.name}"
+                         + (f" ({ds.subset})" if ds.subset else ""))
 
     def _make_job(self, model, ds):
         cfg = self.config()

@@ -75,7 +75,10 @@ class DataSummaryView(LazyRefresh, QWidget):
 
     # ----- computing -----------------------------------------------------------------------
     def show_dataset(self, ds):
-        """Summarise ``ds`` (now, or when the view is next seen); None clears the view."""
+        """Summarise ``ds`` (now, or when the view is next seen); None clears the view. The dataset
+        already shown (the tab redrawn after another source was picked) is not averaged again."""
+        if ds is self.dataset:
+            return
         self.dataset, self._cancelled = ds, False
         self._name_boxes("training subset" if ds is not None and ds.subset else "training set")
         self._show_nothing("Averaging the training images…" if ds is not None else None)

@@ -7,11 +7,13 @@ from PIL import Image
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QProgressBar
 
-from core import datasets, zoo
+from core import Sequential, datasets, zoo
 from core.datasets import Dataset, stats
+from core.layers import Dense, Flatten, Softmax
 from gui.panels.architecture import ArchitecturePanel
 from gui.panels.data import DataPanel
 from gui.panels.draw import DrawPanel
+from gui.panels.training import TrainingPanel
 from gui.settings import Settings
 from gui.state import AppState
 
@@ -193,3 +195,22 @@ def test_every_control_on_the_data_tab_explains_itself(panel):
     silent = [(type(w).__name__, w.text() if hasattr(w, "text") else "") for w in controls
               if not w.toolTip() or not w.statusTip()]
     assert not silent, f"controls without a tooltip and a status tip: {silent}"
+
+
+def test_training_follows_the_subset_and_a_folder_model_records_resize_preprocessing(qtbot, panel, tmp_path):
+    training = TrainingPanel(panel.state, panel.settings)
+    qtbot.addWidget(training)
+    said = []
+    training.status.connect(said.append)
+    choose(panel.per_class, 10)
+    panel.use_dataset(datasets.load_folder(colour_folder(tmp_path / "pics", per_class=30), size=(8, 8),
+                                           grayscale=None))
+    panel.state.set_model(Sequential([Flatten(), Dense(2), Softmax()], input_shape=(3, 8, 8), seed=0))
+    training.epochs.setValue(1)
+    training.set_validation_fraction(0)
+    qtbot.mouseClick(training.buttons["start"], Qt.LeftButton)
+    qtbot.waitUntil(lambda: not training.running, timeout=10_000)
+    assert training.plots.batch["loss"].n == 1 and training.batch_size.value() >= 20, "one batch of 20 images"
+    assert any("(20 of 48 training images: 10 per class, seed 0)" in s for s in said)
+    assert panel.state.model.meta["preprocessing"] == "resize"
+    training.job.stop_and_wait(2000)
