@@ -34,6 +34,7 @@ SOURCES = {"mnist": "MNIST (handwritten digits)", "fashion-mnist": "Fashion-MNIS
 SAMPLE_COUNT = 40
 PER_CLASS = {0: "All images", 10: "10 per class", 100: "100 per class", 1000: "1,000 per class"}
 COLOURS = {"auto": "Follow the images", "grey": "Grey (1 channel)", "colour": "Colour (3 channels)"}
+SUBSET_SEED = 0     # one seed: "100 per class" is the same 1,000 images in every session
 SIZES = [0, 16, 28, 32, 48, 64, 96, 128]   # pixels a side; 0: follow the images
 SETTINGS = PanelSettings(
     "data/choice",
@@ -350,7 +351,7 @@ class DataPanel(QWidget):
 
     def _publish(self):
         n = self.per_class.currentData()
-        ds = per_class(self.full_dataset, n, seed=0) if n else self.full_dataset
+        ds = per_class(self.full_dataset, n, seed=SUBSET_SEED) if n else self.full_dataset
         self.show_dataset(ds)
         self.state.set_dataset(ds)
 
