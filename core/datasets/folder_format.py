@@ -26,6 +26,10 @@ def common_format(path, largest=LARGEST):
 
     Files that are not pictures are passed over (``load_folder`` names them).
 
+    Args:
+        path: the folder holding one subfolder of images per class.
+        largest: the most pixels a side of the size returned.
+
     Raises:
         DatasetError: no class folders, or no readable picture in them, naming the folder.
     """

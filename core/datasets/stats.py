@@ -31,10 +31,16 @@ class Summary:
 
 
 def summarise(x, y, classes, bins=BINS, progress=None):
-    """The ``Summary`` of images ``x`` (N, C, H, W) in [0, 1] with labels ``y`` (N,) of ``classes`` classes.
+    """The ``Summary`` of a set of images: each class's average image, and the histogram of pixel values.
 
-    ``progress(done, total)`` is called after each chunk of images (a worker's
-    stop flag is read there). Values outside [0, 1] count in the end bins.
+    Values outside [0, 1] count in the end bins.
+
+    Args:
+        x: images (N, C, H, W) in [0, 1].
+        y: their labels, class indices (N,).
+        classes: the number of classes (a class with no image gets a blank mean).
+        bins: the histogram's bins over [0, 1].
+        progress: ``progress(done, total)`` after each chunk of images (a worker's stop flag is read there).
 
     Raises:
         ValueError: x and y of different lengths, or x not (N, C, H, W).

@@ -130,7 +130,8 @@ class DataPanel(QWidget):
         self.options = QStackedWidget()
         self.categories = explain(QLineEdit(), "Quick, Draw! category names, separated by commas")
         self.categories.setPlaceholderText("cat, dog, apple, bicycle")
-        self.count = explain(QSpinBox(), "How many synthetic digits to draw (a fifth are kept for testing)")
+        self.count = explain(QSpinBox(), "How many synthetic training digits to draw (and a sixth as many "
+                                         "more for testing)")
         self.count.setRange(100, 200_000)
         self.count.setSingleStep(1000)
         self.count.setSuffix(" images")
