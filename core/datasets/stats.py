@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..layers.base import fmt_shape
+
 CHUNK = 5000        # images per step: a progress report (and a chance to cancel) every chunk
 BINS = 32
 
@@ -48,7 +50,7 @@ def summarise(x, y, classes, bins=BINS, progress=None):
     x, y = np.asarray(x), np.asarray(y, np.int64)
     if x.ndim != 4 or len(x) != len(y):
         raise ValueError(f"summarise needs images (N, C, H, W) and as many labels; got images of shape "
-                         f"{x.shape} and {len(y)} labels")
+                         f"{fmt_shape(x.shape)} and {len(y)} labels")
     sums = np.zeros((classes, int(np.prod(x.shape[1:]))), np.float64)
     histogram = np.zeros((x.shape[1], bins), np.int64)
     for start in range(0, len(x), CHUNK):

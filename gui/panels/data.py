@@ -194,7 +194,7 @@ class DataPanel(QWidget):
                                          "default the folder's most common size, at most 64 pixels a side "
                                          "(larger images train slowly)")
         for side in SIZES:
-            self.size.addItem(f"{side} × {side}" if side else "Follow the images", side)
+            self.size.addItem(shape_text((side, side)) if side else "Follow the images", side)
         page = QWidget()
         rows = QFormLayout(page)
         rows.setContentsMargins(0, 0, 0, 0)

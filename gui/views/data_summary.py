@@ -10,6 +10,7 @@ import numpy as np
 from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout,
                                QWidget)
 
+from ..format import percent
 from ..tips import explain
 from ..worker import Job, TaskWorker
 from .lazy import LazyRefresh
@@ -161,7 +162,7 @@ def _extremes(summary):
     low, high = summary.histogram[:, 0].sum() / total, summary.histogram[:, -1].sum() / total
     width = summary.edges[1]
     brightness = np.average(summary.means.mean(axis=(1, 2, 3)), weights=np.maximum(summary.counts, 1e-9))
-    return (f"{low:.1%} of pixel values are below {width:.2f} (background), {high:.1%} above "
+    return (f"{percent(low)} of pixel values are below {width:.2f} (background), {percent(high)} above "
             f"{1 - width:.2f}; average pixel value {brightness:.2f}.")
 
 
