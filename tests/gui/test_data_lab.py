@@ -1,5 +1,6 @@
 """The Data tab's lab parts: N images per class, class means and pixel histogram, colour folders and their size."""
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -108,7 +109,9 @@ def test_a_summary_for_replaced_data_is_dropped(qtbot, panel):
 
 
 def test_cancel_stops_averaging_and_offers_to_average_after_all(qtbot, panel, monkeypatch):
-    monkeypatch.setattr(stats, "CHUNK", 1)   # a progress call, and a chance to stop, per image
+    monkeypatch.setattr(stats, "CHUNK", 1)   # a progress call, and a chance to stop, per image ...
+    real_counts = stats._channel_counts
+    monkeypatch.setattr(stats, "_channel_counts", lambda *a: time.sleep(0.002) or real_counts(*a))  # ... 18 s
     big = toy((3000, 3000, 3000))
     panel.use_dataset(big)
     view = panel.summary_view
@@ -117,6 +120,7 @@ def test_cancel_stops_averaging_and_offers_to_average_after_all(qtbot, panel, mo
     qtbot.waitUntil(lambda: not view.job.running, timeout=5000)
     assert view.summary is None and view.again_button.isVisible() and not view.progress.isVisible()
     monkeypatch.setattr(stats, "CHUNK", 5000)
+    monkeypatch.setattr(stats, "_channel_counts", real_counts)
     qtbot.mouseClick(view.again_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: view.summary is not None, timeout=5000)
     assert view.summary.counts.tolist() == [3000, 3000, 3000] and view.progress_row.isHidden()
