@@ -23,7 +23,6 @@ from .model import Sequential
 from .saving import check_save_path
 from .serialization import load_architecture
 from .text import probability
-from .preprocess import mode_for_dataset
 
 EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
 SAVED_HELP = "a saved-model folder, or the name of a shipped model: " + ", ".join(resources.shipped_models())
@@ -94,7 +93,7 @@ def cmd_train(args):
     ds = datasets.load(args.dataset, root=args.data_root)
     x, y = ds.x_train[:args.limit], ds.y_train[:args.limit]
     model = _fitted_to(_model_from(args, input_shape=ds.input_shape, classes=ds.num_classes), ds, args)
-    model.meta.update(dataset=ds.name, class_names=list(ds.class_names), preprocessing=mode_for_dataset(ds.name),
+    model.meta.update(dataset=ds.name, class_names=list(ds.class_names), preprocessing=ds.preprocessing,
                       command="numpynet " + " ".join(args.argv))   # before fit: checkpoints and the run carry them
     augment, epochs, schedule = _plan(args, parent, model)
     stopper = _StopOnInterrupt()

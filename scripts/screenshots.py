@@ -8,7 +8,7 @@ Opens the real window offscreen (with throw-away settings and runs folder,
 so a user's are never touched), loads MNIST through ``core.datasets.load``
 (NUMPYNET_DATA, the user cache or a download), trains a fresh LeNet-5 on a
 few thousand images and grabs the Training view in the middle of its last
-epoch, then the Data view; then trains two short runs, overlays them in the
+epoch, then the Data view (MNIST cut to 100 images per class); then trains two short runs, overlays them in the
 Training plots beside a third one training live, and grabs the Runs view
 comparing the two; then the Lab's pages: Robustness with the pretrained LeNet-5
 and MLP overlaid, Map, Surgery and Confidence on the pretrained LeNet-5. One
@@ -107,6 +107,19 @@ def pushed_run(app, window, optimizer, slow_ms):
     tp.set_config({**optimizer, "epochs": 1, "batch_size": 64, "schedule": "None", "preset": "lenet5"})
     tp.pace.slow_ms.setValue(slow_ms)
     tp.start()
+
+
+def data_screenshot(app, window, ds, path):
+    """The Data tab on all of MNIST cut to 100 images per class: samples, counts, the average image of each
+    class and the pixel histogram (computed on the panel's worker); then the window's data is ``ds`` again."""
+    panel = window.data_panel
+    panel.per_class.setCurrentIndex(panel.per_class.findData(100))
+    panel.use_dataset(datasets.load("mnist"))
+    window.show_panel("Data")
+    wait(app, lambda: panel.summary_view.summary is not None, timeout=120)
+    grab(app, window, "Data", path)
+    panel.per_class.setCurrentIndex(panel.per_class.findData(0))
+    panel.use_dataset(ds)
 
 
 def onnx_screenshot(app, window, onnx_file, path):
@@ -275,7 +288,7 @@ def main(argv=None):
             watch_screenshots(app, window, ds, out)
         else:
             training_screenshot(app, window, ds, out / "training.png")
-            grab(app, window, "Data", out / "data.png")
+            data_screenshot(app, window, ds, out / "data.png")
             runs_screenshots(app, window, ds, out)
             for name, screenshot in LAB.items():
                 screenshot(app, window, out / f"{name}.png")

@@ -21,7 +21,6 @@ from core import optimizers, runs, transfer, zoo
 from core.augment import Augment
 from core.callbacks import format_eta
 from core.errors import NumpynetError, RunError
-from core.preprocess import mode_for_dataset
 
 from .. import unsaved
 from ..advice_bar import LOSS, PLATEAU, AdviceBar
@@ -472,7 +471,7 @@ class TrainingPanel(QWidget):
         self._launch_epochs = job.epochs
         self._last_run = (model, job.recorder.run_id)
         # Named before the run, so the models the run records in its folder know their data and classes.
-        model.meta.update(dataset=ds.name, class_names=list(ds.class_names), preprocessing=mode_for_dataset(ds.name))
+        model.meta.update(dataset=ds.name, class_names=list(ds.class_names), preprocessing=ds.preprocessing)
         w = TrainWorker(model, job)
         w.batchesDone.connect(self.plots.add_batches)
         w.batchesDone.connect(self._on_batches)
@@ -500,7 +499,8 @@ class TrainingPanel(QWidget):
             self.extend_plan(0)
         self.state.set_training(True)
         self._update_actions()
-        self.status.emit(f"Training {job.epochs} epoch{'s' * (job.epochs != 1)} on {ds.name}")
+        self.status.emit(f"Training {job.epochs} epoch{'s' * (job.epochs != 1)} on {ds.name}"
+                         + (f" ({ds.subset})" if ds.subset else ""))
 
     def planned_epochs(self, added=0):
         """Epochs the running run trains: as started, plus ``added`` on the way (+1 epoch)."""
