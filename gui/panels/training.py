@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QVBoxLayout, QWidget)
 
 from core import optimizers, runs, transfer, zoo
+from core.schedules import epochs_past_end
 from core.augment import Augment
 from core.callbacks import format_eta
 from core.errors import NumpynetError, RunError
@@ -440,7 +441,8 @@ class TrainingPanel(QWidget):
     def continue_run(self, run_id, epochs, grow=False):
         """Train the current model, the result of the run ``run_id``, ``epochs`` more epochs with that
         run's own settings: the run goes on exactly, recorded as a child run. ``grow``: the run is made
-        longer instead (+1 epoch), so a schedule spanning it (cosine) spans the new epochs too."""
+        longer instead (+1 epoch), so a schedule spanning it (cosine) spans the new epochs too. Epochs
+        that would fall past the end of a cosine (at its final rate, 0: nothing learned) always grow it."""
         ok, reason = self.can_start()
         try:
             if not ok:
@@ -449,7 +451,8 @@ class TrainingPanel(QWidget):
         except NumpynetError as exc:
             show_error(self.window(), "Cannot continue the run", str(exc))
             return
-        self._launch(job, grow=epochs if grow else 0)
+        model = self.state.model
+        self._launch(job, grow=epochs if grow else epochs_past_end(model.optimizer, model.epochs_trained, epochs))
 
     def continue_current(self):
         """Continue the current model's run by the Epochs field's count."""

@@ -236,3 +236,14 @@ def test_a_run_taken_a_batch_at_a_time_shows_its_few_batches_not_the_whole_run(q
     assert high - low < STEPS, "the step axis follows the batches stepped, not the run's planned end"
     click(qtbot, panel, "stop")
     qtbot.waitUntil(lambda: not panel.running, timeout=5000)
+
+
+def test_continuing_a_finished_cosine_run_grows_the_schedule_instead_of_training_at_rate_zero(qtbot, panel):
+    panel.schedule.setCurrentText("Cosine (to 0 at the last epoch)")
+    test_training_panel.run_to_end(qtbot, panel)
+    base = panel.state.model.optimizer.base_lr
+    panel.continue_run(panel.current_run(), 2)
+    qtbot.waitUntil(lambda: not panel.running, timeout=20_000)
+    added = panel.plots.batch["lr"].ys[2 * STEPS:]
+    assert len(added) == 2 * STEPS and added[0] > 0.1 * base, "the continued epochs learn"
+    assert panel.state.model.optimizer.schedule.epochs == 4
