@@ -22,7 +22,7 @@ from core.datasets.subset import per_class
 from ..format import esc, shape_text
 from ..messages import show_error
 from ..panel_settings import PanelSettings, Setting
-from ..tips import explain
+from ..hover_help import explain
 from ..views.class_counts import ClassCounts
 from ..views.data_summary import DataSummaryView
 from ..views.sample_grid import SampleGrid

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPu
                                QWidget)
 
 from ..format import percent
-from ..tips import explain
+from ..hover_help import explain
 from ..worker import Job, TaskWorker
 from .lazy import LazyRefresh
 from .pixel_histogram import PixelHistogram
