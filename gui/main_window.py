@@ -17,6 +17,7 @@ from core.errors import ModelFileError, NumpynetError
 
 from . import unsaved
 from .format import esc
+from .hover_help import add_status_tips
 from .messages import show_error
 from .model_files import ask_open_path, export_onnx_dialog, is_onnx, model_name, read_model
 from .panels import (ArchitecturePanel, DataPanel, DrawPanel, EvaluationPanel, InsidePanel, LabPanel, RunsPanel,
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         self.panels = {"Data": self.data_panel, "Training": self.training_panel, **_build_panels(self.state)}
         self.docks = {}
         self._build_docks()
+        add_status_tips(self)   # every tooltip of every tab also in the status bar, following later changes
         self._build_menus()
         self._wire()
         self.statusBar().showMessage("Ready")

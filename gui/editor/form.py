@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QFrame, Q
                                QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from ..format import shape_text
+from ..hover_help import add_status_tips, controls
 from . import fields
 from .trainable import TrainableBox
 
@@ -286,7 +287,9 @@ class LayerForm(QWidget):
         specs = [fields.spec_for(item.type, name, value) for name, value in item.config.items()]
         for spec in specs:
             widget = EDITORS[spec.kind](spec)
-            widget.setToolTip(spec.tooltip)
+            for part in [widget, *controls(widget)]:   # an editor's spin boxes and menus say what the editor does
+                if not part.toolTip():
+                    part.setToolTip(spec.tooltip)
             widget.edited.connect(lambda value, uid=item.uid, name=spec.name: self.edited.emit(uid, name, value))
             label = QLabel(spec.label)
             label.setToolTip(spec.tooltip)
@@ -294,6 +297,7 @@ class LayerForm(QWidget):
             self.editors[spec.name] = widget
         if not specs:
             self.rows.addRow(QLabel("This layer has no parameters to set."))
+        add_status_tips(self)   # the new editors' tooltips also in the status bar
 
 
 def _output_text(row):

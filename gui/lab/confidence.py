@@ -24,6 +24,7 @@ from core.surgery import set_temperature
 
 from ..abstention import Abstention
 from ..format import esc, percent
+from ..hover_help import explain
 from ..state import ModelSource
 from ..views.abstain import ThresholdControl, abstain_summary
 from ..views.lazy import LazyRefresh
@@ -88,9 +89,9 @@ class ConfidencePage(LazyRefresh, QWidget):
         self.evaluate_button.setToolTip("Run the model on the whole test set in the background (Evaluation does "
                                         "the same; either one's probabilities serve both)")
         self.evaluate_button.clicked.connect(self.evaluate)
-        self.progress = QProgressBar(maximumWidth=220)
+        self.progress = explain(QProgressBar(maximumWidth=220), "How far evaluating the test set has got")
         self.progress.hide()
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = explain(QPushButton("Cancel"), "Stop evaluating the test set")
         self.cancel_button.hide()
         self.cancel_button.clicked.connect(self.cancel)
         top = QHBoxLayout()

@@ -21,6 +21,7 @@ from core.resources import shipped, shipped_models
 from core.stress import DEFAULT_STRENGTHS, KINDS, robustness
 
 from ..format import esc
+from ..hover_help import explain
 from ..model_files import model_name, read_model
 from ..plots import PlotView
 from ..state import ModelSource
@@ -120,23 +121,23 @@ class RobustnessPage(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop computing the curves")
         self.cancel_button.hide()
-        self.progress = QProgressBar()
+        self.progress = explain(QProgressBar(), "How far computing the curves has got")
         self.progress.setMaximumWidth(200)
         self.progress.hide()
         self.note = QLabel(IDLE)
         self.note.setWordWrap(True)
         self.note.setTextFormat(Qt.RichText)
         self._build_plot()
-        explain = QLabel(EXPLAIN)
-        explain.setWordWrap(True)
-        explain.setStyleSheet("color: #4b5563;")
+        note = QLabel(EXPLAIN)
+        note.setWordWrap(True)
+        note.setStyleSheet("color: #4b5563;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(_row(QLabel("Damage:"), self.kind, QLabel("from"), self.low, QLabel("to"), self.high,
                               self.unit, QLabel("in"), self.steps, QLabel("steps, on"), self.sample))
         layout.addLayout(_row(QLabel("Compare with:"), self.compare, self.compute_button, self.cancel_button,
                               self.progress))
-        layout.addWidget(explain)
+        layout.addWidget(note)
         layout.addWidget(self.note)
         layout.addWidget(self.plot, 1)
         self.kind.currentIndexChanged.connect(self._on_kind_change)

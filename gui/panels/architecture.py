@@ -29,6 +29,7 @@ from ..editor.layer_list import LayerListView
 from ..editor.palette import Palette
 from ..editor.shape_table import ShapeTable
 from ..format import shape_text
+from ..hover_help import explain
 
 TRAINING_NOTE = "Training is running: the architecture is read-only until it stops."
 
@@ -121,7 +122,7 @@ class ArchitecturePanel(QWidget):
             action.setShortcuts([QKeySequence(k) for k in keys])
             action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
             shown = f" ({', '.join(keys)})" if keys else ""
-            action.setToolTip(tip + shown)
+            explain(action, tip + shown)   # its toolbar button copies both when the action changes
             self.addAction(action)
             self.actions[name] = action
 
@@ -435,8 +436,8 @@ class ArchitecturePanel(QWidget):
         a["undo"].setEnabled(editable and self.undo_stack.canUndo())
         a["redo"].setEnabled(editable and self.undo_stack.canRedo())
         undo_text, redo_text = self.undo_stack.undoText(), self.undo_stack.redoText()
-        a["undo"].setToolTip(f"Undo: {undo_text} (Ctrl+Z)" if undo_text else "Nothing to undo")
-        a["redo"].setToolTip(f"Redo: {redo_text} (Ctrl+Shift+Z)" if redo_text else "Nothing to redo")
+        explain(a["undo"], f"Undo: {undo_text} (Ctrl+Z)" if undo_text else "Nothing to undo")
+        explain(a["redo"], f"Redo: {redo_text} (Ctrl+Shift+Z)" if redo_text else "Nothing to redo")
         a["up"].setEnabled(editable and bool(index))
         a["down"].setEnabled(editable and index is not None and index < count - 1)
         for name in ("duplicate", "delete"):

@@ -28,6 +28,7 @@ from core.preprocess import NothingDrawn, class_names, gray, prepare, preprocess
 
 from ..abstention import Abstention
 from ..format import esc, percent, probability, shape_text
+from ..hover_help import explain
 from ..imaging import gray_qimage, rgb_qimage
 from ..state import ModelSource
 from ..views.abstain import ThresholdControl
@@ -124,6 +125,8 @@ class DrawPanel(LazyRefresh, QWidget):
         self.brush_label = QLabel()
         self.brush.valueChanged.connect(self.set_brush_width)
         self.eraser_button = QPushButton("Eraser", checkable=True)
+        explain(self.eraser_button, "While pressed, strokes rub out ink instead of drawing, to fix part of a digit "
+                                    "and watch the prediction change")
         self.eraser_button.toggled.connect(self._set_eraser)
         self.undo_button = QPushButton("Undo")
         self.undo_button.setToolTip("Remove the last stroke (Ctrl+Z)")

@@ -36,6 +36,7 @@ from core import inspect, stress, transfer
 
 from ..abstention import Abstention
 from ..format import esc, percent, probability
+from ..hover_help import explain
 from ..mismatch import CONTINUE, EVALUATE, ask_about_mismatch
 from ..state import ModelSource
 from ..views.abstain import AbstainBar
@@ -104,9 +105,9 @@ class EvaluationPanel(LazyRefresh, QWidget):
     def _build(self):
         self.run_button = QPushButton("Evaluate")
         self.run_button.setToolTip("Run the model on the whole test set (in the background)")
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = explain(QPushButton("Cancel"), "Stop evaluating; the results shown stay as they were")
         self.cancel_button.hide()
-        self.progress = QProgressBar()
+        self.progress = explain(QProgressBar(), "How far evaluating the test set has got")
         self.progress.setMaximumWidth(240)
         self.progress.hide()
         self.damage = DamageControls()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QInp
 from core import run_files, runs
 from core.errors import NumpynetError, RunError
 
+from ..hover_help import explain
 from ..messages import show_error
 from ..overlays import RunCurves
 from ..run_tasks import confusion_matrices
@@ -57,6 +58,7 @@ class RunsPanel(QWidget):
     def _build(self):
         self.filter = QLineEdit(placeholderText="Filter: any text of a row (name, tag, model, dataset, optimizer…)")
         self.filter.setClearButtonEnabled(True)
+        explain(self.filter, "Show only the runs whose row contains this text, to find one among many")
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.count_label = QLabel(textFormat=Qt.PlainText)
         self.table = QTableView()

@@ -16,6 +16,7 @@ from core import inspect
 from core.layers import Conv2D
 
 from ..format import esc, shape_text
+from ..hover_help import explain
 from ..imaging import diverging_rgb, rgb_qimage
 from .export import view_column
 from .lazy import LazyRefresh
@@ -75,6 +76,8 @@ class _ConvSection(QWidget):
             for c in range(cin):
                 self.channel.addItem(f"Input channel {c}", c)
         self.channel.setVisible(cin > 1)
+        explain(self.channel, "Which input channel's kernels to show: all side by side, or one, to see what each "
+                              "filter looks for in one map of the layer below")
         self.colorbar = ColorBar(label="weight")
         self.grid = TileGrid()
         top = QHBoxLayout()
@@ -108,6 +111,8 @@ class _DenseSection(QWidget):
         self.index, self.layer, self.image_shape = index, layer, image_shape
         self.start = 0
         self.prev, self.next = QToolButton(text="◀"), QToolButton(text="▶")
+        explain(self.prev, "The previous page of units")
+        explain(self.next, "The next page of units")
         self.page = QLabel()
         for w in (self.prev, self.next, self.page):
             w.setVisible(layer.units > UNITS_PER_PAGE)

@@ -8,6 +8,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
 
+from ..hover_help import explain
 from ..format import shape_text
 
 
@@ -47,7 +48,7 @@ class InputPicker(QWidget):
         self.kind.setToolTip("Look inside with a test image or with the digit drawn on the Draw pad")
         self.index = QSpinBox(prefix="#", keyboardTracking=False)
         self.index.setToolTip("Index of the test image")
-        self.random = QPushButton("Random")
+        self.random = explain(QPushButton("Random"), "Look at a test image picked at random")
         self.mistake = QPushButton("Next mistake")
         self.info = QLabel()
         self.info.setTextFormat(Qt.PlainText)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeade
 
 from core.cli_runs import flatten
 
+from ..hover_help import explain
 from .confusion_matrix import ConfusionMatrixView
 from .runs_table import run_name
 
@@ -53,6 +54,7 @@ class RunCompare(QWidget):
         self.captions = [QLabel(textFormat=Qt.PlainText, wordWrap=True) for _ in self.matrices]
         self.note = QLabel(textFormat=Qt.PlainText)
         self.only_differences = QCheckBox("Only the differing settings")
+        explain(self.only_differences, "Hide the settings both runs share, to see at once what made them differ")
         self.only_differences.toggled.connect(self._filter_rows)
         splitter = QSplitter()
         splitter.addWidget(self.settings)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QSlid
 from core import inspect
 
 from ..format import esc, probability
+from ..hover_help import explain
 from ..imaging import heat_rgb, overlay_rgb, rgb_qimage
 from .export import view_column
 from .lazy import LazyRefresh
@@ -45,15 +46,19 @@ class SaliencyView(LazyRefresh, QWidget):
         self.klass.setMinimumContentsLength(12)
         self.strength = QSlider(Qt.Horizontal, minimum=10, maximum=100, value=85)
         self.strength.setFixedWidth(140)
+        explain(self.klass, "The class whose saliency map is shown big: pick another class to see which pixels "
+                            "argue for or against it")
+        explain(self.strength, "How strongly the map is laid over the image: lower it to see the digit under the "
+                               "bright pixels")
         self.big = TileGrid()
         self.big_title = QLabel()
         self.big_title.setTextFormat(Qt.RichText)
         self.colorbar = ColorBar(label="|∂ score / ∂ pixel|")
-        explain = QLabel("Bright pixels are those where a small change would move the chosen class's score "
+        note = QLabel("Bright pixels are those where a small change would move the chosen class's score "
                          "(its logit, before softmax) the most, for or against the class. "
                          "Click a class on the right to see its map big.")
-        explain.setWordWrap(True)
-        explain.setStyleSheet("color: #4b5563;")
+        note.setWordWrap(True)
+        note.setStyleSheet("color: #4b5563;")
         self.all = TileGrid()
         self.bars = ProbabilityBars()
         self.bars.setMaximumHeight(200)
@@ -61,7 +66,7 @@ class SaliencyView(LazyRefresh, QWidget):
         left.addWidget(self.big_title)
         left.addWidget(self.big)
         left.addWidget(self.colorbar)
-        left.addWidget(explain)
+        left.addWidget(note)
         left.addStretch(1)
         left_widget = QWidget()
         left_widget.setLayout(left)
