@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import cli_interop
 from . import cli_train_options as train_options
-from . import cli_runs, datasets, load_model, resources, transfer, zoo
+from . import cli_lab, cli_runs, datasets, load_model, resources, transfer, zoo
 from .callbacks import Callback
 from .cli_types import POSITIVE_INT
 from .cli_types import checked as _checked
@@ -156,8 +156,11 @@ def cmd_evaluate(args):
     transfer.require_match(model, ds, names_may_differ=args.relabel,
                            advice="Evaluate it on the data it was trained for, or pass --relabel if they are the "
                                   "same classes under other names.")
-    m = model.evaluate(ds.x_test, ds.y_test)
-    print(f"{name} test: accuracy {m['accuracy']:.4f}  loss {m['loss']:.4f}  ({len(ds.x_test):,} images)")
+    x, y = ds.x_test[:args.limit], ds.y_test[:args.limit]
+    m = model.evaluate(x, y)
+    print(f"{name} test: accuracy {m['accuracy']:.4f}  loss {m['loss']:.4f}  ({len(x):,} images)")
+    if args.robustness is not None:
+        cli_lab.print_robustness(model, x, y, args)
 
 
 def cmd_predict(args):
@@ -211,6 +214,10 @@ def build_parser():
     e.add_argument("--dataset", help="default: the dataset the model was trained on")
     e.add_argument("--data-root", type=_folder)
     e.add_argument("--relabel", action="store_true", help=RELABEL_HELP)
+    e.add_argument("--limit", type=POSITIVE_INT, help="evaluate on the first N test images only")
+    e.add_argument("--seed", type=_checked(int, lambda v: v >= 0, "an integer >= 0"), default=0,
+                   help="seeds the random damage of --robustness")
+    cli_lab.add_options(e)
     e.set_defaults(func=cmd_evaluate)
 
     r = sub.add_parser("predict", help="classify image files with a saved model")

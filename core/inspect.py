@@ -47,6 +47,22 @@ def one_input(model, x):
     return x
 
 
+def layer_position(model, layer):
+    """``layer`` as a position in ``model.layers`` from 0, checked; negative counts from the end.
+
+    Args:
+        model: a ``Sequential``.
+        layer: an int position.
+
+    Raises:
+        ValueError: not an int, or no such position.
+    """
+    n = len(model.layers)
+    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not -n <= layer < n:
+        raise ValueError(f"layer must be a position in model.layers, from 0 to {n - 1}, got {layer!r}")
+    return int(layer) % n
+
+
 def activations(model, x):
     """Every layer's output for one input, in inference mode: [(layer, array without batch axis)].
 

@@ -451,7 +451,8 @@ class Sequential:
 
         The outputs of a final Softmax or Sigmoid as they are; raw (N, K)
         class scores go through a softmax, and a regression's outputs are its raw
-        values (see ``outputs_are_logits``). Inference mode: Dropout off, BatchNorm
+        values (see ``outputs_are_logits``). A temperature in ``meta["temperature"]``
+        divides the class scores first. Inference mode: Dropout off, BatchNorm
         on its running statistics.
 
         Args:
@@ -466,9 +467,12 @@ class Sequential:
             ShapeError: ``x`` does not match the input shape (expected and received are quoted).
         """
         x = self._check_shape(x, "predict")
+        t = self.meta.get("temperature", 1)     # core.surgery.set_temperature
         out = np.empty((len(x), *self.output_shape), np.float32)
         for i, xb in self._batches(x, batch_size):
-            out[i:i + len(xb)] = self.forward(xb)
+            out[i:i + len(xb)] = self.forward(xb) if t == 1 else self.scores(xb) / t
+        if t != 1 and self.output_activation is not None:
+            return self.output_activation.forward(out)
         return softmax(out) if self.outputs_are_logits and out.ndim == 2 else out
 
     def evaluate(self, x, y, batch_size=256):

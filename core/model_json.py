@@ -245,6 +245,7 @@ def check_meta(doc, output_shape):
     _check_history(doc.get("history"))
     _check_text_and_metrics(doc)
     _check_class_names(doc.get("class_names"), output_shape)
+    _check_temperature(doc.get("temperature"))
 
 
 def _check_history(history):
@@ -273,6 +274,12 @@ def _check_class_names(names, output_shape):
         raise ModelFileError(f"'class_names' must be a list of strings, got {_short(names)}")
     if len(names) != output_shape[-1]:
         raise ModelFileError(f"'class_names' has {len(names)} names but the model has {output_shape[-1]} outputs")
+
+
+def _check_temperature(t):
+    """``predict`` divides by it: a positive finite number or absent."""
+    if t is not None and not (_is_number(t) and math.isfinite(t) and t > 0):
+        raise ModelFileError(f"'temperature' must be a number above 0, got {_short(t)}")
 
 
 def _is_number(v):

@@ -114,7 +114,7 @@ def new_output_layer(model, classes, class_names=None, seed=None):
     twin = Sequential.from_config(config, seed=seed)
     kept = {k: v for k, v in model.get_weights().items() if int(k.split(".")[0]) < head}
     twin.set_weights({**twin.get_weights(), **kept})
-    twin.meta = {k: v for k, v in model.meta.items() if k not in ("metrics", "dataset", "class_names")}
+    twin.meta = {k: v for k, v in model.meta.items() if k not in ("metrics", "dataset", "class_names", "temperature")}
     twin.meta["class_names"] = names
     return twin
 
