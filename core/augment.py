@@ -1,11 +1,13 @@
-"""Random shifts, rotations, scalings and elastic distortions of whole batches.
+"""Random shifts, rotations, scalings, elastic distortions and stroke thickness changes of whole batches.
 
 Everything is vectorised over the batch: one sampling grid per batch (each
 sample's own affine map and displacement field) read with bilinear
 interpolation through NumPy fancy indexing, never a Python loop over
 samples, so augmenting costs little next to a training step. Elastic
 distortion follows Simard et al. (2003): a smoothed random displacement
-field, here smoothed with a Gaussian written as a matrix product.
+field, here smoothed with a Gaussian written as a matrix product. Stroke
+thickness is a grey-level dilation or erosion (``thicken``), the one the
+lab's ``core.stress.damage(x, "thickness", ...)`` applies too.
 
 ``Augment()`` with no arguments changes nothing; ``Sequential.fit`` calls an
 instance as ``augment(x_batch, rng)``.
@@ -21,10 +23,13 @@ class Augment:
     scale: largest relative zoom (factor uniform in [1 - scale, 1 + scale]).
     elastic: typical (rms) displacement of the elastic field in pixels;
     elastic_sigma: its smoothness, in pixels.
+    thickness: largest change of stroke width, in pixels per side (radius uniform in
+    [-thickness, thickness]: positive thickens, negative thins; see ``thicken``).
     """
 
-    def __init__(self, shift=0.0, rotate=0.0, scale=0.0, elastic=0.0, elastic_sigma=4.0):
-        for name, value in (("shift", shift), ("rotate", rotate), ("scale", scale), ("elastic", elastic)):
+    def __init__(self, shift=0.0, rotate=0.0, scale=0.0, elastic=0.0, elastic_sigma=4.0, thickness=0.0):
+        for name, value in (("shift", shift), ("rotate", rotate), ("scale", scale), ("elastic", elastic),
+                            ("thickness", thickness)):
             if not value >= 0:
                 raise ValueError(f"Augment {name} must be >= 0, got {value}")
         if scale >= 1:
@@ -33,10 +38,11 @@ class Augment:
             raise ValueError(f"Augment elastic_sigma must be > 0 pixels, got {elastic_sigma}")
         self.shift, self.rotate, self.scale = float(shift), float(rotate), float(scale)
         self.elastic, self.elastic_sigma = float(elastic), float(elastic_sigma)
+        self.thickness = float(thickness)
 
     @property
     def is_identity(self):
-        return not (self.shift or self.rotate or self.scale or self.elastic)
+        return not (self.shift or self.rotate or self.scale or self.elastic or self.thickness)
 
     def __call__(self, x, rng=None):
         x = np.asarray(x, np.float32)
@@ -48,11 +54,13 @@ class Augment:
         angle = rng.uniform(-self.rotate, self.rotate, n) if self.rotate else 0.0
         zoom = rng.uniform(1 - self.scale, 1 + self.scale, n) if self.scale else 1.0
         field = self.elastic * smooth_field(rng, n, size, self.elastic_sigma) if self.elastic else None
+        if self.thickness:                  # drawn last: a recipe without it keeps its random stream
+            x = thicken(x, rng.uniform(-self.thickness, self.thickness, n))
         return warp(x, dy, dx, angle, zoom, field)
 
     def get_config(self):
         return {"shift": self.shift, "rotate": self.rotate, "scale": self.scale,
-                "elastic": self.elastic, "elastic_sigma": self.elastic_sigma}
+                "elastic": self.elastic, "elastic_sigma": self.elastic_sigma, "thickness": self.thickness}
 
     @classmethod
     def from_config(cls, config):
@@ -153,3 +161,51 @@ def _gaussian_matrix(size, sigma):
     d = np.arange(size, dtype=np.float32)[:, None] - centres[None, :]
     weights = np.exp(-0.5 * (d / sigma) ** 2)
     return (weights / np.sqrt((weights ** 2).sum(axis=1, keepdims=True))).astype(np.float32)
+
+
+def thicken(x, radius):
+    """Strokes of every image of ``x`` ((N, C, H, W) or (N, H, W)) made thicker or thinner.
+
+    A positive ``radius`` is a grey-level dilation (each pixel becomes the largest value
+    within a disk of that radius), a negative one an erosion (the smallest); outside the
+    image is background (0). A fractional radius blends the two nearest whole ones, so
+    the change grows continuously with it: a 1-pixel line becomes 3 pixels wide at
+    radius 1, and half as bright on either side at 0.5. ``radius`` is one number for
+    all images or one per image (N,); 0 gives the image back. Returns float32.
+    """
+    x = np.asarray(x, np.float32)
+    radius = np.asarray(radius, np.float32)
+    if radius.ndim > 1 or radius.size not in (1, len(x)) or not np.isfinite(radius).all():
+        raise ValueError(f"thicken radius must be a finite number or one per image ({len(x)}), got {radius!r}")
+    radius = np.broadcast_to(radius.reshape(-1), (len(x),))
+    out = x.copy()
+    for extreme, chosen in ((np.maximum, radius > 0), (np.minimum, radius < 0)):
+        if chosen.any():
+            out[chosen] = _blend_disks(x[chosen], np.abs(radius[chosen]), extreme)
+    return out
+
+
+def _blend_disks(x, radius, extreme):
+    """``extreme`` over disks of each image's ``radius`` (N,) > 0, a fractional radius
+    interpolating between the disks of its floor and its ceiling."""
+    whole = np.floor(radius).astype(np.intp)
+    frac = (radius - whole).reshape(-1, *([1] * (x.ndim - 1)))
+    levels = [x]
+    for r in range(1, int(np.ceil(radius.max())) + 1):
+        levels.append(_disk_extreme(x, r, extreme))
+    stack, rows = np.stack(levels), np.arange(len(x))
+    low, high = stack[whole, rows], stack[np.minimum(whole + 1, len(levels) - 1), rows]
+    return low + frac * (high - low)
+
+
+def _disk_extreme(x, radius, extreme):
+    """Every pixel replaced by ``extreme`` of the pixels within ``radius`` (a whole number >= 1)
+    of it, the image zero-padded: one shifted view per disk offset, the whole batch at once."""
+    h, w = x.shape[-2:]
+    padded = np.pad(x, [(0, 0)] * (x.ndim - 2) + [(radius, radius)] * 2)
+    out = x.copy()
+    for dy in range(-radius, radius + 1):
+        for dx in range(-radius, radius + 1):
+            if 0 < dy * dy + dx * dx <= radius * radius:
+                extreme(out, padded[..., radius + dy:radius + dy + h, radius + dx:radius + dx + w], out=out)
+    return out

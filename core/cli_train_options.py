@@ -31,7 +31,8 @@ WORDS = {"lr": "learning rate", "momentum": "momentum", "nesterov": "Nesterov mo
          "min_factor": "fraction of the rate the cosine ends at",
          "shift": "largest shift, in pixels", "rotate": "largest rotation, in degrees",
          "scale": "largest relative zoom", "elastic": "elastic distortion, typical pixels",
-         "elastic_sigma": "smoothness of the elastic distortion, in pixels"}
+         "elastic_sigma": "smoothness of the elastic distortion, in pixels",
+         "thickness": "largest change of stroke width, in pixels each side (thicker or thinner)"}
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

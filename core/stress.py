@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .augment import warp
+from .augment import thicken, warp
 from .errors import ShapeError
 from .layers.base import fmt_shape
 
@@ -120,31 +120,9 @@ def _gaussian_total(sigma, reach, size):
 
 
 def _thickness(x, radius, _rng):
-    """Grey-level dilation (the largest value within a disk) or, for a negative radius, erosion
-    (the smallest); a fractional radius blends the two nearest whole ones, so a curve over
-    strengths is continuous."""
-    whole = int(abs(radius))
-    frac = abs(radius) - whole
-    extreme = np.maximum if radius > 0 else np.minimum
-    inner = _morph(x, whole, extreme)
-    if frac == 0:
-        return inner
-    return (1 - frac) * inner + frac * _morph(x, whole + 1, extreme)
-
-
-def _morph(x, radius, extreme):
-    """Every pixel replaced by ``extreme`` of the pixels within ``radius``; outside the image is
-    background (0), so dilation is unchanged by it and erosion eats strokes touching the edge."""
-    if radius == 0:
-        return x
-    h, w = x.shape[-2:]
-    padded = np.pad(x, [(0, 0)] * (x.ndim - 2) + [(radius, radius)] * 2)
-    out = x.copy()
-    for dy in range(-radius, radius + 1):
-        for dx in range(-radius, radius + 1):
-            if dy * dy + dx * dx <= radius * radius:
-                extreme(out, padded[..., radius + dy:radius + dy + h, radius + dx:radius + dx + w], out=out)
-    return out
+    """Strokes thickened (or, below 0, thinned) by a disk of ``radius`` pixels: the augmentation's
+    transform (``core.augment.thicken``), so what a model trains on is what the lab measures."""
+    return thicken(x, radius)
 
 
 def _occlusion(x, fraction, rng):

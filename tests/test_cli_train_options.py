@@ -118,6 +118,13 @@ def test_augmentation_switches():
         Augment(elastic=1.5, elastic_sigma=3).get_config()
 
 
+def test_stroke_thickness_is_a_train_option():
+    assert cli_train_options.augment(parse("--thickness", "0.5")).get_config() == Augment(thickness=0.5).get_config()
+    assert "stroke width" in train_parser().format_help()
+    with pytest.raises(SystemExit):
+        parse("--thickness", "-1")
+
+
 # ----- validation, early stopping, checkpoint ---------------------------------------------------
 
 def test_train_validates_on_the_last_tenth_of_the_training_images_and_tests_once(capsys, monkeypatch, small):

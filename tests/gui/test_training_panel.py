@@ -195,6 +195,15 @@ def test_settings_round_trip_and_optimizer_form(qtbot, panel, tmp_path):
                                         "beta1": 0.9, "beta2": 0.999}
 
 
+def test_the_thickness_switch_trains_on_thicker_and_thinner_strokes(qtbot, panel):
+    """The app offers every augmentation the pretrained models were trained with, stroke thickness too."""
+    switch = panel.augment["thickness"]
+    assert switch.isVisibleTo(panel) and "strokes" in switch.toolTip()
+    panel.augment["thickness"].setChecked(True)
+    made = training_mod.make_augment(panel.config()["augment"])
+    assert made.thickness > 0 and not (made.shift or made.rotate or made.scale or made.elastic)
+
+
 def test_exporting_the_history_never_overwrites_the_batch_table_unasked(qtbot, panel, tmp_path, monkeypatch):
     """The save dialog confirms only history.csv; history-batches.csv beside it is the user's until they agree."""
     from PySide6.QtWidgets import QFileDialog
