@@ -25,11 +25,13 @@ class Augment:
     elastic_sigma: its smoothness, in pixels.
     thickness: largest change of stroke width, in pixels per side (radius uniform in
     [-thickness, thickness]: positive thickens, negative thins; see ``thicken``).
+    noise: largest standard deviation of Gaussian noise added to each image (its sigma uniform in
+    [0, noise]; the result clipped to [0, 1]), so faint specks are not taken for ink.
     """
 
-    def __init__(self, shift=0.0, rotate=0.0, scale=0.0, elastic=0.0, elastic_sigma=4.0, thickness=0.0):
+    def __init__(self, shift=0.0, rotate=0.0, scale=0.0, elastic=0.0, elastic_sigma=4.0, thickness=0.0, noise=0.0):
         for name, value in (("shift", shift), ("rotate", rotate), ("scale", scale), ("elastic", elastic),
-                            ("thickness", thickness)):
+                            ("thickness", thickness), ("noise", noise)):
             if not value >= 0:
                 raise ValueError(f"Augment {name} must be >= 0, got {value}")
         if scale >= 1:
@@ -38,11 +40,11 @@ class Augment:
             raise ValueError(f"Augment elastic_sigma must be > 0 pixels, got {elastic_sigma}")
         self.shift, self.rotate, self.scale = float(shift), float(rotate), float(scale)
         self.elastic, self.elastic_sigma = float(elastic), float(elastic_sigma)
-        self.thickness = float(thickness)
+        self.thickness, self.noise = float(thickness), float(noise)
 
     @property
     def is_identity(self):
-        return not (self.shift or self.rotate or self.scale or self.elastic or self.thickness)
+        return not (self.shift or self.rotate or self.scale or self.elastic or self.thickness or self.noise)
 
     def __call__(self, x, rng=None):
         x = np.asarray(x, np.float32)
@@ -54,13 +56,15 @@ class Augment:
         angle = rng.uniform(-self.rotate, self.rotate, n) if self.rotate else 0.0
         zoom = rng.uniform(1 - self.scale, 1 + self.scale, n) if self.scale else 1.0
         field = self.elastic * smooth_field(rng, n, size, self.elastic_sigma) if self.elastic else None
-        if self.thickness:                  # drawn last: a recipe without it keeps its random stream
+        if self.thickness:                  # drawn after the others: a recipe without it keeps its random stream
             x = thicken(x, rng.uniform(-self.thickness, self.thickness, n))
-        return warp(x, dy, dx, angle, zoom, field)
+        x = warp(x, dy, dx, angle, zoom, field)
+        return add_noise(x, rng.uniform(0, self.noise, n), rng) if self.noise else x
 
     def get_config(self):
         return {"shift": self.shift, "rotate": self.rotate, "scale": self.scale,
-                "elastic": self.elastic, "elastic_sigma": self.elastic_sigma, "thickness": self.thickness}
+                "elastic": self.elastic, "elastic_sigma": self.elastic_sigma, "thickness": self.thickness,
+                "noise": self.noise}
 
     @classmethod
     def from_config(cls, config):
@@ -161,6 +165,13 @@ def _gaussian_matrix(size, sigma):
     d = np.arange(size, dtype=np.float32)[:, None] - centres[None, :]
     weights = np.exp(-0.5 * (d / sigma) ** 2)
     return (weights / np.sqrt((weights ** 2).sum(axis=1, keepdims=True))).astype(np.float32)
+
+
+def add_noise(x, sigma, rng):
+    """``x`` plus Gaussian noise of standard deviation ``sigma`` (a number, or one per image), clipped to
+    [0, 1]: the images' range, so the noise is specks of ink and holes in it, never values a pen cannot make."""
+    sigma = np.asarray(sigma, np.float32).reshape(-1, *([1] * (x.ndim - 1)))
+    return np.clip(x + sigma * rng.standard_normal(x.shape, dtype=np.float32), 0, 1)
 
 
 def thicken(x, radius):

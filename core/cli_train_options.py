@@ -32,7 +32,8 @@ WORDS = {"lr": "learning rate", "momentum": "momentum", "nesterov": "Nesterov mo
          "shift": "largest shift, in pixels", "rotate": "largest rotation, in degrees",
          "scale": "largest relative zoom", "elastic": "elastic distortion, typical pixels",
          "elastic_sigma": "smoothness of the elastic distortion, in pixels",
-         "thickness": "largest change of stroke width, in pixels each side (thicker or thinner)"}
+         "thickness": "largest change of stroke width, in pixels each side (thicker or thinner)",
+         "noise": "largest sigma of Gaussian noise added"}
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

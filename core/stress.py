@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .augment import thicken, warp
+from .augment import add_noise, thicken, warp
 from .errors import ShapeError
 from .layers.base import fmt_shape
 
@@ -80,8 +80,7 @@ def _checked_strength(kind, strength):
 
 
 def _noise(x, sigma, rng):
-    x += sigma * rng.standard_normal(x.shape, dtype=np.float32)
-    return np.clip(x, 0, 1, out=x)
+    return add_noise(x, sigma, rng)         # the augmentation's noise: what a model trains on is what is measured
 
 
 def _rotation(x, degrees, _rng):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from core import zoo
-from core.augment import Augment, bilinear_sample, smooth_field, warp
+from core.augment import Augment, add_noise, bilinear_sample, smooth_field, warp
 from core.layers import Dense, Flatten, Softmax
 from core.model import Sequential
 from core.optimizers import SGD
@@ -136,3 +136,21 @@ def test_fit_calls_augment_on_each_batch():
     model.fit(x, y, epochs=1, batch_size=16, augment=spy, seed=0)
     assert calls == [16, 16, 8]
     assert zoo.names()   # the zoo imports cleanly alongside augment
+
+
+def test_noise_draws_a_sigma_per_image_and_stays_in_range():
+    x = np.full((200, 1, 28, 28), 0.5, np.float32)
+    out = Augment(noise=0.3)(x, np.random.default_rng(0))
+    spread = out.reshape(200, -1).std(axis=1)
+    assert out.min() >= 0 and out.max() <= 1 and out.dtype == np.float32
+    assert spread.max() == pytest.approx(0.3, abs=0.03) and spread.min() < 0.03    # sigma uniform in [0, 0.3]
+    assert Augment.from_config(Augment(noise=0.2).get_config()).noise == 0.2
+    with pytest.raises(ValueError, match="noise"):
+        Augment(noise=-0.1)
+
+
+def test_add_noise_is_clipped_gaussian_noise():
+    x = np.zeros((2, 3, 50, 50), np.float32)
+    out = add_noise(x, [0.0, 0.5], np.random.default_rng(1))
+    assert not out[0].any() and out[1].min() == 0
+    assert out[1].mean() == pytest.approx(0.5 / np.sqrt(2 * np.pi), rel=0.05)    # E[max(0, 0.5 z)]: negatives clipped

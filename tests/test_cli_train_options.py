@@ -118,9 +118,10 @@ def test_augmentation_switches():
         Augment(elastic=1.5, elastic_sigma=3).get_config()
 
 
-def test_stroke_thickness_is_a_train_option():
+def test_stroke_thickness_and_noise_are_train_options():
     assert cli_train_options.augment(parse("--thickness", "0.5")).get_config() == Augment(thickness=0.5).get_config()
-    assert "stroke width" in train_parser().format_help()
+    assert cli_train_options.augment(parse("--noise", "0.2")).get_config() == Augment(noise=0.2).get_config()
+    assert "stroke width" in train_parser().format_help() and "Gaussian noise" in train_parser().format_help()
     with pytest.raises(SystemExit):
         parse("--thickness", "-1")
 

@@ -195,13 +195,15 @@ def test_settings_round_trip_and_optimizer_form(qtbot, panel, tmp_path):
                                         "beta1": 0.9, "beta2": 0.999}
 
 
-def test_the_thickness_switch_trains_on_thicker_and_thinner_strokes(qtbot, panel):
-    """The app offers every augmentation the pretrained models were trained with, stroke thickness too."""
-    switch = panel.augment["thickness"]
-    assert switch.isVisibleTo(panel) and "strokes" in switch.toolTip()
-    panel.augment["thickness"].setChecked(True)
+@pytest.mark.parametrize("name, words", [("thickness", "strokes"), ("noise", "noise")])
+def test_thickness_and_noise_switches(qtbot, panel, name, words):
+    """The app offers every augmentation the pretrained models were trained with: stroke thickness and noise too."""
+    switch = panel.augment[name]
+    assert switch.isVisibleTo(panel) and words in switch.toolTip()
+    switch.setChecked(True)
     made = training_mod.make_augment(panel.config()["augment"])
-    assert made.thickness > 0 and not (made.shift or made.rotate or made.scale or made.elastic)
+    assert {k: v for k, v in made.get_config().items() if v and k != "elastic_sigma"} == {name: made.get_config()[name]}
+    assert getattr(made, name) > 0
 
 
 def test_exporting_the_history_never_overwrites_the_batch_table_unasked(qtbot, panel, tmp_path, monkeypatch):
