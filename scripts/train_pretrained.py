@@ -37,7 +37,7 @@ def fashion_cnn(input_shape, classes, seed):
     """
     return Sequential([Conv2D(32, 3), BatchNorm(), ReLU(), MaxPool2D(2),
                        Conv2D(64, 3), BatchNorm(), ReLU(), MaxPool2D(2),
-                       Flatten(), Dense(256), BatchNorm(), ReLU(), Dropout(0.4), Dense(classes), Softmax()],
+                       Flatten(), Dense(256), BatchNorm(), ReLU(), Dropout(0.25), Dense(classes), Softmax()],
                       input_shape=input_shape, seed=seed)
 
 
@@ -46,14 +46,16 @@ def zoo_model(name):
 
 
 # name: (architecture, dataset, optimizer factory, epochs, augmentation). Light augmentation of every kind
-# the app offers: enough to meet drawn, thin, thick and tilted digits, little enough to keep test accuracy.
+# the app offers: enough to meet drawn, thin, thick and tilted digits, little enough to keep test accuracy
+# (LeNet-5 for 18 epochs with shift 2, rotate 10, scale 0.1, elastic 1, thickness 0.5 reached only 99.45%;
+# for 20 epochs with shift 1, rotate 5, scale 0.05, elastic 0.3, thickness 0.2, 99.51%).
 RECIPES = {
-    "lenet5-mnist": (zoo_model("lenet5"), "mnist", lambda: SGD(lr=0.05, momentum=0.9, weight_decay=5e-4), 18,
-                     Augment(shift=2, rotate=10, scale=0.1, elastic=1.0, thickness=0.5)),
+    "lenet5-mnist": (zoo_model("lenet5"), "mnist", lambda: SGD(lr=0.05, momentum=0.9, weight_decay=5e-4), 20,
+                     Augment(shift=2, rotate=8, scale=0.08, elastic=0.5, thickness=0.3)),
     "mlp-mnist": (zoo_model("mlp"), "mnist", lambda: Adam(lr=2e-3), 30,
                   Augment(shift=1, rotate=5, scale=0.05, elastic=0.5, thickness=0.3)),
-    "cnn-fashion-mnist": (fashion_cnn, "fashion-mnist", lambda: SGD(lr=0.05, momentum=0.9, weight_decay=5e-4), 15,
-                          Augment(shift=1, rotate=4, scale=0.05, elastic=0.5, thickness=0.2)),
+    "cnn-fashion-mnist": (fashion_cnn, "fashion-mnist", lambda: SGD(lr=0.05, momentum=0.9, weight_decay=5e-4), 14,
+                          Augment(shift=1, rotate=3, scale=0.04, elastic=0.25, thickness=0.1)),
 }
 
 
