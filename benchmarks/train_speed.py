@@ -1,117 +1,307 @@
-"""Training speed on MNIST: numpynet against PyTorch (when installed) in the same run.
+"""Training and prediction speed on MNIST: numpynet against PyTorch, alternated in one run.
 
-    NUMPYNET_DATA=../shared/data python benchmarks/train_speed.py [--epochs 1] [--models lenet5 mlp_wide]
+    NUMPYNET_DATA=../shared/data python benchmarks/train_speed.py [--runs 3] [--steps 30]
+        [--models vgg_mini lenet5] [--batch-sizes 64 128] [--before /tmp/speed-before]
+        [--threads] [--memory] [--no-torch]
 
-Batch 128, SGD lr 0.05 momentum 0.9, float32, seed 0, the full 60,000 training
-images per epoch. Prints seconds per epoch, samples/s, test accuracy, the
-ratio to PyTorch, predict latency for one image, and the process's peak memory.
+Every zoo preset, batch 64 and 128, SGD lr 0.05 momentum 0.9, float32, real
+MNIST in one shuffled order. PyTorch runs the same network (its own initial
+weights). Each framework lives in its own worker process that stays up for the
+whole run; the runner sends them the same job in turn, alternating which goes
+first, and repeats the table ``--runs`` times: on a shared machine only
+alternation makes two timings comparable. A job times ``--steps`` training
+batches after three warm-up batches (not whole epochs, to keep a run short);
+seconds per epoch are 60,000 images at that speed. ``--before TREE`` adds a
+worker running numpynet from another checkout (``git worktree add TREE main``),
+for before/after figures from the same run, and one more with that checkout
+held to one BLAS thread ("before-1t"), which separates the threads' share from the layers'.
+
+Printed: samples/s, s/epoch and numpynet/PyTorch time ratio per preset and
+batch size, median over runs and "quietest" (each side's fastest run); predict
+throughput (batches of 256, 2,000 test images). PyTorch runs with
+``--torch-threads`` (1 by default: its fastest on a busy machine, as
+``--threads`` shows); numpynet with its own default. With ``--memory``, the peak RSS
+of a vgg_mini training process with MNIST loaded; with ``--threads``, one
+against two BLAS threads for both frameworks.
 """
 import argparse
+import json
+import os
 import platform
 import resource
+import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
 
-from core import datasets, zoo
-from core.optimizers import SGD
-
-BATCH, LR, MOMENTUM = 128, 0.05, 0.9
+LR, MOMENTUM, WARMUP, PREDICT_N = 0.05, 0.9, 3, 2000
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def numpynet_run(name, ds, epochs):
-    model = zoo.build(name, seed=0)
+# ----- the workers: one process per framework, jobs on stdin, results on stdout --------------------
+
+def numpynet_train(ds, job):
+    from core import zoo
+    from core.callbacks import Callback
+    from core.optimizers import SGD
+
+    class Clock(Callback):
+        def __init__(self):
+            super().__init__()
+            self.ends = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.ends.append(time.perf_counter())
+
+    model = zoo.build(job["model"], seed=0)
     model.compile(SGD(lr=LR, momentum=MOMENTUM), "crossentropy")
-    start = time.perf_counter()
-    model.fit(ds.x_train, ds.y_train, epochs=epochs, batch_size=BATCH, seed=0)
-    seconds = (time.perf_counter() - start) / epochs
-    return model, seconds, model.evaluate(ds.x_test, ds.y_test)["accuracy"]
+    x, y = _train_slice(ds, job)
+    clock = Clock()
+    model.fit(x, y, epochs=1, batch_size=job["batch"], shuffle=False, callbacks=[clock], verbose=0)
+    return (clock.ends[-1] - clock.ends[WARMUP - 1]) / job["steps"]
 
 
-def predict_latency(model, image, repeats=200):
-    model.predict(image)
+def numpynet_predict(ds, job):
+    from core import zoo
+    model = zoo.build(job["model"], seed=0)
+    x = ds.x_test[:PREDICT_N]
+    model.predict(x[:256])
     start = time.perf_counter()
-    for _ in range(repeats):
-        model.predict(image)
-    return (time.perf_counter() - start) / repeats
+    model.predict(x, batch_size=256)
+    return time.perf_counter() - start
 
 
 def torch_model(name, torch):
+    """PyTorch's twin of zoo preset ``name`` (core/zoo.py), ending in logits: the loss applies softmax."""
     nn = torch.nn
-    if name == "lenet5":
-        return nn.Sequential(nn.Conv2d(1, 20, 5), nn.MaxPool2d(2), nn.Conv2d(20, 50, 5), nn.MaxPool2d(2),
-                             nn.Flatten(), nn.Linear(800, 500), nn.ReLU(), nn.Linear(500, 10))
-    if name == "mlp_wide":
-        return nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 1024), nn.ReLU(),
-                             nn.Linear(1024, 10))
-    return None
+    conv = {
+        "cnn_small": [nn.Conv2d(1, 5, 3), nn.ReLU(), nn.MaxPool2d(2)],
+        "lenet5": [nn.Conv2d(1, 20, 5), nn.MaxPool2d(2), nn.Conv2d(20, 50, 5), nn.MaxPool2d(2)],
+        "alexnet_mini": [nn.Conv2d(1, 32, 4, 2), nn.ReLU(), nn.Conv2d(32, 64, 3, 2, 1), nn.ReLU(),
+                         nn.Conv2d(64, 128, 3, 2, 1), nn.ReLU()],
+        "vgg_mini": [*_torch_vgg_block(nn, 1, 32), *_torch_vgg_block(nn, 32, 64)],
+    }.get(name, [])
+    head = {
+        "mlp": [nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), nn.Linear(100, 10)],
+        "mlp_wide": [nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 1024), nn.ReLU(), nn.Linear(1024, 10)],
+        "cnn_small": [nn.Linear(845, 100), nn.ReLU(), nn.Linear(100, 10)],
+        "lenet5": [nn.Linear(800, 500), nn.ReLU(), nn.Linear(500, 10)],
+        "alexnet_mini": [nn.Linear(2048, 1024), nn.ReLU(), nn.Linear(1024, 10)],
+        "vgg_mini": [nn.Linear(3136, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Dropout(0.5), nn.Linear(256, 10)],
+    }[name]
+    return nn.Sequential(*conv, nn.Flatten(), *head)
 
 
-def torch_run(name, ds, epochs, torch):
-    """The same model, data order and settings in PyTorch; None if it has no twin here."""
+def _torch_vgg_block(nn, c, f):
+    """numpynet's BatchNorm momentum 0.9 is PyTorch's 0.1 (the weight of the new batch)."""
+    return [nn.Conv2d(c, f, 3, padding=1), nn.BatchNorm2d(f, momentum=0.1), nn.ReLU(),
+            nn.Conv2d(f, f, 3, padding=1), nn.BatchNorm2d(f, momentum=0.1), nn.ReLU(),
+            nn.MaxPool2d(2), nn.Dropout(0.25)]
+
+
+def torch_train(ds, job):
+    import torch
     torch.manual_seed(0)
-    model = torch_model(name, torch)
-    if model is None:
-        return None
+    model = torch_model(job["model"], torch)
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     loss_fn = torch.nn.CrossEntropyLoss()
-    x, y = torch.from_numpy(ds.x_train), torch.from_numpy(ds.y_train)
-    rng = np.random.default_rng(0)
-    start = time.perf_counter()
-    for _ in range(epochs):
-        order = torch.from_numpy(rng.permutation(len(x)))
-        for i in range(0, len(x), BATCH):
-            idx = order[i:i + BATCH]
-            opt.zero_grad()
-            loss_fn(model(x[idx]), y[idx]).backward()
-            opt.step()
-    seconds = (time.perf_counter() - start) / epochs
+    x, y = (torch.from_numpy(a) for a in _train_slice(ds, job))
+    b = job["batch"]
+    for i in range(0, len(x), b):
+        if i == WARMUP * b:
+            start = time.perf_counter()
+        opt.zero_grad()
+        loss = loss_fn(model(x[i:i + b]), y[i:i + b])
+        loss.backward()
+        opt.step()
+        loss.item()   # as numpynet hands each batch's loss to its callbacks
+    return (time.perf_counter() - start) / job["steps"]
+
+
+def torch_predict(ds, job):
+    import torch
+    torch.manual_seed(0)
+    model = torch_model(job["model"], torch).eval()
+    x = torch.from_numpy(ds.x_test[:PREDICT_N])
     with torch.no_grad():
-        acc = (model(torch.from_numpy(ds.x_test)).argmax(1).numpy() == ds.y_test).mean()
-    return seconds, float(acc)
+        model(x[:256])
+        start = time.perf_counter()
+        for i in range(0, len(x), 256):
+            torch.softmax(model(x[i:i + 256]), 1).numpy()
+    return time.perf_counter() - start
+
+
+def _train_slice(ds, job):
+    """The job's batches: the same shuffled MNIST images for every framework and run."""
+    order = np.random.default_rng(0).permutation(len(ds.x_train))[:(job["steps"] + WARMUP) * job["batch"]]
+    return ds.x_train[order], ds.y_train[order]
+
+
+def worker(framework):
+    """Answer jobs from the runner until stdin closes: ``{"kind", "model", "batch", "steps"}`` -> seconds."""
+    from core import datasets
+    if framework == "torch":
+        import torch
+        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", os.cpu_count())))
+    ds = datasets.load("mnist")
+    jobs = {("numpynet", "train"): numpynet_train, ("numpynet", "predict"): numpynet_predict,
+            ("torch", "train"): torch_train, ("torch", "predict"): torch_predict}
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        job = json.loads(line)
+        seconds = jobs[framework, job["kind"]](ds, job)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({"seconds": seconds, "peak_mb": rss}), flush=True)
+
+
+# ----- the runner -----------------------------------------------------------------------------------
+
+class Worker:
+    """A worker process for one framework (numpynet from ``tree``, or PyTorch) with its BLAS threads."""
+
+    def __init__(self, label, framework, tree, threads=None):
+        env = {**os.environ, "PYTHONPATH": tree}
+        if threads:
+            env.update(OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+        self.label = label
+        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", framework],
+                                     cwd=tree, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self._read()
+
+    def run(self, **job):
+        self.proc.stdin.write(json.dumps(job) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def _read(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"the {self.label} worker died (see its error above)")
+        return json.loads(line)
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def alternate(workers, runs, job):
+    """{label: [seconds per run]}: the job on every worker, in an order rotated each run."""
+    times = {w.label: [] for w in workers}
+    for r in range(runs):
+        for w in workers[r % len(workers):] + workers[:r % len(workers)]:
+            times[w.label].append(w.run(**job)["seconds"])
+    return times
+
+
+def ratios(mine, ref):
+    """(median of the per-run ratios, ratio of the two fastest runs)."""
+    return statistics.median(a / b for a, b in zip(mine, ref)), min(mine) / min(ref)
+
+
+def training_table(workers, args):
+    print(f"Training: {args.steps} batches timed after {WARMUP} warm-up batches, {args.runs} alternated runs; "
+          "s/epoch = 60,000 images at the median speed. Ratio = numpynet time / PyTorch time (below 1: faster)")
+    head = f"{'model':<13}{'batch':>6}" + "".join(f"{w.label + ' samples/s':>24}{'s/epoch':>9}" for w in workers)
+    ref = workers[-1].label
+    print(head + "".join(f"{w.label + '/' + ref + ' med':>22}{'quiet':>7}" for w in workers[:-1]))
+    for model in args.models:
+        for batch in args.batch_sizes:
+            t = alternate(workers, args.runs, {"kind": "train", "model": model, "batch": batch, "steps": args.steps})
+            row = f"{model:<13}{batch:>6}"
+            for w in workers:
+                sec = statistics.median(t[w.label])
+                row += f"{batch / sec:>24,.0f}{60000 * sec / batch:>9.1f}"
+            for w in workers[:-1]:
+                med, quiet = ratios(t[w.label], t[ref])
+                row += f"{med:>21.2f}x{quiet:>6.2f}x"
+            print(row, flush=True)
+
+
+def predict_table(workers, args):
+    print(f"\nPrediction: {PREDICT_N:,} test images in batches of 256, probabilities out, {args.runs} alternated runs")
+    ref = workers[-1].label
+    print(f"{'model':<13}" + "".join(f"{w.label + ' samples/s':>24}" for w in workers)
+          + "".join(f"{w.label + '/' + ref + ' med':>22}{'quiet':>7}" for w in workers[:-1]))
+    for model in args.models:
+        t = alternate(workers, args.runs, {"kind": "predict", "model": model})
+        row = f"{model:<13}" + "".join(f"{PREDICT_N / statistics.median(t[w.label]):>24,.0f}" for w in workers)
+        for w in workers[:-1]:
+            med, quiet = ratios(t[w.label], t[ref])
+            row += f"{med:>21.2f}x{quiet:>6.2f}x"
+        print(row, flush=True)
+
+
+def memory_table(frameworks, args):
+    """Peak RSS of a fresh process (MNIST loaded) training vgg_mini at batch 128: a training epoch's peak
+    is reached in its first batches, since every batch allocates the same; ``--steps`` batches are run."""
+    print(f"\nPeak memory, vgg_mini, batch 128, fresh process with MNIST loaded, {args.steps} batches:")
+    for label, framework in frameworks:
+        w = Worker(label, framework, args.tree)
+        idle = w.run(kind="predict", model="mlp")["peak_mb"]
+        peak = w.run(kind="train", model="vgg_mini", batch=128, steps=args.steps)["peak_mb"]
+        w.close()
+        print(f"  {label:<10} {peak:,.0f} MB (the process with MNIST and a tiny model: {idle:,.0f} MB)", flush=True)
+
+
+def threads_table(args):
+    print(f"\nBLAS threads (OPENBLAS/OMP_NUM_THREADS), batch 128, {args.runs} alternated runs, samples/s:")
+    for framework in ("numpynet", "torch") if not args.no_torch else ("numpynet",):
+        workers = [Worker(f"{framework} {n}t", framework, args.tree, threads=n) for n in (1, 2)]
+        for model in ("lenet5", "vgg_mini", "mlp_wide"):
+            t = alternate(workers, args.runs, {"kind": "train", "model": model, "batch": 128, "steps": args.steps})
+            one, two = (statistics.median(t[w.label]) for w in workers)
+            print(f"  {framework:<9}{model:<13} 1 thread {128 / one:>8,.0f}   2 threads {128 / two:>8,.0f}   "
+                  f"2 vs 1: {one / two:.2f}x faster", flush=True)
+        for w in workers:
+            w.close()
 
 
 def main():
+    from core import zoo
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--models", nargs="+", default=["lenet5", "mlp_wide"], choices=zoo.names())
-    ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
+    ap.add_argument("--worker", choices=["numpynet", "torch"], help=argparse.SUPPRESS)
+    ap.add_argument("--models", nargs="+", default=zoo.names(), choices=zoo.names())
+    ap.add_argument("--batch-sizes", nargs="+", type=int, default=[64, 128])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=30, help="training batches timed per job")
+    ap.add_argument("--before", metavar="TREE", help="also time numpynet from this checkout")
+    ap.add_argument("--memory", action="store_true", help="peak memory of vgg_mini training, each framework")
+    ap.add_argument("--threads", action="store_true", help="one against two BLAS threads")
+    ap.add_argument("--torch-threads", type=int, default=1,
+                    help="PyTorch's threads in the tables (1: its fastest on a busy machine, see --threads)")
+    ap.add_argument("--no-torch", action="store_true", help="skip PyTorch")
     args = ap.parse_args()
-    ds = datasets.load("mnist")
-    n = len(ds.x_train)
-
-    rows, latency = [], {}
-    for name in args.models:
-        model, sec, acc = numpynet_run(name, ds, args.epochs)
-        rows.append((name, "numpynet", sec, acc))
-        latency[name] = predict_latency(model, ds.x_test[:1])
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before torch loads
-
-    torch = None
+    if args.worker:
+        return worker(args.worker)
+    args.tree = os.path.dirname(HERE)
     if not args.no_torch:
         try:
             import torch
+            torch_version = torch.__version__
         except ImportError:
             print("PyTorch is not installed: no comparison (pip install torch==2.13.0)\n")
-    if torch is not None:
-        for name in args.models:
-            result = torch_run(name, ds, args.epochs, torch)
-            if result:
-                rows.append((name, f"PyTorch {torch.__version__}", *result))
-
-    print(f"machine: {platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores, "
-          f"Python {platform.python_version()}, NumPy {np.__version__}")
-    print(f"MNIST, {n:,} images an epoch, batch {BATCH}, SGD lr {LR} momentum {MOMENTUM}, "
-          f"{args.epochs} epoch(s)\n")
-    print(f"{'model':<10}{'framework':<22}{'s/epoch':>9}{'samples/s':>11}{'test acc':>10}{'vs PyTorch':>12}")
-    for name, fw, sec, acc in rows:
-        ref = next((s for m, f, s, _ in rows if m == name and f.startswith("PyTorch")), None)
-        ratio = f"{sec / ref:.2f}x" if ref and fw == "numpynet" else ""
-        print(f"{name:<10}{fw:<22}{sec:>9.2f}{n / sec:>11,.0f}{acc:>10.4f}{ratio:>12}")
-    print()
-    for name, sec in latency.items():
-        print(f"predict one image, {name}: {sec * 1e3:.2f} ms")
-    print(f"peak memory (numpynet runs, MNIST loaded): {peak_mb:,.0f} MB")
+            args.no_torch = True
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, NumPy {np.__version__}"
+          + ("" if args.no_torch else f", PyTorch {torch_version}"))
+    print(f"MNIST, SGD lr {LR} momentum {MOMENTUM}, float32; threads: numpynet its own default "
+          f"(NUMPYNET_BLAS_THREADS, else 1), PyTorch {args.torch_threads}\n")
+    workers = [Worker("numpynet", "numpynet", args.tree)]
+    if args.before:
+        before = os.path.abspath(args.before)   # as it ran, and with one BLAS thread: the layers' share alone
+        workers[:0] = [Worker("before", "numpynet", before), Worker("before-1t", "numpynet", before, threads=1)]
+    if not args.no_torch:
+        workers.append(Worker("PyTorch", "torch", args.tree, threads=args.torch_threads))
+    training_table(workers, args)
+    predict_table(workers, args)
+    for w in workers:
+        w.close()
+    if args.memory:
+        memory_table([("numpynet", "numpynet")] + ([] if args.no_torch else [("PyTorch", "torch")]), args)
+    if args.threads:
+        threads_table(args)
 
 
 if __name__ == "__main__":

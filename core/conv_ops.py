@@ -36,12 +36,19 @@ def resolve_padding(padding, in_hw, kernel, stride):
     return (p, p), (p, p)
 
 
-def pad_nhwc(x, pads, value=0.0):
+def pad_nhwc(x, pads, value=0.0, scratch=None):
+    """``x`` (N, H, W, C) with ``value`` rows and columns around it; ``x`` itself when ``pads`` are zero.
+
+    With a layer's ``scratch`` the padded array is reused from batch to batch:
+    its border is filled once, when it is made, and each call copies only the
+    interior (see ``core.scratch``).
+    """
     (t, b), (left, r) = pads
     if not (t or b or left or r):
         return x
     n, h, w, c = x.shape
-    out = np.full((n, h + t + b, w + left + r, c), value, dtype=x.dtype)
+    shape = (n, h + t + b, w + left + r, c)
+    out = np.full(shape, value, x.dtype) if scratch is None else scratch.get("padded", shape, x.dtype, value)
     out[:, t:t + h, left:left + w, :] = x
     return out
 
@@ -71,14 +78,21 @@ def tiles(in_hw, kernel, stride, out_hw):
     return all(s == k and o * s == n for n, k, s, o in zip(in_hw, kernel, stride, out_hw))
 
 
-def im2col(xp, kernel, stride, out_hw):
-    """Columns (N*OH*OW, kh*kw*C) of padded NHWC ``xp``, contiguous, for one GEMM."""
+def im2col(xp, kernel, stride, out_hw, scratch=None):
+    """Columns (N*OH*OW, kh*kw*C) of padded NHWC ``xp``, contiguous, for one GEMM.
+
+    With a layer's ``scratch`` they are written into the array kept from the last batch.
+    """
     n, _, _, c = xp.shape
     sn, sh, sw, sc = xp.strides
     (kh, kw), (st_h, st_w), (oh, ow) = kernel, stride, out_hw
     windows = as_strided(xp, shape=(n, oh, ow, kh, kw, c),
                          strides=(sn, sh * st_h, sw * st_w, sh, sw, sc), writeable=False)
-    return windows.reshape(n * oh * ow, kh * kw * c)
+    if scratch is None:
+        return windows.reshape(n * oh * ow, kh * kw * c)
+    cols = scratch.get("cols", (n * oh * ow, kh * kw * c), xp.dtype)
+    np.copyto(cols.reshape(windows.shape), windows)
+    return cols
 
 
 def to_nhwc(x):

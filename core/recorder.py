@@ -13,7 +13,7 @@ import time
 
 from . import run_files as files
 from .callbacks import Callback
-from .errors import ModelFileError
+from .errors import ModelFileError, RunError
 from .model_json import to_json
 
 FLUSH_SECONDS = 1.0   # at most this long between a batch and its row reaching the file
@@ -25,15 +25,24 @@ def now_text():
 
 
 def new_folder(root):
-    """A fresh run folder under ``root``, named by a new id that sorts by creation time."""
-    root.mkdir(parents=True, exist_ok=True)
-    while True:
-        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-        try:
-            (root / run_id).mkdir()
-            return run_id, root / run_id
-        except FileExistsError:
-            continue
+    """A fresh run folder under ``root``, named by a new id that sorts by creation time.
+
+    A root that cannot hold it is a RunError naming the folder and the ways out, raised before any
+    training, so the CLI and the app say the same thing and nothing is lost.
+    """
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        while True:
+            run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+            try:
+                (root / run_id).mkdir()
+                return run_id, root / run_id
+            except FileExistsError:
+                continue
+    except OSError as exc:
+        raise RunError(f"Cannot record this run in {root}: {exc.strerror or exc}. Make that folder writable, "
+                       "or set NUMPYNET_RUNS to a folder that is (numpynet train also takes --no-record).") \
+            from exc
 
 
 def describe(part):

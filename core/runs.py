@@ -6,6 +6,7 @@ else ~/.local/share/numpynet/runs), one folder per run named by its id
 start of it, as git names commits.
 """
 import dataclasses
+import functools
 import re
 import shutil
 from pathlib import Path
@@ -33,9 +34,17 @@ class Run:
         folder: the run's folder.
     """
     info: dict
-    metrics: dict
-    epochs: dict
     folder: Path
+
+    @functools.cached_property
+    def metrics(self):
+        """metrics.csv, read when first asked for: a long run's batches need not be read to continue it."""
+        return files.read_csv(self.folder / files.METRICS_CSV, files.METRIC_COLUMNS)
+
+    @functools.cached_property
+    def epochs(self):
+        """epochs.csv, read when first asked for."""
+        return files.read_csv(self.folder / files.EPOCHS_CSV, files.EPOCH_COLUMNS)
 
     @property
     def model_path(self):
@@ -82,7 +91,7 @@ def list(root=None):   # runs.list(), as the design names it; this module needs 
 
 
 def load(run_id, root=None):
-    """The run ``run_id``: its record, metrics and epochs, as a ``Run``.
+    """The run ``run_id``: its record now, its metrics and epochs when first asked for, as a ``Run``.
 
     Args:
         run_id: the run's id, or a start of it that names one run.
@@ -92,8 +101,7 @@ def load(run_id, root=None):
         RunError: no such run, or more than one run starting so (naming them and the folder).
     """
     folder = find(run_id, root)
-    return Run(_info(folder), files.read_csv(folder / files.METRICS_CSV, files.METRIC_COLUMNS),
-               files.read_csv(folder / files.EPOCHS_CSV, files.EPOCH_COLUMNS), folder)
+    return Run(_info(folder), folder)
 
 
 def rename(run_id, name, root=None):

@@ -15,6 +15,7 @@ import numpy as np
 
 from .augment import add_noise, thicken, warp
 from .errors import ShapeError
+from .fit_data import as_inputs
 from .layers.base import fmt_shape
 
 # kind -> what its strength measures; the CLI and the app label their axes with it.
@@ -41,7 +42,8 @@ def damage(x, kind, strength, rng=None):
     fraction of the image's shorter side).
 
     Args:
-        x: images (N, H, W) or (N, C, H, W) in [0, 1]; "noise" takes any shape.
+        x: images (N, H, W) or (N, C, H, W) in [0, 1], or uint8 pixels (scaled to [0, 1] as
+            ``predict`` scales them); "noise" takes any shape.
         kind: one of ``KINDS``.
         strength: how much, in the unit of the kind (see above); a finite number.
         rng: a ``numpy.random.Generator`` or a seed for the random kinds; None draws fresh ones.
@@ -56,7 +58,7 @@ def damage(x, kind, strength, rng=None):
     if kind not in KINDS:
         raise ValueError(f"damage kind must be one of {', '.join(KINDS)}, got {kind!r}")
     strength = _checked_strength(kind, strength)
-    x = np.array(x, dtype=np.float32)      # a copy: every kind below may work in place
+    x = np.array(as_inputs(x), dtype=np.float32)      # uint8 pixels scaled as predict does; a copy to work in
     if kind != "noise" and x.ndim < 3:
         raise ShapeError(f"damage {kind!r} needs images (N, H, W) or (N, C, H, W), got shape {fmt_shape(x.shape)}")
     if strength == 0 or len(x) == 0:

@@ -105,3 +105,26 @@ def build(name, input_shape=(1, 28, 28), classes=10, seed=None):
     """
     from .model import Sequential
     return Sequential(_PRESETS[_check(name)][0](classes), input_shape=input_shape, seed=seed)
+
+
+def preset_of(model):
+    """The name of the preset ``model`` is made of (at any input size), or None for an architecture of its own.
+
+    Told by the layers themselves, not by where the model came from: a preset
+    changed in the editor is no longer that preset, and a saved one still is.
+
+    Args:
+        model: a ``Sequential``; its layers' types and configs are compared with each preset's.
+
+    Example:
+        >>> from core import zoo
+        >>> zoo.preset_of(zoo.build("mlp", input_shape=(1, 8, 8), classes=3))
+        'mlp'
+    """
+    classes = model.output_shape[-1]
+    layers = _configs(model.layers)
+    return next((name for name, (make, _) in _PRESETS.items() if _configs(make(classes)) == layers), None)
+
+
+def _configs(layers):
+    return [(type(layer).__name__, layer.get_config()) for layer in layers]

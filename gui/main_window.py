@@ -1,4 +1,4 @@
-"""The main window: six docked panels around one AppState, menus, status bar, settings.
+"""The main window: the docked panels (one per tab) around one AppState, menus, status bar, settings.
 
 The window wires panels to the state (and the Data panel's validation
 fraction to Training); panels never talk to each other. It opens the
@@ -15,10 +15,13 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox
 from core import load_model, resources, zoo
 from core.errors import ModelFileError, NumpynetError
 
+from . import unsaved
 from .format import esc
 from .messages import show_error
 from .model_files import ask_open_path, export_onnx_dialog, is_onnx, model_name, read_model
-from .panels import ArchitecturePanel, DataPanel, DrawPanel, EvaluationPanel, InsidePanel, TrainingPanel
+from .panels import (ArchitecturePanel, DataPanel, DrawPanel, EvaluationPanel, InsidePanel, LabPanel, RunsPanel,
+                     TrainingPanel)
+from .panels.runs import run_model_folder, run_of_model_folder
 from .settings import Settings, documents_folder
 from .state import AppState
 from .views.lazy import LazyRefresh
@@ -28,9 +31,11 @@ ASSETS = resources.shipped("assets")
 SAVED_MODELS = resources.shipped("saved_models")
 STARTUP_MODEL = SAVED_MODELS / "lenet5-mnist"
 CLOSE_WAIT_MS = 1000   # closing waits this long for background work to stop, then leaves it behind
-PANEL_ORDER = ("Data", "Architecture", "Training", "Inside", "Evaluation", "Draw")
-SHORTCUTS = [("Ctrl+O", "Open a saved model"), ("Ctrl+S", "Save the model"), ("Ctrl+Shift+S", "Save the model as…"),
-             ("Ctrl+Q", "Quit"), ("Ctrl+1 … Ctrl+6", "Show Data, Architecture, Training, Inside, Evaluation, Draw"),
+PANEL_ORDER = ("Data", "Architecture", "Training", "Inside", "Evaluation", "Draw", "Runs", "Lab")
+SHORTCUTS = [("Ctrl+O", "Open a saved model or an ONNX file"), ("Ctrl+S", "Save the model"),
+             ("Ctrl+Shift+S", "Save the model as…"),
+             ("Ctrl+Q", "Quit"),
+             ("Ctrl+1 … Ctrl+8", "Show Data, Architecture, Training, Inside, Evaluation, Draw, Runs, Lab"),
              ("F5", "Start training"), ("F6", "Pause / resume training"), ("Shift+F5", "Stop training"),
              ("F1", "Keyboard shortcuts")]
 
@@ -41,8 +46,8 @@ def app_icon():
 
 def _build_panels(state):
     """The view panels, each listening to ``state``; created in this one place."""
-    return {"Architecture": ArchitecturePanel(state), "Inside": InsidePanel(state),
-            "Evaluation": EvaluationPanel(state), "Draw": DrawPanel(state)}
+    return {"Architecture": ArchitecturePanel(state), "Runs": RunsPanel(state), "Inside": InsidePanel(state),
+            "Evaluation": EvaluationPanel(state), "Draw": DrawPanel(state), "Lab": LabPanel(state)}
 
 
 def _shipped(path):
@@ -154,9 +159,28 @@ class MainWindow(QMainWindow):
         evaluation, inside = self.panels["Evaluation"], self.panels["Inside"]
         evaluation.mistakesFound.connect(inside.set_mistakes)
         evaluation.inspectRequested.connect(self._look_inside)
+        self.panels["Lab"].inspectRequested.connect(self._look_inside)
+        runs_panel = self.panels["Runs"]
+        runs_panel.status.connect(bar.showMessage)
+        runs_panel.curvesChanged.connect(self.training_panel.plots.overlays.show)
+        runs_panel.openRequested.connect(self.open_model)
+        runs_panel.continueRequested.connect(self.continue_run)
+
+    def continue_run(self, run_id, epochs):
+        """Continue a recorded run: its model is opened first (as File > Open does) unless it is the current one."""
+        if self.training_panel.current_run() != run_id:
+            try:
+                folder = run_model_folder(run_id)
+            except NumpynetError as exc:
+                show_error(self, "Cannot continue the run", str(exc))
+                return
+            if not self.open_model(folder):
+                return
+        self.show_panel("Training")
+        self.training_panel.continue_run(run_id, epochs)
 
     def _look_inside(self, test_index):
-        """A mistake clicked in Evaluation opens in Inside, where its feature maps show why."""
+        """A mistake clicked in Evaluation (or a point in the Lab) opens in Inside, where its feature maps show why."""
         self.panels["Inside"].show_test_index(test_index)
         self.show_panel("Inside")
 
@@ -201,6 +225,8 @@ class MainWindow(QMainWindow):
         if self.state.training:
             self.statusBar().showMessage("Stop training before opening another model.")
             return False
+        if not unsaved.may_replace(self, self.state, f"Opening {Path(path).name}"):
+            return False
         try:
             model = read_model(path)
         except NumpynetError as exc:
@@ -215,8 +241,8 @@ class MainWindow(QMainWindow):
 
     def save_model(self):
         path = self.state.model_path
-        if path is None or _shipped(path) or is_onnx(path):
-            return self.save_model_as()   # never overwrite a shipped pretrained model unasked, nor write into a file
+        if path is None or _shipped(path) or is_onnx(path) or run_of_model_folder(path):
+            return self.save_model_as()   # never overwrite a shipped model or a run's record unasked, nor write a file
         return self.save_model_to(path)
 
     def save_model_as(self):
@@ -320,8 +346,12 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event):
         """Close at once, whatever runs: the window hides, work is asked to stop and waited for
-        at most CLOSE_WAIT_MS, and the close is always accepted (``gui.app`` ends a process whose
-        threads outlast that wait)."""
+        at most CLOSE_WAIT_MS (``gui.app`` ends a process whose threads outlast that wait). Only an
+        idle model with unsaved work is asked about first; Cancel (or a cancelled Save as) keeps the
+        window open. A training run is not asked about: its run record keeps its weights."""
+        if not unsaved.may_replace(self, self.state, "Closing numpynet studio"):
+            event.ignore()
+            return
         self.save_settings()
         self.hide()
         self.stop_background(CLOSE_WAIT_MS)

@@ -28,11 +28,12 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QWidget
 
 from .format import percent
+from .overlays import RunOverlays
+from .smoothing import Ema
 
 REFRESH_MS = 66            # fastest refresh: ~15 plots a second, each batch plot ~5 times
 MAX_REFRESH_MS = 500
 PAINT_SHARE = 0.05         # painting may take at most this share of the GUI thread
-EMA_WEIGHT = 0.95          # TensorBoard-style smoothing of the batch curves, debiased at the start
 
 TRAIN = "#2563eb"          # blue
 VALID = "#ea580c"          # orange
@@ -75,16 +76,6 @@ class Series:
     @property
     def ys(self):
         return self._y[:self.n]
-
-
-class _Ema:
-    def __init__(self, weight=EMA_WEIGHT):
-        self.weight, self.value, self.n = weight, 0.0, 0
-
-    def __call__(self, x):
-        self.n += 1
-        self.value = self.weight * self.value + (1 - self.weight) * x
-        return self.value / (1 - self.weight ** self.n)
 
 
 class IntegerAxis(pg.AxisItem):
@@ -136,13 +127,14 @@ class TrainingPlots(QWidget):
         self.epoch = {k: Series(64) for k in ("loss", "val_loss", "accuracy", "val_accuracy", "lr")}
         self.partial = {}     # epoch -> share of its batches trained, for the epochs a stop cut short
         self.partial_points = {k: Series(8) for k in ("loss", "val_loss", "accuracy", "val_accuracy")}
-        self._ema = {"loss": _Ema(), "accuracy": _Ema()}
+        self._ema = {"loss": Ema(), "accuracy": Ema()}
         self._bindings = []
         self._dirty = set()
         self.markers = []     # (step, label) of each change made during a run, as drawn
         self._marker_lines = []
         self._turn = 0
         self._build()
+        self.overlays = RunOverlays(self)   # recorded runs drawn beside the live one
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self._tick)
@@ -222,9 +214,9 @@ class TrainingPlots(QWidget):
         steps, loss, accuracy, lr = rows.T
         b = self.batch
         b["loss"].extend(steps, loss)
-        b["loss_ema"].extend(steps, [self._ema["loss"](v) for v in loss])
+        b["loss_ema"].extend(steps, self._ema["loss"].many(loss))
         b["accuracy"].extend(steps, accuracy)
-        b["accuracy_ema"].extend(steps, [self._ema["accuracy"](v) for v in accuracy])
+        b["accuracy_ema"].extend(steps, self._ema["accuracy"].many(accuracy))
         b["lr"].extend(steps, lr)
         self._changed(self.batch_loss, self.batch_acc, self.lr_plot)
 
@@ -275,7 +267,7 @@ class TrainingPlots(QWidget):
             series.clear()
         self.partial = {}
         self._show_partial_note()
-        self._ema = {"loss": _Ema(), "accuracy": _Ema()}
+        self._ema = {"loss": Ema(), "accuracy": Ema()}
         for view, line in self._marker_lines:
             view.getPlotItem().removeItem(line)
         self.markers, self._marker_lines = [], []
@@ -340,7 +332,9 @@ class TrainingPlots(QWidget):
 
     def plan_steps(self, first, last):
         """Fix the step axes to the run ahead (``first``..``last``): the curves grow into a still
-        frame, which shows how far the run is and spares redrawing the axes at every refresh."""
+        frame, which shows how far the run is and spares redrawing the axes at every refresh.
+        The frame also holds the runs overlaid beside it."""
+        last = max(last, self.overlays.last_step)
         for view in (self.batch_loss, self.batch_acc, self.lr_plot):
             view.getPlotItem().setXRange(first, last, padding=0.02)
 

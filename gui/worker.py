@@ -243,6 +243,8 @@ class TrainWorker(Worker):
         else:
             reason = STOPPED if self.stop_requested else ""
         test = {} if reason == STOPPED else self._evaluate_test()
+        if test and job.recorder is not None:
+            job.recorder.add_summary(**test)
         return {"history": history.history, "diverged": history.diverged, "test": test}, reason
 
     def _compile(self):

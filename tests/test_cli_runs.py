@@ -121,3 +121,14 @@ def test_runs_usage_errors(capsys, argv):
     with pytest.raises(SystemExit) as info:
         cli.main(list(argv))
     assert info.value.code == 2
+
+
+def test_a_runs_folder_that_cannot_be_made_stops_train_before_it_trains_and_says_how_out(tmp_path, monkeypatch, capsys):
+    """The run cannot be recorded under a file: exit 2 with the folder and the ways out, not a bare OSError."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("NUMPYNET_RUNS", str(blocker / "runs"))
+    code = cli.main(["train", "--model", "mlp", "--dataset", "synthetic-digits", "--epochs", "1", "--limit", "64"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert str(blocker / "runs") in err and "NUMPYNET_RUNS" in err and "--no-record" in err

@@ -286,3 +286,17 @@ def test_the_runs_model_is_the_one_fit_leaves_after_early_stopping_restores_the_
     run = runs.load(recorder.run_id)
     assert run.info["status"] == "stopped" and run.info["epochs_done"] == 2
     _same_weights(run.load_model(), model)   # epoch 0's weights, put back after the last epoch's save
+
+
+def test_loading_a_run_reads_its_csv_files_only_when_asked(tmp_path, monkeypatch):
+    """Continuing a run needs its record, not its batches: load reads metrics.csv and epochs.csv lazily."""
+    from core import run_files
+    read = []
+    real = run_files.read_csv
+    monkeypatch.setattr(run_files, "read_csv", lambda path, columns: read.append(path.name) or real(path, columns))
+    (tmp_path / "r1").mkdir()
+    (tmp_path / "r1" / "run.json").write_text('{"id": "r1", "status": "finished"}')
+    run = runs.load("r1", root=tmp_path)
+    assert run.info["id"] == "r1" and read == []
+    assert run.metrics is run.metrics   # read once, then kept
+    assert read == ["metrics.csv"]

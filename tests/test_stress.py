@@ -38,6 +38,14 @@ def test_damage_never_changes_its_input(kind):
     assert not np.array_equal(out, x), kind
 
 
+def test_uint8_pixels_are_damaged_as_the_images_predict_sees():
+    x = asymmetric()
+    pixels = np.round(x * 255).astype(np.uint8)
+    np.testing.assert_allclose(damage(pixels, "noise", 0.2, rng=3), damage(pixels / 255, "noise", 0.2, rng=3),
+                               atol=1e-6)
+    np.testing.assert_allclose(damage(pixels, "thickness", 0), pixels / 255, atol=1e-7)
+
+
 def test_rotation_by_90_degrees_is_numpys_rot90():
     x = asymmetric()
     np.testing.assert_allclose(damage(x, "rotation", 90), np.rot90(x, axes=(2, 3)), atol=1e-5)
@@ -168,6 +176,14 @@ def test_progress_returning_false_stops_with_the_strengths_done(small_model, mon
     curve = robustness(small_model, x, y, "blur", [0, 1, 2, 3], progress=lambda done, total: done < 25)
     assert not curve.complete
     assert curve.strengths.tolist() == [0, 1] and len(curve.accuracy) == 2
+
+
+def test_robustness_of_uint8_pixels_is_that_of_the_scaled_images(small_model):
+    rng = np.random.default_rng(2)
+    pixels = rng.integers(0, 256, (60, 1, 12, 12)).astype(np.uint8)
+    y = rng.integers(0, 3, 60)
+    scaled = robustness(small_model, pixels / np.float32(255), y, "noise", [0, 0.3], rng=0).accuracy
+    np.testing.assert_array_equal(robustness(small_model, pixels, y, "noise", [0, 0.3], rng=0).accuracy, scaled)
 
 
 def test_progress_raising_cancels(small_model):

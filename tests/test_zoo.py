@@ -89,3 +89,18 @@ def test_a_typo_gets_the_nearest_name():
     with pytest.raises(ValueError, match="unknown model 'lenet55'; did you mean 'lenet5'"):
         zoo.build("lenet55")
     assert zoo.unknown("cnn") == "unknown model 'cnn'; did you mean 'cnn_small'?"
+
+
+@pytest.mark.parametrize("name", zoo.names())
+def test_preset_of_names_each_preset_at_any_input_size_and_class_count(name):
+    assert zoo.preset_of(zoo.build(name)) == name
+    assert zoo.preset_of(zoo.build(name, input_shape=(3, 32, 32), classes=4)) == name
+
+
+def test_preset_of_a_changed_or_hand_built_model_is_none():
+    from core.layers import Flatten, Softmax
+
+    changed = Sequential([Flatten(), Dense(100, "relu"), Dense(99, "relu"), Dense(10), Softmax()],
+                         input_shape=(1, 28, 28))
+    assert zoo.preset_of(changed) is None
+    assert zoo.preset_of(Sequential([Flatten(), Dense(10)], input_shape=(1, 8, 8))) is None

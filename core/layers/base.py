@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import initializers
 from ..errors import ArgumentError, ShapeError
+from ..scratch import Scratch
 from . import args
 
 _REGISTRY = {}
@@ -172,6 +173,7 @@ class Layer:
         self.params = {}
         self.grads = {}
         self.buffers = {}
+        self.scratch = Scratch()   # arrays reused from batch to batch (never an output)
         self.input_shape = None
         self.output_shape = None
         self.index = None

@@ -1,6 +1,6 @@
 """2-D convolution: W (out_channels, in_channels, kh, kw), b (out_channels,).
 
-Forward is one im2col and one GEMM; backward reuses the forward's columns
+Forward is one im2col (into columns reused from batch to batch) and one GEMM; backward reuses the forward's columns
 for dW. For dx, each kernel offset's small GEMM is added straight onto its
 strided slice of the input gradient: no columns-sized buffer is written and
 read back, which halves the cost of a col2im. A first layer skips dx.
@@ -95,9 +95,9 @@ class Conv2D(ParamLayer):
     def linear_forward(self, x):
         n = x.shape[0]
         _, oh, ow = self.output_shape
-        xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), self.pads)
+        xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), self.pads, scratch=self.scratch)
         self._xp_shape = xp.shape
-        self._cols = conv_ops.im2col(xp, self.kernel, self.stride, (oh, ow))
+        self._cols = conv_ops.im2col(xp, self.kernel, self.stride, (oh, ow), self.scratch)
         out = self._cols @ self._w_matrix()
         out += self.params["b"]
         return conv_ops.to_nchw(out.reshape(n, oh, ow, self.filters))
@@ -108,7 +108,7 @@ class Conv2D(ParamLayer):
         kh, kw = self.kernel
         c = self.input_shape[0]
         dw = (self._cols.T @ g).reshape(kh, kw, c, f).transpose(3, 2, 0, 1)
-        self.grads = {"W": np.ascontiguousarray(dw), "b": g.sum(axis=0)}
+        self.grads = {"W": np.ascontiguousarray(dw), "b": self.scratch.column_sums(g)}
         self._cols = None
         if not self.need_input_grad:
             return None

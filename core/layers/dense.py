@@ -63,7 +63,7 @@ class Dense(ParamLayer):
         return x @ self.params["W"] + self.params["b"]
 
     def linear_backward(self, grad):
-        self.grads = {"W": self._x.T @ grad, "b": grad.sum(axis=0)}
+        self.grads = {"W": self._x.T @ grad, "b": self.scratch.column_sums(grad)}
         return grad @ self.params["W"].T if self.need_input_grad else None
 
     def get_config(self):

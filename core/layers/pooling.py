@@ -52,7 +52,7 @@ class Pool2D(Layer):
         return conv_ops.offsets(self.pool, self.stride, self.output_shape[1:])
 
     def forward(self, x, training=False):
-        xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), self.pads, self.pad_value)
+        xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), self.pads, self.pad_value, self.scratch)
         self._xp = xp
         return conv_ops.to_nchw(self.reduce(xp))
 

@@ -117,25 +117,43 @@ class BatchNorm(Layer):
         r = self._rows(x)
         training = training and self.trainable
         if training:
-            mean, var = r.mean(axis=0), r.var(axis=0)
-            m = self.momentum
-            for name, batch in (("mean", mean), ("var", var)):
-                running = self.buffers[name]   # updated in place: others hold references to it
-                running *= m
-                running += (1 - m) * batch
+            xhat, inv_std = self._normalise_batch(r)
         else:
-            mean, var = self.buffers["mean"], self.buffers["var"]
-        inv_std = 1.0 / np.sqrt(var + np.asarray(self.epsilon, var.dtype))
-        xhat = (r - mean) * inv_std
+            inv_std = 1.0 / np.sqrt(self.buffers["var"] + np.asarray(self.epsilon, r.dtype))
+            xhat = (r - self.buffers["mean"]) * inv_std
         self._xhat, self._inv_std, self._like, self._training = xhat, inv_std, x, training
-        return self._unrows(xhat * self.params["gamma"] + self.params["beta"], x)
+        out = np.multiply(xhat, self.params["gamma"])
+        out += self.params["beta"]
+        return self._unrows(out, x)
+
+    def _normalise_batch(self, r):
+        """(xhat, 1 / std) from the batch's own statistics, updating the running ones: three passes over
+        the batch (mean, centre, variance) and one in place (scale), no other temporaries."""
+        n = len(r)
+        mean = self.scratch.column_sums(r) / np.asarray(n, r.dtype)
+        xhat = r - mean
+        var = np.einsum("ij,ij->j", xhat, xhat) / np.asarray(n, r.dtype)
+        m = self.momentum
+        for name, batch in (("mean", mean), ("var", var)):
+            running = self.buffers[name]   # updated in place: others hold references to it
+            running *= m
+            running += (1 - m) * batch
+        inv_std = 1.0 / np.sqrt(var + np.asarray(self.epsilon, var.dtype))
+        xhat *= inv_std
+        return xhat, inv_std
 
     def backward(self, grad):
+        # The two sums the parameters' gradients need are the same two the input's gradient needs, so each
+        # is computed once; the kept xhat is scaled in place as a temporary (one backward per forward).
         g = self._rows(grad)
-        xhat = self._xhat
-        self.grads = {"gamma": (g * xhat).sum(axis=0), "beta": g.sum(axis=0)}
-        dxhat = g * self.params["gamma"]
-        if not self._training:  # running statistics are constants: a per-feature scale
-            return self._unrows(dxhat * self._inv_std, self._like)
-        dx = self._inv_std * (dxhat - dxhat.mean(axis=0) - xhat * (dxhat * xhat).mean(axis=0))
+        xhat, scale = self._xhat, self.params["gamma"] * self._inv_std
+        sum_g, sum_gx = self.scratch.column_sums(g), np.einsum("ij,ij->j", g, xhat)
+        self.grads = {"gamma": sum_gx, "beta": sum_g}
+        dx = np.multiply(g, scale)
+        if self._training:   # the batch's statistics depend on x: dx = scale * (g - mean(g) - xhat * mean(g xhat))
+            n = np.asarray(len(g), g.dtype)
+            xhat *= scale * sum_gx / n
+            dx -= xhat
+            dx -= scale * sum_g / n
+        self._xhat = None
         return self._unrows(dx, self._like)

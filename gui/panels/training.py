@@ -20,16 +20,19 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 from core import optimizers, runs, transfer, zoo
 from core.augment import Augment
 from core.callbacks import format_eta
-from core.errors import NumpynetError
+from core.errors import NumpynetError, RunError
 from core.preprocess import mode_for_dataset
 
+from .. import unsaved
 from ..format import esc, percent, rich_tooltip, shape_text
 from ..messages import show_diverged, show_error
 from ..mismatch import CONTINUE, NEW_MODEL, NEW_OUTPUT, TRAIN, ask_about_mismatch
 from ..panel_settings import PanelSettings, Setting
 from ..plots import TrainingPlots, batches_csv_path
+from ..run_jobs import continue_job, recorder, test_images
 from ..worker import STOPPED, Job, TrainJob, TrainWorker, describe_exception
 from .data import SETTINGS as DATA_SETTINGS
+from .runs import run_of_model_folder
 
 # How the form shows an optimizer argument: (minimum, maximum, decimals, label, tooltip). Which optimizer
 # takes which, and the values they start from, are core's (optimizers.starting_values); an argument not
@@ -94,6 +97,7 @@ class TrainingPanel(QWidget):
         self._run_model = self._job = None   # the run being trained, until its result is shown
         self._plotted_model = None
         self._preset = (None, None)     # (name, model) of the last preset built: how an unsaved model is named
+        self._last_run = (None, None)   # (model, run id) of the last run trained here
         self._showing_reason = False
         self._live = {}                 # the live knobs' values the running run has been given
         self._build()
@@ -208,9 +212,12 @@ class TrainingPanel(QWidget):
         self.stop_action = QAction(style.standardIcon(QStyle.SP_MediaStop), "Stop", self)
         self.stop_action.setShortcut(QKeySequence("Shift+F5"))
         self.stop_action.triggered.connect(self.stop)
+        self.continue_action = QAction(style.standardIcon(QStyle.SP_MediaSeekForward), "Continue run", self)
+        self.continue_action.triggered.connect(self.continue_current)
         bar = QHBoxLayout()
         self.buttons = {}
-        for key, action in (("start", self.start_action), ("pause", self.pause_action), ("stop", self.stop_action)):
+        for key, action in (("start", self.start_action), ("pause", self.pause_action), ("stop", self.stop_action),
+                            ("continue", self.continue_action)):
             button = QToolButton()
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
@@ -294,6 +301,8 @@ class TrainingPanel(QWidget):
         shape = tuple(ds.x_train.shape[1:]) if ds is not None else (1, 28, 28)
         classes = len(ds.class_names) if ds is not None else 10
         name = self.preset.currentText()
+        if not unsaved.may_replace(self.window(), self.state, f"Building a new {name}"):
+            return False
         try:
             model = zoo.build(name, input_shape=shape, classes=classes, seed=0)
         except Exception as exc:  # noqa: BLE001 -- e.g. a preset too deep for small images
@@ -390,15 +399,46 @@ class TrainingPanel(QWidget):
             return
         if not self._settle_mismatch():
             return
-        model, ds = self.state.model, self.state.dataset
         try:
-            job = self._make_job(model, ds)
+            job = self._make_job(self.state.model, self.state.dataset)
         except Exception as exc:  # noqa: BLE001 -- bad hyperparameters, missing augment module...
             show_error(self.window(), "Cannot start training", *describe_exception(exc))
             return
+        self._launch(job)
+
+    def continue_run(self, run_id, epochs):
+        """Train the current model, the result of the run ``run_id``, ``epochs`` more epochs with that
+        run's own settings: the run goes on exactly, recorded as a child run."""
+        ok, reason = self.can_start()
+        try:
+            if not ok:
+                raise RunError(reason)
+            job = continue_job(runs.load(run_id), self.state.model, self.state.dataset, epochs, self.plots.last_step)
+        except NumpynetError as exc:
+            show_error(self.window(), "Cannot continue the run", str(exc))
+            return
+        self._launch(job)
+
+    def continue_current(self):
+        """Continue the current model's run by the Epochs field's count."""
+        self.continue_run(self.current_run(), self.epochs.value())
+
+    def current_run(self):
+        """The id of the recorded run whose result the current model is: the last run trained here, or
+        the run whose model was opened from the runs folder; None for any other model."""
+        model, (trained, run_id) = self.state.model, self._last_run
+        if model is not None and model is trained:
+            return run_id
+        return run_of_model_folder(self.state.model_path)
+
+    def _launch(self, job):
+        model, ds = self.state.model, job.dataset
         if model is not self._plotted_model:
             self._on_model_changed(model)
         self._run_model, self._job = model, job
+        self._last_run = (model, job.recorder.run_id)
+        # Named before the run, so the models the run records in its folder know their data and classes.
+        model.meta.update(dataset=ds.name, class_names=list(ds.class_names), preprocessing=mode_for_dataset(ds.name))
         w = TrainWorker(model, job)
         w.batchesDone.connect(self.plots.add_batches)
         w.epochDone.connect(self.plots.add_epoch)
@@ -413,7 +453,7 @@ class TrainingPanel(QWidget):
         self.save_settings()
         self._live = self._live_values()
         self.job.start(w)
-        steps = -(-int(len(ds.x_train) * (1 - self.validation_fraction)) // job.batch_size)
+        steps = -(-int(len(ds.x_train) * (1 - job.validation_fraction)) // job.batch_size)
         self.plots.plan_steps(job.first_step, job.first_step + job.epochs * steps)
         self.state.set_training(True)
         self._update_actions()
@@ -424,11 +464,11 @@ class TrainingPanel(QWidget):
         optimizer = self.optimizer_config(cfg)
         optimizers.from_config(optimizer)  # a bad value fails here, on the GUI thread, with its message
         initial = model.epochs_trained
-        test = (ds.x_test, ds.y_test) if getattr(ds, "x_test", None) is not None and len(ds.x_test) else None
         return TrainJob(dataset=ds, x=ds.x_train, y=ds.y_train, epochs=cfg["epochs"], batch_size=cfg["batch_size"],
                         optimizer=optimizer, schedule=SCHEDULES[cfg["schedule"]], augment=make_augment(cfg["augment"]),
-                        validation_fraction=self.validation_fraction, test=test, seed=initial,
-                        initial_epoch=initial, first_step=self.plots.last_step, recorder=runs.Recorder(source="app"))
+                        validation_fraction=self.validation_fraction, test=test_images(ds), seed=initial,
+                        initial_epoch=initial, first_step=self.plots.last_step,
+                        recorder=recorder(model, ds, self.validation_fraction, parent=self.current_run()))
 
     def toggle_pause(self):
         if self.job.worker is None:
@@ -484,9 +524,7 @@ class TrainingPanel(QWidget):
         self.state.set_model(model, self.state.model_path, saved=False)   # trained further than its file
 
     def _record_meta(self, model, result):
-        """What a saved model should say about how it was trained."""
-        ds = self._job.dataset
-        model.meta.update(dataset=ds.name, class_names=list(ds.class_names), preprocessing=mode_for_dataset(ds.name))
+        """What a saved model should say about how it was trained (its data: see ``_launch``)."""
         metrics = dict(result["test"])
         history = result["history"]
         for key in ("accuracy", "val_accuracy", "loss", "val_loss"):
@@ -554,6 +592,7 @@ class TrainingPanel(QWidget):
         self.start_action.setToolTip(tip)
         self.buttons["start"].setToolTip(tip)
         running = self.running
+        self._update_continue(ok)
         self.pause_action.setEnabled(running)
         self.stop_action.setEnabled(running)
         paused = bool(self.job.worker and self.job.worker.paused)
@@ -567,6 +606,14 @@ class TrainingPanel(QWidget):
             # the line under the progress bar says why Start is greyed out, until a run writes there
             self.progress_label.setText(reason or "Ready")
             self._showing_reason = not ok
+
+    def _update_continue(self, can_start):
+        run_id = self.current_run()
+        self.continue_action.setEnabled(can_start and run_id is not None)
+        self.continue_action.setToolTip(
+            f"Train run {run_id} as many more epochs as the Epochs field says, with the run's own settings, "
+            "exactly as if it had not stopped; recorded as a new run that names it" if run_id else
+            "Continue the recorded run of the current model (this model is not the result of a recorded run)")
 
     # ---------------------------------------------------------------- export
     def _export_png(self):

@@ -9,6 +9,14 @@ from core import zoo
 from core.optimizers import SGD
 
 
+@pytest.fixture(autouse=True)
+def discard_unsaved_models(monkeypatch):
+    """Tests replace and close trained models freely: the unsaved-model question answers Discard, as a
+    user who does not want them would (tests/gui/test_unsaved.py asks it for real)."""
+    from gui import unsaved
+    monkeypatch.setattr(unsaved, "ask", lambda parent, doing, can_save=True: unsaved.DISCARD)
+
+
 @pytest.fixture(scope="session")
 def lenet(mnist):
     """LeNet-5 after one short epoch on 2,000 MNIST images: real filters, and still mistakes to show."""

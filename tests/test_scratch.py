@@ -1,0 +1,97 @@
+"""Buffers reused from batch to batch (``core.scratch``): reuse must never change a number.
+
+A padded input and im2col's columns are kept by their layer; the next batch,
+of any size, writes into them. Each check runs batches of changing sizes and
+dtypes through one layer and compares every result with a fresh layer's.
+"""
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from core.layers import AvgPool2D, Conv2D, MaxPool2D
+from core.scratch import Scratch
+
+LAYERS = {
+    "conv same": lambda: Conv2D(4, 3, padding="same", seed=0),
+    "conv padded strided": lambda: Conv2D(3, 3, stride=2, padding=1, seed=0),
+    "conv valid": lambda: Conv2D(2, 5, seed=0),
+    "maxpool padded": lambda: MaxPool2D(3, stride=2, padding=1),
+    "avgpool padded": lambda: AvgPool2D(2, stride=1, padding=1),
+}
+
+
+def _run(layer, x, grad_seed):
+    out = layer.forward(x, training=True)
+    grad = np.random.default_rng(grad_seed).standard_normal(out.shape).astype(x.dtype)
+    return out.copy(), layer.backward(grad).copy(), {k: g.copy() for k, g in layer.grads.items()}
+
+
+@pytest.mark.parametrize("make", LAYERS.values(), ids=LAYERS.keys())
+def test_batches_of_changing_size_and_dtype_match_a_fresh_layer(make):
+    rng = np.random.default_rng(1)
+    reused = make()
+    reused.build((2, 9, 7))
+    for step, (n, dtype) in enumerate([(6, np.float32), (2, np.float32), (6, np.float32), (3, np.float64),
+                                       (7, np.float32)]):
+        # negative inputs: a -inf or zero border that leaked into the interior would win or shift a window
+        x = (rng.standard_normal((n, 2, 9, 7)) - 3).astype(dtype)
+        fresh = make()
+        fresh.build((2, 9, 7))
+        if reused.params:
+            fresh.set_weights(reused.get_weights())
+        out, dx, grads = _run(reused, x, step)
+        out_f, dx_f, grads_f = _run(fresh, x, step)
+        assert out.dtype == dtype
+        assert_array_equal(out, out_f, err_msg=f"batch {step} ({n}, {dtype.__name__}): forward")
+        assert_array_equal(dx, dx_f, err_msg=f"batch {step}: input gradient")
+        for k in grads_f:
+            assert_array_equal(grads[k], grads_f[k], err_msg=f"batch {step}: gradient of {k}")
+
+
+def test_a_conv_layer_writes_each_batch_into_the_same_columns_and_padded_input():
+    layer = Conv2D(4, 3, padding="same", seed=0)
+    layer.build((2, 8, 8))
+    x = np.random.default_rng(0).random((5, 2, 8, 8), dtype=np.float32)
+    layer.forward(x)
+    first_cols = layer._cols
+    layer.forward(x[:3])           # a smaller last batch fits in the first one's buffers
+    assert np.shares_memory(layer._cols, first_cols), "the columns were allocated afresh"
+    assert len(layer._cols) == 3 * 8 * 8
+
+
+def test_scratch_grows_for_a_larger_batch_and_refills_a_new_array():
+    scratch = Scratch()
+    small = scratch.get("padded", (2, 3), np.float32, fill=-1.0)
+    small[:] = 5
+    big = scratch.get("padded", (4, 3), np.float32, fill=-1.0)
+    assert not np.shares_memory(small, big)
+    assert_array_equal(big, -1.0)
+    again = scratch.get("padded", (1, 3), np.float32, fill=-1.0)
+    assert np.shares_memory(again, big) and again.shape == (1, 3)
+    assert scratch.get("padded", (1, 3), np.float64).dtype == np.float64
+
+
+def test_column_sums_equal_numpy_sums_for_changing_row_counts_and_dtypes():
+    """The bias and BatchNorm gradients' sums: the kept vector of ones shrinks and grows with the batch."""
+    scratch, rng = Scratch(), np.random.default_rng(0)
+    for rows, dtype in [(5000, np.float32), (7, np.float32), (86528, np.float32), (300, np.float64)]:
+        a = rng.standard_normal((rows, 5)).astype(dtype) + 2
+        got = scratch.column_sums(a)
+        assert got.dtype == dtype and got.shape == (5,)
+        exact = a.astype(np.float64).sum(axis=0)
+        tol = 1e-12 if dtype == np.float64 else 1e-5
+        np.testing.assert_allclose(got, exact, rtol=tol)
+
+
+def test_fit_evaluate_and_predict_leave_no_batch_sized_buffers_on_the_model():
+    from core import zoo
+    model = zoo.build("vgg_mini", seed=0)
+    model.compile("sgd", "crossentropy")
+    rng = np.random.default_rng(0)
+    x, y = rng.random((8, 1, 28, 28), dtype=np.float32), np.arange(8) % 10
+    convs = [layer for layer in model.layers if isinstance(layer, Conv2D)]
+    model.train_on_batch(x, y)   # a user's own loop keeps them from batch to batch
+    assert all(len(layer.scratch) for layer in convs)
+    for call in (lambda: model.fit(x, y, batch_size=4), lambda: model.evaluate(x, y), lambda: model.predict(x)):
+        call()
+        assert [layer.name for layer in model.layers if len(layer.scratch)] == []
