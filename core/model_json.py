@@ -16,6 +16,7 @@ import numpy as np
 from . import losses, optimizers, schedules
 from .errors import ArgumentError, ModelFileError, ShapeError
 from .layers import layer_class
+from .layers.args import is_number
 
 FORMAT = "numpynet-model"
 FORMAT_VERSION = 1
@@ -162,7 +163,7 @@ def _wrong_kind(value, default):
     """A flag that is not true or false, or a rate that is not a number: the default tells which it is."""
     if isinstance(default, bool):
         return not isinstance(value, bool)
-    return isinstance(default, float) and not _is_number(value)
+    return isinstance(default, float) and not is_number(value)
 
 
 @functools.cache
@@ -254,7 +255,7 @@ def _check_history(history):
     if not isinstance(history, dict):
         raise ModelFileError(f"'history' must be a mapping of metric names to lists of numbers, got {_short(history)}")
     for name, values in history.items():
-        if not (isinstance(values, list) and all(_is_number(v) for v in values)):
+        if not (isinstance(values, list) and all(is_number(v) for v in values)):
             raise ModelFileError(f"'history.{name}' must be a list of numbers, got {_short(values)}")
 
 
@@ -263,7 +264,7 @@ def _check_text_and_metrics(doc):
         if doc.get(key) is not None and not isinstance(doc[key], str):
             raise ModelFileError(f"{key!r} must be a string, got {_short(doc[key])}")
     metrics = doc.get("metrics")
-    if metrics is not None and not (isinstance(metrics, dict) and all(map(_is_number, metrics.values()))):
+    if metrics is not None and not (isinstance(metrics, dict) and all(map(is_number, metrics.values()))):
         raise ModelFileError(f"'metrics' must be a mapping of names to numbers, got {_short(metrics)}")
 
 
@@ -278,12 +279,8 @@ def _check_class_names(names, output_shape):
 
 def _check_temperature(t):
     """``predict`` divides by it: a positive finite number or absent."""
-    if t is not None and not (_is_number(t) and math.isfinite(t) and t > 0):
+    if t is not None and not (is_number(t) and math.isfinite(t) and t > 0):
         raise ModelFileError(f"'temperature' must be a number above 0, got {_short(t)}")
-
-
-def _is_number(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _short(value, limit=80):

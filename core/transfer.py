@@ -61,13 +61,13 @@ class Mismatch:
         parts = []
         if self.input:
             parts.append(f"The model{trained} takes {_shape(self.model_input)} images; "
-                         f"{self.dataset}'s are {_shape(self.data_input)}.")
+                         f"those of {self.dataset} are {_shape(self.data_input)}.")
         if self.classes:
             parts.append(f"The model{trained if not parts else ''} has {self.model_classes} outputs; "
                          f"{self.dataset} has {self.data_classes} classes.")
         if self.names:
             parts.append(f"The model{trained if not parts else ''} answers with the classes "
-                         f"{_names(self.model_names)}; {self.dataset}'s classes are {_names(self.data_names)}, "
+                         f"{_names(self.model_names)}; the classes of {self.dataset} are {_names(self.data_names)}, "
                          f"so its answers would name the wrong things.")
         return " ".join(parts)
 

@@ -238,7 +238,7 @@ def test_train_a_saved_model_on_images_of_another_shape(capsys, tmp_path, mnist,
                     mnist.y_test[:20], [str(i) for i in range(10)], "test")
     monkeypatch.setattr(cli.datasets, "load", lambda name, root=None: small)
     code, _, err = run(capsys, "train", "--model", digits_model(tmp_path), "--dataset", "small", "--new-output")
-    assert code == 2 and "takes 1×28×28 images; small's are 1×14×14" in err
+    assert code == 2 and "takes 1×28×28 images; those of small are 1×14×14" in err
     assert "Pass --new-output" not in err and "replaces only the output layer" in err   # it was passed
 
 

@@ -10,6 +10,7 @@ import os
 import random
 import shutil
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -125,24 +126,31 @@ def test_a_save_killed_at_any_step_leaves_the_old_or_the_new_model(tmp_path, mon
         assert_clean(path)
 
 
-def _save_forever(path):
-    """Child process: save version 1 and version 2 over each other until killed."""
+def _save_forever(path, saves):
+    """Child process: save version 1 and version 2 over each other until killed, counting finished saves."""
     models = [version(1), version(2)]
     for i in range(10 ** 9):
         models[i % 2].save(path)
+        saves.value = i + 1
 
 
 def test_a_process_killed_while_saving_leaves_a_loadable_model(tmp_path):
+    """Each kill lands a few milliseconds after the child finished its first or its second save (whatever
+    the machine's load), so both versions are on disk at some kill and many kills land inside a save."""
     old, new = version(1), version(2)
     path = tmp_path / "m"
     old.save(path)
     fork = multiprocessing.get_context("fork")
     rng = random.Random(0)
     versions, leftovers = set(), 0
-    for _ in range(40):
-        child = fork.Process(target=_save_forever, args=(path,))
+    for attempt in range(40):
+        saves = fork.Value("i", 0)
+        child = fork.Process(target=_save_forever, args=(path, saves))
         child.start()
-        child.join(rng.uniform(0.01, 0.08))
+        deadline = time.monotonic() + 30
+        while saves.value < 1 + attempt % 2 and time.monotonic() < deadline:
+            time.sleep(0.0005)
+        time.sleep(rng.uniform(0, 0.004))
         child.kill()
         child.join()
         assert child.exitcode == -9

@@ -6,7 +6,7 @@ from core import MismatchError, NumpynetError, ShapeError, zoo
 from core.datasets import Dataset
 from core.layers import Dense, Flatten, ReLU, Softmax
 from core.model import Sequential
-from core.transfer import check, new_output_layer, require_match
+from core.transfer import Mismatch, check, new_output_layer, require_match
 
 DIGITS = [str(i) for i in range(10)]
 FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
@@ -59,7 +59,7 @@ def test_another_number_of_classes_is_named(classes):
 def test_another_input_shape_is_named(shape):
     found = check(digits_model(), dataset("other", DIGITS, shape=shape))
     assert found.input and not found.only_names
-    assert f"takes 1×28×28 images; other's are {'×'.join(map(str, shape))}" in found.describe()
+    assert f"takes 1×28×28 images; those of other are {'×'.join(map(str, shape))}" in found.describe()
     with pytest.raises(MismatchError, match="1×28×28") as raised:
         require_match(digits_model(), dataset("other", DIGITS, shape=shape), names_may_differ=True)
     assert isinstance(raised.value, NumpynetError) and isinstance(raised.value, ValueError)
@@ -107,3 +107,10 @@ def test_new_output_layer_refuses_what_it_cannot_do():
         new_output_layer(digits_model(), 3, ["a", "b"])
     with pytest.raises(ValueError, match="at least 1"):
         new_output_layer(digits_model(), 0)
+
+
+def test_a_dataset_name_ending_in_s_reads_well():
+    found = Mismatch(dataset="halves", model_dataset="", model_input=(1, 28, 28), data_input=(1, 4, 4),
+                     model_classes=10, data_classes=10, model_names=(), data_names=())
+    assert "takes 1×28×28 images; those of halves are 1×4×4." in found.describe()
+    assert "'s" not in found.describe()

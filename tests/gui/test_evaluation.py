@@ -142,7 +142,7 @@ def test_says_why_it_cannot_evaluate(qtbot, state, mnist):
     panel.show()
     assert not panel.busy
     assert "Not evaluated" in panel.summary.text()
-    assert "takes 1×32×32 images; mnist's are 1×28×28" in panel.summary.text()
+    assert "takes 1×32×32 images; those of mnist are 1×28×28" in panel.summary.text()
     state.set_dataset(None)
     assert "No test images" in panel.summary.text()
 

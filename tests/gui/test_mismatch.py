@@ -231,7 +231,7 @@ def test_images_of_another_shape_cannot_start(qtbot, training, monkeypatch):
     training.state.set_model(tiny_model())
     training.state.set_dataset(tiny("abc", shape=(1, 9, 9)))
     assert not training.start_action.isEnabled()
-    assert "takes 1×8×8 images; tiny's are 1×9×9" in training.progress_label.text()
+    assert "takes 1×8×8 images; those of tiny are 1×9×9" in training.progress_label.text()
     training.start()
     assert answer.asked == [] and not training.running
 
