@@ -7,7 +7,8 @@ compares confidence with accuracy bin by bin (the expected calibration error
 sums the gaps), and ``fit_temperature`` finds the one number T that makes
 softmax(logits / T) honest on validation data (Guo et al., 2017). Store it
 with ``core.surgery.set_temperature``: ``predict`` then divides by it, and it
-is saved with the model.
+is saved with the model. ``calibrate_model`` fits it and measures the
+calibration error before and after, in one pass over validation data.
 """
 import math
 from dataclasses import dataclass
@@ -226,10 +227,61 @@ def fit_model_temperature(model, x, y, batch_size=256):
             softmax), or data that does not fit.
         ShapeError: ``x`` does not match the model's input.
     """
-    require_softmax(model, "fit_model_temperature")
-    x, y = model._check_data(x, y, "fit_model_temperature")
-    scores = np.concatenate([model.scores(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
-    return fit_temperature(scores, y)
+    return fit_temperature(*_scores(model, x, y, batch_size, None, "fit_model_temperature"))
+
+
+@dataclass
+class Calibration:
+    """A temperature fitted on validation data, and how honest the model is there before and after.
+
+    Attributes:
+        temperature: the fitted T (``core.surgery.set_temperature`` keeps it).
+        before: the ``Reliability`` of the model as it is (with the temperature it already has).
+        after: the ``Reliability`` with T instead.
+    """
+    temperature: float
+    before: Reliability
+    after: Reliability
+
+
+def calibrate_model(model, x, y, bins=10, batch_size=256, progress=None):
+    """Fit the model's temperature on validation data (x, y), and measure the calibration error it removes.
+
+    One forward pass serves both: T is fitted on the class scores, and the
+    reliability is measured on them at the model's temperature and at T. A
+    window shows the two errors side by side before the user keeps T.
+
+    Args:
+        model: a built ``Sequential`` ending in a softmax (or in raw scores).
+        x: validation images, as ``Sequential.predict`` takes them (not the test set).
+        y: their labels, indices (N,) or one-hot (N, K).
+        bins: the reliability diagrams' number of bins.
+        batch_size: samples per forward pass (memory, not results).
+        progress: ``progress(done, total)`` after each batch, or None; raising from it cancels.
+
+    Returns:
+        A ``Calibration``.
+
+    Raises:
+        ValueError: a model whose outputs are not one softmax, or data that does not fit.
+        ShapeError: ``x`` does not match the model's input.
+    """
+    scores, labels = _scores(model, x, y, batch_size, progress, "calibrate_model")
+    t = fit_temperature(scores, labels)
+    before = reliability(np.exp(log_softmax(scores / model.meta.get("temperature", 1))), labels, bins)
+    return Calibration(t, before, reliability(np.exp(log_softmax(scores / t)), labels, bins))
+
+
+def _scores(model, x, y, batch_size, progress, what):
+    """(class scores (N, K), labels) of ``model`` on (x, y), a batch at a time, reporting ``progress``."""
+    require_softmax(model, what)
+    x, y = model._check_data(x, y, what)
+    parts = []
+    for i, xb in model._batches(x, batch_size):     # uint8 pixels are scaled as predict scales them
+        parts.append(model.scores(xb))
+        if progress is not None:
+            progress(i + len(xb), len(x))
+    return np.concatenate(parts), y
 
 
 def _checked(probs, labels, what="probs"):

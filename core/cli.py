@@ -21,9 +21,9 @@ from .cli_train_options import optimizer as _optimizer
 from .errors import NumpynetError
 from .model import Sequential
 from .saving import check_save_path
+from .schedules import epochs_past_end
 from .serialization import load_architecture
 from .text import probability
-from .preprocess import mode_for_dataset
 
 EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
 SAVED_HELP = "a saved-model folder, or the name of a shipped model: " + ", ".join(resources.shipped_models())
@@ -94,7 +94,7 @@ def cmd_train(args):
     ds = datasets.load(args.dataset, root=args.data_root)
     x, y = ds.x_train[:args.limit], ds.y_train[:args.limit]
     model = _fitted_to(_model_from(args, input_shape=ds.input_shape, classes=ds.num_classes), ds, args)
-    model.meta.update(dataset=ds.name, class_names=list(ds.class_names), preprocessing=mode_for_dataset(ds.name),
+    model.meta.update(dataset=ds.name, class_names=list(ds.class_names), preprocessing=ds.preprocessing,
                       command="numpynet " + " ".join(args.argv))   # before fit: checkpoints and the run carry them
     augment, epochs, schedule = _plan(args, parent, model)
     stopper = _StopOnInterrupt()
@@ -124,12 +124,17 @@ def cmd_train(args):
 
 def _plan(args, parent, model):
     """(augment, epochs, lr_schedule) for ``fit``: from the options, counting on from the epochs a saved
-    model has; or, resuming ``parent``, as that run had them, with its optimizer state and schedule."""
+    model has; or, resuming ``parent``, as that run had them, with its optimizer state and schedule. Epochs
+    asked for past the end of its cosine grow the cosine, rather than train at its final rate of 0."""
     if parent is None:
         model.compile(_optimizer(args), "crossentropy")
         return train_options.augment(args), model.epochs_trained + args.epochs, train_options.schedule(args)
     cli_runs.check_epochs(parent, model, args.epochs)
-    return cli_runs.augment_of(parent), args.epochs, model.optimizer.schedule
+    schedule = model.optimizer.schedule
+    beyond = epochs_past_end(model.optimizer, model.epochs_trained, args.epochs - model.epochs_trained)
+    if beyond:
+        schedule.epochs += beyond
+    return cli_runs.augment_of(parent), args.epochs, schedule
 
 
 def _fitted_to(model, ds, args):

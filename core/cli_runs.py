@@ -5,7 +5,7 @@
 recorded run in a new run that names it as its parent (the old run stays as
 it was): from the run's saved model and optimizer state, with its dataset,
 sample count, batch size, seed, augmentation and schedule, up to ``--epochs``
-epochs in all.
+epochs in all (epochs past the end of a cosine schedule grow it, so they learn).
 """
 import datetime
 import sys

@@ -6,10 +6,12 @@ where), and the vectors are projected to the plane. PCA is NumPy and always
 there; t-SNE (scikit-learn) and UMAP (umap-learn) come with the optional
 extras ``numpynet-studio[tsne]`` and ``numpynet-studio[umap]``.
 """
+import importlib.util
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import blas_threads
 from .errors import MissingPackageError
 from .inspect import layer_position
 from .layers.base import fmt_shape
@@ -36,6 +38,7 @@ class Projection:
     mean: np.ndarray
 
 
+@blas_threads.limited
 def pca(data, components=2):
     """Principal component analysis: the leading right singular vectors of the centred data.
 
@@ -69,7 +72,7 @@ def pca(data, components=2):
     centred = data - mean
     s, vt = _leading_singular(centred, components)
     vt = vt * np.where(_largest_entry(vt) < 0, -1, 1)[:, None]       # a fixed sign: no flips between runs
-    total = float((centred ** 2).sum())
+    total = float(np.vdot(centred, centred))     # no squared copy of the data
     kept = min(components, len(vt))
     axes, ratios = np.zeros((components, data.shape[1])), np.zeros(components)
     axes[:kept] = vt[:kept]
@@ -96,6 +99,7 @@ def _largest_entry(rows):
     return rows[np.arange(len(rows)), np.abs(rows).argmax(axis=1)]
 
 
+@blas_threads.limited
 def layer_features(model, x, layer, batch_size=256, progress=None):
     """Each image's vector at ``layer``: its output, with conv channels average-pooled.
 
@@ -116,20 +120,33 @@ def layer_features(model, x, layer, batch_size=256, progress=None):
         ValueError: a position out of range.
         ShapeError: ``x`` does not match the model's input.
     """
-    path = model.layers[:layer_position(model, layer) + 1]
+    found = _forward(model, x, layer, batch_size, progress, predict=False)
+    return None if found is None else found[0]
+
+
+def _forward(model, x, layer, batch_size, progress, predict):
+    """(features at ``layer``, predicted classes or None) from one pass in batches: with ``predict`` the
+    pass goes on to the model's output, so a map and its mistakes cost one forward pass, not two.
+    None when ``progress`` stopped it."""
+    position = layer_position(model, layer)
     x = model._check_input(x, "layer_features")
-    out = None
+    path = model.layers[:len(model.layers) if predict else position + 1]
+    # a conv map (C, H, W) pools to C values and a Dense output (units,) keeps them: F is the first axis either way
+    features = np.empty((len(x), model.layers[position].output_shape[0]), np.float32)
+    predictions = np.empty(len(x), np.int64) if predict else None
     for start in range(0, len(x), batch_size):
         batch = x[start:start + batch_size]
-        for part in path:
+        done = start + len(batch)
+        for i, part in enumerate(path):
             batch = part.forward(batch, training=False)
-        batch = batch.reshape(len(batch), batch.shape[1], -1).mean(axis=2) if batch.ndim > 2 else batch
-        if out is None:
-            out = np.empty((len(x), batch.shape[1]), np.float32)
-        out[start:start + len(batch)] = batch
-        if progress is not None and progress(start + len(batch), len(x)) is False:
+            if i == position:
+                features[start:done] = batch.reshape(len(batch), batch.shape[1], -1).mean(axis=2) \
+                    if batch.ndim > 2 else batch
+        if predict:
+            predictions[start:done] = batch.reshape(len(batch), -1).argmax(axis=1)
+        if progress is not None and progress(done, len(x)) is False:
             return None
-    return out
+    return features, predictions
 
 
 @dataclass
@@ -142,18 +159,24 @@ class PointMap:
         method: "pca", "tsne" or "umap".
         explained_variance_ratio: (2,) the share of variance on each PCA axis; None for t-SNE and UMAP,
             whose axes mean nothing by themselves.
+        predictions: (N,) int64, the class the model predicts for each image (from the same forward
+            pass), so a map can mark its mistakes.
     """
     points: np.ndarray
     layer: int
     method: str
     explained_variance_ratio: np.ndarray = None
+    predictions: np.ndarray = None
 
 
+@blas_threads.limited
 def layer_points(model, x, layer, method="pca", progress=None, seed=0):
     """The point map of ``layer`` for images ``x``: one 2-D point per image.
 
     Images the layer sees alike land close together; colour the points by
-    their true class to see which classes it has pulled apart. t-SNE and UMAP
+    their true class to see which classes it has pulled apart. The forward
+    pass goes on to the output, so the map also knows what the model predicts
+    for each image (its mistakes). t-SNE and UMAP
     keep neighbours together better than PCA but cost seconds to minutes, and
     need their optional extra.
 
@@ -170,23 +193,54 @@ def layer_points(model, x, layer, method="pca", progress=None, seed=0):
         A ``PointMap``; None when ``progress`` stopped it.
 
     Raises:
-        ValueError: an unknown method, a position out of range, or fewer than 2 images.
+        ValueError: an unknown method, a position out of range, fewer than 2 images, or a layer whose
+            outputs are not finite (named).
         MissingPackageError: t-SNE or UMAP without its package (the message names the extra).
         ShapeError: ``x`` does not match the model's input.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     project = _projector(method)
-    features = layer_features(model, x, layer, progress=progress)
-    if features is None:
+    if len(x) < 2:
+        raise ValueError(f"a point map needs at least 2 images, got {len(x)}")
+    found = _forward(model, x, layer, 256, progress, predict=True)
+    if found is None:
         return None
-    if len(features) < 2:
-        raise ValueError(f"a point map needs at least 2 images, got {len(features)}")
+    features, predictions = found
     position = layer_position(model, layer)
+    if not np.isfinite(features).all():
+        raise ValueError(f"{model.layers[position].name}'s outputs hold NaN or infinite values (its weights may have "
+                         "diverged): no map can place them")
     if method == "pca":
         projection = pca(features)
-        return PointMap(projection.points, position, method, projection.explained_variance_ratio)
-    return PointMap(np.asarray(project(features, seed), np.float32), position, method)
+        return PointMap(projection.points, position, method, projection.explained_variance_ratio, predictions)
+    return PointMap(np.asarray(project(features, seed), np.float32), position, method, None, predictions)
+
+
+def missing_package(method):
+    """Why ``method`` cannot run here (the package to install, as a sentence), or None when it can.
+
+    Looks the package up without importing it, so asking costs nothing (scikit-learn takes a second to import).
+
+    Args:
+        method: "pca", "tsne" or "umap" (PCA, and any name not in that list, needs nothing).
+
+    Returns:
+        The sentence (naming the extra: ``pip install "numpynet-studio[tsne]"``), or None.
+    """
+    if METHODS.get(method) is None:
+        return None
+    try:
+        found = importlib.util.find_spec(METHODS[method][0]) is not None
+    except ValueError:    # imported already, by a way that left no spec: there it is
+        found = True
+    return None if found else _missing_message(method)
+
+
+def _missing_message(method):
+    module, extra = METHODS[method]
+    return (f"the {method} point map needs the {module!r} package, which is not installed: "
+            f'pip install "numpynet-studio[{extra}]"')
 
 
 def _projector(method):
@@ -194,7 +248,6 @@ def _projector(method):
     missing package is reported before any work; None for PCA."""
     if METHODS[method] is None:
         return None
-    module, extra = METHODS[method]
     try:
         if method == "tsne":
             from sklearn.manifold import TSNE
@@ -202,5 +255,4 @@ def _projector(method):
         import umap
         return lambda features, seed: umap.UMAP(n_components=2, random_state=seed).fit_transform(features)
     except ImportError as e:
-        raise MissingPackageError(f"the {method} point map needs the {module!r} package, which is not installed: "
-                                  f'pip install "numpynet-studio[{extra}]"') from e
+        raise MissingPackageError(_missing_message(method)) from e

@@ -363,7 +363,8 @@ def evaluate_predictions(model, x, y, batch_size=256, progress=None):
     ``progress(done, total)`` is called after each batch, so a GUI can show a
     bar; raising from it cancels the evaluation. The loss is cross-entropy of
     the class scores whatever the model was compiled with, the same number
-    ``model.evaluate`` gives for a cross-entropy model.
+    ``model.evaluate`` gives for a cross-entropy model. A model's softmax
+    temperature divides the scores first, so ``probs`` are what ``predict`` gives.
 
     Args:
         model: a built ``Sequential``.
@@ -384,10 +385,11 @@ def evaluate_predictions(model, x, y, batch_size=256, progress=None):
     labels = y if y.ndim == 1 else y.argmax(axis=1)
     k = int(np.prod(model.output_shape))
     probs = np.empty((len(x), k), np.float32)
+    temperature = model.meta.get("temperature", 1)     # as ``predict`` applies it (core.surgery.set_temperature)
     total_loss = 0.0
     for start in range(0, len(x), batch_size):
         stop = min(start + batch_size, len(x))
-        logp = log_softmax(class_scores(model, x[start:stop]))
+        logp = log_softmax(class_scores(model, x[start:stop]) / temperature)
         probs[start:stop] = np.exp(logp)
         total_loss -= float(logp[np.arange(stop - start), labels[start:stop]].sum())
         if progress is not None:

@@ -6,7 +6,9 @@ mass at its centre; their pen is about a tenth of their size (``core.pen_width``
 widens a far finer one). A network trained on them has only ever seen that, so a
 drawing, a photo or a scanned digit goes through the same steps ("mnist" mode)
 before it is shown to the network. Fashion-MNIST and Quick, Draw! items fill
-their frame instead ("fit" mode). The draw pad, "Open image..." and
+their frame instead ("fit" mode). A folder of the user's own pictures was
+loaded as it is, only resized, in colour or grey ("resize" mode: no crop, no
+change of polarity or colour). The draw pad, "Open image..." and
 ``numpynet predict`` all come through ``prepare``, so all three agree.
 """
 import numpy as np
@@ -17,7 +19,7 @@ from .images import composite_alpha, from_pil, luma, read_image, resize, to_chan
 from .layers.base import fmt_shape
 from .pen_width import normalise_pen
 
-MODES = ("mnist", "fit")
+MODES = ("mnist", "fit", "resize")
 _BOX = 20 / 28                   # MNIST's digit box relative to its frame
 _INK = 0.2                       # ink differs from the paper by > 20% of the ink range (crop edge)
 _MIN_CONTRAST = 0.1              # an image whose ink differs less than this from its paper is blank
@@ -34,12 +36,16 @@ def prepare(image, input_shape=(1, 28, 28), mode="mnist"):
     (1, C, H, W); uint8 or float, any size, either polarity (read from the
     border). ``mode``: "mnist" (crop to the ink, a pen far finer than MNIST's
     widened to MNIST's, fit into 20/28 of the frame, centre of mass at the
-    centre) or "fit" (crop to the ink, fill the frame, centred). Raises
-    ``NothingDrawn`` for a blank image.
+    centre), "fit" (crop to the ink, fill the frame, centred) or "resize"
+    (the whole picture resized, colours and polarity as they are). Raises
+    ``NothingDrawn`` for a blank image (not in "resize" mode: a plain picture
+    is still a picture).
     """
     channels, height, width = _check_input_shape(input_shape)
     if mode not in MODES:
         raise ValueError(f"unknown preprocessing mode {mode!r}; expected one of {', '.join(MODES)}")
+    if mode == "resize":
+        return resize(to_channels(_as_chw(image), channels), (height, width))[None]
     ink = _crop_to_ink(_light_on_dark(to_channels(_as_chw(image), channels)))
     if mode == "fit":
         return _place(_fit(ink, (height, width)), (height, width), by_mass=False)
@@ -70,7 +76,8 @@ _MNIST_STYLE = ("mnist", "synthetic-digits")
 
 
 def mode_for_dataset(name):
-    """The preprocessing a model trained on dataset ``name`` expects: 'mnist' or 'fit'."""
+    """The preprocessing a model trained on dataset ``name`` expects: 'mnist' or 'fit'
+    (``Dataset.preprocessing`` asks it, unless the loader knew better: a folder is 'resize')."""
     return "mnist" if (name or "").lower() in _MNIST_STYLE else "fit"
 
 

@@ -85,6 +85,20 @@ class CosineDecay(Schedule):
         return self.min_factor + (1 - self.min_factor) * 0.5 * (1 + math.cos(math.pi * frac))
 
 
+def epochs_past_end(optimizer, epochs_trained, more):
+    """How many of ``more`` epochs, trained after ``epochs_trained``, fall past the end of the optimizer's
+    schedule, where a schedule with an end (cosine) trains at its final rate (0 for a plain cosine).
+
+    A run continued past its cosine's end learns nothing; the app grows the span by this many epochs.
+    0 for no schedule or one without an end (step, exponential).
+    """
+    schedule = getattr(optimizer, "schedule", None)
+    if not isinstance(schedule, CosineDecay):
+        return 0
+    left = schedule.epochs - (epochs_trained - optimizer.schedule_start)
+    return max(0, math.ceil(more - max(left, 0)))
+
+
 SCHEDULES = {"step": StepDecay, "exponential": ExponentialDecay, "cosine": CosineDecay}
 CLASSES = {cls.__name__: cls for cls in SCHEDULES.values()}   # by the 'type' of get_config
 

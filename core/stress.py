@@ -26,6 +26,9 @@ KINDS = {"noise": "sigma", "rotation": "degrees", "shift": "pixels", "blur": "si
 DEFAULT_STRENGTHS = {"noise": np.linspace(0, 1, 11), "rotation": np.linspace(0, 60, 11),
                      "shift": np.linspace(0, 5, 11), "blur": np.linspace(0, 2.5, 11),
                      "thickness": np.linspace(-2, 2, 11), "occlusion": np.linspace(0, 1, 11)}
+# The strengths worth offering a learner (a control's range): from intact to beyond recognition.
+RANGES = {"noise": (0.0, 1.0), "rotation": (-180.0, 180.0), "shift": (0.0, 10.0), "blur": (0.0, 5.0),
+          "thickness": (-3.0, 3.0), "occlusion": (0.0, 1.0)}
 CHUNK = 500     # images damaged at once by ``robustness``: a few MB of sampling grids
 
 
@@ -196,14 +199,58 @@ def robustness(model, x, y, kind, strengths=None, rng=None, progress=None):
         _checked_strength(kind, s)
     x, y = model._check_data(x, y, "robustness")
     labels = y if y.ndim == 1 else y.argmax(axis=1)
-    seed = np.random.default_rng(rng).integers(2 ** 63)
+    seed = _seed(rng)
     accuracy, total = [], len(strengths) * len(x)
     for i, strength in enumerate(strengths):
         correct = 0
-        for start in range(0, len(x), CHUNK):
-            damaged = damage(x[start:start + CHUNK], kind, strength, np.random.default_rng([seed, start]))
+        for start, damaged in _damaged_chunks(x, kind, strength, seed):
             correct += int((model.predict(damaged).argmax(axis=1) == labels[start:start + CHUNK]).sum())
             if progress is not None and progress(i * len(x) + start + len(damaged), total) is False:
                 return Curve(kind, strengths[:i], np.asarray(accuracy), complete=False)
         accuracy.append(correct / len(x))
     return Curve(kind, strengths, np.asarray(accuracy), complete=True)
+
+
+def damage_set(x, kind, strength, rng=None, progress=None):
+    """A damaged copy of a whole set of images, drawn exactly as ``robustness`` draws them.
+
+    With the same ``rng`` (a seed), the images are those ``robustness`` evaluates at
+    ``strength``, so an evaluation of them gives that curve's point, and a re-run gives
+    the same images. Chunks of ``CHUNK`` keep a progress bar moving and let a stop in
+    between.
+
+    Args:
+        x: images (N, H, W) or (N, C, H, W) in [0, 1], or uint8 pixels.
+        kind: one of ``KINDS``.
+        strength: how much, in the unit of the kind.
+        rng: a ``numpy.random.Generator`` or a seed; None draws fresh ones.
+        progress: ``progress(done, total)`` after each chunk, or None; an exception from it propagates.
+
+    Returns:
+        A float32 array of the shape of ``x``.
+
+    Raises:
+        ValueError: an unknown ``kind`` or a strength out of its range.
+        ShapeError: images of fewer than 3 axes for a kind that moves pixels.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"damage kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    _checked_strength(kind, strength)
+    x = as_inputs(x)
+    out = np.empty(x.shape, np.float32)
+    for start, damaged in _damaged_chunks(x, kind, strength, _seed(rng)):
+        out[start:start + len(damaged)] = damaged
+        if progress is not None:
+            progress(start + len(damaged), len(x))
+    return out
+
+
+def _seed(rng):
+    """One number from ``rng`` that seeds every chunk's draws."""
+    return np.random.default_rng(rng).integers(2 ** 63)
+
+
+def _damaged_chunks(x, kind, strength, seed):
+    """(start, damaged chunk) over ``x`` in chunks of ``CHUNK``, each drawn from ``seed`` and its place."""
+    for start in range(0, len(x), CHUNK):
+        yield start, damage(x[start:start + CHUNK], kind, strength, np.random.default_rng([seed, start]))

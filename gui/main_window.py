@@ -118,7 +118,7 @@ class MainWindow(QMainWindow):
 
         training = self.menuBar().addMenu("&Training")
         tp = self.training_panel
-        for action in (tp.start_action, tp.pause_action, tp.stop_action):
+        for action in (tp.start_action, tp.pause_action, tp.stop_action, tp.pace.step_action, tp.pace.more_action):
             training.addAction(action)
 
         view = self.menuBar().addMenu("&View")
@@ -323,12 +323,14 @@ class MainWindow(QMainWindow):
         state = self.settings.get_bytes("window/state")
         if state is not None:
             self.restoreState(state)
+        self.panels["Evaluation"].abstain.control.restore(self.settings)   # the one "I don't know" threshold
 
     def save_settings(self):
         self.settings.set_bytes("window/geometry", self.saveGeometry())
         self.settings.set_bytes("window/state", self.saveState())
         self.data_panel.save_settings()
         self.training_panel.save_settings()
+        self.panels["Evaluation"].abstain.control.save_settings(self.settings)
         self.settings.sync()
 
     def stop_background(self, timeout_ms):

@@ -28,6 +28,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QWidget
 
 from .format import percent
+from .hover_help import explain
 from .overlays import RunOverlays
 from .smoothing import Ema
 
@@ -94,10 +95,12 @@ class IntegerAxis(pg.AxisItem):
 class PlotView(pg.PlotWidget):
     """A PlotWidget that remembers how long its last paint took (for the refresh budget)."""
 
-    def __init__(self, title, x_label, y_label, integer_x=False):
+    def __init__(self, title, x_label, y_label, integer_x=False, about=""):
         axes = {"bottom": IntegerAxis("bottom")} if integer_x else None
         super().__init__(background="w", axisItems=axes)
         self.paint_seconds = 0.0
+        self.help = about         # what the plot shows, for its tooltip and the status bar
+        explain(self, about)
         plot = self.getPlotItem()
         plot.setTitle(title, color="#1f2937", size="10.5pt", bold=True)
         for axis, label in (("left", y_label), ("bottom", x_label)):
@@ -154,11 +157,19 @@ class TrainingPlots(QWidget):
 
     def _build(self):
         b, e = self.batch, self.epoch
-        self.batch_loss = PlotView("Batch loss", "step", "loss")
-        self.batch_acc = PlotView("Batch accuracy", "step", "accuracy")
-        self.epoch_loss = PlotView("Loss per epoch", "epoch", "loss", integer_x=True)
-        self.epoch_acc = PlotView("Accuracy per epoch", "epoch", "accuracy", integer_x=True)
-        self.lr_plot = PlotView("Learning rate", "step", "lr")
+        self.batch_loss = PlotView("Batch loss", "step", "loss", about=(
+            "The loss of each training batch (faint) and its moving average: it should fall; a rise means "
+            "steps too large. Drag to pan, wheel to zoom, right-click for more."))
+        self.batch_acc = PlotView("Batch accuracy", "step", "accuracy", about=(
+            "The share of each training batch classified right (faint), and its moving average"))
+        self.epoch_loss = PlotView("Loss per epoch", "epoch", "loss", integer_x=True, about=(
+            "Mean loss per epoch on the training images (blue) and the held-out validation images (orange): "
+            "validation rising while training falls is overfitting"))
+        self.epoch_acc = PlotView("Accuracy per epoch", "epoch", "accuracy", integer_x=True, about=(
+            "Accuracy per epoch on the training images (blue) and the validation images (orange): the gap "
+            "between them is how much the network memorises"))
+        self.lr_plot = PlotView("Learning rate", "step", "lr", about=(
+            "The learning rate each batch used: a schedule or a live change moves it; dashed lines mark changes"))
         for view, corner in ((self.batch_loss, (-10, 8)), (self.batch_acc, (-10, -10)),
                              (self.epoch_loss, (-10, 8)), (self.epoch_acc, (-10, -10))):
             view.getPlotItem().addLegend(offset=corner, labelTextColor="#374151", brush=(255, 255, 255, 200))
@@ -286,8 +297,8 @@ class TrainingPlots(QWidget):
             legend.removeItem(sample)
             if cut:
                 legend.addItem(sample, text)
-            view.setToolTip(f"Hollow markers: {text}. A stopped run's last epoch is averaged over only "
-                            "the batches it trained." if cut else "")
+            explain(view, f"{view.help} Hollow markers: {text}. A stopped run's last epoch is averaged over "
+                          "only the batches it trained." if cut else view.help)
 
     def _changed(self, *views):
         """Mark plots as having new points; the refresh timer runs only while some have."""

@@ -38,6 +38,7 @@ class AppState(QObject):
     trainingStarted = Signal()
     trainingFinished = Signal()
     weightsUpdated = Signal(dict, dict)  # (weights, grads) copies keyed '0.W', a few times a second while training
+    deadUnitsUpdated = Signal(int, dict)  # with each snapshot: step, {activation's name: share of its units dead}
     validityChanged = Signal(bool, str)  # the edited architecture can run / why not
     inputChosen = Signal(object)       # a (1, C, H, W) float32 input to look inside (drawing, test image)
     resultsOutdated = Signal()         # results_key() changed: results computed before are void
@@ -92,10 +93,12 @@ class AppState(QObject):
     @property
     def unsaved_work(self):
         """The model holds training or edits that no file has: changed since it was opened or saved,
-        or trained (or training) and never saved. A fresh, untrained preset is not work to lose."""
+        or trained (or training) or operated on in the Lab, and never saved. A fresh, untrained preset is
+        not work to lose."""
         if self.model is None or self.model_saved:
             return False
-        return self.model_path is not None or self.training or bool(self.model.train_history)
+        return (self.model_path is not None or self.training or bool(self.model.train_history)
+                or bool(self.model.meta.get("surgery")))
 
     def set_training(self, running):
         """Training starts changing the weights, or has changed them for the last time."""

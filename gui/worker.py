@@ -18,10 +18,12 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from core import datasets, optimizers
 from core.callbacks import Callback
+from core.dead_units import dead_units
 from core.errors import NumpynetError
 from core.recorder import describe
 
 from .live_tuning import LiveKnobs
+from .pacing import BATCH, EPOCH, MoreEpochs, OneRecord, Pace
 
 STOPPED = "stopped by user"
 SNAPSHOT_INTERVAL = 0.3    # seconds between weight snapshots: a few per second at most
@@ -174,6 +176,7 @@ class TrainWorker(Worker):
     epochDone = Signal(int, dict)                         # epoch (1-based, across runs), logs
     progress = Signal(int, int, int, int, float, float)   # epoch, epochs, batch, steps, samples/s, ETA s
     weightsSnapshot = Signal(dict, dict)                  # weights, grads: copies keyed '0.W'
+    deadUnits = Signal(int, dict)   # with each snapshot: step, {activation's name: share of units dead on it}
     message = Signal(str)                                 # what the run is doing, for a status line
     tuned = Signal(object)          # a live change applied: {"kind", "step" it acts from, **changes}, in order made
     finished = Signal(dict, str)    # {'history', 'diverged', 'test'}, stop reason ('' = ran to the end)
@@ -186,18 +189,39 @@ class TrainWorker(Worker):
         self._resume.set()
         self.step = job.first_step      # the last batch trained (read by tests and the GUI, written here)
         self.knobs = LiveKnobs(job.augment)
+        self.pace = Pace()
+        self.more = MoreEpochs()
 
     # --- called from the GUI thread ------------------------------------------------
     def pause(self):
         self._resume.clear()
+        self.pace.wake.set()   # a slow-motion wait gives way
 
     def resume(self):
         self._resume.set()
 
     def stop(self):
-        """Stop after the current batch (or test chunk); also wakes a paused run."""
+        """Stop after the current batch (or test chunk); also wakes a paused or slowed run."""
         super().stop()
         self._resume.set()
+        self.pace.wake.set()
+
+    def step_one(self):
+        """Train one batch, then pause: from a paused run, or before a run starts."""
+        self.pace.ask_step()
+        self.resume()
+
+    def slow_motion(self, ms, per=BATCH):
+        """Wait ``ms`` between batches (``per='batch'``) or epochs ('epoch'), from now on; 0 for full speed."""
+        self.pace.set(ms, per)
+
+    def add_epochs(self, n=1):
+        """Train ``n`` more epochs in this run, after those planned; False when the run has already ended."""
+        return self.more.add(n)
+
+    def interrupted(self):
+        """Whether a slow-motion wait should end now: Pause or Stop was pressed."""
+        return self.paused or self.stop_requested
 
     @property
     def paused(self):
@@ -223,7 +247,7 @@ class TrainWorker(Worker):
             self.done.emit()
 
     def _train(self):
-        job, model = self.job, self.model
+        job = self.job
         self._compile()
         x, y, validation = job.x, job.y, None
         if job.validation_fraction > 0:
@@ -232,12 +256,13 @@ class TrainWorker(Worker):
             x, y, xv, yv = datasets.split_validation(x, y, job.validation_fraction, seed=0)
             validation = (xv, yv)
         callbacks = [_Relay(self)]
+        record = None
         if job.recorder is not None:   # fit sees only the switchable augment: the recorder is told what is in it
             job.recorder.settings.setdefault("augmentation", describe(job.augment))
-            callbacks.append(job.recorder)
-        history = model.fit(x, y, epochs=job.initial_epoch + job.epochs, batch_size=job.batch_size,
-                            validation_data=validation, callbacks=callbacks, seed=job.seed, lr_schedule=job.schedule,
-                            augment=self.knobs.augment, initial_epoch=job.initial_epoch)
+            callbacks.append(record := OneRecord(job.recorder))
+        history = self._fit_growing(x, y, validation, callbacks)
+        if record is not None:
+            record.end({"stop_reason": history.stop_reason, "diverged": history.diverged})
         if history.diverged:
             reason = history.stop_reason
         else:
@@ -246,6 +271,26 @@ class TrainWorker(Worker):
         if test and job.recorder is not None:
             job.recorder.add_summary(**test)
         return {"history": history.history, "diverged": history.diverged, "test": test}, reason
+
+    def _fit_growing(self, x, y, validation, callbacks):
+        """``fit`` the job's epochs, then the epochs added meanwhile (``add_epochs``), one fit after the
+        other as a continued run goes on (its optimizer's schedule included); one history for all."""
+        job, model = self.job, self.model
+        first, schedule, merged = job.initial_epoch, job.schedule, {}
+        while True:
+            history = model.fit(x, y, epochs=job.initial_epoch + job.epochs, batch_size=job.batch_size,
+                                validation_data=validation, callbacks=callbacks, seed=job.seed,
+                                lr_schedule=schedule, augment=self.knobs.augment, initial_epoch=first)
+            for key, values in history.history.items():
+                merged.setdefault(key, []).extend(values)
+            going_on = not (history.diverged or history.stop_reason or self.stop_requested)
+            more = self.more.claim(going_on)
+            if not more:
+                history.history = merged
+                return history
+            first, schedule = job.initial_epoch + job.epochs, model.optimizer.schedule
+            job.epochs += more
+            self.message.emit(f"Training {more} more epoch{'s' * (more != 1)}…")
 
     def _compile(self):
         """Keep the model's optimizer (and its momentum) when its settings did not change."""
@@ -269,12 +314,13 @@ class TrainWorker(Worker):
             loss, acc = loss + part["loss"] * n, acc + part["accuracy"] * n
         return {"test_loss": loss / len(x), "test_accuracy": acc / len(x)}
 
-    def wait_while_paused(self):
+    def wait_while_paused(self, stepped=False):
         """Block between two batches while paused; returns the seconds spent waiting."""
         if self._resume.is_set():
             return 0.0
         start = time.perf_counter()
-        self.message.emit("Paused")
+        self.message.emit(f"Paused after one batch (step {self.step}): Step for the next, Resume to go on"
+                          if stepped else "Paused")
         self._resume.wait()
         self.message.emit("Training…")
         return time.perf_counter() - start
@@ -288,11 +334,20 @@ class TrainWorker(Worker):
             self.job.recorder.event(**event)
         self.tuned.emit(event)
 
+    def stretch_schedule(self):
+        """Between two batches: a schedule that spans the run (cosine) spans the epochs added to it as well,
+        from now on, so an added epoch does not train at the rate the schedule ends on (0 for cosine)."""
+        added = self.more.take_new()
+        schedule = self.model.optimizer.schedule
+        if added and hasattr(schedule, "epochs"):
+            schedule.epochs += added
+
     def send_snapshot(self):
         model = self.model
         weights = {k: v.copy() for k, v in model.get_weights().items()}
         grads = {f"{i}.{k}": g.copy() for i, layer in enumerate(model.layers) for k, g in layer.grads.items()}
         self.weightsSnapshot.emit(weights, grads)
+        self.deadUnits.emit(self.step, dead_units(model))   # read from this batch's forward pass
 
 
 class _Relay(Callback):
@@ -309,14 +364,18 @@ class _Relay(Callback):
         self.worker = worker
         self.rows = []
         self.last_rows = 0.0
+        self.start = None    # when the run's first fit began
 
     def on_train_begin(self, logs=None):
-        self.start = self.last_progress = self.last_snapshot = time.perf_counter()
-        self.paused_for = 0.0
-        self.seen = 0
+        """Once per fit; a run that grew (``TrainWorker.add_epochs``) fits again and keeps its counts."""
+        if self.start is None:
+            self.start = self.last_progress = self.last_snapshot = time.perf_counter()
+            self.paused_for = 0.0
+            self.seen = 0
         self.total = self.params["samples"] * self.worker.job.epochs
         self.worker.message.emit("Training…")
         self.worker.apply_tuning()
+        self.worker.stretch_schedule()
         self._check_stop()
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -329,18 +388,23 @@ class _Relay(Callback):
         self.batches += 1
         self.seen += logs["size"]
         self.rows.append((w.step, logs["loss"], logs["accuracy"], logs["lr"]))
+        stepped = w.pace.take_step()
+        if stepped:
+            w.pause()
         now = time.perf_counter()
         last = batch + 1 == self.params["steps"]
-        if now - self.last_rows >= BATCH_INTERVAL or last or w.paused or w.stop_requested:
+        shown = w.paused or w.stop_requested or w.pace.slow   # the learner looks at this very batch
+        if now - self.last_rows >= BATCH_INTERVAL or last or shown:
             self._send_rows(now)
-        if now - self.last_progress >= PROGRESS_INTERVAL or last:
+        if now - self.last_progress >= PROGRESS_INTERVAL or last or shown:
             self.last_progress = now
             self._emit_progress(batch, now)
-        if now - self.last_snapshot >= SNAPSHOT_INTERVAL:
+        if now - self.last_snapshot >= SNAPSHOT_INTERVAL or w.paused:
             self.last_snapshot = now
             w.send_snapshot()
-        self.paused_for += w.wait_while_paused()
+        self.paused_for += w.pace.wait(BATCH, w.interrupted) + w.wait_while_paused(stepped)
         w.apply_tuning()
+        w.stretch_schedule()
         self._check_stop()
 
     def on_epoch_end(self, epoch, logs=None):
@@ -350,6 +414,10 @@ class _Relay(Callback):
         if self.batches < self.params["steps"]:
             logs["fraction"] = self.batches / self.params["steps"]
         self.worker.epochDone.emit(epoch + 1, logs)
+        if epoch + 1 < self.params["epochs"]:   # slow motion between epochs; Pause and Stop act here too
+            w = self.worker
+            self.paused_for += w.pace.wait(EPOCH, w.interrupted) + w.wait_while_paused()
+            self._check_stop()
 
     def on_train_end(self, logs=None):
         self._send_rows(time.perf_counter())   # a run that diverged mid-epoch still shows its batches
@@ -361,11 +429,14 @@ class _Relay(Callback):
         self.last_rows = now
 
     def _emit_progress(self, batch, now):
+        """The rate counts training alone (pauses and slow motion left out); the ETA adds the slow-motion
+        pauses still ahead, so a slowed run does not promise to end sooner than it will."""
         rate = self.seen / max(now - self.start - self.paused_for, 1e-9)
-        eta = (self.total - self.seen) / max(rate, 1e-9)
-        job = self.worker.job
-        self.worker.progress.emit(self.epoch - job.initial_epoch + 1, job.epochs, batch + 1,
-                                  self.params["steps"], rate, eta)
+        job, steps = self.worker.job, self.params["steps"]
+        epochs_left = job.initial_epoch + job.epochs - self.epoch - 1
+        eta = (self.total - self.seen) / max(rate, 1e-9) + self.worker.pace.ahead(
+            batches=epochs_left * steps + steps - batch - 1, epochs=epochs_left)
+        self.worker.progress.emit(self.epoch - job.initial_epoch + 1, job.epochs, batch + 1, steps, rate, eta)
 
     def _check_stop(self):
         # fit resets stop_training when it starts, so a stop asked before that is re-applied here

@@ -2,16 +2,22 @@
 
     NUMPYNET_DATA=/path/to/data python scripts/screenshots.py [--out docs/screenshots] [--size 1400x900]
     NUMPYNET_DATA=/path/to/data python scripts/screenshots.py --onnx tests/data/onnx/lenet_torch.onnx
+    NUMPYNET_DATA=/path/to/data python scripts/screenshots.py --watch --size 1366x768
 
 Opens the real window offscreen (with throw-away settings and runs folder,
 so a user's are never touched), loads MNIST through ``core.datasets.load``
 (NUMPYNET_DATA, the user cache or a download), trains a fresh LeNet-5 on a
 few thousand images and grabs the Training view in the middle of its last
-epoch, then the Data view; then trains two short runs, overlays them in the
+epoch, then the Data view (MNIST cut to 100 images per class); then trains two short runs, overlays them in the
 Training plots beside a third one training live, and grabs the Runs view
-comparing the two. One function per view: add more beside them. With ``--onnx
+comparing the two; then the Lab's pages: Robustness with the pretrained LeNet-5
+and MLP overlaid, Map, Surgery and Confidence on the pretrained LeNet-5. One
+function per view: add more beside them (a Lab page in ``LAB``). With ``--onnx
 FILE`` it takes only ``onnx.png``: the window opened on that ONNX file, Inside
-showing the feature maps of a test digit.
+showing the feature maps of a test digit; with ``--only PAGE`` only that Lab
+page's. With ``--watch`` it takes only ``training_watch.png`` (the advice line
+over a climbing loss) and ``dead_units.png`` (Inside's dead units beside the
+gradient sizes).
 """
 import argparse
 import os
@@ -22,11 +28,14 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
+PRETRAINED = ROOT / "saved_models" / "lenet5-mnist"
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QEvent, QPointF, QSettings, Qt  # noqa: E402
+from PySide6.QtGui import QMouseEvent  # noqa: E402
 
 from core import datasets, runs  # noqa: E402
+from core.resources import shipped  # noqa: E402
 from core.datasets import Dataset  # noqa: E402
 from gui import unsaved  # noqa: E402
 from gui.app import create_app  # noqa: E402
@@ -72,6 +81,47 @@ def training_screenshot(app, window, ds, path):
     tp.job.stop_and_wait(5000)
 
 
+def watch_screenshots(app, window, ds, out):
+    """The pretrained LeNet-5 pushed with too large a learning rate, in slow motion, until the advice line
+    offers to lower it; then, under Adam at 0.01, Inside's gradient sizes beside the units dying in FC500."""
+    tp = window.training_panel
+    pushed_run(app, window, {"optimizer": "SGD", "hyper": {"lr": 0.08, "momentum": 0.9}}, slow_ms=30)
+    wait(app, lambda: tp.advice.isVisible() or not tp.running, timeout=600)
+    grab(app, window, "Training", out / "training_watch.png")
+    tp.job.stop_and_wait(5000)
+    wait(app, lambda: not window.state.training, timeout=30)   # the run's end, as the window hears of it
+    pushed_run(app, window, {"optimizer": "Adam", "hyper": {"lr": 0.01}}, slow_ms=0)
+    wait(app, lambda: tp.plots.batch["loss"].n >= 300 or not tp.running, timeout=900)
+    window.show_panel("Inside")
+    window.panels["Inside"].set_tab("Weights over time")
+    time.sleep(0.5)
+    grab(app, window, "Inside", out / "dead_units.png")
+    tp.job.stop_and_wait(5000)
+
+
+def pushed_run(app, window, optimizer, slow_ms):
+    """Start the pretrained LeNet-5 training one epoch with ``optimizer``, slowed by ``slow_ms`` per batch."""
+    if not window.open_model(PRETRAINED):
+        raise SystemExit(f"could not open {PRETRAINED}")
+    tp = window.training_panel
+    tp.set_config({**optimizer, "epochs": 1, "batch_size": 64, "schedule": "None", "preset": "lenet5"})
+    tp.pace.slow_ms.setValue(slow_ms)
+    tp.start()
+
+
+def data_screenshot(app, window, ds, path):
+    """The Data tab on all of MNIST cut to 100 images per class: samples, counts, the average image of each
+    class and the pixel histogram (computed on the panel's worker); then the window's data is ``ds`` again."""
+    panel = window.data_panel
+    panel.per_class.setCurrentIndex(panel.per_class.findData(100))
+    panel.use_dataset(datasets.load("mnist"))
+    window.show_panel("Data")
+    wait(app, lambda: panel.summary_view.summary is not None, timeout=120)
+    grab(app, window, "Data", path)
+    panel.per_class.setCurrentIndex(panel.per_class.findData(0))
+    panel.use_dataset(ds)
+
+
 def onnx_screenshot(app, window, onnx_file, path):
     """The window on an imported ONNX model: Inside's feature maps of the first test image, a 7."""
     if not window.open_model(onnx_file):
@@ -80,6 +130,28 @@ def onnx_screenshot(app, window, onnx_file, path):
     window.panels["Inside"].show_test_index(0)
     time.sleep(0.3)
     grab(app, window, "Inside", path)
+
+
+def point_map_screenshot(app, window, path, points=5000):
+    """Lab > Map: how the pretrained LeNet-5's last hidden layer (Dense #6, 500 units) places ``points`` MNIST
+    test images, with the mouse on a mistake so its image shows."""
+    if not window.open_model(ROOT / "saved_models" / "lenet5-mnist"):
+        raise SystemExit("could not open saved_models/lenet5-mnist")
+    window.state.set_dataset(datasets.load("mnist"))    # the whole test set to sample from
+    page = window.panels["Lab"].pages["Map"]
+    page.size.setCurrentIndex(page.size.findData(points))
+    window.show_panel("Lab")
+    window.panels["Lab"].show_page("Map")
+    wait(app, lambda: page.current and not page.job.running, timeout=300)
+    for _ in range(5):
+        app.processEvents()     # the legend beside the map takes its width: the dots settle where they stay
+    view = page.view
+    wrong = [i for i in range(len(view.labels)) if view.labels[i] != view.predictions[i]]
+    at = QPointF(view.widget_pos(wrong[len(wrong) // 2]))
+    # sent to the widget itself: an offscreen window that is not active gets no synthesized mouse moves
+    app.sendEvent(view.viewport(), QMouseEvent(QEvent.MouseMove, at, view.viewport().mapToGlobal(at), Qt.NoButton,
+                                               Qt.NoButton, Qt.NoModifier))
+    grab(app, window, "Lab", path)
 
 
 def recorded_run(app, window, name, preset, config, epochs):
@@ -125,12 +197,73 @@ def runs_screenshots(app, window, ds, out):
     grab(app, window, "Runs", out / "runs.png")
 
 
+def robustness_screenshot(app, window, path):
+    """Lab > Robustness: the pretrained LeNet-5 against the pretrained MLP as Gaussian noise grows."""
+    window.open_model(shipped("saved_models") / "lenet5-mnist")
+    window.show_panel("Lab")
+    lab = window.panels["Lab"]
+    lab.show_page("Robustness")
+    page = lab.pages["Robustness"]
+    page.kind.setCurrentIndex(page.kind.findData("noise"))
+    page.choose_compare(("folder", str(shipped("saved_models") / "mlp-mnist")))
+    page.compute()
+    wait(app, lambda: not page.job.running, timeout=600)
+    grab(app, window, "Lab", path)
+
+
+def confidence_screenshot(app, window, path):
+    """Lab > Confidence for the pretrained LeNet-5 on the whole MNIST test set: the threshold at 99%, the
+    coverage curve, the reliability diagram, and a temperature fitted on the Training tab's validation images."""
+    from gui.abstention import Abstention
+    if not window.open_model(ROOT / "saved_models" / "lenet5-mnist"):
+        raise SystemExit("could not open saved_models/lenet5-mnist")
+    window.state.set_dataset(datasets.load("mnist"))
+    Abstention.of(window.state).set_threshold(0.99)
+    window.show_panel("Lab")
+    page = window.panels["Lab"].pages["Confidence"]
+    window.panels["Lab"].show_page("Confidence")
+    wait(app, lambda: Abstention.of(window.state).probabilities() is not None, timeout=300)
+    wait(app, lambda: not page.job.running, timeout=30)
+    page.fit()
+    wait(app, lambda: not page.job.running, timeout=300)
+    grab(app, window, "Lab", path)
+
+
+def surgery_screenshot(app, window, path):
+    """Lab > Surgery on the pretrained LeNet-5 and all of MNIST's test set: a 7 drawn on the pad, filter 7 of
+    the first convolution switched off and 95% of the weights pruned, the accuracy before and after."""
+    from draw_demo import SEVEN, draw
+    if not window.open_model(ROOT / "saved_models" / "lenet5-mnist"):
+        raise SystemExit("could not open saved_models/lenet5-mnist")
+    window.state.set_dataset(datasets.load("mnist"))
+    window.show_panel("Draw")
+    draw(window.panels["Draw"].canvas, SEVEN)
+    window.show_panel("Lab")
+    page = window.panels["Lab"].pages["Surgery"]
+    window.panels["Lab"].show_page("Surgery")
+    page.unit_controls.unit.setValue(7)
+    page.unit_controls.off_button.click()
+    page.model_controls.fraction.setValue(95)
+    page.model_controls.prune_button.click()
+    wait(app, lambda: not page.accuracy.job.running, timeout=300)
+    window.statusBar().clearMessage()     # it named the checkout's folder
+    grab(app, window, "Lab", path)
+
+
+# The Lab's pages, in the tab's order: name (of the PNG and of --only) -> function(app, window, path).
+LAB = {"robustness": robustness_screenshot, "point_map": point_map_screenshot, "surgery": surgery_screenshot,
+       "confidence": confidence_screenshot}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--size", default="1400x900")
     parser.add_argument("--train-images", type=int, default=6000, help="MNIST training images to train on")
     parser.add_argument("--onnx", help="only onnx.png: the window opened on this ONNX file")
+    parser.add_argument("--only", choices=sorted(LAB), help="only this Lab page's screenshot (no training)")
+    parser.add_argument("--watch", action="store_true", help="only training_watch.png and dead_units.png, "
+                        "on the whole of MNIST")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -144,15 +277,21 @@ def main(argv=None):
         window = MainWindow(settings=settings, autoload_data=False)
         window.resize(width, height)
         window.show()
-        ds = mnist_subset(args.train_images, args.train_images // 3)
+        ds = mnist_subset(60_000 if args.watch else args.train_images, 10_000 if args.watch else args.train_images // 3)
         window.data_panel.show_dataset(ds)
         window.state.set_dataset(ds)
         if args.onnx:
             onnx_screenshot(app, window, args.onnx, out / "onnx.png")
+        elif args.only:
+            LAB[args.only](app, window, out / f"{args.only}.png")
+        elif args.watch:
+            watch_screenshots(app, window, ds, out)
         else:
             training_screenshot(app, window, ds, out / "training.png")
-            grab(app, window, "Data", out / "data.png")
+            data_screenshot(app, window, ds, out / "data.png")
             runs_screenshots(app, window, ds, out)
+            for name, screenshot in LAB.items():
+                screenshot(app, window, out / f"{name}.png")
         window.close()
 
 

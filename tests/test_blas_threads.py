@@ -67,3 +67,18 @@ def test_a_bad_thread_count_is_refused_naming_the_variable(monkeypatch, bad):
     x, y = _data(8)
     with pytest.raises(ValueError, match="NUMPYNET_BLAS_THREADS"):
         _model().fit(x, y)
+
+
+def test_a_point_map_computes_with_numpynets_blas_threads(monkeypatch):
+    from core.embedding import layer_points, pca
+    monkeypatch.setenv("NUMPYNET_BLAS_THREADS", "3")
+    model, seen = _model(), []
+    first = model.layers[0]
+    monkeypatch.setattr(first, "forward", lambda x, training=False: seen.append(_blas_threads()) or
+                        type(first).forward(first, x, training))
+    with threadpool_limits(limits=2, user_api="blas"):
+        layer_points(model, _data()[0], 1)
+        monkeypatch.setattr(np.linalg, "qr", lambda *a, _qr=np.linalg.qr: seen.append(_blas_threads()) or _qr(*a))
+        pca(np.random.default_rng(0).random((50, 8)))
+        assert _blas_threads() == {2}           # the caller's limit is back
+    assert seen and all(threads == {3} for threads in seen)

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from core import ModelFileError, load_model, zoo
-from core.calibration import (abstain, average_confidence, confident_mistakes, coverage_curve, fit_model_temperature,
-                              fit_temperature, reliability)
+from core.calibration import (abstain, average_confidence, calibrate_model, confident_mistakes, coverage_curve,
+                              fit_model_temperature, fit_temperature, reliability)
 from core.surgery import set_temperature
 
 
@@ -156,3 +156,33 @@ def test_a_temperature_is_fitted_only_for_a_softmax_classifier():
     x, y = np.zeros((4, 1, 4, 4), np.float32), np.zeros(4, int)
     with pytest.raises(ValueError, match="fit_model_temperature: .*ends in a Sigmoid"):
         fit_model_temperature(Sequential([Flatten(), Dense(3), Sigmoid()], input_shape=(1, 4, 4)), x, y)
+
+
+def test_calibrate_model_fits_the_temperature_and_measures_the_error_before_and_after(model):
+    rng = np.random.default_rng(0)
+    x = rng.random((400, 1, 6, 6)).astype(np.float32)
+    scores = model.scores(x)
+    labels = np.argmax(scores + rng.gumbel(size=scores.shape), axis=1)   # softmax(scores) is honest: T = 1
+    hot = set_temperature(model, 0.25)                                    # four times too sure
+    calls = []
+    c = calibrate_model(hot, x, labels, bins=10, batch_size=150, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(150, 400), (300, 400), (400, 400)]
+    assert c.temperature == pytest.approx(fit_model_temperature(model, x, labels), rel=1e-6)   # T is absolute
+    assert 0.7 < c.temperature < 1.4
+    assert c.before.ece == pytest.approx(reliability(hot.predict(x), labels).ece, abs=1e-5)
+    assert c.after.ece == pytest.approx(reliability(set_temperature(model, c.temperature).predict(x), labels).ece,
+                                        abs=1e-5)
+    assert c.after.ece < c.before.ece / 2
+    uint8 = calibrate_model(hot, (x * 255).round().astype(np.uint8), labels)
+    assert uint8.temperature == pytest.approx(c.temperature, rel=0.05)
+
+
+def test_calibrate_model_refuses_what_has_no_softmax(model):
+    from core.layers import Sigmoid
+    from core import Sequential
+    sigmoid = Sequential([*zoo.build("mlp", input_shape=(1, 6, 6), classes=4).layers[:-1], Sigmoid()],
+                         input_shape=(1, 6, 6))
+    with pytest.raises(ValueError, match="calibrate_model: a softmax temperature needs"):
+        calibrate_model(sigmoid, np.zeros((2, 1, 6, 6), np.float32), [0, 1])
+    with pytest.raises(ValueError, match="calibrate_model: no samples"):
+        calibrate_model(model, np.zeros((0, 1, 6, 6), np.float32), [])

@@ -63,6 +63,16 @@ def test_resume_continues_a_run_exactly_in_a_child_run(capsys, mnist, tmp_path):
     assert runs.load(first).info["epochs_done"] == 1   # the parent stays as it was
 
 
+def test_resume_past_the_end_of_a_cosine_grows_it_so_the_new_epochs_learn(capsys, mnist):
+    first, _ = train(capsys, "--epochs", "1", "--schedule", "cosine", "--lr", "0.1")
+    assert runs.load(first).metrics["lr"][-1] <= 0.025 + 1e-9, "the cosine ran down to its end"
+    code, out, err = run(capsys, "train", "--resume", first, "--epochs", "3")
+    assert code == 0, err
+    child = runs.load(re.search(r"^run (\S+) recorded", out, re.M).group(1))
+    np.testing.assert_allclose(child.metrics["lr"][0], 0.1 * 0.5 * (1 + np.cos(np.pi / 3)), rtol=1e-4)
+    assert child.metrics["lr"][-1] < 0.02 and (np.diff(child.metrics["lr"]) <= 0).all()
+
+
 def test_resume_refuses_what_it_cannot_continue(capsys, mnist):
     code, _, err = run(capsys, "train", "--resume", "nosuchrun", "--epochs", "3")
     assert code == 2 and "no run 'nosuchrun'" in err and "Traceback" not in err

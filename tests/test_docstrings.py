@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # The modules a user imports (DESIGN.md's public API); core's own __all__ adds any it re-exports (runs, ...).
 PUBLIC_MODULES = ["core", "core.layers", "core.optimizers", "core.losses", "core.callbacks", "core.schedules",
                   "core.datasets", "core.zoo", "core.inspect", "core.interop", "core.runs",
-                  "core.stress", "core.embedding", "core.surgery", "core.calibration"]
+                  "core.stress", "core.embedding", "core.surgery", "core.surgery_history", "core.calibration"]
 
 
 def public_modules():

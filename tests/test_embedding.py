@@ -134,3 +134,35 @@ def test_tsne_and_umap_get_the_features_and_the_seed(cnn, x, monkeypatch):
         np.testing.assert_array_equal(seen["features"], layer_features(cnn, x, 4))
         assert seen["n_components"] == 2 and seen["random_state"] == 7
         assert m.points.dtype == np.float32 and m.points.shape == (30, 2) and m.explained_variance_ratio is None
+
+
+def test_the_map_knows_each_images_prediction_from_the_same_pass(cnn, x):
+    calls = []
+    m = layer_points(cnn, x, 1, progress=lambda done, total: calls.append(done))
+    np.testing.assert_array_equal(m.predictions, cnn.predict(x).argmax(axis=1))
+    assert m.predictions.dtype == np.int64 and calls == [30]          # one pass, not one more for predictions
+
+
+def test_no_images_are_no_features_and_no_map(cnn, x):
+    assert layer_features(cnn, x[:0], 1).shape == (0, 3)      # not None, which means "stopped"
+    assert layer_features(cnn, x[:0], 5).shape == (0, 5)
+    with pytest.raises(ValueError, match="at least 2 images, got 0"):
+        layer_points(cnn, x[:0], 0)
+
+
+def test_missing_package_says_what_to_install_without_importing(monkeypatch):
+    from core.embedding import missing_package
+    assert missing_package("pca") is None
+    monkeypatch.setitem(sys.modules, "umap", None)
+    assert 'pip install "numpynet-studio[umap]"' in missing_package("umap")
+    monkeypatch.setitem(sys.modules, "umap", types.ModuleType("umap"))
+    monkeypatch.setattr(sys.modules["umap"], "__spec__", types.SimpleNamespace(name="umap"), raising=False)
+    assert missing_package("umap") is None
+    monkeypatch.setitem(sys.modules, "umap", types.ModuleType("umap"))          # imported, with no spec
+    assert missing_package("umap") is None
+
+
+def test_a_layer_whose_outputs_are_not_finite_is_named(cnn, x):
+    cnn.layers[4].params["W"][0, 0] = np.nan                 # Dense #5, as a diverged run leaves it
+    with pytest.raises(ValueError, match="Dense #5's outputs hold NaN"):
+        layer_points(cnn, x, 4)

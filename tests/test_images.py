@@ -169,8 +169,9 @@ def test_load_folder_resizes_after_scaling(tmp_path):
     np.testing.assert_allclose(ds.x_train.mean(axis=(1, 2, 3)), RAMP.mean(), atol=0.01)
 
 
-@pytest.mark.parametrize("size", [(0, 28), (28,), (28, -1), (2.5, 28), (True, 28), 28, None])
+@pytest.mark.parametrize("size", [(0, 28), (28,), (28, -1), (2.5, 28), (True, 28), 28, "auto"])
 def test_load_folder_refuses_a_bad_size_before_reading(tmp_path, size):
+    # size=None is no longer refused: it follows the folder's images (tests/test_datasets_lab.py)
     format_zoo(tmp_path / "ramps" / "ramp")
     with pytest.raises(ValueError, match=r"load_folder: size must be \(height, width\)"):
         datasets.load_folder(tmp_path / "ramps", size=size)

@@ -6,6 +6,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from core import Sequential, ShapeError, inspect, zoo
 from core.layers import AvgPool2D, BatchNorm, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Softmax, Tanh
 from core.optimizers import SGD
+from core.surgery import set_temperature
 
 
 def identity_conv_model(channels=2):
@@ -173,6 +174,15 @@ def test_evaluate_predictions_agrees_with_model_evaluate(tiny_data):
     assert_allclose(ev.probs, model.predict(x), atol=1e-6)
     assert ev.confusion.sum() == 96 and np.trace(ev.confusion) == round(ev.accuracy * 96)
     assert_array_equal(ev.preds, ev.probs.argmax(1))
+
+
+def test_evaluate_predictions_applies_the_models_temperature_as_predict_does(tiny_data):
+    x, y = tiny_data
+    model = Sequential([Flatten(), Dense(3), Softmax()], input_shape=(1, 8, 8), seed=0)
+    hot = set_temperature(model, 0.25)
+    ev = inspect.evaluate_predictions(hot, x, y)
+    assert_allclose(ev.probs, hot.predict(x), atol=1e-6)
+    assert ev.probs.max(1).mean() > inspect.evaluate_predictions(model, x, y).probs.max(1).mean()
 
 
 def test_evaluate_predictions_can_be_cancelled_from_progress(tiny_data):

@@ -8,7 +8,7 @@ from core import Sequential
 from core.callbacks import Callback
 from core.layers import Dense, Flatten, Softmax
 from core.optimizers import SGD
-from core.schedules import CosineDecay, ExponentialDecay, StepDecay, get
+from core.schedules import CosineDecay, ExponentialDecay, StepDecay, epochs_past_end, get
 
 
 @pytest.mark.parametrize("t, factor", [(0, 1), (1.99, 1), (2, 0.5), (3.5, 0.5), (4, 0.25), (9, 0.5 ** 4)])
@@ -111,3 +111,15 @@ def test_no_schedule_keeps_the_rate():
 def test_cosine_by_name_needs_its_length():
     with pytest.raises(ValueError, match="epochs"):
         get("cosine")
+
+
+def test_epochs_past_the_end_of_a_cosine_are_counted_and_other_schedules_have_no_end():
+    opt = SGD(lr=0.1)
+    assert epochs_past_end(opt, 5, 3) == 0, "no schedule: no end"
+    opt.schedule, opt.schedule_start = CosineDecay(10), 2
+    assert epochs_past_end(opt, 7, 3) == 0         # 5 of 10 done: 3 more fit
+    assert epochs_past_end(opt, 10, 3) == 1        # 8 done: 2 left
+    assert epochs_past_end(opt, 12, 4) == 4        # the end reached
+    assert epochs_past_end(opt, 15, 1) == 1        # long past it
+    opt.schedule = StepDecay(2)
+    assert epochs_past_end(opt, 50, 5) == 0

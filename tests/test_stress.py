@@ -206,6 +206,38 @@ def test_robustness_refuses_what_does_not_fit(small_model):
         robustness(small_model, x, [0] * 3, "noise")
 
 
+@pytest.mark.parametrize("kind", ["noise", "shift", "occlusion", "rotation"])
+def test_a_damaged_set_is_what_robustness_evaluates_at_that_strength(small_model, monkeypatch, kind):
+    monkeypatch.setattr(stress, "CHUNK", 7)      # several chunks, each with its own draws
+    rng = np.random.default_rng(4)
+    x, y = rng.random((30, 1, 12, 12)).astype(np.float32), rng.integers(0, 3, 30)
+    strength = {"occlusion": 0.5, "rotation": 40}.get(kind, 2.0 if kind == "shift" else 0.4)
+    calls = []
+    damaged = stress.damage_set(x, kind, strength, rng=9, progress=lambda done, total: calls.append((done, total)))
+    assert damaged.dtype == np.float32 and damaged.shape == x.shape and not np.array_equal(damaged, x)
+    np.testing.assert_array_equal(stress.damage_set(x, kind, strength, rng=9), damaged)    # seeded: repeatable
+    accuracy = float((small_model.predict(damaged).argmax(1) == y).mean())
+    assert accuracy == robustness(small_model, x, y, kind, [strength], rng=9).accuracy[0]
+    assert calls == [(7, 30), (14, 30), (21, 30), (28, 30), (30, 30)]
+
+
+def test_a_damaged_set_at_zero_strength_is_the_set_and_bad_strengths_are_refused():
+    x = asymmetric(5)
+    np.testing.assert_array_equal(stress.damage_set(x, "blur", 0, rng=0), x)
+    with pytest.raises(ValueError, match="noise.*-0.1"):
+        stress.damage_set(x, "noise", -0.1)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        stress.damage_set(x, "fog", 1)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_the_offered_range_holds_the_default_curve_and_is_accepted(kind):
+    low, high = stress.RANGES[kind]
+    assert low <= DEFAULT_STRENGTHS[kind].min() and DEFAULT_STRENGTHS[kind].max() <= high
+    for strength in (low, high):
+        assert damage(asymmetric(), kind, strength, rng=0).shape == asymmetric().shape
+
+
 @pytest.mark.slow
 def test_the_pretrained_lenet5_loses_accuracy_as_noise_grows(mnist):
     from pathlib import Path

@@ -139,6 +139,16 @@ def test_pruning_zeroes_exactly_that_share_of_the_smallest_weights(cnn):
     np.testing.assert_array_equal(twin.layers[1].params["gamma"], cnn.layers[1].params["gamma"])
 
 
+def test_pruning_breaks_ties_by_position_and_zeroes_exactly_the_share_asked():
+    model = Sequential([Flatten(), Dense(6)], input_shape=(1, 2, 2), seed=0)
+    model.layers[1].params["W"][:] = np.array([[3, 1, 2, 1, 5, 1], [1, 4, 2, 6, 1, 2], [2, 2, 7, 1, 3, 8],
+                                                [1, 9, 2, 2, 1, 1]], np.float32) * np.array([1, -1, 1, -1, 1, -1])
+    for fraction, zeroed in [(0.25, 6), (0.5, 12), (1 / 24, 1), (0.9, 22)]:
+        W = prune(model, fraction).layers[1].params["W"]
+        reference = np.argsort(np.abs(model.layers[1].params["W"]).ravel(), kind="stable")[:zeroed]
+        assert sorted(np.flatnonzero(W.ravel() == 0)) == sorted(reference)
+
+
 def test_weight_noise_is_relative_to_each_layer_and_zero_changes_nothing(cnn):
     assert_untouched(add_weight_noise(cnn, 0.0, rng=0), snapshot(cnn))
     noisy = add_weight_noise(cnn, 0.1, rng=0)

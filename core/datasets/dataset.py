@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..layers.base import fmt_shape
+from ..preprocess import mode_for_dataset
 
 
 @dataclass(eq=False)
@@ -25,6 +26,11 @@ class Dataset:
         class_names: one name per class, indexed by label.
         source: the folder or URL the data was read from.
         skipped: files not read and classes left empty, with the reason for each.
+        preprocessing: the ``preprocess.prepare`` mode that makes any picture like these images
+            (recorded in a model trained on them, for the draw pad and ``numpynet predict``); by
+            default the one ``mode_for_dataset`` knows for ``name``.
+        subset: what part of the training set this is ("1,000 of 60,000 training images: 100 per
+            class, seed 0"), or "" for the whole of it (``per_class``).
     """
 
     name: str
@@ -35,6 +41,12 @@ class Dataset:
     class_names: list
     source: str
     skipped: list = field(default_factory=list, repr=False)
+    preprocessing: str = None
+    subset: str = ""
+
+    def __post_init__(self):
+        if self.preprocessing is None:
+            self.preprocessing = mode_for_dataset(self.name)
 
     @property
     def input_shape(self):
@@ -51,7 +63,8 @@ class Dataset:
 
     def describe(self):
         """One line for a status bar or a terminal."""
-        return (f"{self.name}: {len(self.x_train):,} train / {len(self.x_test):,} test images, "
+        part = f" ({self.subset})" if self.subset else ""
+        return (f"{self.name}: {len(self.x_train):,} train / {len(self.x_test):,} test images{part}, "
                 f"{fmt_shape(self.input_shape, 'x')}, {self.num_classes} classes, from {self.source}")
 
 

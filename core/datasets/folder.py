@@ -17,6 +17,8 @@ import numpy as np
 from ..errors import DatasetError, ImageFileError
 from ..images import read_image, resize
 from .dataset import Dataset, to_labels
+from .folder_files import class_files, class_folders
+from .folder_format import common_format
 from .split import DEFAULT_TEST_FRACTION, stratified_indices
 
 
@@ -24,31 +26,36 @@ def load_folder(path, size=(28, 28), grayscale=True, test_fraction=DEFAULT_TEST_
                 skip_empty=False):
     """A ``Dataset`` of the images in ``path/<class>/*``, one class per subfolder.
 
-    Images are resized to ``size``; class names are the subfolder names,
+    Images are resized to ``size``; ``size=None`` or ``grayscale=None`` follows
+    the folder's own images (``common_format``: the most common size, capped,
+    and colour if most pictures are). Class names are the subfolder names,
     sorted. They are split, stratified and seeded, into train and test.
     Pixels are scaled by their file's format (``images.read_image``). A file
     that cannot be read is skipped with a warning and listed in ``skipped``.
 
     Args:
         path: the folder holding one subfolder per class.
-        size: (height, width) every image is resized to, in pixels.
-        grayscale: one channel (True) or three (False).
+        size: (height, width) every image is resized to, in pixels; None: the images' usual size.
+        grayscale: one channel (True) or three (False); None: as most of the images are.
         test_fraction: the share of each class held out as the test set.
         seed: seeds the split.
         skip_empty: keep a class folder without a readable image as a class with no images (its
             label unchanged, listed in ``skipped``) instead of refusing the folder.
 
     Returns:
-        A ``Dataset`` named after the folder, images float32 (N, C, H, W) in [0, 1].
+        A ``Dataset`` named after the folder, images float32 (N, C, H, W) in [0, 1]; its
+        ``preprocessing`` is "resize" (what was done here to every picture).
 
     Raises:
         DatasetError: no class folders, or a class folder without a readable image (unless
             ``skip_empty``), naming them.
         ValueError: a ``size`` that is not two positive ints.
     """
-    _check_size(size)
+    if size is not None:
+        _check_size(size)
     root = Path(path).expanduser()
-    folders = _class_folders(root)
+    folders = class_folders(root)
+    size, grayscale = _follow_images(root, size, grayscale)
     pixels, labels, skipped, empty = _read_classes(folders, root, size, 1 if grayscale else 3)
     if empty and (not skip_empty or not pixels):
         raise DatasetError(_empty_error(root, empty, bool(pixels)))
@@ -57,7 +64,19 @@ def load_folder(path, size=(28, 28), grayscale=True, test_fraction=DEFAULT_TEST_
     x, y = np.stack(pixels), np.asarray(labels)
     train, test = stratified_indices(y, test_fraction, seed)
     return Dataset(root.name, x[train], to_labels(y[train]), x[test], to_labels(y[test]),
-                   [f.name for f in folders], str(root), skipped + empty)
+                   [f.name for f in folders], str(root), skipped + empty, preprocessing="resize")
+
+
+def _follow_images(root, size, grayscale):
+    """(size, grayscale) with each None replaced by what the folder's images suggest; when no
+    picture can be read, MNIST's, so that reading the files names each unreadable one."""
+    if size is not None and grayscale is not None:
+        return size, grayscale
+    try:
+        found_grey, found_size = common_format(root)
+    except DatasetError:
+        found_grey, found_size = True, (28, 28)
+    return (found_size if size is None else size), (found_grey if grayscale is None else grayscale)
 
 
 def _check_size(size):
@@ -81,34 +100,16 @@ def _read_classes(folders, root, size, channels):
     return pixels, labels, skipped, empty
 
 
-def _class_folders(root):
-    if not root.is_dir():
-        raise DatasetError(f"{root}: no such folder; expected one subfolder of images per class")
-    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if not folders:
-        raise DatasetError(f"{root}: has no class subfolders; put each class's images in "
-                           f"a subfolder named after the class")
-    return folders
-
-
 def _read_class(folder, root, size, channels, unreadable):
     """The class's images as (C, H, W) float32 arrays; each file that cannot be read goes
     into ``unreadable`` as 'relative/path: reason'."""
     images = []
-    for file in _class_files(folder):
+    for file in class_files(folder):
         try:
             images.append(resize(read_image(file, channels), size))
         except ImageFileError as e:
             unreadable.append(f"{file.relative_to(root)}: {e.reason}")
     return images
-
-
-def _class_files(folder):
-    """The files under ``folder``, sorted, but none that is hidden or inside a hidden folder
-    (.ipynb_checkpoints, .thumbnails hold copies); a broken link is kept, so it is reported."""
-    return sorted(p for p in folder.rglob("*")
-                  if (p.is_file() or p.is_symlink() and not p.exists())
-                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
 
 
 def _empty_message(folder, root, label, unreadable):

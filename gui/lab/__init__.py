@@ -6,8 +6,16 @@ and edits only copies. ``pages(state)`` lists them in the order the tabs show.
 A page that wants a test image opened in Inside emits ``inspectRequested(int)``;
 the Lab panel forwards it.
 """
+from .confidence import ConfidencePage
+from .point_map import PointMapPage
+from .robustness import RobustnessPage
+from .surgery import SurgeryPage
 
 
 def pages(state):
     """[(title, widget)] for the Lab tab, in order."""
-    return []
+    return [("Robustness", RobustnessPage(state)),
+            ("Map", PointMapPage(state)),
+            ("Surgery", SurgeryPage(state)),
+            ("Confidence", ConfidencePage(state)),
+            ]

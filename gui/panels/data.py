@@ -2,6 +2,9 @@
 
 Output: ``state.set_dataset(ds)`` and ``validationFractionChanged`` (the window
 hands it to Training); both are locked while a run trains on the loaded data.
+``ds`` is the loaded dataset, or a balanced subset of its training images
+("Training images: 100 per class", cut again at once when changed, no reload),
+which the Loaded box, the counts and Training all show as such.
 Loading and downloading run in a ``TaskWorker`` on a QThread with a progress
 bar; Cancel raises inside the download's progress callback, which leaves
 nothing half-written behind.
@@ -14,10 +17,14 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayo
                                QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QStackedWidget,
                                QVBoxLayout, QWidget)
 
+from core.datasets.subset import per_class
+
 from ..format import esc, shape_text
 from ..messages import show_error
 from ..panel_settings import PanelSettings, Setting
+from ..tips import explain
 from ..views.class_counts import ClassCounts
+from ..views.data_summary import DataSummaryView
 from ..views.sample_grid import SampleGrid
 from ..worker import Job, TaskWorker
 
@@ -25,12 +32,19 @@ SOURCES = {"mnist": "MNIST (handwritten digits)", "fashion-mnist": "Fashion-MNIS
            "kmnist": "KMNIST (Japanese cursive)", "quickdraw": "Quick, Draw! categories",
            "folder": "Folder of images", "synthetic": "Synthetic digits (offline)"}
 SAMPLE_COUNT = 40
+PER_CLASS = {0: "All images", 10: "10 per class", 100: "100 per class", 1000: "1,000 per class"}
+COLOURS = {"auto": "Follow the images", "grey": "Grey (1 channel)", "colour": "Colour (3 channels)"}
+SUBSET_SEED = 0     # one seed: "100 per class" is the same 1,000 images in every session
+SIZES = [0, 16, 28, 32, 48, 64, 96, 128]   # pixels a side; 0: follow the images
 SETTINGS = PanelSettings(
     "data/choice",
     source=Setting("mnist", "load: which dataset (a key of SOURCES)"),
     categories=Setting("cat, dog, apple", "load: the Quick, Draw! categories"),
     folder=Setting("", "load: the folder of class subfolders"),
     count=Setting(10_000, "load: how many synthetic digits to draw"),
+    colour=Setting("auto", "load: a folder's images in grey, colour, or as most of them are (a key of COLOURS)"),
+    size=Setting(0, "load: a folder's images resized to this many pixels a side; 0 follows the images"),
+    per_class=Setting(0, "the training images kept per class (a key of PER_CLASS; 0 keeps all)"),
     validation=Setting(0.1, "the Training panel's validation split (a fraction, shown in percent)", scale=100),
 )
 
@@ -38,14 +52,17 @@ SETTINGS = PanelSettings(
 def load_options(choice):
     """What the loader of ``choice`` (a ``DataPanel.choice()``) is given: the form's values, categories split."""
     return {"folder": choice["folder"], "count": choice["count"],
-            "categories": [c.strip() for c in choice["categories"].split(",") if c.strip()]}
+            "categories": [c.strip() for c in choice["categories"].split(",") if c.strip()],
+            "grayscale": {"auto": None, "grey": True, "colour": False}[choice["colour"]],
+            "size": (choice["size"], choice["size"]) if choice["size"] else None}
 
 
 def _loader(source, options, download=True):
     """A function ``load(progress)`` for the TaskWorker, for one choice of the form."""
     from core import datasets
     if source == "folder":
-        return lambda progress: datasets.load_folder(options["folder"])
+        return lambda progress: datasets.load_folder(options["folder"], size=options["size"],
+                                                     grayscale=options["grayscale"])
     if source == "synthetic":
         return lambda progress: datasets.synthetic_digits(options["count"], seed=0)
     if source == "quickdraw":
@@ -63,6 +80,7 @@ class DataPanel(QWidget):
         self.state, self.settings = state, settings
         self.job = Job(self)
         self._quiet, self._loading_source = False, None
+        self.full_dataset = None     # what was loaded; state.dataset is it, or its per-class subset
         self._build()
         self._restore()
         state.trainingStarted.connect(self._on_training_changed)
@@ -84,70 +102,75 @@ class DataPanel(QWidget):
         holder.setLayout(left)
         holder.setFixedWidth(360)
 
-        self.samples = SampleGrid()
-        self.counts = ClassCounts()
+        self.samples = explain(SampleGrid(), "A random sample of the training images, with their labels")
+        self.counts = explain(ClassCounts(), "How many training images each class has: a class with far fewer "
+                                             "images is learned less well")
         samples_box = QGroupBox("Samples")
         QVBoxLayout(samples_box).addWidget(self.samples)
-        counts_box = QGroupBox("Images per class (training set)")
-        QVBoxLayout(counts_box).addWidget(self.counts)
-        right = QVBoxLayout()
-        right.addWidget(samples_box, 3)
-        right.addWidget(counts_box, 2)
+        self.counts_box = QGroupBox("Images per class (training set)")
+        QVBoxLayout(self.counts_box).addWidget(self.counts)
+        self.summary_view = DataSummaryView()
+        left_views = QVBoxLayout()
+        left_views.addWidget(samples_box, 3)
+        left_views.addWidget(self.counts_box, 2)
         layout = QHBoxLayout(self)
         layout.addWidget(holder)
-        layout.addLayout(right, 1)
+        layout.addLayout(left_views, 1)
+        layout.addWidget(self.summary_view, 1)
 
     def _source_box(self):
         box = QGroupBox("Dataset")
         form = QFormLayout(box)
-        self.source = QComboBox()
+        self.source = explain(QComboBox(), "Which images to learn from: a standard dataset (found on this "
+                                           "computer or downloaded), your own folder of images, or digits "
+                                           "drawn here offline")
         for key, label in SOURCES.items():
             self.source.addItem(label, key)
         form.addRow("Source", self.source)
         self.options = QStackedWidget()
-        self.categories = QLineEdit()
+        self.categories = explain(QLineEdit(), "Quick, Draw! category names, separated by commas")
         self.categories.setPlaceholderText("cat, dog, apple, bicycle")
-        self.categories.setToolTip("Quick, Draw! category names, separated by commas")
-        self.folder = QLineEdit()
-        self.folder.setPlaceholderText("a folder with one subfolder of images per class")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        folder_row = QWidget()
-        row = QHBoxLayout(folder_row)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.folder, 1)
-        row.addWidget(browse)
-        self.count = QSpinBox()
+        self.count = explain(QSpinBox(), "How many synthetic training digits to draw (and a sixth as many "
+                                         "more for testing)")
         self.count.setRange(100, 200_000)
         self.count.setSingleStep(1000)
         self.count.setSuffix(" images")
-        self._option_pages = {"quickdraw": self.categories, "folder": folder_row, "synthetic": self.count}
+        self._option_pages = {"quickdraw": self.categories, "folder": self._folder_page(), "synthetic": self.count}
         for widget in self._option_pages.values():
             self.options.addWidget(widget)
         form.addRow("", self.options)
         self._form = form
         self.source.currentIndexChanged.connect(self._on_source_changed)
 
-        self.validation = QDoubleSpinBox()
+        self.validation = explain(QDoubleSpinBox(), "Held out from training to measure validation loss and "
+                                                    "accuracy each epoch")
         self.validation.setRange(0, 50)
         self.validation.setDecimals(0)
         self.validation.setSuffix(" % of training images")
-        self.validation.setToolTip("Held out from training to measure validation loss and accuracy each epoch")
         self.validation.valueChanged.connect(lambda v: self.validationFractionChanged.emit(v / 100))
         form.addRow("Validation", self.validation)
+        self.per_class = explain(QComboBox(), "Train on a few images of each class for quick experiments "
+                                              "(100 per class trains LeNet-5 on MNIST in seconds): a balanced, "
+                                              "seeded subset, the same each time. The test set stays whole.")
+        for n, label in PER_CLASS.items():
+            self.per_class.addItem(label, n)
+        self.per_class.currentIndexChanged.connect(self._on_per_class_changed)
+        form.addRow("Training images", self.per_class)
 
         buttons = QHBoxLayout()
-        self.load_button = QPushButton("Load")
+        self.load_button = explain(QPushButton("Load"), "Load the chosen dataset (in the background: the "
+                                                        "window stays usable)")
         self.load_button.setObjectName("primary")
         self.load_button.setDefault(True)
         self.load_button.clicked.connect(lambda _checked=False: self.load())
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = explain(QPushButton("Cancel"), "Stop loading or downloading; nothing half-written "
+                                                            "is kept")
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.setEnabled(False)
         buttons.addWidget(self.load_button)
         buttons.addWidget(self.cancel_button)
         form.addRow(buttons)
-        self.progress = QProgressBar()
+        self.progress = explain(QProgressBar(), "How far loading or downloading has gone")
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setTextVisible(True)
@@ -155,16 +178,49 @@ class DataPanel(QWidget):
         form.addRow(self.progress)
         return box
 
+    def _folder_page(self):
+        """The folder, and how its images are read: in colour or grey, and at what size."""
+        self.folder = explain(QLineEdit(), "A folder holding one subfolder of images per class; the subfolders' "
+                                           "names are the class names")
+        self.folder.setPlaceholderText("a folder with one subfolder of images per class")
+        browse = explain(QPushButton("Browse…"), "Choose the folder of class subfolders")
+        browse.clicked.connect(self._browse)
+        self.colour = explain(QComboBox(), "Read the images in colour (3 channels) or grey (1 channel); by "
+                                           "default as most of the folder's images are. The network's input "
+                                           "follows.")
+        for key, label in COLOURS.items():
+            self.colour.addItem(label, key)
+        self.size = explain(QComboBox(), "Every image is resized to this size, the network's input size. By "
+                                         "default the folder's most common size, at most 64 pixels a side "
+                                         "(larger images train slowly)")
+        for side in SIZES:
+            self.size.addItem(shape_text((side, side)) if side else "Follow the images", side)
+        page = QWidget()
+        rows = QFormLayout(page)
+        rows.setContentsMargins(0, 0, 0, 0)
+        line = QHBoxLayout()
+        line.addWidget(self.folder, 1)
+        line.addWidget(browse)
+        rows.addRow(line)
+        rows.addRow("Colour", self.colour)
+        rows.addRow("Size", self.size)
+        return page
+
     def _info_box(self):
         box = QGroupBox("Loaded")
         column = QVBoxLayout(box)
         self.summary = QLabel("Nothing loaded yet.", textFormat=Qt.RichText)
         self.summary.setWordWrap(True)
+        self.subset_note = QLabel(textFormat=Qt.PlainText)
+        self.subset_note.setObjectName("dataSubset")
+        self.subset_note.setWordWrap(True)
+        self.subset_note.hide()
         self.where = QLabel("", textFormat=Qt.PlainText)
         self.where.setWordWrap(True)
         self.where.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.where.setObjectName("dataSource")
         column.addWidget(self.summary)
+        column.addWidget(self.subset_note)
         column.addWidget(self.where)
         column.addWidget(self._ways_in())
         return box
@@ -174,11 +230,14 @@ class DataPanel(QWidget):
         self.offer = QWidget()
         column = QVBoxLayout(self.offer)
         column.setContentsMargins(0, 4, 0, 0)
-        self.download_button = QPushButton("Download")
+        self.download_button = explain(QPushButton("Download"), "Download the dataset from its public mirror "
+                                                                "(checked, then kept for next time)")
         self.download_button.clicked.connect(lambda _checked=False: self.load(download=True))
-        synthetic = QPushButton("Use synthetic digits (offline)")
+        synthetic = explain(QPushButton("Use synthetic digits (offline)"), "Draw digits here, with no network "
+                                                                           "and no files, and load them")
         synthetic.clicked.connect(lambda _checked=False: self._choose_and_load("synthetic"))
-        folder = QPushButton("Open a folder of images…")
+        folder = explain(QPushButton("Open a folder of images…"), "Choose a folder holding one subfolder of "
+                                                                  "images per class, and load it")
         folder.clicked.connect(lambda _checked=False: self._choose_and_load("folder"))
         self.offer_buttons = {"download": self.download_button, "synthetic": synthetic, "folder": folder}
         for button in self.offer_buttons.values():
@@ -282,10 +341,29 @@ class DataPanel(QWidget):
             self._on_cancelled()
             return
         self._finish_progress(1, "Loaded")
-        self.show_dataset(ds)
         self.save_settings()
+        self.use_dataset(ds)
+        self.status.emit(f"Loaded {ds.name}: {len(self.state.dataset.x_train):,} training images")
+
+    def use_dataset(self, ds):
+        """Make the loaded ``ds`` the app's data: whole, or the per-class subset chosen in the form."""
+        self.full_dataset = ds
+        self._publish()
+
+    def _publish(self):
+        n = self.per_class.currentData()
+        ds = per_class(self.full_dataset, n, seed=SUBSET_SEED) if n else self.full_dataset
+        self.show_dataset(ds)
         self.state.set_dataset(ds)
-        self.status.emit(f"Loaded {ds.name}: {len(ds.x_train):,} training images")
+
+    def _on_per_class_changed(self):
+        """Another number of images per class: the loaded data is cut again at once (no reload)."""
+        if self.full_dataset is None or self.state.training or self.loading:
+            return
+        self.save_settings()
+        self._publish()
+        ds = self.state.dataset
+        self.status.emit(f"{ds.name}: {ds.subset or f'all {len(ds.x_train):,} training images'}.")
 
     def _offer_ways_in(self, choice):
         """The one state for "not here": the panel and the status bar say it, and what to do."""
@@ -352,11 +430,17 @@ class DataPanel(QWidget):
         lines = [f"{len(ds.x_train):,} training · {tests:,} test images",
                  f"{shape_text((h, w))} {kind} · {len(ds.class_names)} classes"]
         self.summary.setText("<br>".join([f"<b>{esc(ds.name)}</b>", *map(esc, lines)]))
+        self.subset_note.setText(f"A subset: {ds.subset}. Choose All images under Training images for the "
+                                 "full set." if ds.subset else "")
+        self.subset_note.setVisible(bool(ds.subset))
+        self.counts_box.setTitle("Images per class (training subset)" if ds.subset else
+                                 "Images per class (training set)")
         self.where.setText(f"Found at: {ds.source}")
         rng = np.random.default_rng(0)
         pick = rng.choice(len(ds.x_train), size=min(SAMPLE_COUNT, len(ds.x_train)), replace=False)
         self.samples.set_samples(ds.x_train[pick], [ds.class_names[int(i)] for i in ds.y_train[pick]])
         self.counts.set_counts(list(ds.class_names), counts)
+        self.summary_view.show_dataset(ds)
 
 
 def _on_this_computer(choice):

@@ -9,7 +9,9 @@ The pad never predicts on ``state.model`` (it may be training on another
 thread). Everything it shows the network goes
 through ``core.preprocess.prepare``, exactly as ``numpynet predict`` does; drawn
 strokes are first drawn again at MNIST's pen width (``core.strokes``), so the
-answer depends neither on the digit's size nor on the brush. One
+answer depends neither on the digit's size nor on the brush. Below the
+window's confidence threshold (``gui.abstention``, the same as Evaluation's)
+the answer is "I don't know", with the best guess in small letters. One
 prediction of a small network takes a millisecond or two, so it runs here, on
 the GUI thread, at most every ``THROTTLE_MS`` while the pen moves.
 """
@@ -24,9 +26,11 @@ from core.errors import NumpynetError
 from core.images import read_image
 from core.preprocess import NothingDrawn, class_names, gray, prepare, preprocessing_mode
 
-from ..format import esc, probability, shape_text
+from ..abstention import Abstention
+from ..format import esc, percent, probability, shape_text
 from ..imaging import gray_qimage, rgb_qimage
 from ..state import ModelSource
+from ..views.abstain import ThresholdControl
 from ..views.canvas import DEFAULT_BRUSH, HINT, Canvas
 from ..views.lazy import LazyRefresh
 from ..views.probabilities import ProbabilityBars
@@ -52,6 +56,8 @@ class DrawPanel(LazyRefresh, QWidget):
         self._model_line = ""         # what the status label says when all is well
         self._throttle = QTimer(self, singleShot=True, interval=THROTTLE_MS)
         self._throttle.timeout.connect(self.predict_now)
+        self.abstention = Abstention.of(state)      # the window's one "I don't know" threshold
+        self.abstention.thresholdChanged.connect(lambda _threshold: self.predict_now())
         self._build()
         self.setAcceptDrops(True)
         self.source.modelReplaced.connect(self._show_model)
@@ -65,7 +71,7 @@ class DrawPanel(LazyRefresh, QWidget):
         self.canvas.strokeFinished.connect(lambda: self.predict_now(announce=True))
         self.answer = QLabel(alignment=Qt.AlignCenter, textFormat=Qt.RichText)
         self.answer.setMinimumSize(150, 96)     # room for the big answer, so nothing jumps
-        self.confidence = QLabel(alignment=Qt.AlignCenter, textFormat=Qt.RichText)
+        self.confidence = QLabel(alignment=Qt.AlignCenter, textFormat=Qt.RichText, wordWrap=True)
         self.confidence.setMinimumHeight(26)
         self.preview = QLabel(alignment=Qt.AlignCenter)
         self.preview.setFixedSize(PREVIEW_SIZE + 2, PREVIEW_SIZE + 2)
@@ -107,6 +113,7 @@ class DrawPanel(LazyRefresh, QWidget):
         seen.addWidget(self.preview, 0, Qt.AlignHCenter)
         top.addLayout(seen)
         right.addLayout(top)
+        right.addWidget(ThresholdControl(self.state))
         right.addWidget(_caption("Probability of each class"))
         right.addWidget(self.chart, 1)
         root.addLayout(right, 1)
@@ -292,10 +299,18 @@ class DrawPanel(LazyRefresh, QWidget):
     def _show_answer(self, probs):
         names = self.chart.class_names
         best = int(np.argmax(probs))
+        self.chart.set_probabilities(probs)
+        if self.abstention.abstains(probs[best]):
+            self.answer.setText(f"<span style='font-size:30px; font-weight:600; color:{HINT}'>I don't know</span>")
+            self.confidence.setText(f"<span style='font-size:14px'>best guess <b>{esc(names[best])}</b>, "
+                                    f"{esc(probability(probs[best]))} sure</span>")
+            self.confidence.setToolTip(f"Below the {percent(self.abstention.threshold)} threshold set under it, "
+                                       "the pad does not answer")
+            return
         size = 72 if len(names[best]) <= 2 else 30
         self.answer.setText(f"<span style='font-size:{size}px; font-weight:600'>{esc(names[best])}</span>")
         self.confidence.setText(f"<span style='font-size:16px'>{esc(probability(probs[best]))} sure</span>")
-        self.chart.set_probabilities(probs)
+        self.confidence.setToolTip("")
 
     def _show_input(self, x):
         if x.shape[1] == 1:

@@ -3,7 +3,9 @@
 Inputs: ``state.model`` (through a ``ModelSource``, so a run during training
 uses the latest snapshot) and ``state.dataset`` (its whole test set).
 Outputs: ``inspectRequested(test index)`` to look inside one image,
-``mistakesFound(indices)`` (most confident first) and ``evaluated(result)``.
+``mistakesFound(indices)`` (most confident first) and ``evaluated(result)``;
+the probabilities go to ``gui.abstention``, where the "I don't know"
+threshold line under the summary (and Lab > Confidence) reads them.
 
 The work (``inspect.evaluate_predictions``) runs on a QThread with a progress
 bar and can be cancelled. When it runs: on "Evaluate", and by itself when the
@@ -16,22 +18,30 @@ are cleared at once to a plain "evaluate again" page, never shown as if they
 still held. During training the weights change several times a second, so
 it neither evaluates nor keeps results; it does once the run ends.
 
+The damage controls (``views.damage_controls``) harm the test images
+first, on the worker and from a fixed seed, so a re-run gives the same
+figures; the heading names the damage, and the mistakes and details show
+the damaged images the model saw. Changing the damage evaluates again.
+
 A model whose classes or input do not fit the dataset (``core.transfer``)
 is not evaluated by itself: the panel says what differs, and "Evaluate"
 asks first when only the class names differ.
 """
 import numpy as np
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QStackedWidget, QTabWidget,
                                QVBoxLayout, QWidget)
 
-from core import inspect, transfer
+from core import inspect, stress, transfer
 
+from ..abstention import Abstention
 from ..format import esc, percent, probability
 from ..mismatch import CONTINUE, EVALUATE, ask_about_mismatch
 from ..state import ModelSource
+from ..views.abstain import AbstainBar
 from ..views.class_accuracy import ClassAccuracyBars
 from ..views.confusion_matrix import ConfusionMatrixView
+from ..views.damage_controls import SEED, DamageControls, describe
 from ..views.export import ExportButton
 from ..views.grid import TileGrid, image_tile, scrolled
 from ..views.lazy import LazyRefresh
@@ -40,16 +50,26 @@ from ..worker import Job, TaskWorker
 
 MISTAKES_SHOWN = 60
 CELL_IMAGES_SHOWN = 300
+DAMAGE_SETTLE_MS = 300     # a slider dragged evaluates once it rests, not at every step
 THUMB_PX = 56
 TRAINING = "Training is changing the weights: evaluate when the run ends."
 EVALUATE_AGAIN = ("The model or the data changed since the last evaluation, so its results no longer hold. "
                   "Press Evaluate to evaluate again.")
 
 
-def _evaluation(model, x, y):
-    """The evaluation as a task for a ``TaskWorker``: ``fn(progress) -> inspect.Evaluation``, on a model
-    copy taken now, so training or edits on the GUI thread do not change what is being evaluated."""
-    return lambda progress: inspect.evaluate_predictions(model, x, y, progress=progress)
+def _evaluation(model, x, y, damage=None):
+    """The evaluation as a task for a ``TaskWorker``: ``fn(progress) -> (inspect.Evaluation, images)``, on a
+    model copy taken now, so training or edits on the GUI thread do not change what is being evaluated.
+    ``damage`` (kind, strength) harms the images first, on the worker: the images returned are those seen."""
+    def run(progress):
+        images, done = x, 0
+        if damage is not None:
+            images = stress.damage_set(x, *damage, rng=SEED, progress=lambda n, total: progress(n, 2 * total))
+            done = len(x)
+        result = inspect.evaluate_predictions(model, images, y,
+                                              progress=lambda n, total: progress(done + n, done + total))
+        return result, images
+    return run
 
 
 class EvaluationPanel(LazyRefresh, QWidget):
@@ -62,6 +82,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
         self.state = state
         self.source = ModelSource(state, self)
         self.result = self.result_key = None   # the inspect.Evaluation shown, and the results_key() it holds for
+        self.images = self.result_damage = None   # the test images it was computed on (damaged or not), and how
         self.names = []
         self._dirty = True          # evaluate when first seen
         self.cell_shown = np.zeros(0, np.int64)     # test indices behind the selected cell
@@ -69,6 +90,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
         self.job = Job(self, on_done=self._after_run)
         self._rerun = False
         self._running_key = self._tried_key = None   # the key being evaluated / last tried by itself
+        self._running_damage = None   # the damage of the images being evaluated
         self._names_accepted = None   # (model's class names, dataset version) the user chose to evaluate anyway
         self._idle_text = "Press Evaluate to run the model on the whole test set."
         self._failure = None          # why the last evaluation failed: said until the next one starts
@@ -87,6 +109,10 @@ class EvaluationPanel(LazyRefresh, QWidget):
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(240)
         self.progress.hide()
+        self.damage = DamageControls()
+        self._damage_timer = QTimer(self, singleShot=True, interval=DAMAGE_SETTLE_MS)
+        self._damage_timer.timeout.connect(self._on_damage_change)
+        self.damage.changed.connect(self._damage_timer.start)
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.RichText)
         self.summary.setWordWrap(True)
@@ -95,6 +121,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
         self.mistakes = TileGrid()
         self.cell = TileGrid()
         self.details = SampleDetails()
+        self._inside_tip = self.details.inside.toolTip()
         self.mistakes_caption, self.cell_caption = QLabel(), QLabel("Click a cell of the confusion matrix.")
         self.tabs = QTabWidget()
         self.tabs.addTab(_captioned(self.mistakes_caption, self.mistakes), "Mistakes")
@@ -114,8 +141,9 @@ class EvaluationPanel(LazyRefresh, QWidget):
         body.addSpacing(8)
         body.addLayout(right, 6)
         top = QHBoxLayout()
-        for w in (self.run_button, self.cancel_button, self.progress):
+        for w in (self.run_button, self.cancel_button, self.progress, self.damage):
             top.addWidget(w)
+        top.addSpacing(8)
         top.addWidget(self.summary, 1)
         top.addWidget(ExportButton(self, "evaluation.png"))
         layout = QVBoxLayout(self)
@@ -129,7 +157,9 @@ class EvaluationPanel(LazyRefresh, QWidget):
         self.stack.addWidget(self.placeholder)
         self.page_area = scrolled(self.page)
         self.stack.addWidget(self.page_area)
+        self.abstain = AbstainBar(self.state)
         layout.addLayout(top)
+        layout.addWidget(self.abstain)
         layout.addWidget(self.stack, 1)
         self.run_button.clicked.connect(lambda: self.evaluate(ask=True))
         self.cancel_button.clicked.connect(self.cancel)
@@ -152,9 +182,14 @@ class EvaluationPanel(LazyRefresh, QWidget):
         self._show_status()
         self.refresh_when_visible()
 
+    def _on_damage_change(self):
+        """Another damage: what is shown was measured on other images, so evaluate again (if it can)."""
+        if self.damage.damage() != self.result_damage or self.job.running:
+            self.evaluate(ask=False)
+
     def _clear(self):
         """Drop results of another model or data: nothing on screen may pass for the current model's."""
-        self.result = self.result_key = None
+        self.result = self.result_key = self.images = self.result_damage = None
         self.cell_shown = self.mistakes_shown = np.zeros(0, np.int64)
         self._idle_text = EVALUATE_AGAIN
         self.placeholder.setText(EVALUATE_AGAIN)
@@ -207,17 +242,19 @@ class EvaluationPanel(LazyRefresh, QWidget):
         if data is None:
             return
         self._running_key = self._tried_key = (self.source.version, self.state.dataset_version)
+        self._running_damage = self.damage.damage()
         self._failure = None
-        worker = TaskWorker(_evaluation(self.source.snapshot(), *data))
+        worker = TaskWorker(_evaluation(self.source.snapshot(), *data, self._running_damage))
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._arrived)
         worker.failed.connect(self._on_failed)
-        self.progress.setRange(0, len(data[0]))
+        self.progress.setRange(0, 0)       # busy until the first report says how much there is
         self.progress.setValue(0)
         self.progress.show()
         self.cancel_button.show()
         self._update_run_button()
-        self._say(f"Evaluating {len(data[0]):,} test images…")
+        damaged = "" if self._running_damage is None else f" damaged by {describe(self._running_damage)}"
+        self._say(f"Evaluating {len(data[0]):,} test images{damaged}…")
         self.job.start(worker)
 
     def cancel(self):
@@ -227,12 +264,14 @@ class EvaluationPanel(LazyRefresh, QWidget):
             self.job.worker.stop()
 
     def _on_progress(self, done, total):
+        self.progress.setRange(0, int(total))
         self.progress.setValue(int(done))
 
-    def _arrived(self, result):
+    def _arrived(self, found):
         """A result is shown only if the model and data it was computed from are still the current ones."""
+        result, images = found
         if self._running_key == self.state.results_key():
-            self.show_result(result)
+            self.show_result(result, images, self._running_damage)
 
     def _after_run(self):
         self.progress.hide()
@@ -275,11 +314,20 @@ class EvaluationPanel(LazyRefresh, QWidget):
             return
         r = self.result
         wrong = len(r.labels) - int(np.trace(r.confusion))
-        self.summary.setText(f"<b>Test accuracy {esc(percent(r.accuracy, 2))}</b> &nbsp; loss {esc(f'{r.loss:.4f}')} "
-                             f"&nbsp; {esc(f'{len(r.labels):,} images, {wrong:,} wrong')}")
+        damaged = "" if self.result_damage is None else \
+            f" &nbsp; <span style='color:#c2410c'>damaged: {esc(describe(self.result_damage))}</span>"
+        self.summary.setText(f"<b>Test accuracy {esc(percent(r.accuracy, 2))}</b>{damaged} &nbsp; "
+                             f"loss {esc(f'{r.loss:.4f}')} &nbsp; {esc(f'{len(r.labels):,} images, {wrong:,} wrong')}")
 
-    def show_result(self, result):
+    def show_result(self, result, images=None, damage=None):
+        """Show ``result``, computed on ``images`` (the test images, damaged by ``damage``; by default clean)."""
         self.result, self.result_key = result, self._running_key
+        self.images = self.state.dataset.x_test if images is None else images
+        self.result_damage = damage
+        self.details.inside.setToolTip(self._inside_tip if damage is None else
+                                       f"{self._inside_tip}. Inside shows the test image undamaged.")
+        Abstention.of(self.state).publish(result.probs, result.labels, self.result_key,
+                                          None if damage is None else describe(damage))
         names = self.source.class_names()
         self.names = names
         self.matrix.set_matrix(result.confusion, names)
@@ -291,7 +339,8 @@ class EvaluationPanel(LazyRefresh, QWidget):
                                  for i in self.mistakes_shown], scale=self._thumb_scale(), selectable=True)
         self.tabs.setTabText(0, f"Mistakes ({len(wrong):,})")
         shown = f"; the first {len(self.mistakes_shown)} shown" if len(wrong) > len(self.mistakes_shown) else ""
-        self.mistakes_caption.setText(f"Wrong answers, most confident first{shown}. True → predicted, "
+        seen = "" if damage is None else f" on the damaged images ({esc(describe(damage))})"
+        self.mistakes_caption.setText(f"Wrong answers{seen}, most confident first{shown}. True → predicted, "
                                       "and the probability given to the wrong class.")
         self.cell.set_tiles([])
         self.cell_shown = np.zeros(0, np.int64)
@@ -330,11 +379,11 @@ class EvaluationPanel(LazyRefresh, QWidget):
         return max(1, THUMB_PX // max(self.state.dataset.x_test.shape[2:]))
 
     def _thumb(self, i, title):
-        return image_tile(self.state.dataset.x_test[i], f"test image #{i}", title)
+        return image_tile(self.images[i], f"test image #{i}", title)
 
     def _show_details(self, i):
         r = self.result
-        self.details.show_sample(i, self.state.dataset.x_test[i], self.names[r.labels[i]],
+        self.details.show_sample(i, self.images[i], self.names[r.labels[i]],
                                  self.names[r.preds[i]], r.probs[i], self.names)
 
 

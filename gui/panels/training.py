@@ -18,15 +18,18 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QVBoxLayout, QWidget)
 
 from core import optimizers, runs, transfer, zoo
+from core.schedules import epochs_past_end
 from core.augment import Augment
 from core.callbacks import format_eta
 from core.errors import NumpynetError, RunError
-from core.preprocess import mode_for_dataset
 
 from .. import unsaved
+from ..advice_bar import LOSS, PLATEAU, AdviceBar
 from ..format import esc, percent, rich_tooltip, shape_text
+from ..hover_help import add_status_tips, explain
 from ..messages import show_diverged, show_error
 from ..mismatch import CONTINUE, NEW_MODEL, NEW_OUTPUT, TRAIN, ask_about_mismatch
+from ..pace_controls import PaceControls
 from ..panel_settings import PanelSettings, Setting
 from ..plots import TrainingPlots, batches_csv_path
 from ..run_jobs import continue_job, recorder, test_images
@@ -44,7 +47,8 @@ HYPER_FIELDS = {
     "beta2": (0.0, 0.99999, 5, "β₂", "Decay of the mean of squared gradients"),
     "rho": (0.0, 0.999, 3, "ρ", "Decay of the mean of squared gradients"),
 }
-SCHEDULES = {"None": None, "Step (×0.5 each epoch)": "step", "Exponential (×0.9 per epoch)": "exponential",
+STEP_SCHEDULE = "Step (×0.5 each epoch)"
+SCHEDULES = {"None": None, STEP_SCHEDULE: "step", "Exponential (×0.9 per epoch)": "exponential",
              "Cosine (to 0 at the last epoch)": "cosine"}
 # What each augmentation switch turns on (core.augment.Augment's arguments).
 AUGMENTATIONS = {"shift": (2.0, "Shift by up to ±2 pixels"), "rotate": (12.0, "Rotate by up to ±12°"),
@@ -101,6 +105,9 @@ class TrainingPanel(QWidget):
         self._last_run = (None, None)   # (model, run id) of the last run trained here
         self._showing_reason = False
         self._live = {}                 # the live knobs' values the running run has been given
+        self._launch_epochs = 0         # epochs the running run was started with
+        self._axes_planned = False      # whether the step axes are fixed to the running run (extend_plan)
+        self.pace = PaceControls(self)  # Step, +1 epoch, slow motion
         self._build()
         self._restore()
         state.modelChanged.connect(self._on_model_changed)
@@ -131,11 +138,14 @@ class TrainingPanel(QWidget):
         right = QVBoxLayout()
         right.addLayout(self._control_bar())
         self.plots = TrainingPlots()
+        self.advice = AdviceBar(self.plots, self._fixes())
+        right.addWidget(self.advice)
         right.addWidget(self.plots, 1)
         right.addLayout(self._footer())
         layout = QHBoxLayout(self)
         layout.addWidget(scroll)
         layout.addLayout(right, 1)
+        add_status_tips(self)
 
     def _model_box(self):
         box = QGroupBox("Model")
@@ -163,10 +173,13 @@ class TrainingPanel(QWidget):
         self.opt_form = form = QFormLayout(box)
         self.optimizer = _combo()
         self.optimizer.addItems([cls.__name__ for cls in optimizers.OPTIMIZERS.values()])
+        explain(self.optimizer, "How the weights follow their gradients: SGD takes plain steps (with momentum), "
+                                "Adam and the others adapt each weight's step size")
         form.addRow("Method", self.optimizer)
         self.hyper = {key: _spin(low, high, decimals, tip)
                       for key, (low, high, decimals, _, tip) in HYPER_FIELDS.items()}
-        self.nesterov = QCheckBox("Nesterov momentum")
+        self.nesterov = explain(QCheckBox("Nesterov momentum"), "Look ahead along the momentum before taking "
+                                "the gradient: often a little faster; needs momentum above 0")
         for key, spin in self.hyper.items():
             form.addRow(HYPER_FIELDS[key][3], spin)
         form.addRow("", self.nesterov)
@@ -183,10 +196,11 @@ class TrainingPanel(QWidget):
         self.schedule.addItems(list(SCHEDULES))
         self.schedule.setToolTip("How the learning rate changes during the run")
         form.addRow("LR schedule", self.schedule)
-        self.epochs = QSpinBox()
+        self.epochs = explain(QSpinBox(), "Epochs this run trains: each epoch shows every training image once")
         self.epochs.setRange(1, 1000)
         form.addRow("Epochs", self.epochs)
-        self.batch_size = QSpinBox()
+        self.batch_size = explain(QSpinBox(), "Images per batch: each batch is one step of the weights; smaller "
+                                              "batches take more, noisier steps")
         self.batch_size.setRange(1, 8192)
         form.addRow("Batch size", self.batch_size)
         aug = QGridLayout()
@@ -196,6 +210,7 @@ class TrainingPanel(QWidget):
             box_.setToolTip(f"{tip}, drawn anew for every training image")
             aug.addWidget(box_, i // 2, i % 2)
         form.addRow("Augment", aug)
+        form.addRow("Slow motion", self.pace.slow_row())
         for spin in (self.hyper["lr"], self.hyper["momentum"], self.weight_decay):
             spin.valueChanged.connect(self._tune_live)
         for switch in self.augment.values():
@@ -206,18 +221,21 @@ class TrainingPanel(QWidget):
         style = self.style()
         self.start_action = QAction(style.standardIcon(QStyle.SP_MediaPlay), "Start training", self)
         self.start_action.setShortcut(QKeySequence("F5"))
-        self.start_action.triggered.connect(self.start)
+        self.start_action.triggered.connect(lambda _checked=False: self.start())
         self.pause_action = QAction(style.standardIcon(QStyle.SP_MediaPause), "Pause", self)
         self.pause_action.setShortcut(QKeySequence("F6"))
         self.pause_action.triggered.connect(self.toggle_pause)
+        explain(self.pause_action, "Pause after the current batch, or resume a paused run (F6)")
         self.stop_action = QAction(style.standardIcon(QStyle.SP_MediaStop), "Stop", self)
         self.stop_action.setShortcut(QKeySequence("Shift+F5"))
         self.stop_action.triggered.connect(self.stop)
+        explain(self.stop_action, "Stop after the current batch; the model keeps the weights it has then (Shift+F5)")
         self.continue_action = QAction(style.standardIcon(QStyle.SP_MediaSeekForward), "Continue run", self)
         self.continue_action.triggered.connect(self.continue_current)
         bar = QHBoxLayout()
         self.buttons = {}
         for key, action in (("start", self.start_action), ("pause", self.pause_action), ("stop", self.stop_action),
+                            ("step", self.pace.step_action), ("more", self.pace.more_action),
                             ("continue", self.continue_action)):
             button = QToolButton()
             button.setDefaultAction(action)
@@ -231,6 +249,8 @@ class TrainingPanel(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
+        explain(self.progress, "How much of this run is done; the line below says the epoch, batch, smoothed "
+                               "loss and accuracy, speed and time left")
         self.progress_label = QLabel("Ready", textFormat=Qt.PlainText, wordWrap=True)
         self.progress_label.setObjectName("progressLabel")
         # Long reasons wrap instead of widening the window (a one-line label's width is its minimum).
@@ -248,12 +268,13 @@ class TrainingPanel(QWidget):
         self.status_label.setWordWrap(True)
         self.status_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         row.addWidget(self.status_label, 1)
-        export = QToolButton()
+        export = explain(QToolButton(), "Save the plots as an image, or the history as CSV tables")
         export.setText("Export")
         export.setPopupMode(QToolButton.InstantPopup)
         menu = QMenu(export)
-        menu.addAction("Plots as PNG…", self._export_png)
-        menu.addAction("History as CSV…", self._export_csv)
+        explain(menu.addAction("Plots as PNG…", self._export_png), "Save the training plots as one PNG image")
+        explain(menu.addAction("History as CSV…", self._export_csv),
+                "Save the per-epoch history, and the per-batch table beside it, as CSV files")
         export.setMenu(menu)
         row.addWidget(export)
         return row
@@ -393,7 +414,9 @@ class TrainingPanel(QWidget):
     def running(self):
         return self.job.running
 
-    def start(self):
+    def start(self, epochs=None, step=False):
+        """Start a run of ``epochs`` (the form's count when None) with the form's settings; ``step``:
+        pause it after its first batch."""
         ok, reason = self.can_start()
         if not ok:
             self.status_label.setText(reason)
@@ -401,15 +424,26 @@ class TrainingPanel(QWidget):
         if not self._settle_mismatch():
             return
         try:
-            job = self._make_job(self.state.model, self.state.dataset)
+            job = self._make_job(self.state.model, self.state.dataset, epochs)
         except Exception as exc:  # noqa: BLE001 -- bad hyperparameters, missing augment module...
             show_error(self.window(), "Cannot start training", *describe_exception(exc))
             return
-        self._launch(job)
+        self._launch(job, step)
 
-    def continue_run(self, run_id, epochs):
+    def train_one_more_epoch(self):
+        """+1 epoch with no run going: the model's recorded run continued by one epoch, exactly; a model
+        that is the result of no recorded run trains one epoch with the form's settings."""
+        run_id = self.current_run()
+        if run_id is not None:
+            self.continue_run(run_id, 1, grow=True)
+        else:
+            self.start(epochs=1)
+
+    def continue_run(self, run_id, epochs, grow=False):
         """Train the current model, the result of the run ``run_id``, ``epochs`` more epochs with that
-        run's own settings: the run goes on exactly, recorded as a child run."""
+        run's own settings: the run goes on exactly, recorded as a child run. ``grow``: the run is made
+        longer instead (+1 epoch), so a schedule spanning it (cosine) spans the new epochs too. Epochs
+        that would fall past the end of a cosine (at its final rate, 0: nothing learned) always grow it."""
         ok, reason = self.can_start()
         try:
             if not ok:
@@ -418,7 +452,8 @@ class TrainingPanel(QWidget):
         except NumpynetError as exc:
             show_error(self.window(), "Cannot continue the run", str(exc))
             return
-        self._launch(job)
+        model = self.state.model
+        self._launch(job, grow=epochs if grow else epochs_past_end(model.optimizer, model.epochs_trained, epochs))
 
     def continue_current(self):
         """Continue the current model's run by the Epochs field's count."""
@@ -432,40 +467,65 @@ class TrainingPanel(QWidget):
             return run_id
         return run_of_model_folder(self.state.model_path)
 
-    def _launch(self, job):
+    def _launch(self, job, step=False, grow=0):
         model, ds = self.state.model, job.dataset
         if model is not self._plotted_model:
             self._on_model_changed(model)
         self._run_model, self._job = model, job
+        self._launch_epochs = job.epochs
         self._last_run = (model, job.recorder.run_id)
         # Named before the run, so the models the run records in its folder know their data and classes.
-        model.meta.update(dataset=ds.name, class_names=list(ds.class_names), preprocessing=mode_for_dataset(ds.name))
+        model.meta.update(dataset=ds.name, class_names=list(ds.class_names), preprocessing=ds.preprocessing)
         w = TrainWorker(model, job)
         w.batchesDone.connect(self.plots.add_batches)
+        w.batchesDone.connect(self._on_batches)
         w.epochDone.connect(self.plots.add_epoch)
+        w.epochDone.connect(self._on_epoch)
         w.progress.connect(self._on_progress)
-        w.message.connect(self.progress_label.setText)
+        w.message.connect(self._on_message)
         w.weightsSnapshot.connect(self.state.weightsUpdated)
+        w.deadUnits.connect(self.state.deadUnitsUpdated)
         w.tuned.connect(self._on_tuned)
         w.finished.connect(self._on_finished)
         w.failed.connect(self._on_failed)
         self.progress.setValue(0)
         self.status_label.setText("")
+        self.advice.clear()
         self.save_settings()
         self._live = self._live_values()
+        self.pace.attach(w, step)
+        w.more.grow_span(grow)
         self.job.start(w)
-        steps = -(-int(len(ds.x_train) * (1 - job.validation_fraction)) // job.batch_size)
-        self.plots.plan_steps(job.first_step, job.first_step + job.epochs * steps)
+        self._axes_planned = not step   # a run taken a batch at a time: the axes follow its few batches
+        if step:
+            self.plots.unplan_steps()
+        else:
+            self.extend_plan(0)
         self.state.set_training(True)
         self._update_actions()
-        self.status.emit(f"Training {job.epochs} epoch{'s' * (job.epochs != 1)} on {ds.name}")
+        self.status.emit(f"Training {job.epochs} epoch{'s' * (job.epochs != 1)} on {ds.name}"
+                         + (f" ({ds.subset})" if ds.subset else ""))
 
-    def _make_job(self, model, ds):
+    def planned_epochs(self, added=0):
+        """Epochs the running run trains: as started, plus ``added`` on the way (+1 epoch)."""
+        return self._launch_epochs + added
+
+    def extend_plan(self, added):
+        """Fix the step axes to the running run's batches, ``added`` epochs included (unless they follow
+        a run that was started a batch at a time)."""
+        job = self._job
+        if not self._axes_planned:
+            return
+        steps = -(-int(len(job.x) * (1 - job.validation_fraction)) // job.batch_size)
+        self.plots.plan_steps(job.first_step, job.first_step + self.planned_epochs(added) * steps)
+
+    def _make_job(self, model, ds, epochs=None):
         cfg = self.config()
         optimizer = self.optimizer_config(cfg)
         optimizers.from_config(optimizer)  # a bad value fails here, on the GUI thread, with its message
         initial = model.epochs_trained
-        return TrainJob(dataset=ds, x=ds.x_train, y=ds.y_train, epochs=cfg["epochs"], batch_size=cfg["batch_size"],
+        return TrainJob(dataset=ds, x=ds.x_train, y=ds.y_train, epochs=epochs or cfg["epochs"],
+                        batch_size=cfg["batch_size"],
                         optimizer=optimizer, schedule=SCHEDULES[cfg["schedule"]], augment=make_augment(cfg["augment"]),
                         validation_fraction=self.validation_fraction, test=test_images(ds), seed=initial,
                         initial_epoch=initial, first_step=self.plots.last_step,
@@ -495,6 +555,18 @@ class TrainingPanel(QWidget):
             loss, acc = self.plots.smoothed()
             self.progress_label.setText(f"Epoch {epoch}/{epochs}  ·  batch {batch}/{steps}  ·  loss {loss:.3f}  ·  "
                                         f"accuracy {percent(acc)}  ·  {rate:,.0f} samples/s  ·  ETA {format_eta(eta)}")
+
+    def _on_message(self, text):
+        """The worker says what it does; a pause it made itself (after a Step) changes the buttons."""
+        self.progress_label.setText(text)
+        self._update_actions()
+
+    def _on_batches(self, _rows):
+        self.advice.check_loss()
+
+    def _on_epoch(self, _epoch, _logs):
+        if self._job is not None:
+            self.advice.check_plateau(self._job.initial_epoch + self.planned_epochs(self.pace.added))
 
     def _on_finished(self, result, reason):
         model = self._run_model
@@ -582,9 +654,36 @@ class TrainingPanel(QWidget):
         self.plots.add_marker(event["step"], describe_change(changes))
 
     def lower_learning_rate(self):
+        """The diverged run's fix: a learning rate ten times smaller."""
+        self.scale_learning_rate(0.1)
+
+    def scale_learning_rate(self, factor):
+        """Multiply the learning rate by ``factor``: during a run through the live knobs (from the next
+        batch), else in the form for the next Start."""
         lr = self.hyper["lr"]
-        lr.setValue(lr.value() / 10)
-        self.status_label.setText(f"Learning rate lowered to {lr.value():g}; press Start to go on training.")
+        lr.setValue(lr.value() * factor)
+        if not self.running:
+            self.status_label.setText(f"Learning rate lowered to {lr.value():g}; press Start to go on training.")
+
+    def use_step_schedule(self):
+        """The plateau's fix: a step schedule for the next run; during a run, also the drop it would make now
+        (a schedule spans a run, so the running one cannot take it)."""
+        self.schedule.setCurrentText(STEP_SCHEDULE)
+        if self.running:
+            self.scale_learning_rate(0.5)
+            self.status_label.setText("Step schedule chosen for the next run; the learning rate is halved from "
+                                      "the next batch, as the schedule would do now.")
+        else:
+            self.status_label.setText("Step schedule chosen: press Start to train with it.")
+
+    def _fixes(self):
+        """The advice line's one-click fixes: (button, what it does, the fix) per kind of advice."""
+        return {LOSS: ("Lower the learning rate ×0.3",
+                       "Multiply the learning rate by 0.3, from the next batch when training (smaller steps "
+                       "stop the loss from climbing)", lambda: self.scale_learning_rate(0.3)),
+                PLATEAU: ("Use a step schedule",
+                          "Halve the learning rate every epoch from the next run on (and once now, during a run): "
+                          "smaller steps settle into a better minimum", self.use_step_schedule)}
 
     def _update_actions(self):
         ok, reason = self.can_start()
@@ -599,10 +698,12 @@ class TrainingPanel(QWidget):
         paused = bool(self.job.worker and self.job.worker.paused)
         self.pause_action.setText("Resume" if paused else "Pause")
         self.pause_action.setIcon(self.style().standardIcon(QStyle.SP_MediaPlay if paused else QStyle.SP_MediaPause))
+        self.pace.update()
         live = self._live_controls()
         for widget in (self.preset, self.new_model, self.optimizer, self.weight_decay, self.nesterov,
                        self.schedule, self.epochs, self.batch_size, *self.hyper.values(), *self.augment.values()):
             widget.setEnabled(not running or widget in live)
+        add_status_tips(self)   # the tooltips just changed (Start's reason, Continue's run) reach the status bar
         if not running and (not ok or self._showing_reason):
             # the line under the progress bar says why Start is greyed out, until a run writes there
             self.progress_label.setText(reason or "Ready")

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 from core import inspect
 
 from ..format import esc, percent, shape_text
+from .dead_units import DeadUnitsPlot
 from .export import view_column
 from .lazy import LazyRefresh
 from .grid import scrolled
@@ -118,7 +119,12 @@ class WeightsView(LazyRefresh, QWidget):
         top = QHBoxLayout()
         top.addWidget(self.info, 1)
         layout = view_column(self, top, self.view, "weights_over_time.png")
-        layout.addWidget(self.trend_widget)
+        trends = QHBoxLayout()
+        trends.addWidget(self.trend_widget, 1)
+        self.dead_units = DeadUnitsPlot(source, state)
+        self.dead_units.setFixedHeight(TREND_PX)
+        trends.addWidget(self.dead_units, 1)
+        layout.addLayout(trends)
         layout.addWidget(self.scroll, 1)
         source.modelReplaced.connect(self.rebuild)
         source.weightsChanged.connect(self._on_weights)
@@ -178,7 +184,8 @@ class WeightsView(LazyRefresh, QWidget):
             self.trend_curves[key].setData(xs, ys)
         self.trend_widget.setVisible(bool(self.trend))
         if label == "training":
-            source = "Gradients of the latest training batch, updated live."
+            source = ("Gradients of the latest training batch, updated live; beside their trend, the share of "
+                      "dead units per layer (silent for a whole batch: they get no gradient).")
         elif grads is not None:
             source = (f"Not training: the gradients shown are those of the first {GRAD_BATCH} test images "
                       "(cross-entropy); during training they come from the training batches.")

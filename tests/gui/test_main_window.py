@@ -14,6 +14,7 @@ from gui.main_window import PANEL_ORDER, MainWindow
 from gui.panels import data as data_mod
 from gui.panels import training as training_mod
 from gui.settings import Settings
+from gui.views.lazy import on_screen
 
 
 @pytest.fixture
@@ -178,7 +179,7 @@ def test_panels_behind_another_tab_wait_until_their_tab_is_raised(qtbot, setting
     window.state.set_model(model)
     inside, evaluation, draw = window.panels["Inside"], window.panels["Evaluation"], window.panels["Draw"]
     window.show_panel("Training")
-    qtbot.wait(20)
+    qtbot.waitUntil(lambda: not any(on_screen(panel) for panel in (inside, evaluation, draw)))   # (slow when loaded)
     drawn = []
 
     def refresh():

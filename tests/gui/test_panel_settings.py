@@ -45,6 +45,11 @@ DATA_FORM = {
     "folder": (lambda p: p.folder.setText("/some/where"), lambda opts, c: opts["folder"] == "/some/where"),
     "count": (lambda p: p.count.setValue(1234), lambda opts, c: opts["count"] == 1234),
     "validation": (lambda p: p.validation.setValue(25), lambda opts, c: c["validation"] == pytest.approx(0.25)),
+    "colour": (lambda p: p.colour.setCurrentIndex(p.colour.findData("colour")), lambda opts, c: opts["grayscale"] is
+               False),
+    "size": (lambda p: p.size.setCurrentIndex(p.size.findData(32)), lambda opts, c: opts["size"] == (32, 32)),
+    "per_class": (lambda p: p.per_class.setCurrentIndex(p.per_class.findData(100)), lambda opts, c: c["per_class"] ==
+                  100),
 }
 
 

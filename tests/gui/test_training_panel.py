@@ -323,7 +323,7 @@ def test_a_stopped_epoch_is_plotted_as_partial_and_stays_so(qtbot, panel, monkey
     assert plots.partial == {2: trained / steps} and note in legend_texts(plots.epoch_loss)
     panel.state.set_model(tiny_model())                # another model: no note left behind
     assert plots.partial == {} and not any("partial" in t for t in legend_texts(plots.epoch_loss))
-    assert plots.epoch_loss.toolTip() == ""
+    assert plots.epoch_loss.toolTip() == plots.epoch_loss.help and "partial" not in plots.epoch_loss.help
 
 
 def test_a_run_to_its_end_has_no_partial_epoch(qtbot, panel):

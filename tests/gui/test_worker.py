@@ -47,7 +47,8 @@ class Run(QObject):
                         optimizer={"type": "SGD", "lr": 0.1, "momentum": 0.9})
         self.model = model or tiny_model()
         self.worker = TrainWorker(self.model, TrainJob(**{**defaults, **job}))
-        self.steps, self.epochs, self.progress, self.snapshots = [], [], [], []
+        self.steps, self.epochs, self.progress, self.snapshots, self.dead = [], [], [], [], []
+        self.messages = []
         self.result = self.failure = None
         self.pause_at, self.stop_at = pause_at, stop_at
         self.asked = None
@@ -56,6 +57,7 @@ class Run(QObject):
         w.batchesDone.connect(self.on_batches)
         w.epochDone.connect(self.on_epoch)
         w.progress.connect(self.on_progress)
+        w.message.connect(self.on_message)
         w.weightsSnapshot.connect(self.on_snapshot)
         w.finished.connect(self.on_finished)
         w.failed.connect(self.on_failed)
@@ -81,6 +83,12 @@ class Run(QObject):
 
     def on_snapshot(self, weights, grads):
         self.snapshots.append((weights, grads))
+
+    def on_message(self, text):
+        self.messages.append(text)
+
+    def on_dead(self, step, shares):
+        self.dead.append((step, shares))
 
     def on_finished(self, result, reason):
         self.result = (result, reason)
