@@ -21,7 +21,7 @@ import numpy as np
 
 from core import Sequential, datasets, load_model, zoo
 from core.augment import Augment
-from core.layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Softmax
+from core.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, Softmax
 from core.optimizers import SGD, Adam
 from core.preprocess import mode_for_dataset
 from core.schedules import CosineDecay
@@ -33,13 +33,9 @@ CURVES = {"noise": np.linspace(0, 1, 11), "rotation": np.linspace(0, 60, 7)}
 
 
 def fashion_cnn(input_shape, classes, seed):
-    """Two 'same'-padded 3x3 conv blocks with BatchNorm, then a dropout-regularised FC256.
-
-    Twice LeNet-5's cost; vgg_mini, with four times the convolutions, costs five times as much a batch.
-    """
-    return Sequential([Conv2D(32, 3, padding="same"), BatchNorm(), ReLU(), MaxPool2D(2),
-                       Conv2D(64, 3, padding="same"), BatchNorm(), ReLU(), MaxPool2D(2),
-                       Flatten(), Dense(256), BatchNorm(), ReLU(), Dropout(0.5), Dense(classes), Softmax()],
+    """Two 3x3 conv blocks and a dropout-regularised FC256: LeNet's cost, clothes' accuracy."""
+    return Sequential([Conv2D(32, 3, activation="relu"), MaxPool2D(2), Conv2D(64, 3, activation="relu"),
+                       MaxPool2D(2), Flatten(), Dense(256, "relu"), Dropout(0.25), Dense(classes), Softmax()],
                       input_shape=input_shape, seed=seed)
 
 
@@ -58,18 +54,16 @@ class Recipe:
     batch_size: int = 128
 
 
-# Every kind of augmentation the app offers that makes sense for the images: digits are shifted, rotated,
-# zoomed, bent (elastic), thickened or thinned, and sprinkled with noise; clothes are shifted, zoomed, noised
-# and mirrored (a mirrored digit is another glyph; a mirrored shirt is a shirt). Noise is what made the
-# difference to robustness: without it, LeNet-5 fell to 84% at noise sigma 0.3.
+# The digits are trained with every kind of augmentation the app offers: shifted, rotated, zoomed, bent
+# (elastic), thickened or thinned, and sprinkled with noise. Noise is what made the difference to
+# robustness: without it, LeNet-5 fell to 84% at noise sigma 0.3. The clothes model is still the one from
+# before issue #20 (no augmentation): its retrainings were no more accurate and less robust (see the README).
 RECIPES = {
     "lenet5-mnist": Recipe(zoo_model("lenet5"), "mnist", lambda: SGD(lr=0.05, momentum=0.9, weight_decay=5e-4), 30,
-                           Augment(shift=2, rotate=10, scale=0.1, elastic=0.5, thickness=0.3, noise=0.4)),
+                           Augment(shift=2, rotate=10, scale=0.1, elastic=0.5, thickness=1, noise=0.3)),
     "mlp-mnist": Recipe(zoo_model("mlp"), "mnist", lambda: Adam(lr=2e-3), 30,
                         Augment(shift=1, rotate=5, scale=0.05, elastic=0.5, thickness=0.3, noise=0.3)),
-    "cnn-fashion-mnist": Recipe(fashion_cnn, "fashion-mnist",
-                                lambda: SGD(lr=0.05, momentum=0.9, weight_decay=5e-4), 24,
-                                Augment(shift=2, scale=0.05, noise=0.15, flip=0.5)),
+    "cnn-fashion-mnist": Recipe(fashion_cnn, "fashion-mnist", lambda: Adam(lr=1e-3), 15, Augment()),
 }
 
 
