@@ -27,24 +27,30 @@ class Augment:
     [-thickness, thickness]: positive thickens, negative thins; see ``thicken``).
     noise: largest standard deviation of Gaussian noise added to each image (its sigma uniform in
     [0, noise]; the result clipped to [0, 1]), so faint specks are not taken for ink.
+    flip: the probability of mirroring an image left to right (Keras's RandomFlip("horizontal") at 0.5):
+    for clothes, whose two sides look alike, never for digits or letters, which a mirror makes wrong.
     """
 
-    def __init__(self, shift=0.0, rotate=0.0, scale=0.0, elastic=0.0, elastic_sigma=4.0, thickness=0.0, noise=0.0):
+    def __init__(self, shift=0.0, rotate=0.0, scale=0.0, elastic=0.0, elastic_sigma=4.0, thickness=0.0, noise=0.0,
+                 flip=0.0):
         for name, value in (("shift", shift), ("rotate", rotate), ("scale", scale), ("elastic", elastic),
-                            ("thickness", thickness), ("noise", noise)):
+                            ("thickness", thickness), ("noise", noise), ("flip", flip)):
             if not value >= 0:
                 raise ValueError(f"Augment {name} must be >= 0, got {value}")
+        if flip > 1:
+            raise ValueError(f"Augment flip is a probability, at most 1, got {flip}")
         if scale >= 1:
             raise ValueError(f"Augment scale must be below 1 (a zoom factor of 1 +- scale), got {scale}")
         if not elastic_sigma > 0:
             raise ValueError(f"Augment elastic_sigma must be > 0 pixels, got {elastic_sigma}")
         self.shift, self.rotate, self.scale = float(shift), float(rotate), float(scale)
         self.elastic, self.elastic_sigma = float(elastic), float(elastic_sigma)
-        self.thickness, self.noise = float(thickness), float(noise)
+        self.thickness, self.noise, self.flip = float(thickness), float(noise), float(flip)
 
     @property
     def is_identity(self):
-        return not (self.shift or self.rotate or self.scale or self.elastic or self.thickness or self.noise)
+        return not (self.shift or self.rotate or self.scale or self.elastic or self.thickness or self.noise
+                    or self.flip)
 
     def __call__(self, x, rng=None):
         x = np.asarray(x, np.float32)
@@ -59,12 +65,14 @@ class Augment:
         if self.thickness:                  # drawn after the others: a recipe without it keeps its random stream
             x = thicken(x, rng.uniform(-self.thickness, self.thickness, n))
         x = warp(x, dy, dx, angle, zoom, field)
-        return add_noise(x, rng.uniform(0, self.noise, n), rng) if self.noise else x
+        if self.noise:
+            x = add_noise(x, rng.uniform(0, self.noise, n), rng)
+        return mirror(x, rng.random(n) < self.flip) if self.flip else x
 
     def get_config(self):
         return {"shift": self.shift, "rotate": self.rotate, "scale": self.scale,
                 "elastic": self.elastic, "elastic_sigma": self.elastic_sigma, "thickness": self.thickness,
-                "noise": self.noise}
+                "noise": self.noise, "flip": self.flip}
 
     @classmethod
     def from_config(cls, config):
@@ -172,6 +180,11 @@ def add_noise(x, sigma, rng):
     [0, 1]: the images' range, so the noise is specks of ink and holes in it, never values a pen cannot make."""
     sigma = np.asarray(sigma, np.float32).reshape(-1, *([1] * (x.ndim - 1)))
     return np.clip(x + sigma * rng.standard_normal(x.shape, dtype=np.float32), 0, 1)
+
+
+def mirror(x, which):
+    """``x`` with the images where ``which`` is True mirrored left to right (a new array)."""
+    return np.where(np.asarray(which).reshape(-1, *([1] * (x.ndim - 1))), x[..., ::-1], x)
 
 
 def thicken(x, radius):

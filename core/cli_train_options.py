@@ -33,7 +33,8 @@ WORDS = {"lr": "learning rate", "momentum": "momentum", "nesterov": "Nesterov mo
          "scale": "largest relative zoom", "elastic": "elastic distortion, typical pixels",
          "elastic_sigma": "smoothness of the elastic distortion, in pixels",
          "thickness": "largest change of stroke width, in pixels each side (thicker or thinner)",
-         "noise": "largest sigma of Gaussian noise added"}
+         "noise": "largest sigma of Gaussian noise added",
+         "flip": "probability of mirroring an image left to right (clothes, not digits)"}
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

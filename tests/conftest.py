@@ -19,16 +19,27 @@ def _missing_data(reason):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def mnist():
-    """MNIST (a core.datasets.Dataset) from $NUMPYNET_DATA; never downloaded by a test."""
+def real_dataset(name):
+    """The real dataset ``name`` (a core.datasets.Dataset) from $NUMPYNET_DATA; never downloaded by a test."""
     root = os.environ.get("NUMPYNET_DATA")
     if not root:
-        _missing_data("NUMPYNET_DATA is not set (point it at the folder holding mnist/)")
+        _missing_data(f"NUMPYNET_DATA is not set (point it at the folder holding {name}/)")
     try:
-        return datasets.load("mnist", root=root, download=False)
+        return datasets.load(name, root=root, download=False)
     except DatasetError as e:
         _missing_data(str(e))
+
+
+@pytest.fixture(scope="session")
+def real_data():
+    """``real_dataset``, for a test that needs another dataset than MNIST."""
+    return real_dataset
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """MNIST from $NUMPYNET_DATA (see ``real_dataset``)."""
+    return real_dataset("mnist")
 
 
 @pytest.fixture

@@ -154,3 +154,22 @@ def test_add_noise_is_clipped_gaussian_noise():
     out = add_noise(x, [0.0, 0.5], np.random.default_rng(1))
     assert not out[0].any() and out[1].min() == 0
     assert out[1].mean() == pytest.approx(0.5 / np.sqrt(2 * np.pi), rel=0.05)    # E[max(0, 0.5 z)]: negatives clipped
+
+
+def test_flip_mirrors_about_the_given_share_of_images_left_to_right():
+    x = np.random.default_rng(0).random((2000, 1, 5, 7), dtype=np.float32)
+    out = Augment(flip=0.5)(x, 3)
+    mirrored = (out == x[..., ::-1]).all(axis=(1, 2, 3))
+    kept = (out == x).all(axis=(1, 2, 3))
+    assert (mirrored | kept).all() and 900 < mirrored.sum() < 1100     # each image whole, about half of them
+    np.testing.assert_array_equal(Augment(flip=1)(x, 3), x[..., ::-1])
+    np.testing.assert_array_equal(Augment(flip=0)(x, 3), x)
+    assert out.shape == x.shape and out.dtype == np.float32
+
+
+def test_flip_is_a_probability_in_config_and_checked():
+    assert Augment.from_config(Augment(flip=0.5).get_config()).flip == 0.5
+    assert not Augment(flip=0.5).is_identity
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="flip"):
+            Augment(flip=bad)

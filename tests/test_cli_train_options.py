@@ -126,6 +126,13 @@ def test_stroke_thickness_and_noise_are_train_options():
         parse("--thickness", "-1")
 
 
+def test_flip_is_a_train_option_and_a_probability():
+    assert cli_train_options.augment(parse("--flip", "0.5")).get_config() == Augment(flip=0.5).get_config()
+    assert "mirroring" in train_parser().format_help()
+    with pytest.raises(ValueError, match="flip is a probability, at most 1, got 1.5"):
+        cli_train_options.check(parse("--flip", "1.5"))
+
+
 # ----- validation, early stopping, checkpoint ---------------------------------------------------
 
 def test_train_validates_on_the_last_tenth_of_the_training_images_and_tests_once(capsys, monkeypatch, small):

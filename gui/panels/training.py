@@ -54,7 +54,8 @@ SCHEDULES = {"None": None, STEP_SCHEDULE: "step", "Exponential (×0.9 per epoch)
 AUGMENTATIONS = {"shift": (2.0, "Shift by up to ±2 pixels"), "rotate": (12.0, "Rotate by up to ±12°"),
                  "scale": (0.1, "Zoom by up to ±10 %"), "elastic": (1.5, "Elastic distortion, about 1.5 pixels"),
                  "thickness": (0.5, "Thicken or thin strokes by up to half a pixel each side"),
-                 "noise": (0.2, "Gaussian noise of up to σ 0.2")}
+                 "noise": (0.2, "Gaussian noise of up to σ 0.2"),
+                 "flip": (0.5, "Mirror half the images left to right: for clothes, never for digits")}
 
 
 # What may change while a run trains or is paused, from the next batch on; the rest of the form stays locked.
