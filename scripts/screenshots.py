@@ -56,6 +56,13 @@ def wait(app, condition, timeout):
         raise TimeoutError(f"gave up after {timeout} s")
 
 
+def open_pretrained(window, name="lenet5-mnist"):
+    """Open a shipped pretrained model; the status bar's "Opened <this checkout's folder>" is cleared."""
+    if not window.open_model(shipped("saved_models") / name):
+        raise SystemExit(f"could not open saved_models/{name}")
+    window.statusBar().clearMessage()
+
+
 def grab(app, window, title, path):
     window.show_panel(title)
     for _ in range(5):
@@ -135,8 +142,7 @@ def onnx_screenshot(app, window, onnx_file, path):
 def point_map_screenshot(app, window, path, points=5000):
     """Lab > Map: how the pretrained LeNet-5's last hidden layer (Dense #6, 500 units) places ``points`` MNIST
     test images, with the mouse on a mistake so its image shows."""
-    if not window.open_model(ROOT / "saved_models" / "lenet5-mnist"):
-        raise SystemExit("could not open saved_models/lenet5-mnist")
+    open_pretrained(window)
     window.state.set_dataset(datasets.load("mnist"))    # the whole test set to sample from
     page = window.panels["Lab"].pages["Map"]
     page.size.setCurrentIndex(page.size.findData(points))
@@ -199,7 +205,7 @@ def runs_screenshots(app, window, ds, out):
 
 def robustness_screenshot(app, window, path):
     """Lab > Robustness: the pretrained LeNet-5 against the pretrained MLP as Gaussian noise grows."""
-    window.open_model(shipped("saved_models") / "lenet5-mnist")
+    open_pretrained(window)
     window.show_panel("Lab")
     lab = window.panels["Lab"]
     lab.show_page("Robustness")
@@ -215,8 +221,7 @@ def confidence_screenshot(app, window, path):
     """Lab > Confidence for the pretrained LeNet-5 on the whole MNIST test set: the threshold at 99%, the
     coverage curve, the reliability diagram, and a temperature fitted on the Training tab's validation images."""
     from gui.abstention import Abstention
-    if not window.open_model(ROOT / "saved_models" / "lenet5-mnist"):
-        raise SystemExit("could not open saved_models/lenet5-mnist")
+    open_pretrained(window)
     window.state.set_dataset(datasets.load("mnist"))
     Abstention.of(window.state).set_threshold(0.99)
     window.show_panel("Lab")
@@ -233,8 +238,7 @@ def surgery_screenshot(app, window, path):
     """Lab > Surgery on the pretrained LeNet-5 and all of MNIST's test set: a 7 drawn on the pad, filter 7 of
     the first convolution switched off and 95% of the weights pruned, the accuracy before and after."""
     from draw_demo import SEVEN, draw
-    if not window.open_model(ROOT / "saved_models" / "lenet5-mnist"):
-        raise SystemExit("could not open saved_models/lenet5-mnist")
+    open_pretrained(window)
     window.state.set_dataset(datasets.load("mnist"))
     window.show_panel("Draw")
     draw(window.panels["Draw"].canvas, SEVEN)
@@ -246,7 +250,6 @@ def surgery_screenshot(app, window, path):
     page.model_controls.fraction.setValue(95)
     page.model_controls.prune_button.click()
     wait(app, lambda: not page.accuracy.job.running, timeout=300)
-    window.statusBar().clearMessage()     # it named the checkout's folder
     grab(app, window, "Lab", path)
 
 
