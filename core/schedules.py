@@ -86,11 +86,19 @@ class CosineDecay(Schedule):
 
 
 def epochs_past_end(optimizer, epochs_trained, more):
-    """How many of ``more`` epochs, trained after ``epochs_trained``, fall past the end of the optimizer's
-    schedule, where a schedule with an end (cosine) trains at its final rate (0 for a plain cosine).
+    """How many of ``more`` epochs fall past the end of the optimizer's cosine schedule.
 
-    A run continued past its cosine's end learns nothing; the app grows the span by this many epochs.
-    0 for no schedule or one without an end (step, exponential).
+    Past its end a cosine trains at its final rate (0 for a plain cosine), so a
+    run continued there learns nothing: the app and ``train --resume`` grow the
+    span by this many epochs.
+
+    Args:
+        optimizer: an optimizer whose ``schedule`` (if any) counts epochs from ``schedule_start``.
+        epochs_trained: the epochs the model has trained in all.
+        more: the epochs about to be trained.
+
+    Returns:
+        The count, 0 for no schedule or one without an end (step, exponential).
     """
     schedule = getattr(optimizer, "schedule", None)
     if not isinstance(schedule, CosineDecay):

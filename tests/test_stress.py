@@ -248,4 +248,4 @@ def test_the_pretrained_lenet5_loses_accuracy_as_noise_grows(mnist):
     curve = robustness(model, x, y, "noise", [0, 0.3, 0.6, 1.0], rng=0)
     assert curve.accuracy[0] == model.evaluate(x, y)["accuracy"] > 0.97
     assert (np.diff(curve.accuracy) < 0).all(), curve.accuracy
-    assert curve.accuracy[-1] < 0.6
+    assert curve.accuracy[-1] < curve.accuracy[0] - 0.2   # (trained with noise up to 0.3, it still falls)

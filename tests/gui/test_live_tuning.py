@@ -84,7 +84,7 @@ def test_momentum_weight_decay_and_augmentation_change_mid_run(qtbot, panel, mon
     assert {k: v for k, v in events[0].items() if k not in ("kind", "step", "time")} == \
         {"momentum": 0.5, "weight_decay": 0.001, "augment": {"shift": False, "rotate": False, "scale": False,
                                                              "elastic": False, "thickness": False,
-                                                             "noise": False}}
+                                                             "noise": False, "flip": False}}
     assert panel.plots.markers[0][1] == "momentum 0.5 · weight decay 0.001 · augment off"
 
 
