@@ -8,7 +8,7 @@ and on close stops background threads, waiting for them a bounded time.
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
 
@@ -78,6 +78,8 @@ class MainWindow(QMainWindow):
         self.docks = {}
         self._build_docks()
         add_status_tips(self)   # every tooltip of every tab also in the status bar, following later changes
+        self._said, self._tip = "", None   # the status bar's last message, and the hover tip over it if any
+        self.statusBar().messageChanged.connect(self._remember_message)
         self._build_menus()
         self._wire()
         self.statusBar().showMessage("Ready")
@@ -347,6 +349,19 @@ class MainWindow(QMainWindow):
             job.close()
         deadline = time.perf_counter() + timeout_ms / 1000
         return all([job.wait(1000 * (deadline - time.perf_counter())) for job in jobs])
+
+    def _remember_message(self, text):
+        if self._tip is None or text != self._tip:
+            self._said = text
+
+    def event(self, event):
+        """A hover tip shows in the status bar and, when the pointer leaves, gives back the message it
+        covered: "MNIST is not on this computer" must not vanish because the mouse crossed a chart."""
+        if event.type() == QEvent.StatusTip:
+            self._tip = event.tip() or None
+            self.statusBar().showMessage(event.tip() or self._said)
+            return True
+        return super().event(event)
 
     def closeEvent(self, event):
         """Close at once, whatever runs: the window hides, work is asked to stop and waited for

@@ -53,3 +53,19 @@ def test_a_status_tip_follows_its_tooltip_when_the_tooltip_changes(qtbot):
     assert button.statusTip() == "Start training"
     button.setToolTip("Greyed out: load a dataset first")
     assert button.statusTip() == "Greyed out: load a dataset first"
+
+
+def test_a_hover_tip_gives_back_the_message_it_covered(qtbot, settings_path, no_pretrained):  # noqa: F811
+    from PySide6.QtGui import QStatusTipEvent
+    from PySide6.QtWidgets import QApplication
+    window = make_window(qtbot, settings_path)
+    bar, button = window.statusBar(), window.training_panel.batch_size
+    bar.showMessage("MNIST is not on this computer")
+    QApplication.sendEvent(button, QStatusTipEvent(button.statusTip()))
+    assert bar.currentMessage() == button.statusTip() != ""
+    QApplication.sendEvent(button, QStatusTipEvent(""))
+    assert bar.currentMessage() == "MNIST is not on this computer"
+    QApplication.sendEvent(button, QStatusTipEvent(button.statusTip()))
+    bar.showMessage("Loaded MNIST")                        # news while the pointer rests on a control
+    QApplication.sendEvent(button, QStatusTipEvent(""))
+    assert bar.currentMessage() == "Loaded MNIST"
