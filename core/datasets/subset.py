@@ -30,6 +30,18 @@ def balanced_indices(labels, per_class, seed=0):
     return rng.permutation(np.concatenate(chosen)) if chosen else np.zeros(0, np.int64)
 
 
+def sample_indices(total, n, seed=0):
+    """Sorted indices of ``n`` of ``total`` items drawn with ``seed``; all of them (``arange``) when ``n`` is
+    None, 0 or at least ``total``.
+
+    The Lab's pages measure on a sample of the test set: one seed gives every
+    model and every page the same images, so their figures compare.
+    """
+    if not n or n >= total:
+        return np.arange(total)
+    return np.sort(np.random.default_rng(seed).choice(total, n, replace=False))
+
+
 def per_class(ds, n, seed=0):
     """``ds`` with at most ``n`` training images of each class, chosen by ``balanced_indices``.
 

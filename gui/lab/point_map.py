@@ -11,12 +11,12 @@ when the page is seen, t-SNE and UMAP (seconds to minutes) on "Draw map". A
 map holds for the ``state.results_key()`` it was computed under, and is
 dropped when the model or the data changes.
 """
-import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QStackedWidget, QVBoxLayout,
                                QWidget)
 
 from core import transfer
+from core.datasets.subset import sample_indices
 from core.embedding import layer_points, missing_package
 from core.layers import Dense
 
@@ -40,14 +40,6 @@ EXPLAIN = ("Each dot is one test image, placed by how the chosen layer responds 
            "points toward the class it was taken for. Hover a dot to see the image, click it to open it in Inside.")
 TRAINING = "Training is changing the weights: draw the map when the run ends."
 OUTDATED = "The model or the data changed since this map was drawn, so it no longer holds: press Draw map."
-
-
-def sample(total, size, seed=SAMPLE_SEED):
-    """Sorted test indices of a map of ``size`` images (all ``total`` when ``size`` is None or larger), drawn
-    at random with a fixed seed: every class shows, and the same choice gives the same images."""
-    if size is None or size >= total:
-        return np.arange(total)
-    return np.sort(np.random.default_rng(seed).choice(total, size, replace=False))
 
 
 def default_layer(model):
@@ -247,7 +239,7 @@ class PointMapPage(LazyRefresh, QWidget):
             return
         layer, method, size = choice = self.choice()
         self._tried = key_and_choice = ((self.source.version, self.state.dataset_version), choice)
-        indices = sample(len(ds.x_test), size)
+        indices = sample_indices(len(ds.x_test), size, SAMPLE_SEED)
         model, x = self.source.snapshot(), ds.x_test[indices]
         self._running = (*key_and_choice, indices, model.layers[layer].name)
         worker = TaskWorker(lambda progress: layer_points(model, x, layer, method, progress=progress))

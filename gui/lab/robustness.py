@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayo
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from core import runs, transfer
+from core.datasets.subset import sample_indices
 from core.resources import shipped, shipped_models
 from core.stress import DEFAULT_STRENGTHS, KINDS, robustness
 
@@ -42,7 +43,7 @@ def sample_of(dataset, n):
     or the whole test set when ``n`` is 0 or more than there are."""
     if not n or n >= len(dataset.x_test):
         return dataset.x_test, dataset.y_test
-    keep = np.sort(np.random.default_rng(SEED).choice(len(dataset.x_test), n, replace=False))
+    keep = sample_indices(len(dataset.x_test), n, SEED)
     return dataset.x_test[keep], dataset.y_test[keep]
 
 

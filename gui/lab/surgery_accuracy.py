@@ -10,11 +10,11 @@ behind an outdated one. Figures of another dataset are never shown.
 """
 import weakref
 
-import numpy as np
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from core import inspect
+from core.datasets.subset import sample_indices
 
 from ..format import esc, percent
 from ..worker import Job, TaskWorker
@@ -116,7 +116,7 @@ class AccuracyComparison(QWidget):
             return
         model, n = self._queue.pop(0)
         _version, x, y = self._data
-        part = _sample(len(x), n)
+        part = sample_indices(len(x), n) if n < len(x) else slice(None)   # (the whole set: no copy)
         self._running = model, (self._data[0], n)
         worker = TaskWorker(_accuracy(model.copy(), x[part], y[part]))
         worker.progress.connect(self._on_progress)
@@ -165,11 +165,3 @@ class AccuracyComparison(QWidget):
             return f"<b>Test accuracy {esc(percent(old, 2))}</b> &nbsp; {esc(scope)}. No change made yet."
         return (f"<b>Test accuracy {esc(percent(old, 2))} → {esc(percent(new, 2))}</b> "
                 f"({100 * (new - old):+.2f} points) &nbsp; {esc(scope)}")
-
-
-def _sample(total, n):
-    """The indices of a fixed random sample of ``n`` of ``total`` test images (all when n == total), in order:
-    the same sample for every model, so their figures compare."""
-    if n >= total:
-        return slice(None)
-    return np.sort(np.random.default_rng(0).choice(total, n, replace=False))

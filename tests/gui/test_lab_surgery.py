@@ -15,7 +15,8 @@ from gui import unsaved
 from gui.format import probability
 from gui.lab import surgery as surgery_module
 from gui.lab.surgery import TRAINING, SurgeryPage
-from gui.lab.surgery_accuracy import SAMPLE, _sample
+from core.datasets.subset import sample_indices as _sample
+from gui.lab.surgery_accuracy import SAMPLE
 from gui.panels.lab import LabPanel
 from gui.state import AppState
 

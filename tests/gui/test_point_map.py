@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt
 from core import Sequential
 from core.datasets import Dataset
 from core.layers import Dense, Flatten
-from gui.lab.point_map import PointMapPage, default_layer, sample
+from core.datasets.subset import sample_indices as sample
+from gui.lab.point_map import PointMapPage, default_layer
 from gui.panels.lab import LabPanel
 from gui.state import AppState
 from gui.views.grid import image_qimage
