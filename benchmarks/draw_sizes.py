@@ -26,10 +26,10 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from PySide6.QtCore import QPoint, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from core import load_model  # noqa: E402
 from core.datasets.pen_digits import SKELETONS  # noqa: E402
+from gui.app import create_app  # noqa: E402
 
 PAD = 336                                  # gui.views.canvas.CANVAS_SIZE
 SIZES = (0.2, 0.4, 0.6, 0.85)              # digit height as a fraction of the pad
@@ -115,7 +115,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=str(ROOT / "saved_models" / "lenet5-mnist"))
     args = ap.parse_args()
-    app = QApplication.instance() or QApplication([])   # noqa: F841  (the widgets need it)
+    app = create_app([])   # noqa: F841  (the widgets need it)
     from gui.state import AppState
     from gui.panels.draw import DrawPanel
     state = AppState()

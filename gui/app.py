@@ -5,6 +5,7 @@ import sys
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
 
+from . import collector
 from .main_window import ASSETS, MainWindow, app_icon
 from .settings import APPLICATION, ORGANIZATION
 
@@ -35,6 +36,7 @@ def create_app(argv=None):
     if signals_leak_true():
         raise SystemExit(PYSIDE_BUG.format(py=".".join(map(str, sys.version_info[:2]))))
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
+    collector.install(app)   # before any worker runs: Qt objects must never be collected on a worker thread
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("numpynet studio")

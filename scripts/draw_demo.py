@@ -20,10 +20,10 @@ sys.path.insert(0, str(ROOT))
 
 from PySide6.QtCore import QPoint, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from core import datasets, load_model, zoo  # noqa: E402
 from core.optimizers import SGD  # noqa: E402
+from gui.app import create_app  # noqa: E402
 from gui.panels.draw import DrawPanel  # noqa: E402
 from gui.state import AppState  # noqa: E402
 from gui.views.export import save_png  # noqa: E402
@@ -71,7 +71,7 @@ def main():
     ap.add_argument("out", help="the PNG file to write")
     ap.add_argument("--model", default=str(PRETRAINED), help="a saved-model folder")
     args = ap.parse_args()
-    app = QApplication.instance() or QApplication([])
+    app = create_app([])
     state = AppState()
     state.set_model(get_model(args.model))
     panel = DrawPanel(state)

@@ -14,9 +14,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from core import load_model, zoo  # noqa: E402
+from gui.app import create_app  # noqa: E402
 from gui.panels.architecture import ArchitecturePanel  # noqa: E402
 from gui.state import AppState  # noqa: E402
 
@@ -44,7 +44,7 @@ def main(argv=None):
     parser.add_argument("--out", default=ROOT / "docs" / "screenshots" / "editor.png")
     parser.add_argument("--invalid", help="also save the editor with an impossible kernel here")
     args = parser.parse_args(argv)
-    app = QApplication.instance() or QApplication([])
+    app = create_app([])
     state = AppState()
     state.set_model(*lenet())
     panel = ArchitecturePanel(state)

@@ -19,10 +19,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from core import datasets, load_model, zoo  # noqa: E402
 from core.optimizers import SGD  # noqa: E402
+from gui.app import create_app  # noqa: E402
 from gui.panels.evaluation import EvaluationPanel  # noqa: E402
 from gui.panels.inside import InsidePanel  # noqa: E402
 from gui.state import AppState  # noqa: E402
@@ -67,7 +67,7 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    app = QApplication.instance() or QApplication([])
+    app = create_app([])
     ds = datasets.load("mnist")
     state = AppState()
     state.set_dataset(ds)

@@ -9,6 +9,16 @@ from core import zoo
 from core.optimizers import SGD
 
 
+@pytest.fixture(scope="module", autouse=True)
+def collect_on_the_gui_thread(qapp):
+    """As in the app (gui/collector.py): reference cycles are collected on the GUI thread only. A widget left
+    in a cycle by one test and collected by the next test's worker hung the suite."""
+    from gui.collector import install
+    collector = install(qapp)
+    yield
+    collector.close()
+
+
 @pytest.fixture(autouse=True)
 def discard_unsaved_models(monkeypatch):
     """Tests replace and close trained models freely: the unsaved-model question answers Discard, as a
