@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from core import inspect, transfer
+from core import inspect
 from core.calibration import calibrate_model, coverage_curve, reliability
 from core.datasets.split import stratified_indices
 from core.surgery import set_temperature
@@ -29,6 +29,7 @@ from ..state import ModelSource
 from ..views.abstain import ThresholdControl, abstain_summary
 from ..views.lazy import LazyRefresh
 from ..worker import Job, TaskWorker
+from .readiness import why_not
 
 # The share of each class the Training tab holds out by default (gui.panels.data's "validation" setting; not
 # imported from there, because gui.panels imports the Lab's pages).
@@ -165,16 +166,8 @@ class ConfidencePage(LazyRefresh, QWidget):
 
     def _test_set(self):
         """(x, y) of the test set, or None after saying why it cannot be evaluated here."""
-        ds, model = self.state.dataset, self.source.model
-        why = None
-        if model is None:
-            why = "No model yet: load or build one."
-        elif ds is None or not len(ds.x_test):
-            why = "No test images: load a dataset in the Data panel."
-        elif self.state.training:
-            why = "Training is changing the weights: this page fills in when the run ends."
-        elif mismatch := transfer.check(model, ds):
-            why = f"{mismatch.describe()} Evaluate it in the Evaluation tab if you are sure."
+        ds = self.state.dataset
+        why = why_not(self.source.model, ds, self.state.training, "this page fills in")
         if why:
             self.summary.setText(f"<span style='color:{HINT}'>{esc(why)}</span>")
             return None

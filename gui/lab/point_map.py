@@ -15,7 +15,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QStackedWidget, QVBoxLayout,
                                QWidget)
 
-from core import transfer
 from core.datasets.subset import sample_indices
 from core.embedding import layer_points, missing_package
 from core.layers import Dense
@@ -25,6 +24,7 @@ from ..state import ModelSource
 from ..views.lazy import LazyRefresh
 from ..views.point_map import PointMapView
 from ..worker import Job, TaskWorker
+from .readiness import training_note, why_not
 
 METHODS = (("pca", "PCA", "Principal components: the two directions along which the layer's responses vary most. "
                           "Fast (NumPy); distances along the axes mean something."),
@@ -38,7 +38,7 @@ SAMPLE_SEED = 0                       # the same images every time, so two maps 
 EXPLAIN = ("Each dot is one test image, placed by how the chosen layer responds to it: images the layer sees "
            "alike land close together. Colour is the true class; a ring marks a mistake, and its short line "
            "points toward the class it was taken for. Hover a dot to see the image, click it to open it in Inside.")
-TRAINING = "Training is changing the weights: draw the map when the run ends."
+TRAINING = training_note("draw the map")
 OUTDATED = "The model or the data changed since this map was drawn, so it no longer holds: press Draw map."
 
 
@@ -215,19 +215,11 @@ class PointMapPage(LazyRefresh, QWidget):
 
     def _test_set(self):
         """The dataset whose test images the map places, or None after saying why not."""
-        ds, model = self.state.dataset, self.source.model
-        if model is None:
-            self._say("No model yet: load or build one.")
-        elif ds is None or len(ds.x_test) < 2:
-            self._say("A map needs at least 2 test images: load a dataset in the Data panel.")
-        elif self.state.training:
-            self._say(TRAINING)
-        else:
-            found = transfer.check(model, ds)
-            if not found or found.only_names:
-                return ds
-            self._say(f"<b>Not drawn</b>: {esc(found.describe())} Load the data the model was made for, or train "
-                      f"it for {esc(ds.name)} on the Training tab.")
+        ds = self.state.dataset
+        why = why_not(self.source.model, ds, self.state.training, "draw the map", least=2)
+        if why is None:
+            return ds
+        self._say(f"<b>Not drawn.</b> {esc(why)}")
         return None
 
     def draw(self):

@@ -28,6 +28,7 @@ from ..plots import PlotView
 from ..state import ModelSource
 from ..views.damage_controls import NAMES, SEED, fit_to_kind, kind_combo
 from ..worker import Job, TaskWorker
+from .readiness import why_not
 
 SAMPLES = (1000, 2000, 5000, 0)     # test images a curve runs on; 0 = all of them
 COLOURS = ("#2563eb", "#ea580c")     # this model, the one compared
@@ -226,16 +227,10 @@ class RobustnessPage(QWidget):
 
     def _why_not(self):
         """Why no curve can be computed now, or None."""
-        ds = self.state.dataset
-        if self.source.model is None:
-            return "No model yet: load or build one."
-        if ds is None or not len(ds.x_test):
-            return "No test images: load a dataset in the Data panel."
-        if self.state.training:
-            return "Training is changing the weights: compute the curves when the run ends."
-        if self.high.value() < self.low.value():
+        reason = why_not(self.source.model, self.state.dataset, self.state.training, "compute the curves")
+        if reason is None and self.high.value() < self.low.value():
             return "The strongest damage is below the weakest: swap them."
-        return None
+        return reason
 
     def compute(self):
         """Start computing the curves (the current ones stay until the new ones arrive)."""

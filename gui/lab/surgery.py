@@ -21,7 +21,6 @@ from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (QFileDialog, QGridLayout, QHBoxLayout, QLabel, QListWidget, QMessageBox, QPushButton,
                                QVBoxLayout, QWidget)
 
-from core import transfer
 from core.errors import ModelFileError
 from core.surgery_history import SurgeryHistory
 
@@ -34,6 +33,7 @@ from ..state import ModelSource
 from ..views.grid import image_qimage
 from ..views.lazy import LazyRefresh
 from ..views.probabilities import ProbabilityBars
+from .readiness import training_note, why_not
 from .surgery_accuracy import AccuracyComparison
 from .surgery_controls import ModelControls, UnitControls
 
@@ -41,7 +41,8 @@ INPUT_PX = 84
 INTRO = ("Operate on a copy of the model: switch off a filter or a neuron, change its weights or bias, prune or "
          "shake all the weights, and watch the answer and the test accuracy change. The model in the app stays "
          "as it is unless you save the copy or use it in the app.")
-TRAINING = "Training is changing the weights: operate on the model when the run ends."
+WAITING = "operate on the model"
+TRAINING = training_note(WAITING)
 
 
 class SurgeryPage(LazyRefresh, QWidget):
@@ -197,17 +198,11 @@ class SurgeryPage(LazyRefresh, QWidget):
                                   (self.state.dataset_version, ds.x_test, ds.y_test))
 
     def _no_accuracy_reason(self):
-        ds, model = self.state.dataset, self.history.original if self.history is not None else None
-        if model is None:
-            return "No model yet: open or build one."
-        if self.state.training:
-            return TRAINING
-        if ds is None or not len(ds.x_test):
-            return "No test images, so no accuracy: load a dataset in the Data panel."
-        found = transfer.check(model, ds)
-        if found and not found.only_names:
-            return f"No accuracy: {found.describe()} Load the data it was made for in the Data panel."
-        return ""
+        model = self.history.original if self.history is not None else None
+        why = why_not(model, self.state.dataset, self.state.training, WAITING)
+        if why is None:
+            return ""
+        return why if model is None or self.state.training else f"No accuracy. {why}"
 
     # ----- the answer for one input ---------------------------------------------------------
     def _on_drawing(self, x):

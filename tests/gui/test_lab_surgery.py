@@ -349,8 +349,9 @@ def test_a_model_for_other_images_says_why_there_is_no_accuracy_and_no_test_imag
     page = SurgeryPage(state)
     qtbot.addWidget(page)
     page.show()
-    assert page.accuracy.summary.text() == ("No accuracy: The model takes 1×14×14 images; those of mnist are 1×28×28. "
-                                            "Load the data it was made for in the Data panel.")
+    assert page.accuracy.summary.text() == ("No accuracy. The model takes 1×14×14 images; those of mnist are 1×28×28. "
+                                            "Load the data it was made for in the Data panel, or evaluate it anyway "
+                                            "on the Evaluation tab.")
     assert not page.accuracy.job.running
     assert page.input_caption.text() == "Nothing drawn yet, and no test image fits: draw on the Draw tab."
     state.inputChosen.emit(np.ones((1, 1, 14, 14), np.float32))
@@ -364,5 +365,5 @@ def test_without_data_or_drawing_the_page_says_what_to_do(qtbot, lenet):
     qtbot.addWidget(page)
     page.show()
     assert page.input_caption.text() == "Nothing drawn yet, and no test images are loaded: draw on the Draw tab."
-    assert page.accuracy.summary.text() == "No test images, so no accuracy: load a dataset in the Data panel."
+    assert page.accuracy.summary.text() == "No accuracy. No test images: load a dataset in the Data panel."
     assert page.before_bars.class_names == [str(i) for i in range(10)] and page.after_bars.probabilities is None
