@@ -211,7 +211,7 @@ def robustness_screenshot(app, window, path):
     lab.show_page("Robustness")
     page = lab.pages["Robustness"]
     page.kind.setCurrentIndex(page.kind.findData("noise"))
-    page.choose_compare(("folder", str(shipped("saved_models") / "mlp-mnist")))
+    page.choose_compare(("model", str(shipped("saved_models") / "mlp-mnist")))
     page.compute()
     wait(app, lambda: not page.job.running, timeout=600)
     grab(app, window, "Lab", path)

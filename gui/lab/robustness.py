@@ -13,7 +13,7 @@ model, new weights or other data drop them, and the page says so.
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from core import runs, transfer
@@ -23,8 +23,9 @@ from core.stress import DEFAULT_STRENGTHS, KINDS, robustness
 
 from ..format import esc
 from ..hover_help import explain
-from ..model_files import model_name, read_model
+from ..model_files import ask_open_path, model_name, read_model
 from ..plots import PlotView
+from ..settings import documents_folder
 from ..state import ModelSource
 from ..views.damage_controls import NAMES, SEED, fit_to_kind, kind_combo
 from ..worker import Job, TaskWorker
@@ -32,7 +33,7 @@ from .readiness import why_not
 
 SAMPLES = (1000, 2000, 5000, 0)     # test images a curve runs on; 0 = all of them
 COLOURS = ("#2563eb", "#ea580c")     # this model, the one compared
-OTHER_FOLDER = "other"               # the compare list's "Other model folder…" item
+OTHER_MODEL = "other"                # the compare list's "Other model…" item: a model.json or an .onnx file
 EXPLAIN = ("Accuracy on the test images damaged more and more. A model that learned the shapes of its classes, "
            "not their exact pixels, falls slowly: compare one trained with augmentation against one without.")
 IDLE = "Pick a damage and its strengths, and a model to compare with, then press Compute."
@@ -177,12 +178,12 @@ class RobustnessPage(QWidget):
         self.compare.clear()
         self.compare.addItem("nothing", None)
         for name in shipped_models():
-            self.compare.addItem(f"pretrained {name}", ("folder", str(shipped("saved_models") / name)))
+            self.compare.addItem(f"pretrained {name}", ("model", str(shipped("saved_models") / name)))
         for label, run_id in recorded:
             self.compare.addItem(label, ("run", run_id))
-        if isinstance(chosen, tuple) and chosen[0] == "folder" and self._index_of(chosen) < 0:
-            self.compare.addItem(f"folder {model_name(chosen[1])}", chosen)
-        self.compare.addItem("Other model folder…", OTHER_FOLDER)
+        if isinstance(chosen, tuple) and chosen[0] == "model" and self._index_of(chosen) < 0:
+            self.compare.addItem(f"model {model_name(chosen[1])}", chosen)
+        self.compare.addItem("Other model…", OTHER_MODEL)
         self.compare.setCurrentIndex(max(self._index_of(chosen), 0))
 
     def _index_of(self, choice):
@@ -190,17 +191,18 @@ class RobustnessPage(QWidget):
         return next((i for i in range(self.compare.count()) if self.compare.itemData(i) == choice), -1)
 
     def choose_compare(self, choice, label=None):
-        """Pick ``choice`` ("folder", path) or ("run", id) to compare with, adding it to the list if new."""
+        """Pick ``choice`` ("model", a saved-model folder or an .onnx file) or ("run", id) to compare with,
+        adding it to the list if new."""
         if self._index_of(choice) < 0:
-            self.compare.insertItem(self.compare.count() - 1, label or f"folder {model_name(choice[1])}", choice)
+            self.compare.insertItem(self.compare.count() - 1, label or f"model {model_name(choice[1])}", choice)
         self.compare.setCurrentIndex(self._index_of(choice))
 
     def _on_compare_picked(self, index):
-        if self.compare.itemData(index) != OTHER_FOLDER:
+        if self.compare.itemData(index) != OTHER_MODEL:
             return
-        folder = QFileDialog.getExistingDirectory(self, "A saved model folder to compare with")
-        if folder:
-            self.choose_compare(("folder", folder))
+        path = ask_open_path(self, str(documents_folder()))     # File > Open's dialog: a model.json or an .onnx
+        if path:
+            self.choose_compare(("model", path))
         else:
             self.compare.setCurrentIndex(0)
 

@@ -2,13 +2,15 @@
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from PySide6.QtWidgets import QFileDialog
 from test_evaluation import subset
 
 from core import load_model, runs, stress, zoo
+from core.interop import export_onnx
 from core.resources import shipped
 from core.stress import DEFAULT_STRENGTHS, KINDS
 from gui.lab import pages
-from gui.lab.robustness import OUTDATED, RobustnessPage, sample_of
+from gui.lab.robustness import OTHER_MODEL, OUTDATED, RobustnessPage, sample_of
 from gui.panels.lab import LabPanel
 from gui.state import AppState
 from gui.views.damage_controls import SEED
@@ -63,7 +65,7 @@ def test_each_kind_starts_from_its_default_curve_in_its_unit(page):
 def test_curves_of_two_models_are_overlaid_with_known_values(qtbot, page, state, lenet):
     mlp = load_model(shipped("saved_models") / "mlp-mnist")
     page.kind.setCurrentIndex(page.kind.findData("noise"))
-    page.choose_compare(("folder", str(shipped("saved_models") / "mlp-mnist")))
+    page.choose_compare(("model", str(shipped("saved_models") / "mlp-mnist")))
     assert page.compare.currentText() == "pretrained mlp-mnist"     # the list's own item, not a copy
     page.compute()
     assert page.job.running and page.cancel_button.isVisible() and page.progress.isVisible()
@@ -101,6 +103,32 @@ def test_a_recorded_runs_model_can_be_compared(qtbot, page, mnist):
     assert list(drawn(page)) == ["lenet-test (this model)", "run small mlp"]
 
 
+def pick_other_model(page):
+    """Choose "Other model…" in the compare list as a user does (``activated`` follows a user's choice only)."""
+    index = page.compare.findData(OTHER_MODEL)
+    page.compare.setCurrentIndex(index)
+    page.compare.activated.emit(index)
+
+
+def test_other_model_takes_an_onnx_file_or_a_model_json_as_file_open_does(qtbot, page, state, monkeypatch,
+                                                                          tmp_path):
+    folder = shipped("saved_models") / "mlp-mnist"
+    mlp = load_model(folder)
+    export_onnx(mlp, tmp_path / "mlp.onnx")
+    chosen = [str(tmp_path / "mlp.onnx"), str(folder / "model.json")]
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args: (chosen.pop(0), ""))
+    pick_other_model(page)
+    assert page.compare.currentText() == "model mlp"
+    page.steps.setValue(2)
+    page.compute()
+    computed(qtbot, page)
+    x, y = state.dataset.x_test, state.dataset.y_test
+    expected = stress.robustness(mlp, x, y, "noise", page.strengths(), rng=SEED).accuracy
+    assert_allclose(drawn(page)["model mlp"][1], 100 * expected)    # the imported file answers as the folder does
+    pick_other_model(page)
+    assert page.compare.currentText() == "pretrained mlp-mnist"     # a model.json opens its folder: the list's own
+
+
 def test_cancel_stops_and_keeps_no_curve(qtbot, page, state, mnist):
     state.set_dataset(subset(mnist, 5000))
     page.sample.setCurrentIndex(page.sample.findData(0))
@@ -131,7 +159,7 @@ def test_a_result_for_a_model_replaced_meanwhile_is_not_drawn(qtbot, page, state
 
 
 def test_a_folder_that_is_not_a_model_is_named_in_the_error(qtbot, page, tmp_path):
-    page.choose_compare(("folder", str(tmp_path)))
+    page.choose_compare(("model", str(tmp_path)))
     page.steps.setValue(1)
     page.compute()
     qtbot.waitUntil(lambda: not page.job.running, timeout=30_000)
@@ -140,7 +168,7 @@ def test_a_folder_that_is_not_a_model_is_named_in_the_error(qtbot, page, tmp_pat
 
 
 def test_a_model_made_for_other_classes_is_refused_by_name(qtbot, page):
-    page.choose_compare(("folder", str(shipped("saved_models") / "cnn-fashion-mnist")))
+    page.choose_compare(("model", str(shipped("saved_models") / "cnn-fashion-mnist")))
     page.steps.setValue(1)
     page.compute()
     qtbot.waitUntil(lambda: not page.job.running, timeout=30_000)
