@@ -11,9 +11,9 @@ from core.stress import robustness
 
 ROOT = Path(__file__).resolve().parents[1]
 SAVED = ROOT / "saved_models"
-# Test accuracy floors. Issue #20 asks 99.6% of LeNet-5 and 93% of the Fashion model, not reached yet (see
-# the README): their floors are the accuracy of the models they replaced, which a new one may not fall below.
-TARGETS = {"lenet5-mnist": 0.9952, "mlp-mnist": 0.985, "cnn-fashion-mnist": 0.9208}
+# Test accuracy floors: issue #20's targets. It asks 93% of the Fashion model, not reached yet (see the README):
+# its floor is the accuracy of the model it would replace, which a new one may not fall below.
+TARGETS = {"lenet5-mnist": 0.996, "mlp-mnist": 0.985, "cnn-fashion-mnist": 0.9208}
 # The augmentation the retrained models were trained with: all the app offers for digits. (The Fashion-MNIST
 # model is still the one from before issue #20: its retrainings were less robust; see the README.)
 AUGMENTATIONS = {"lenet5-mnist": ("shift", "rotate", "scale", "elastic", "thickness", "noise"),
