@@ -17,6 +17,11 @@ def percent(p, decimals=1):
     return "0%" if p == 0 else "100%" if p == 1 else f"{text}%"
 
 
+def counted(n, noun):
+    """``n`` of ``noun`` with thousands separated, singular for one: "1 test image", "2,000 test images"."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def probability(p, decimals=1):
     """A model's probability as a percentage, never "100%" or "0%".
 

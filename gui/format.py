@@ -7,6 +7,7 @@ text goes through ``esc``; text from these helpers is plain until then.
 """
 import html
 
+from core.text import counted as counted
 from core.text import percent as percent   # one percentage for the CLI and the window
 from core.text import probability as probability
 

@@ -23,7 +23,7 @@ from core.datasets.split import stratified_indices
 from core.surgery import set_temperature
 
 from ..abstention import Abstention
-from ..format import esc, percent
+from ..format import counted, esc, percent
 from ..hover_help import explain
 from ..state import ModelSource
 from ..views.abstain import ThresholdControl, abstain_summary
@@ -178,7 +178,7 @@ class ConfidencePage(LazyRefresh, QWidget):
         if data is not None and not self.job.running:
             model = self.source.snapshot()
             self._start(lambda progress: inspect.evaluate_predictions(model, *data, progress=progress),
-                        self._evaluated, f"Evaluating {len(data[0]):,} test images…", self.summary)
+                        self._evaluated, f"Evaluating {counted(len(data[0]), 'test image')}…", self.summary)
 
     @Slot(object)
     def _evaluated(self, result):

@@ -19,7 +19,7 @@ from core.datasets.subset import sample_indices
 from core.embedding import layer_points, missing_package
 from core.layers import Dense
 
-from ..format import esc, percent, shape_text
+from ..format import counted, esc, percent, shape_text
 from ..state import ModelSource
 from ..views.lazy import LazyRefresh
 from ..views.point_map import PointMapView
@@ -243,7 +243,7 @@ class PointMapPage(LazyRefresh, QWidget):
         self.progress.show()
         self.cancel_button.show()
         self.run_button.setEnabled(False)
-        self._say(f"Computing {esc(self._running[3])}'s responses to {len(indices):,} test images…")
+        self._say(f"Computing {esc(self._running[3])}'s responses to {counted(len(indices), 'test image')}…")
         self.job.start(worker)
 
     def cancel(self):
@@ -273,7 +273,7 @@ class PointMapPage(LazyRefresh, QWidget):
         self.view.set_map(point_map.points, labels, point_map.predictions, indices, ds.class_names, ds.x_test,
                           axis_titles(point_map))
         wrong = int((labels != point_map.predictions).sum())
-        self._say(f"<b>{esc(layer_name)}</b>: {len(indices):,} test images, {wrong:,} mistakes "
+        self._say(f"<b>{esc(layer_name)}</b>: {counted(len(indices), 'test image')}, {counted(wrong, 'mistake')} "
                   f"({percent(wrong / len(indices))}) ringed.")
 
     def _on_failed(self, message, details):

@@ -21,7 +21,7 @@ from core.datasets.subset import sample_indices
 from core.resources import shipped, shipped_models
 from core.stress import DEFAULT_STRENGTHS, KINDS, robustness
 
-from ..format import esc
+from ..format import counted, esc
 from ..hover_help import explain
 from ..model_files import ask_open_path, model_name, read_model
 from ..plots import PlotView
@@ -252,7 +252,7 @@ class RobustnessPage(QWidget):
         self.progress.setRange(0, 0)
         self.progress.show()
         self.cancel_button.show()
-        self._say(f"Computing {len(models)} curve{'s' * (len(models) > 1)} on {len(x):,} test images…")
+        self._say(f"Computing {len(models)} curve{'s' * (len(models) > 1)} on {counted(len(x), 'test image')}…")
         self.job.start(worker)
         self._update_buttons()
 
@@ -275,7 +275,8 @@ class RobustnessPage(QWidget):
         self._draw()
         kind, n = self._running
         sample = "all" if n == len(self.state.dataset.x_test) else "a fixed sample of"
-        self._say(f"{NAMES[kind]} on {sample} {n:,} test images, damaged alike for every model (seed {SEED}).")
+        self._say(f"{NAMES[kind]} on {sample} {counted(n, 'test image')}, damaged alike for every model "
+                  f"(seed {SEED}).")
 
     @Slot(str, str)
     def _on_failed(self, message, _details):

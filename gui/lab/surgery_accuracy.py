@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QV
 from core import inspect
 from core.datasets.subset import sample_indices
 
-from ..format import esc, percent
+from ..format import counted, esc, percent
 from ..worker import Job, TaskWorker
 
 SAMPLE = 1000
@@ -156,11 +156,13 @@ class AccuracyComparison(QWidget):
         total = len(self._data[1])
         both = [n for n in self._sizes() if self._known(before, n) is not None and self._known(after, n) is not None]
         if not both:
-            return f"Measuring the test accuracy on {min(SAMPLE, total):,} test images first, then on all {total:,}…"
+            if total <= SAMPLE:
+                return f"Measuring the test accuracy on all {counted(total, 'test image')}…"
+            return f"Measuring the test accuracy on {counted(SAMPLE, 'test image')} first, then on all {total:,}…"
         n = both[-1]
         old, new = self._known(before, n), self._known(after, n)
-        scope = f"on all {total:,} test images" if n == total else \
-            f"on a sample of {n:,} test images{'; the whole set follows…' if self.job.running else ''}"
+        scope = f"on all {counted(total, 'test image')}" if n == total else \
+            f"on a sample of {counted(n, 'test image')}{'; the whole set follows…' if self.job.running else ''}"
         if before is after:
             return f"<b>Test accuracy {esc(percent(old, 2))}</b> &nbsp; {esc(scope)}. No change made yet."
         return (f"<b>Test accuracy {esc(percent(old, 2))} → {esc(percent(new, 2))}</b> "

@@ -8,7 +8,7 @@ from PySide6.QtGui import QTextDocument
 from PySide6.QtGui import Qt as GuiQt
 
 from core.datasets import Dataset
-from gui.format import esc, percent, rich_tooltip, shape_text
+from gui.format import counted, esc, percent, rich_tooltip, shape_text
 from gui.panels.data import DataPanel
 from gui.panels.evaluation import EvaluationPanel
 from gui.panels.inside import InsidePanel
@@ -46,6 +46,11 @@ def odd_state(lenet, mnist):
     state.set_dataset(ds)
     state.set_model(model, "/tmp/<odd> & model")
     return state
+
+
+def test_a_count_of_one_is_singular_and_thousands_are_separated():
+    assert counted(1, "test image") == "1 test image"
+    assert [counted(n, "mistake") for n in (0, 2, 12500)] == ["0 mistakes", "2 mistakes", "12,500 mistakes"]
 
 
 def test_the_formatter_escapes_and_formats():
