@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QPu
 
 from core.datasets.subset import sample_indices
 from core.embedding import layer_points, missing_package
-from core.layers import Dense
+from core.layers import Dense, Dropout
 
 from ..format import counted, esc, percent, shape_text
 from ..state import ModelSource
@@ -43,9 +43,13 @@ OUTDATED = "The model or the data changed since this map was drawn, so it no lon
 
 
 def default_layer(model):
-    """The layer a map starts on: the last before the final Dense (what the classifier reads), else the last."""
+    """The layer a map starts on: the last before the final Dense (what the classifier reads), else the last;
+    never a Dropout, which changes nothing outside training: the layer it copies is named instead."""
     dense = [i for i, layer in enumerate(model.layers) if isinstance(layer, Dense)]
-    return dense[-1] - 1 if dense and dense[-1] > 0 else len(model.layers) - 1
+    index = dense[-1] - 1 if dense and dense[-1] > 0 else len(model.layers) - 1
+    while index > 0 and isinstance(model.layers[index], Dropout):
+        index -= 1
+    return index
 
 
 def axis_titles(point_map):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from core import Sequential
+from core import Sequential, zoo
 from core.datasets import Dataset
 from core.layers import Dense, Flatten
 from core.datasets.subset import sample_indices as sample
@@ -169,6 +169,8 @@ def test_clicking_a_dot_asks_to_open_its_test_index_in_inside(qtbot, state):
 
 def test_every_layer_is_offered_by_its_summary_name_and_a_late_one_is_chosen(qtbot, lenet, state):
     assert default_layer(lenet) == 5        # LeNet-5: the 500 units the classifier reads
+    vgg = zoo.build("vgg_mini", seed=0)       # ... Dense(256), BatchNorm, ReLU, Dropout, Dense(10): the ReLU
+    assert type(vgg.layers[default_layer(vgg)]).__name__ == "ReLU" and default_layer(vgg) == len(vgg.layers) - 4
     state.set_model(lenet)
     page = make_page(qtbot, state)
     assert [page.layer.itemData(i) for i in range(page.layer.count())] == list(range(len(lenet.layers)))
@@ -193,7 +195,8 @@ def test_a_map_of_an_old_model_is_dropped_and_a_late_result_never_shown(qtbot, p
     assert len(view.points) == 2 * N_EACH
     state.set_model(halves_model())       # another model: the map no longer holds
     assert not page.current and len(view.points) == 0
-    qtbot.waitUntil(lambda: page.current, timeout=20000)    # on screen: redrawn for the new model
+    # on screen: redrawn for the new model (and that job over: a size chosen while it runs would redraw after it)
+    qtbot.waitUntil(lambda: page.current and not page.job.running, timeout=20000)
     page.hide()
     page.size.setCurrentIndex(page.size.findData(None))
     page.draw()
