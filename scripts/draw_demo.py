@@ -23,6 +23,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 
 from core import datasets, load_model, zoo  # noqa: E402
 from core.optimizers import SGD  # noqa: E402
+from core.text import probability  # noqa: E402
 from gui.app import create_app  # noqa: E402
 from gui.panels.draw import DrawPanel  # noqa: E402
 from gui.state import AppState  # noqa: E402
@@ -81,7 +82,7 @@ def main():
     draw(panel.canvas, SEVEN)
     settle(app)
     probs = panel.chart.probabilities
-    print(f"answer: {panel.chart.class_names[probs.argmax()]} ({probs.max():.1%})")
+    print(f"answer: {panel.chart.class_names[probs.argmax()]} ({probability(probs.max())})")
     print(f"wrote {save_png(panel, args.out)}")
 
 
