@@ -14,7 +14,7 @@ import gc
 
 from PySide6.QtCore import QObject, QTimer
 
-INTERVAL_MS = 250   # how often the counts are looked at; a look that finds nothing to do costs a microsecond
+INTERVAL_MS = 250   # how often the counts are looked at; a look that finds nothing to do is one gc.get_count()
 
 
 class MainThreadCollector(QObject):

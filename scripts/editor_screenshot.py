@@ -14,7 +14,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
 from core import load_model, zoo  # noqa: E402
 from gui.app import create_app  # noqa: E402
 from gui.panels.architecture import ArchitecturePanel  # noqa: E402

@@ -19,7 +19,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
 from core import datasets, load_model, zoo  # noqa: E402
 from core.optimizers import SGD  # noqa: E402
 from gui.app import create_app  # noqa: E402

@@ -200,7 +200,9 @@ class RobustnessPage(QWidget):
     def _on_compare_picked(self, index):
         if self.compare.itemData(index) != OTHER_MODEL:
             return
-        path = ask_open_path(self, str(documents_folder()))     # File > Open's dialog: a model.json or an .onnx
+        window = self.window()        # File > Open's dialog, starting where the user's models were last
+        start = window.save_folder() if callable(getattr(window, "save_folder", None)) else documents_folder()
+        path = ask_open_path(self, str(start))
         if path:
             self.choose_compare(("model", path))
         else:
