@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from core import Sequential
+from core import Sequential, conv_ops
 from core.layers import (AvgPool2D, BatchNorm, Conv2D, Dense, Dropout, Flatten, LeakyReLU, MaxPool2D, ReLU,
                          Sigmoid, Softmax, Tanh)
 from core.losses import MSE, CrossEntropy, one_hot
@@ -77,12 +77,22 @@ CONV_CASES = {
     "stride-larger-than-kernel": (dict(filters=2, kernel_size=2, stride=3), (1, 8, 8)),
     "gaps-one-axis": (dict(filters=2, kernel_size=(2, 3), stride=(3, 2)), (1, 8, 7)),
     "gaps-padding": (dict(filters=2, kernel_size=2, stride=3, padding=1), (1, 7, 7)),
+    "wide-stride2-padded": (dict(filters=2, kernel_size=(2, 3), stride=2, padding=1), (1, 5, 13)),
 }
 
 
 @pytest.mark.parametrize("kwargs, shape", CONV_CASES.values(), ids=CONV_CASES.keys())
 def test_conv2d(kwargs, shape):
     check_layer(Conv2D(**kwargs), shape)
+
+
+@pytest.mark.parametrize("kwargs, shape", [CONV_CASES["same"], CONV_CASES["gaps-padding"],
+                                           CONV_CASES["wide-stride2-padded"]], ids=["same", "gaps", "wide"])
+def test_conv2d_input_gradient_one_image_at_a_time(kwargs, shape, monkeypatch):
+    """Backward adds the input gradient chunk by chunk of the batch; with one image a chunk, still exact."""
+    monkeypatch.setattr(conv_ops, "CHUNK_BYTES", 1)
+    assert len(conv_ops.batch_chunks(3, 100)) == 3
+    check_layer(Conv2D(**kwargs), shape, batch=3)
 
 
 POOL_CASES = {

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
+from core import conv_ops
 from core.layers import AvgPool2D, Conv2D, MaxPool2D
 from core.scratch import Scratch
 
@@ -95,3 +96,17 @@ def test_fit_evaluate_and_predict_leave_no_batch_sized_buffers_on_the_model():
     for call in (lambda: model.fit(x, y, batch_size=4), lambda: model.evaluate(x, y), lambda: model.predict(x)):
         call()
         assert [layer.name for layer in model.layers if len(layer.scratch)] == []
+
+
+@pytest.mark.parametrize("kernel, stride, shape", [((3, 3), (1, 1), (2, 9, 9, 1)), ((2, 3), (2, 1), (3, 7, 12, 1)),
+                                                   ((3, 3), (1, 1), (2, 6, 6, 4))],
+                         ids=["offset by offset", "offsets strided", "window by window"])
+def test_im2col_matches_the_windows_of_the_input(kernel, stride, shape):
+    """Both ways of copying (offset by offset, window by window) give each window's pixels in (i, j, c) order."""
+    xp = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    (kh, kw), (sh, sw) = kernel, stride
+    oh, ow = (shape[1] - kh) // sh + 1, (shape[2] - kw) // sw + 1
+    expected = np.stack([xp[:, y * sh:y * sh + kh, x * sw:x * sw + kw, :].reshape(shape[0], -1)
+                         for y in range(oh) for x in range(ow)], axis=1).reshape(-1, kh * kw * shape[3])
+    assert_array_equal(conv_ops.im2col(xp, kernel, stride, (oh, ow)), expected)
+    assert_array_equal(conv_ops.im2col(xp, kernel, stride, (oh, ow), Scratch()), expected)
