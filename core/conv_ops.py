@@ -36,19 +36,19 @@ def resolve_padding(padding, in_hw, kernel, stride):
     return (p, p), (p, p)
 
 
-def pad_nhwc(x, pads, value=0.0, scratch=None):
+def pad_nhwc(x, pads, value=0.0, scratch=None, name="padded"):
     """``x`` (N, H, W, C) with ``value`` rows and columns around it; ``x`` itself when ``pads`` are zero.
 
-    With a layer's ``scratch`` the padded array is reused from batch to batch:
-    its border is filled once, when it is made, and each call copies only the
-    interior (see ``core.scratch``).
+    With a layer's ``scratch`` the padded array is reused from batch to batch
+    (kept under ``name``): its border is filled once, when it is made, and
+    each call copies only the interior (see ``core.scratch``).
     """
     (t, b), (left, r) = pads
     if not (t or b or left or r):
         return x
     n, h, w, c = x.shape
     shape = (n, h + t + b, w + left + r, c)
-    out = np.full(shape, value, x.dtype) if scratch is None else scratch.get("padded", shape, x.dtype, value)
+    out = np.full(shape, value, x.dtype) if scratch is None else scratch.get(name, shape, x.dtype, value)
     out[:, t:t + h, left:left + w, :] = x
     return out
 

@@ -78,6 +78,10 @@ CONV_CASES = {
     "gaps-one-axis": (dict(filters=2, kernel_size=(2, 3), stride=(3, 2)), (1, 8, 7)),
     "gaps-padding": (dict(filters=2, kernel_size=2, stride=3, padding=1), (1, 7, 7)),
     "wide-stride2-padded": (dict(filters=2, kernel_size=(2, 3), stride=2, padding=1), (1, 5, 13)),
+    # 3x3, stride 1, 8+ channels each side: Winograd F(2x2, 3x3) (core/winograd.py), odd and even outputs
+    "winograd-same-odd": (dict(filters=8, kernel_size=3, padding="same", activation="relu"), (8, 5, 5)),
+    "winograd-valid": (dict(filters=9, kernel_size=3), (8, 6, 7)),
+    "winograd-padding-3": (dict(filters=8, kernel_size=3, padding=3), (8, 3, 4)),
 }
 
 
@@ -87,9 +91,10 @@ def test_conv2d(kwargs, shape):
 
 
 @pytest.mark.parametrize("kwargs, shape", [CONV_CASES["same"], CONV_CASES["gaps-padding"],
-                                           CONV_CASES["wide-stride2-padded"]], ids=["same", "gaps", "wide"])
+                                           CONV_CASES["wide-stride2-padded"], CONV_CASES["winograd-same-odd"]],
+                         ids=["same", "gaps", "wide", "winograd"])
 def test_conv2d_input_gradient_one_image_at_a_time(kwargs, shape, monkeypatch):
-    """Backward adds the input gradient chunk by chunk of the batch; with one image a chunk, still exact."""
+    """Backward works chunk by chunk of the batch; with one image a chunk, still exact."""
     monkeypatch.setattr(conv_ops, "CHUNK_BYTES", 1)
     assert len(conv_ops.batch_chunks(3, 100)) == 3
     check_layer(Conv2D(**kwargs), shape, batch=3)

@@ -16,6 +16,7 @@ LAYERS = {
     "conv same": lambda: Conv2D(4, 3, padding="same", seed=0),
     "conv padded strided": lambda: Conv2D(3, 3, stride=2, padding=1, seed=0),
     "conv valid": lambda: Conv2D(2, 5, seed=0),
+    "conv winograd": lambda: Conv2D(8, 3, padding="same", seed=0),
     "maxpool padded": lambda: MaxPool2D(3, stride=2, padding=1),
     "avgpool padded": lambda: AvgPool2D(2, stride=1, padding=1),
 }
@@ -31,13 +32,13 @@ def _run(layer, x, grad_seed):
 def test_batches_of_changing_size_and_dtype_match_a_fresh_layer(make):
     rng = np.random.default_rng(1)
     reused = make()
-    reused.build((2, 9, 7))
+    reused.build((8, 9, 7))
     for step, (n, dtype) in enumerate([(6, np.float32), (2, np.float32), (6, np.float32), (3, np.float64),
                                        (7, np.float32)]):
         # negative inputs: a -inf or zero border that leaked into the interior would win or shift a window
-        x = (rng.standard_normal((n, 2, 9, 7)) - 3).astype(dtype)
+        x = (rng.standard_normal((n, 8, 9, 7)) - 3).astype(dtype)
         fresh = make()
-        fresh.build((2, 9, 7))
+        fresh.build((8, 9, 7))
         if reused.params:
             fresh.set_weights(reused.get_weights())
         out, dx, grads = _run(reused, x, step)

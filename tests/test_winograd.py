@@ -1,0 +1,64 @@
+"""Winograd F(2x2, 3x3) convolution (core/winograd.py) against the im2col path it replaces for 3x3 stride-1 layers.
+
+The finite-difference checks of test_gradients.py prove its gradients in float64;
+these show it computes what im2col computes, in float32, on the shapes where
+tiles hang over an odd edge, padding exceeds the kernel, or a batch is cut into chunks.
+"""
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from core import conv_ops, winograd, zoo
+from core.layers import Conv2D
+
+
+def _pass(layer, x, grad):
+    out = layer.forward(x, training=True)
+    return out.copy(), layer.backward(grad), dict(layer.grads)
+
+
+CASES = {"same, odd size": (dict(padding="same"), (16, 7, 7)), "valid, even": (dict(), (8, 10, 6)),
+         "padding 3": (dict(padding=3), (8, 2, 3)), "one pixel": (dict(padding=1), (12, 1, 1)),
+         "relu, wide": (dict(padding="same", activation="relu"), (8, 4, 15))}
+
+
+@pytest.mark.parametrize("kwargs, shape", CASES.values(), ids=CASES.keys())
+@pytest.mark.parametrize("chunk_bytes", [conv_ops.CHUNK_BYTES, 1], ids=["default chunks", "one image a chunk"])
+def test_winograd_matches_im2col_in_float32(kwargs, shape, chunk_bytes, monkeypatch):
+    monkeypatch.setattr(conv_ops, "CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(0)
+    fast, plain = Conv2D(10, 3, seed=0, **kwargs), Conv2D(10, 3, seed=0, **kwargs)
+    for layer in (fast, plain):
+        layer.build(shape)
+        layer.need_input_grad = True
+    plain.winograd = False
+    assert fast.winograd
+    x = rng.standard_normal((5, *shape)).astype(np.float32)
+    grad = rng.standard_normal((5, *fast.output_shape)).astype(np.float32)
+    (out, dx, grads), (out_ref, dx_ref, grads_ref) = _pass(fast, x, grad), _pass(plain, x, grad)
+    assert out.dtype == dx.dtype == grads["W"].dtype == np.float32
+    scale = lambda a: np.abs(a).max()   # noqa: E731
+    assert_allclose(out, out_ref, atol=1e-5 * scale(out_ref))
+    assert_allclose(dx, dx_ref, atol=1e-5 * scale(dx_ref))
+    for name in ("W", "b"):
+        assert_allclose(grads[name], grads_ref[name], atol=1e-5 * scale(grads_ref[name]))
+
+
+def test_a_first_layer_without_input_gradient_still_gets_its_weight_gradient():
+    layer = Conv2D(8, 3, padding="same", seed=0)
+    layer.build((8, 6, 6))
+    layer.need_input_grad = False   # as Sequential sets it for a model's first layer
+    assert layer.winograd
+    x = np.random.default_rng(1).standard_normal((2, 8, 6, 6)).astype(np.float32)
+    layer.forward(x, training=True)
+    assert layer.backward(np.ones((2, 8, 6, 6), np.float32)) is None
+    assert layer.grads["W"].shape == (8, 8, 3, 3) and np.abs(layer.grads["W"]).sum() > 0
+
+
+def test_the_layers_that_take_the_winograd_path():
+    """vgg_mini's three wide 3x3 convolutions; not its single-channel first one, nor strided, 5x5 or narrow ones."""
+    vgg = zoo.build("vgg_mini", seed=0)
+    assert [layer.winograd for layer in vgg.layers if isinstance(layer, Conv2D)] == [False, True, True, True]
+    assert not any(layer.winograd for name in ("lenet5", "alexnet_mini", "cnn_small")
+                   for layer in zoo.build(name, seed=0).layers if isinstance(layer, Conv2D))
+    assert not winograd.applies((3, 3), (1, 1), 4, 32) and not winograd.applies((3, 3), (2, 2), 32, 32)
