@@ -78,6 +78,8 @@ CONV_CASES = {
     "gaps-one-axis": (dict(filters=2, kernel_size=(2, 3), stride=(3, 2)), (1, 8, 7)),
     "gaps-padding": (dict(filters=2, kernel_size=2, stride=3, padding=1), (1, 7, 7)),
     "wide-stride2-padded": (dict(filters=2, kernel_size=(2, 3), stride=2, padding=1), (1, 5, 13)),
+    # one input channel: columns by kernel offset; under 8 filters the output is channel-major in memory
+    "1-channel-8-filters": (dict(filters=8, kernel_size=3, stride=(1, 2), padding=1), (1, 4, 5)),
     # 3x3, stride 1, 8+ channels each side: Winograd F(2x2, 3x3) (core/winograd.py), odd and even outputs
     "winograd-same-odd": (dict(filters=8, kernel_size=3, padding="same", activation="relu"), (8, 5, 5)),
     "winograd-valid": (dict(filters=9, kernel_size=3), (8, 6, 7)),
@@ -234,12 +236,15 @@ def test_model_training_path(last, loss):
     assert_gradients(loss_value, _param_arrays(model), analytic)
 
 
-def test_model_forward_backward_input_gradient():
-    """model.backward returns d/d input through every layer, the final Softmax included."""
-    model = _float64_model(_small_cnn(), (2, 7, 7))
+@pytest.mark.parametrize("channels", [2, 1], ids=["channels-last", "channel-major first output"])
+def test_model_forward_backward_input_gradient(channels):
+    """model.backward returns d/d input through every layer, the final Softmax included, whichever memory
+    order the first convolution hands on (a single channel into 3 filters: channel by channel)."""
+    model = _float64_model(_small_cnn(), (channels, 7, 7))
+    assert model.layers[0].channel_major == (channels == 1)
     model.layers[0].need_input_grad = True
     rng = np.random.default_rng(4)
-    x, r = rng.random((3, 2, 7, 7)), rng.standard_normal((3, 4))
+    x, r = rng.random((3, channels, 7, 7)), rng.standard_normal((3, 4))
 
     def loss():
         return float(np.sum(model.forward(x, training=True) * r))

@@ -101,6 +101,8 @@ class Conv2D(ParamLayer):
     def linear_forward(self, x):
         if self.winograd:
             return self._winograd_forward(x)
+        if self.input_shape[0] == 1:
+            return self._single_channel_forward(x)
         n = x.shape[0]
         _, oh, ow = self.output_shape
         xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), self.pads, scratch=self.scratch)
@@ -113,6 +115,8 @@ class Conv2D(ParamLayer):
     def linear_backward(self, grad):
         if self.winograd:
             return self._winograd_backward(grad)
+        if self.input_shape[0] == 1:
+            return self._single_channel_backward(grad)
         n, f, oh, ow = grad.shape
         g = np.ascontiguousarray(conv_ops.to_nhwc(grad)).reshape(-1, f)
         kh, kw = self.kernel
@@ -131,6 +135,61 @@ class Conv2D(ParamLayer):
             g_chunk, dxp_chunk = g[start * rows:stop * rows], dxp[start:stop]
             for k, sl in conv_ops.offsets(self.kernel, self.stride, (oh, ow)):
                 dxp_chunk[sl] += (g_chunk @ per_kernel_offset[k]).reshape(stop - start, oh, ow, c)
+        return conv_ops.to_nchw(conv_ops.unpad_nhwc(dxp, self.pads))
+
+    @property
+    def channel_major(self):
+        """Whether the output is laid out channel by channel (C, N, H, W) in memory rather than channels-last.
+
+        Channels-last with a few channels makes every later elementwise pass,
+        pooling window and Flatten run NumPy inner loops of a few floats;
+        channel by channel they run along rows of pixels. A first layer of
+        fewer than 8 filters (cnn_small's 5) is where that pays.
+        """
+        return self.input_shape[0] == 1 and self.filters < 8
+
+    def _single_channel_forward(self, x):
+        """One input channel: columns as (kh*kw, N*OH*OW), one contiguous shifted image per kernel offset.
+
+        A window row of a single channel is only kw floats, too short for a fast copy; a kernel offset's
+        slice of the batch copies in runs of a whole output row.
+        """
+        n = x.shape[0]
+        _, oh, ow = self.output_shape
+        xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), self.pads, scratch=self.scratch)
+        self._xp_shape = xp.shape
+        cols = self.scratch.get("cols", (self.kernel[0] * self.kernel[1], n * oh * ow), x.dtype)
+        by_offset = cols.reshape(-1, n, oh, ow)
+        for k, sl in conv_ops.offsets(self.kernel, self.stride, (oh, ow)):
+            by_offset[k] = xp[sl][..., 0]
+        self._cols = cols
+        w = self.params["W"].reshape(self.filters, -1)
+        if self.channel_major:
+            out = w @ cols
+            out += self.params["b"][:, None]
+            return out.reshape(self.filters, n, oh, ow).transpose(1, 0, 2, 3)
+        out = cols.T @ w.T
+        out += self.params["b"]
+        return conv_ops.to_nchw(out.reshape(n, oh, ow, self.filters))
+
+    def _single_channel_backward(self, grad):
+        n, f, oh, ow = grad.shape
+        w = self.params["W"].reshape(f, -1)
+        if self.channel_major:
+            g_t = np.ascontiguousarray(grad.transpose(1, 0, 2, 3)).reshape(f, -1)
+            dw, db = g_t @ self._cols.T, g_t.sum(axis=1)
+        else:
+            g = np.ascontiguousarray(conv_ops.to_nhwc(grad)).reshape(-1, f)
+            g_t = g.T
+            dw, db = (self._cols @ g).T, self.scratch.column_sums(g)
+        self.grads = {"W": np.ascontiguousarray(dw).reshape(self.params["W"].shape), "b": db}
+        self._cols = None
+        if not self.need_input_grad:
+            return None
+        d_cols = (w.T @ g_t).reshape(-1, n, oh, ow)
+        dxp = np.zeros(self._xp_shape, grad.dtype)
+        for k, sl in conv_ops.offsets(self.kernel, self.stride, (oh, ow)):
+            dxp[sl][..., 0] += d_cols[k]
         return conv_ops.to_nchw(conv_ops.unpad_nhwc(dxp, self.pads))
 
     def _winograd_forward(self, x):

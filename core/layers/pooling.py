@@ -6,6 +6,9 @@ need no special code and nothing is gathered into window arrays.
 Max pooling finds the winner again in backward from the kept input and
 output; a tie sends the gradient to the first maximum only, as PyTorch does.
 Average pooling counts padded zeros in the window, as PyTorch's default does.
+Arrays they make follow the input's memory order (``order="K"``), channels-last
+or channel by channel (a small first convolution's, see ``Conv2D.channel_major``),
+so each pass runs along the same rows as its input.
 """
 import numpy as np
 
@@ -61,7 +64,7 @@ class Pool2D(Layer):
         # the buffer starts empty only when they also leave no pixel uncovered.
         overlap = any(st < k for st, k in zip(self.stride, self.pool))
         tiled = conv_ops.tiles(self._xp.shape[1:3], self.pool, self.stride, self.output_shape[1:])
-        dxp = (np.empty if tiled else np.zeros)(self._xp.shape, grad.dtype)
+        dxp = (np.empty_like if tiled else np.zeros_like)(self._xp, grad.dtype)   # in the input's memory order
         self.scatter(dxp, conv_ops.to_nhwc(grad), overlap)
         self._xp = None
         return conv_ops.to_nchw(conv_ops.unpad_nhwc(dxp, self.pads))
@@ -131,13 +134,13 @@ class MaxPool2D(Pool2D):
     def reduce(self, xp):
         out = None
         for _, sl in self._offsets():
-            out = xp[sl].copy() if out is None else np.maximum(out, xp[sl], out=out)
+            out = xp[sl].copy(order="K") if out is None else np.maximum(out, xp[sl], out=out)
         self._out = out
         return out
 
     def scatter(self, dxp, g, overlap):
-        free = np.ones(g.shape, bool)  # windows whose maximum has not been claimed yet
-        win = np.empty(g.shape, bool)
+        free = np.ones_like(self._out, bool)  # windows whose maximum has not been claimed yet
+        win = np.empty_like(free)
         for _, sl in self._offsets():
             np.equal(self._xp[sl], self._out, out=win)
             win &= free
@@ -180,7 +183,7 @@ class AvgPool2D(Pool2D):
     def reduce(self, xp):
         out = None
         for _, sl in self._offsets():
-            out = xp[sl].copy() if out is None else np.add(out, xp[sl], out=out)
+            out = xp[sl].copy(order="K") if out is None else np.add(out, xp[sl], out=out)
         return out * np.asarray(1.0 / (self.pool[0] * self.pool[1]), out.dtype)
 
     def scatter(self, dxp, g, overlap):
