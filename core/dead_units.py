@@ -20,7 +20,10 @@ ACTIVATIONS = (ReLU, LeakyReLU, Sigmoid, Tanh)
 
 def _passes_nothing(act):
     """Per element of the last batch, whether ``act`` passed (almost) no gradient; None before any forward."""
-    if isinstance(act, (ReLU, LeakyReLU)):
+    if isinstance(act, ReLU):
+        out = getattr(act, "_out", None)
+        return None if out is None else ~(out > 0)
+    if isinstance(act, LeakyReLU):
         mask = getattr(act, "_mask", None)
         return None if mask is None else ~mask
     y = getattr(act, "_y", None)

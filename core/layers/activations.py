@@ -26,11 +26,13 @@ class ReLU(Layer):
     activation_name = "relu"
 
     def forward(self, x, training=False):
-        self._mask = x > 0
-        return np.maximum(x, 0)
+        # One pass: the output is kept and backward finds the mask in it (out > 0 exactly where x > 0),
+        # so a prediction, which never goes backward, never makes a mask.
+        self._out = np.maximum(x, 0)
+        return self._out
 
     def backward(self, grad):
-        return grad * self._mask
+        return grad * (self._out > 0)
 
 
 @register

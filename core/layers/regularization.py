@@ -115,45 +115,51 @@ class BatchNorm(Layer):
 
     def forward(self, x, training=False):
         r = self._rows(x)
-        training = training and self.trainable
-        if training:
-            xhat, inv_std = self._normalise_batch(r)
+        if training and self.trainable:
+            centred, inv_std = self._centre_batch(r)
         else:
-            inv_std = 1.0 / np.sqrt(self.buffers["var"] + np.asarray(self.epsilon, r.dtype))
-            xhat = (r - self.buffers["mean"]) * inv_std
-        self._xhat, self._inv_std, self._like, self._training = xhat, inv_std, x, training
-        out = np.multiply(xhat, self.params["gamma"])
-        out += self.params["beta"]
+            centred, inv_std = None, 1.0 / np.sqrt(self.buffers["var"] + np.asarray(self.epsilon, r.dtype))
+        self._x, self._centred, self._inv_std, self._like = r, centred, inv_std, x
+        # gamma * (x - mean) * inv_std + beta as one scale and one shift per channel: two passes
+        scale = self.params["gamma"] * inv_std
+        if centred is None:
+            out = np.multiply(r, scale)
+            out += self.params["beta"] - self.buffers["mean"] * scale
+        else:
+            out = np.multiply(centred, scale)
+            out += self.params["beta"]
         return self._unrows(out, x)
 
-    def _normalise_batch(self, r):
-        """(xhat, 1 / std) from the batch's own statistics, updating the running ones: three passes over
-        the batch (mean, centre, variance) and one in place (scale), no other temporaries."""
+    def _centre_batch(self, r):
+        """(x - mean, 1 / std) from the batch's own statistics, updating the running ones: two passes over
+        the batch (mean, centre) and one reading it (variance); normalising is left to the output's scale."""
         n = len(r)
         mean = self.scratch.column_sums(r) / np.asarray(n, r.dtype)
-        xhat = r - mean
-        var = np.einsum("ij,ij->j", xhat, xhat) / np.asarray(n, r.dtype)
+        centred = r - mean
+        var = np.einsum("ij,ij->j", centred, centred) / np.asarray(n, r.dtype)
         m = self.momentum
         for name, batch in (("mean", mean), ("var", var)):
             running = self.buffers[name]   # updated in place: others hold references to it
             running *= m
             running += (1 - m) * batch
-        inv_std = 1.0 / np.sqrt(var + np.asarray(self.epsilon, var.dtype))
-        xhat *= inv_std
-        return xhat, inv_std
+        return centred, 1.0 / np.sqrt(var + np.asarray(self.epsilon, var.dtype))
 
     def backward(self, grad):
         # The two sums the parameters' gradients need are the same two the input's gradient needs, so each
-        # is computed once; the kept xhat is scaled in place as a temporary (one backward per forward).
+        # is computed once. xhat = centred * inv_std is never made: the per-channel inv_std is folded into
+        # the sums and factors, and the kept centred input is scaled in place as a temporary.
         g = self._rows(grad)
-        xhat, scale = self._xhat, self.params["gamma"] * self._inv_std
-        sum_g, sum_gx = self.scratch.column_sums(g), np.einsum("ij,ij->j", g, xhat)
+        batch_stats = self._centred is not None
+        inv_std = self._inv_std
+        centred = self._centred if batch_stats else self._x - self.buffers["mean"]
+        scale = self.params["gamma"] * inv_std
+        sum_g, sum_gx = self.scratch.column_sums(g), np.einsum("ij,ij->j", g, centred) * inv_std
         self.grads = {"gamma": sum_gx, "beta": sum_g}
         dx = np.multiply(g, scale)
-        if self._training:   # the batch's statistics depend on x: dx = scale * (g - mean(g) - xhat * mean(g xhat))
+        if batch_stats:   # the batch's statistics depend on x: dx = scale * (g - mean(g) - xhat * mean(g xhat))
             n = np.asarray(len(g), g.dtype)
-            xhat *= scale * sum_gx / n
-            dx -= xhat
+            centred *= scale * sum_gx * inv_std / n
+            dx -= centred
             dx -= scale * sum_g / n
-        self._xhat = None
+        self._x = self._centred = None
         return self._unrows(dx, self._like)
