@@ -34,6 +34,8 @@ def profile(model, x, y, repeats):
         _, grad = model.loss.value_and_grad(out, y)
         extra["loss"].append(time.perf_counter() - t)
         for i in reversed(range(len(stages))):
+            if grad is None:   # below the first layer with weights nothing needs a gradient (an MLP's Flatten)
+                break
             t = time.perf_counter()
             grad = stages[i][1](grad)
             bwd[i].append(time.perf_counter() - t)

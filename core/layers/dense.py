@@ -60,7 +60,9 @@ class Dense(ParamLayer):
 
     def linear_forward(self, x):
         self._x = x
-        return x @ self.params["W"] + self.params["b"]
+        out = x @ self.params["W"]
+        out += self.params["b"]
+        return out
 
     def linear_backward(self, grad):
         self.grads = {"W": self._x.T @ grad, "b": self.scratch.column_sums(grad)}
