@@ -13,7 +13,7 @@ Each app run sits between two headless runs (H A H A ... H) and is compared
 with their mean; the table gives the median of those ratios. This VM's speed
 drifts by +-20 % over seconds, so short runs side by side compare better
 than long runs minutes apart.
-Targets: p99 lateness <= 50 ms, app throughput >= 90 % of headless.
+Targets: p99 lateness <= 50 ms, app throughput >= 95 % of headless.
 """
 import argparse
 import os
@@ -34,7 +34,7 @@ from core import datasets, zoo  # noqa: E402
 from core.callbacks import Callback  # noqa: E402
 from core.datasets import Dataset  # noqa: E402
 from core.optimizers import SGD  # noqa: E402
-from gui import main_window  # noqa: E402
+from gui import main_window, unsaved  # noqa: E402
 from gui.app import create_app  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
 
@@ -170,6 +170,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     ds = data(args.batches * args.batch_size)
     app = create_app([])
+    # The model trained here is throw-away: closing the window asks nothing (a modal question, offscreen,
+    # would wait for an answer forever).
+    unsaved.ask = lambda parent, doing, can_save=True: unsaved.DISCARD
     if args.shell_only:   # what the window costs without the views that draw the network
         main_window._build_panels = lambda state: {t: _Placeholder(t) for t in main_window.PANEL_ORDER
                                                    if t not in ("Data", "Training")}
@@ -179,6 +182,7 @@ def main(argv=None):
           f"{args.repeats} app runs between headless runs; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as settings_dir:
+        os.environ["NUMPYNET_RUNS"] = str(Path(settings_dir) / "runs")   # its runs are not the user's
         window = open_window(ds, args.batch_size, settings_dir)
         idle = idle_lateness(app, 3.0)
         alone, in_window, late, gui_cpu = [headless(args.model, ds, args.batch_size)], [], [], []
@@ -201,7 +205,7 @@ def main(argv=None):
             ("headless fit", "samples/s " + ", ".join(f"{r:.0f}" for r in alone)),
             ("in the app", "samples/s    " + ", ".join(f"{r:.0f}" for r in in_window)),
             ("app / neighbours", ", ".join(f"{r:.0%}" for r in ratios)),
-            ("app / headless", f"{np.median(ratios):.0%} (median)   (target >= 90%)")]
+            ("app / headless", f"{np.median(ratios):.0%} (median)   (target >= 95%)")]
     width = max(len(k) for k, _ in rows)
     print("\n".join(f"{k:<{width}}  {v}" for k, v in rows))
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
