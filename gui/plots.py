@@ -32,9 +32,9 @@ from .hover_help import explain
 from .overlays import RunOverlays
 from .smoothing import Ema
 
-REFRESH_MS = 66            # fastest refresh: ~15 plots a second, each batch plot ~5 times
+REFRESH_MS = 100           # fastest refresh: ~10 plots a second, each batch plot ~3 times
 MAX_REFRESH_MS = 500
-PAINT_SHARE = 0.05         # painting may take at most this share of the GUI thread
+PAINT_SHARE = 0.03         # painting may take at most this share of the GUI thread
 
 TRAIN = "#2563eb"          # blue
 VALID = "#ea580c"          # orange
