@@ -127,6 +127,15 @@ def test_pooling(kind, kwargs, shape):
     check_layer(kind(**kwargs), shape)
 
 
+@pytest.mark.parametrize("kind", [MaxPool2D, AvgPool2D])
+@pytest.mark.parametrize("case", ["2x2", "overlap", "gaps-padding"])
+def test_pooling_one_image_at_a_time(kind, case, monkeypatch):
+    """Backward spreads the gradient chunk by chunk of the batch; with one image a chunk, still exact."""
+    monkeypatch.setattr(conv_ops, "CHUNK_BYTES", 1)
+    kwargs, shape = POOL_CASES[case]
+    check_layer(kind(**kwargs), shape, batch=3)
+
+
 @pytest.mark.parametrize("activation", [None, "relu", "leaky_relu", "sigmoid", "tanh", "softmax"])
 def test_dense(activation):
     check_layer(Dense(4, activation=activation), (6,), batch=3)

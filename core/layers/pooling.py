@@ -65,7 +65,10 @@ class Pool2D(Layer):
         overlap = any(st < k for st, k in zip(self.stride, self.pool))
         tiled = conv_ops.tiles(self._xp.shape[1:3], self.pool, self.stride, self.output_shape[1:])
         dxp = (np.empty_like if tiled else np.zeros_like)(self._xp, grad.dtype)   # in the input's memory order
-        self.scatter(dxp, conv_ops.to_nhwc(grad), overlap)
+        g = conv_ops.to_nhwc(grad)
+        # a few images at a time: the passes over each window offset find the chunk in cache
+        for start, stop in conv_ops.batch_chunks(len(g), (dxp[0].size + g[0].size) * dxp.itemsize):
+            self.scatter(dxp[start:stop], g[start:stop], overlap, slice(start, stop))
         self._xp = None
         return conv_ops.to_nchw(conv_ops.unpad_nhwc(dxp, self.pads))
 
@@ -82,7 +85,7 @@ class Pool2D(Layer):
         """
         raise NotImplementedError(f"{type(self).__name__} defines no reduce")
 
-    def scatter(self, dxp, g, overlap):
+    def scatter(self, dxp, g, overlap, images):
         """Spread the output gradient ``g`` (N, OH, OW, C) over ``dxp``, the padded input's gradient.
 
         ``dxp`` is uninitialised where windows tile the input without overlap
@@ -93,6 +96,7 @@ class Pool2D(Layer):
             dxp: the padded input's gradient (N, H + pads, W + pads, C), filled in place.
             g: the output's gradient, channels-last (N, OH, OW, C).
             overlap: True when windows overlap (stride < window on some axis).
+            images: the slice of the batch that ``dxp`` and ``g`` hold (of what ``reduce`` kept).
         """
         raise NotImplementedError(f"{type(self).__name__} defines no scatter")
 
@@ -138,11 +142,12 @@ class MaxPool2D(Pool2D):
         self._out = out
         return out
 
-    def scatter(self, dxp, g, overlap):
-        free = np.ones_like(self._out, bool)  # windows whose maximum has not been claimed yet
+    def scatter(self, dxp, g, overlap, images):
+        xp, out = self._xp[images], self._out[images]
+        free = np.ones_like(out, bool)  # windows whose maximum has not been claimed yet
         win = np.empty_like(free)
         for _, sl in self._offsets():
-            np.equal(self._xp[sl], self._out, out=win)
+            np.equal(xp[sl], out, out=win)
             win &= free
             free ^= win
             if overlap:
@@ -186,7 +191,7 @@ class AvgPool2D(Pool2D):
             out = xp[sl].copy(order="K") if out is None else np.add(out, xp[sl], out=out)
         return out * np.asarray(1.0 / (self.pool[0] * self.pool[1]), out.dtype)
 
-    def scatter(self, dxp, g, overlap):
+    def scatter(self, dxp, g, overlap, images):
         g = g * np.asarray(1.0 / (self.pool[0] * self.pool[1]), g.dtype)
         for _, sl in self._offsets():
             if overlap:
