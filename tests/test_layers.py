@@ -197,6 +197,17 @@ def test_dropout_training_drops_and_scales_up_the_rest():
     assert_array_equal(layer.backward(x), out)   # the same mask, the same scale
 
 
+def test_dropout_after_a_convolution_keeps_its_channels_last_memory():
+    """The mask is drawn in the input's memory order: output and mask keep a conv's channels-last layout
+    (a mask in another order makes every multiply cross rows, and hands the next layer a transposed array)."""
+    layer = built(Dropout(0.25, seed=0), (8, 6, 6))
+    x = np.ones((50, 6, 6, 8), np.float32).transpose(0, 3, 1, 2)   # logical NCHW, channels-last memory
+    out = layer.forward(x, training=True)
+    assert np.argsort(out.strides).tolist() == np.argsort(x.strides).tolist() == [1, 3, 2, 0]
+    assert (out != 0).mean() == pytest.approx(0.75, abs=0.02)
+    assert_array_equal(layer.backward(x), out)
+
+
 def test_dropout_is_the_identity_at_inference():
     layer = built(Dropout(0.5, seed=0), (3, 4, 4))
     x = np.random.default_rng(0).standard_normal((2, 3, 4, 4)).astype(np.float32)

@@ -40,7 +40,12 @@ class Dropout(Layer):
             self._mask = None
             return x
         keep = 1.0 - self.rate
-        self._mask = (self.rng.random(x.shape, dtype=np.float32) < keep) * np.asarray(1 / keep, x.dtype)
+        # drawn in x's memory order (channels-last after a convolution), so that x * mask runs along
+        # the same rows in both instead of crossing them
+        axes = np.argsort(x.strides, kind="stable")[::-1] if x.ndim > 1 else np.arange(x.ndim)
+        shape = tuple(x.shape[a] for a in axes)
+        mask = (self.rng.random(shape, dtype=np.float32) < keep) * np.asarray(1 / keep, x.dtype)
+        self._mask = mask.transpose(np.argsort(axes))
         return x * self._mask
 
     def backward(self, grad):
