@@ -57,8 +57,8 @@ class Recipe:
 # The digits are trained with every kind of augmentation the app offers: shifted, rotated, zoomed, bent
 # (elastic), thickened or thinned, and sprinkled with noise. Noise is what made the difference to
 # robustness: without it, LeNet-5 fell to 84% at noise sigma 0.3. The clothes model is still the one from
-# before issue #20 (no augmentation): none of its four retrainings reached 93%, and each was less robust to
-# rotation (see the README).
+# before issue #20 (no augmentation): none of its five retrainings reached 93%, and each was less robust to
+# noise or rotation (see the README).
 RECIPES = {
     "lenet5-mnist": Recipe(zoo_model("lenet5"), "mnist", lambda: SGD(lr=0.05, momentum=0.9, weight_decay=5e-4), 40,
                            Augment(shift=2, rotate=10, scale=0.1, elastic=0.5, thickness=1, noise=0.2)),
