@@ -103,7 +103,8 @@ def batch_chunks(n, bytes_per_sample):
 
     A pass over a whole batch's 13 MB gradient streams from memory every time;
     the same passes over one chunk after another find it in cache. Used where
-    several passes read and write the same arrays (conv's input gradient).
+    several passes read and write the same arrays: conv's input gradient,
+    Winograd's tiles (``core.winograd``) and pooling's backward.
     """
     step = max(1, CHUNK_BYTES // max(bytes_per_sample, 1))
     return [(s, min(s + step, n)) for s in range(0, n, step)]

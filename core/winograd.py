@@ -27,6 +27,10 @@ _G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
 _A_T = np.array([[1, 1, 1, 0], [0, 1, -1, -1]])
 _TO_TILE = np.kron(_B_T, _B_T)       # (16, 16): the flattened 4x4 input tile d -> B^T d B
 _FROM_TILE = np.kron(_A_T, _A_T)     # (4, 16): the 16 products -> the flattened 2x2 output tile
+# How ``backward`` wants the output gradient padded, ((top, bottom), (left, right)): two zero rows and columns round
+# it, so the input's gradient is a plain convolution of it, and one more at the bottom and right for an odd count
+# of tiles.
+GRAD_PADS = ((2, 3), (2, 3))
 
 
 def applies(kernel, stride, in_channels, filters):
@@ -102,7 +106,7 @@ def backward(xp, gp, w, out_hw, in_window=None):
     Args:
         xp: the padded input the forward saw (N, >= 2th+2, >= 2tw+2, C).
         gp: the output gradient with two zero rows and columns on every side and one more at the bottom
-            and right (``grad_pads``): (N, OH+5, OW+5, F).
+            and right (``GRAD_PADS``): (N, OH+5, OW+5, F).
         w: the kernel.
         out_hw: (OH, OW).
         in_window: (top, left, height, width) of the unpadded input inside ``xp``, to compute its gradient
@@ -128,8 +132,3 @@ def backward(xp, gp, w, out_hw, in_window=None):
     dw = np.einsum("ai,abcf,bj->fcij", g, du.reshape(4, 4, c, f), g, optimize=True)
     return np.ascontiguousarray(dw), (dx if in_window is not None else None)
 
-
-def grad_pads():
-    """How ``backward`` wants the output gradient padded: two zero rows and columns round it (so the input
-    gradient is a plain convolution of it), and one more at the bottom and right for an odd count of tiles."""
-    return (2, 3), (2, 3)

@@ -202,7 +202,7 @@ class Conv2D(ParamLayer):
     def _winograd_backward(self, grad):
         c, h, w = self.input_shape
         g = conv_ops.to_nhwc(grad)
-        gp = conv_ops.pad_nhwc(g, winograd.grad_pads(), scratch=self.scratch, name="grad padded")
+        gp = conv_ops.pad_nhwc(g, winograd.GRAD_PADS, scratch=self.scratch, name="grad padded")
         in_window = (self.pads[0][0], self.pads[1][0], h, w) if self.need_input_grad else None
         dw, dx = winograd.backward(self._xp, gp, self.params["W"], self.output_shape[1:], in_window)
         rows = np.ascontiguousarray(g).reshape(-1, self.filters)
