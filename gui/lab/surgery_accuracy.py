@@ -22,9 +22,14 @@ from ..worker import Job, TaskWorker
 SAMPLE = 1000
 
 
-def _accuracy(model, x, y):
-    """A task for a ``TaskWorker``: the accuracy of ``model`` (a copy only the worker uses) on (x, y)."""
-    return lambda progress: inspect.evaluate_predictions(model, x, y, progress=progress).accuracy
+def _accuracy(model, key, x, y):
+    """A task for a ``TaskWorker``: (model, key, accuracy on (x, y)), measured on a copy only the worker uses.
+
+    The result names what it measured: a stopped job's result can arrive after the next measurement has
+    started, and must be filed under its own model and data, not the one running then.
+    """
+    copy = model.copy()
+    return lambda progress: (model, key, inspect.evaluate_predictions(copy, x, y, progress=progress).accuracy)
 
 
 class AccuracyComparison(QWidget):
@@ -118,7 +123,7 @@ class AccuracyComparison(QWidget):
         _version, x, y = self._data
         part = sample_indices(len(x), n) if n < len(x) else slice(None)   # (the whole set: no copy)
         self._running = model, (self._data[0], n)
-        worker = TaskWorker(_accuracy(model.copy(), x[part], y[part]))
+        worker = TaskWorker(_accuracy(*self._running, x[part], y[part]))
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._arrived)
         worker.failed.connect(self._on_failed)
@@ -132,8 +137,8 @@ class AccuracyComparison(QWidget):
         self.progress.setValue(int(done))
 
     @Slot(object)
-    def _arrived(self, accuracy):
-        model, key = self._running
+    def _arrived(self, result):
+        model, key, accuracy = result
         self.figures.setdefault(model, {})[key] = float(accuracy)
 
     @Slot(str, str)

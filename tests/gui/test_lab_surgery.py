@@ -367,3 +367,18 @@ def test_without_data_or_drawing_the_page_says_what_to_do(qtbot, lenet):
     assert page.input_caption.text() == "Nothing drawn yet, and no test images are loaded: draw on the Draw tab."
     assert page.accuracy.summary.text() == "No accuracy. No test images: load a dataset in the Data panel."
     assert page.before_bars.class_names == [str(i) for i in range(10)] and page.after_bars.probabilities is None
+
+
+def test_an_accuracy_that_arrives_late_is_filed_under_the_model_it_measured(qtbot):
+    """A stopped job's result can arrive after the next measurement has started: it must be filed under its own
+    model and data, not under whatever runs then (nor fail because nothing runs)."""
+    from gui.lab.surgery_accuracy import AccuracyComparison
+    widget = AccuracyComparison()
+    qtbot.addWidget(widget)
+    measured, running = (Sequential([Flatten(), Dense(2)], input_shape=(1, 2, 2), seed=s) for s in (0, 1))
+    widget._running = running, (7, 100)
+    widget._arrived((measured, (3, 100), 0.25))
+    widget._running = None
+    widget._arrived((measured, (3, 1000), 0.5))
+    assert widget.figures[measured] == {(3, 100): 0.25, (3, 1000): 0.5}
+    assert running not in widget.figures
