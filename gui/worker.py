@@ -444,6 +444,16 @@ class _Relay(Callback):
             self.model.stop_training = True
 
 
+def labelled(label, fn):
+    """Task ``fn`` whose result comes as (``label``, result): what it was computed from travels with it.
+
+    A job's result can arrive after the next job has started (``Job.wait`` saw
+    the thread end while its ``finished`` signal was still queued), so a panel
+    must file a result under its own label, never under what it runs now.
+    """
+    return lambda progress: (label, fn(progress))
+
+
 class TaskWorker(Worker):
     """Runs one function ``fn(progress) -> result`` off the GUI thread, cancel-aware: the one mechanism
     for background work that is not training (loading a dataset, evaluating a model).

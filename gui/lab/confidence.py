@@ -28,7 +28,7 @@ from ..hover_help import explain
 from ..state import ModelSource
 from ..views.abstain import ThresholdControl, abstain_summary
 from ..views.lazy import LazyRefresh
-from ..worker import Job, TaskWorker
+from ..worker import Job, TaskWorker, labelled
 from .readiness import why_not
 
 # The share of each class the Training tab holds out by default (gui.panels.data's "validation" setting; not
@@ -54,7 +54,6 @@ class ConfidencePage(LazyRefresh, QWidget):
         self.abstention = Abstention.of(state)
         self.job = Job(self, on_done=self._after_job)
         self.fitted = None            # (core.calibration.Calibration, results key it was fitted under)
-        self._running_key = None
         self._failures, self._failure = None, None   # the label a job's failure goes to, and what it says
         self._dirty = True
         self._build()
@@ -181,9 +180,10 @@ class ConfidencePage(LazyRefresh, QWidget):
                         self._evaluated, f"Evaluating {counted(len(data[0]), 'test image')}…", self.summary)
 
     @Slot(object)
-    def _evaluated(self, result):
-        if self._running_key == self.state.results_key():
-            self.abstention.publish(result.probs, result.labels, self._running_key)
+    def _evaluated(self, found):
+        key, result = found
+        if key == self.state.results_key():
+            self.abstention.publish(result.probs, result.labels, key)
 
     def _show_probabilities(self):
         found = self.abstention.probabilities()
@@ -254,9 +254,10 @@ class ConfidencePage(LazyRefresh, QWidget):
                     "images…", self.temperature_line)
 
     @Slot(object)
-    def _fitted(self, calibration):
-        if self._running_key == self.state.results_key():
-            self.fitted = (calibration, self._running_key)
+    def _fitted(self, found):
+        key, calibration = found
+        if key == self.state.results_key():
+            self.fitted = (calibration, key)
             self._show_temperature()
 
     def keep(self):
@@ -289,11 +290,10 @@ class ConfidencePage(LazyRefresh, QWidget):
 
     # ----- the worker -----------------------------------------------------------------------------
     def _start(self, fn, on_finished, what, label):
-        """Run ``fn(progress)`` on a worker, saying ``what`` in ``label``; its result goes to ``on_finished``,
-        a failure to ``label``."""
-        self._running_key = (self.source.version, self.state.dataset_version)   # what the snapshot holds
+        """Run ``fn(progress)`` on a worker, saying ``what`` in ``label``; its result goes to ``on_finished``
+        as (results key of the snapshot, result), a failure to ``label``."""
         self._failures, self._failure = label, None
-        worker = TaskWorker(fn)
+        worker = TaskWorker(labelled((self.source.version, self.state.dataset_version), fn))  # the snapshot's key
         worker.progress.connect(self._on_progress)
         worker.finished.connect(on_finished)
         worker.failed.connect(self._on_failed)

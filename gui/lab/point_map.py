@@ -23,7 +23,7 @@ from ..format import counted, esc, percent, shape_text
 from ..state import ModelSource
 from ..views.lazy import LazyRefresh
 from ..views.point_map import PointMapView
-from ..worker import Job, TaskWorker
+from ..worker import Job, TaskWorker, labelled
 from .readiness import training_note, why_not
 
 METHODS = (("pca", "PCA", "Principal components: the two directions along which the layer's responses vary most. "
@@ -238,7 +238,8 @@ class PointMapPage(LazyRefresh, QWidget):
         indices = sample_indices(len(ds.x_test), size, SAMPLE_SEED)
         model, x = self.source.snapshot(), ds.x_test[indices]
         self._running = (*key_and_choice, indices, model.layers[layer].name)
-        worker = TaskWorker(lambda progress: layer_points(model, x, layer, method, progress=progress))
+        worker = TaskWorker(labelled(self._running,
+                                     lambda progress: layer_points(model, x, layer, method, progress=progress)))
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._arrived)
         worker.failed.connect(self._on_failed)
@@ -265,9 +266,9 @@ class PointMapPage(LazyRefresh, QWidget):
             self._say(f"Running {esc(label)} on {int(total):,} points (it cannot be interrupted: Cancel drops "
                       "its result)…")
 
-    def _arrived(self, point_map):
+    def _arrived(self, found):
         """Shown only if the model and data it was computed from are still the current ones."""
-        key, choice, indices, layer_name = self._running
+        (key, choice, indices, layer_name), point_map = found
         if key != self.state.results_key():
             return
         ds = self.state.dataset

@@ -28,7 +28,7 @@ from ..plots import PlotView
 from ..settings import documents_folder
 from ..state import ModelSource
 from ..views.damage_controls import NAMES, SEED, fit_to_kind, kind_combo
-from ..worker import Job, TaskWorker
+from ..worker import Job, TaskWorker, labelled
 from .readiness import why_not
 
 SAMPLES = (1000, 2000, 5000, 0)     # test images a curve runs on; 0 = all of them
@@ -88,7 +88,6 @@ class RobustnessPage(QWidget):
         self.source = ModelSource(state, self)
         self.curves = []             # [(label, Curve)] drawn, for the key below
         self.curves_key = None
-        self._running_key = None
         self.job = Job(self, on_done=self._after_run)
         self.list_job = Job(self)       # reads the recorded runs for the compare list
         self._build()
@@ -244,9 +243,9 @@ class RobustnessPage(QWidget):
             return
         x, y = sample_of(self.state.dataset, self.sample.currentData())
         models = self._models()
-        self._running_key = self.state.results_key()
-        self._running = (self.kind.currentData(), len(x))
-        worker = TaskWorker(curves_task(models, self.state.dataset, x, y, self.kind.currentData(), self.strengths()))
+        kind = self.kind.currentData()
+        worker = TaskWorker(labelled((self.state.results_key(), kind, len(x)),
+                                     curves_task(models, self.state.dataset, x, y, kind, self.strengths())))
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._arrived)
         worker.failed.connect(self._on_failed)
@@ -270,12 +269,12 @@ class RobustnessPage(QWidget):
     @Slot(object)
     def _arrived(self, found):
         """Curves of the model and data of now are drawn; any others are dropped."""
-        if self._running_key != self.state.results_key():
+        (key, kind, n), curves = found
+        if key != self.state.results_key():
             self._say(OUTDATED)
             return
-        self.curves, self.curves_key = found, self._running_key
+        self.curves, self.curves_key = curves, key
         self._draw()
-        kind, n = self._running
         sample = "all" if n == len(self.state.dataset.x_test) else "a fixed sample of"
         self._say(f"{NAMES[kind]} on {sample} {counted(n, 'test image')}, damaged alike for every model "
                   f"(seed {SEED}).")

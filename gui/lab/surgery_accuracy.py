@@ -17,19 +17,16 @@ from core import inspect
 from core.datasets.subset import sample_indices
 
 from ..format import counted, esc, percent
-from ..worker import Job, TaskWorker
+from ..worker import Job, TaskWorker, labelled
 
 SAMPLE = 1000
 
 
 def _accuracy(model, key, x, y):
-    """A task for a ``TaskWorker``: (model, key, accuracy on (x, y)), measured on a copy only the worker uses.
-
-    The result names what it measured: a stopped job's result can arrive after the next measurement has
-    started, and must be filed under its own model and data, not the one running then.
-    """
+    """A task for a ``TaskWorker``: ((model, key), accuracy on (x, y)), measured on a copy only the worker uses
+    and labelled with what it measured (``labelled``)."""
     copy = model.copy()
-    return lambda progress: (model, key, inspect.evaluate_predictions(copy, x, y, progress=progress).accuracy)
+    return labelled((model, key), lambda progress: inspect.evaluate_predictions(copy, x, y, progress=progress).accuracy)
 
 
 class AccuracyComparison(QWidget):
@@ -138,7 +135,7 @@ class AccuracyComparison(QWidget):
 
     @Slot(object)
     def _arrived(self, result):
-        model, key, accuracy = result
+        (model, key), accuracy = result
         self.figures.setdefault(model, {})[key] = float(accuracy)
 
     @Slot(str, str)

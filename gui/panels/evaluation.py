@@ -47,7 +47,7 @@ from ..views.export import ExportButton
 from ..views.grid import TileGrid, image_tile, scrolled
 from ..views.lazy import LazyRefresh
 from ..views.sample_details import SampleDetails
-from ..worker import Job, TaskWorker
+from ..worker import Job, TaskWorker, labelled
 
 MISTAKES_SHOWN = 60
 CELL_IMAGES_SHOWN = 300
@@ -90,8 +90,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
         self.mistakes_shown = np.zeros(0, np.int64)
         self.job = Job(self, on_done=self._after_run)
         self._rerun = False
-        self._running_key = self._tried_key = None   # the key being evaluated / last tried by itself
-        self._running_damage = None   # the damage of the images being evaluated
+        self._tried_key = None        # the key last evaluated by itself
         self._names_accepted = None   # (model's class names, dataset version) the user chose to evaluate anyway
         self._idle_text = "Press Evaluate to run the model on the whole test set."
         self._failure = None          # why the last evaluation failed: said until the next one starts
@@ -242,10 +241,10 @@ class EvaluationPanel(LazyRefresh, QWidget):
         data = self._test_set(ask)
         if data is None:
             return
-        self._running_key = self._tried_key = (self.source.version, self.state.dataset_version)
-        self._running_damage = self.damage.damage()
+        self._tried_key = key = (self.source.version, self.state.dataset_version)
+        damage = self.damage.damage()
         self._failure = None
-        worker = TaskWorker(_evaluation(self.source.snapshot(), *data, self._running_damage))
+        worker = TaskWorker(labelled((key, damage), _evaluation(self.source.snapshot(), *data, damage)))
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._arrived)
         worker.failed.connect(self._on_failed)
@@ -254,7 +253,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
         self.progress.show()
         self.cancel_button.show()
         self._update_run_button()
-        damaged = "" if self._running_damage is None else f" damaged by {describe(self._running_damage)}"
+        damaged = "" if damage is None else f" damaged by {describe(damage)}"
         self._say(f"Evaluating {len(data[0]):,} test images{damaged}…")
         self.job.start(worker)
 
@@ -270,9 +269,9 @@ class EvaluationPanel(LazyRefresh, QWidget):
 
     def _arrived(self, found):
         """A result is shown only if the model and data it was computed from are still the current ones."""
-        result, images = found
-        if self._running_key == self.state.results_key():
-            self.show_result(result, images, self._running_damage)
+        (key, damage), (result, images) = found
+        if key == self.state.results_key():
+            self.show_result(result, images, damage)
 
     def _after_run(self):
         self.progress.hide()
@@ -322,7 +321,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
 
     def show_result(self, result, images=None, damage=None):
         """Show ``result``, computed on ``images`` (the test images, damaged by ``damage``; by default clean)."""
-        self.result, self.result_key = result, self._running_key
+        self.result, self.result_key = result, self.state.results_key()
         self.images = self.state.dataset.x_test if images is None else images
         self.result_damage = damage
         self.details.inside.setToolTip(self._inside_tip if damage is None else

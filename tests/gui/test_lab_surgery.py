@@ -377,8 +377,8 @@ def test_an_accuracy_that_arrives_late_is_filed_under_the_model_it_measured(qtbo
     qtbot.addWidget(widget)
     measured, running = (Sequential([Flatten(), Dense(2)], input_shape=(1, 2, 2), seed=s) for s in (0, 1))
     widget._running = running, (7, 100)
-    widget._arrived((measured, (3, 100), 0.25))
+    widget._arrived(((measured, (3, 100)), 0.25))
     widget._running = None
-    widget._arrived((measured, (3, 1000), 0.5))
+    widget._arrived(((measured, (3, 1000)), 0.5))
     assert widget.figures[measured] == {(3, 100): 0.25, (3, 1000): 0.5}
     assert running not in widget.figures
