@@ -46,12 +46,18 @@ def loss_rising(losses, window=WINDOW, rise=LOSS_RISE):
 
 
 def _climbing(losses):
-    """The quick test: a loss many times its lowest, twice in a row, and still going up."""
+    """The quick test: a loss many times its lowest, twice in a row, still going up, and beyond noise.
+
+    A fine-tuned model's loss is near zero with rare spikes (0.005, then 0.3): its short means jump
+    several times their lowest at random. So the last two means must also clear ``NEAR_GUARD`` times
+    the lowest by ``NOISE`` standard errors of a short mean, from the spread of the batches in them.
+    """
     if len(losses) < 3 * SHORT:
         return None
     means = _window_means(losses, SHORT)
     low = means.min()
-    if low > 0 and min(means[-2:]) > NEAR_GUARD * low and means[-1] > means[-2]:
+    error = losses[-2 * SHORT:].std() / np.sqrt(SHORT)
+    if low > 0 and min(means[-2:]) > NEAR_GUARD * low + NOISE * error and means[-1] > means[-2]:
         return (f"The loss is {means[-1] / low:.0f}× its lowest in this run and climbing: the run is heading "
                 "for divergence.")
     return None
