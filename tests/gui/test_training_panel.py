@@ -1,5 +1,7 @@
 """The Training panel end to end: Start/Pause/Stop on a tiny model, plots, failures, divergence, settings."""
 import csv
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -91,12 +93,8 @@ def test_a_second_run_continues_epochs_and_steps(qtbot, panel):
 
 
 def test_stop_mid_run_leaves_a_usable_model(qtbot, panel, monkeypatch):
-    monkeypatch.setattr(training_mod, "make_augment", lambda switches: slow_identity)
-    panel.epochs.setValue(100)
-    qtbot.mouseClick(panel.buttons["start"], Qt.LeftButton)
-    qtbot.waitUntil(lambda: panel.plots.batch["loss"].n >= 3, timeout=5000)
-    qtbot.mouseClick(panel.buttons["stop"], Qt.LeftButton)
-    qtbot.waitUntil(lambda: not panel.running, timeout=2000)
+    stop_after_batch(qtbot, panel, monkeypatch, at=3)
+    assert panel.plots.batch["loss"].n == 3
     model = panel.state.model
     assert all(np.isfinite(w).all() for w in model.get_weights().values())
     assert model.predict(tiny_dataset().x_test).shape == (60, 3)
@@ -105,9 +103,36 @@ def test_stop_mid_run_leaves_a_usable_model(qtbot, panel, monkeypatch):
 
 
 def slow_identity(x, rng):
-    import time
     time.sleep(0.01)
     return x
+
+
+class Gate:
+    """An augment that holds the worker at the ``at``-th batch of the run until the test lets it go, so
+    a Stop lands after a known batch, however the batch rows are bunched on their way to the plots."""
+
+    def __init__(self, at):
+        self.at, self.batches = at, 0
+        self.reached, self.go = threading.Event(), threading.Event()
+
+    def __call__(self, x, rng):
+        self.batches += 1
+        if self.batches == self.at:
+            self.reached.set()
+            self.go.wait(10)
+        return x
+
+
+def stop_after_batch(qtbot, panel, monkeypatch, at):
+    """Start a 100-epoch run and press Stop while its ``at``-th batch trains: the run stops after it."""
+    gate = Gate(at)
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: gate)
+    panel.epochs.setValue(100)
+    qtbot.mouseClick(panel.buttons["start"], Qt.LeftButton)
+    qtbot.waitUntil(gate.reached.is_set, timeout=10_000)
+    qtbot.mouseClick(panel.buttons["stop"], Qt.LeftButton)
+    gate.go.set()
+    qtbot.waitUntil(lambda: not panel.running, timeout=5000)
 
 
 def test_pause_and_resume_from_the_buttons(qtbot, panel, monkeypatch):
@@ -244,13 +269,15 @@ def test_the_model_box_follows_runs_and_files(qtbot, panel, monkeypatch, tmp_pat
     assert "opened · unsaved changes" in text, "trained since it was opened: its folder is older"
     panel.state.set_saved(tmp_path / "kept")
     assert panel.model_label.text().startswith("<b>kept</b><br>") and "unsaved" not in panel.model_label.text()
-    monkeypatch.setattr(training_mod, "make_augment", lambda switches: slow_identity)
+    gate = Gate(at=3)
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: gate)
     panel.epochs.setValue(100)
     qtbot.mouseClick(panel.buttons["start"], Qt.LeftButton)
-    qtbot.waitUntil(lambda: panel.plots.batch["loss"].n >= 3, timeout=5000)
-    assert "training now (had 2 epochs)" in panel.model_label.text()
+    qtbot.waitUntil(gate.reached.is_set, timeout=10_000)
+    qtbot.waitUntil(lambda: "training now (had 2 epochs)" in panel.model_label.text(), timeout=5000)
     qtbot.mouseClick(panel.buttons["stop"], Qt.LeftButton)
-    qtbot.waitUntil(lambda: not panel.running, timeout=2000)
+    gate.go.set()
+    qtbot.waitUntil(lambda: not panel.running, timeout=5000)
     assert "training now" not in panel.model_label.text() and "trained 3 epochs" in panel.model_label.text()
 
 
@@ -294,16 +321,11 @@ def legend_texts(view):
 def test_a_stopped_epoch_is_plotted_as_partial_and_stays_so(qtbot, panel, monkeypatch, tmp_path):
     """fit reports a stopped epoch's average over the batches it trained, like a whole epoch's; the
     epoch plots must not show it as one: hollow markers, named in the legend, kept in the saved model."""
-    monkeypatch.setattr(training_mod, "make_augment", lambda switches: slow_identity)
-    panel.epochs.setValue(100)
     steps = 8                                          # 240 training images in batches of 30
-    qtbot.mouseClick(panel.buttons["start"], Qt.LeftButton)
-    qtbot.waitUntil(lambda: panel.plots.batch["loss"].n >= steps + 2, timeout=10_000)
-    qtbot.mouseClick(panel.buttons["stop"], Qt.LeftButton)
-    qtbot.waitUntil(lambda: not panel.running, timeout=2000)
+    stop_after_batch(qtbot, panel, monkeypatch, at=steps + 3)
     plots = panel.plots
     trained = plots.batch["loss"].n - steps
-    assert 0 < trained < steps
+    assert trained == 3
     assert plots.partial == {2: trained / steps}
     assert list(plots.epoch["loss"].xs) == [1, 2]      # the line still reaches it...
     for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
@@ -368,12 +390,7 @@ def test_a_stop_in_a_continued_run_names_the_epoch_the_plots_show(qtbot, panel, 
     with one epoch behind it, stopped in its second, was "Stopped by you in epoch 1"."""
     panel.epochs.setValue(1)
     run_to_end(qtbot, panel)
-    monkeypatch.setattr(training_mod, "make_augment", lambda switches: slow_identity)
-    panel.epochs.setValue(100)
-    qtbot.mouseClick(panel.buttons["start"], Qt.LeftButton)
-    qtbot.waitUntil(lambda: panel.plots.batch["loss"].n >= 8 + 3, timeout=10_000)
-    qtbot.mouseClick(panel.buttons["stop"], Qt.LeftButton)
-    qtbot.waitUntil(lambda: not panel.running, timeout=3000)
+    stop_after_batch(qtbot, panel, monkeypatch, at=3)     # the continued run's third batch: epoch 2's
     assert list(panel.plots.partial) == [2]
     assert panel.status_label.text().startswith("Stopped by you in epoch 2;")
     assert "trained 2 epochs" in panel.model_label.text()
