@@ -6,6 +6,7 @@ recorded run in a new run that names it as its parent (the old run stays as
 it was): from the run's saved model and optimizer state, with its dataset,
 sample count, batch size, seed, augmentation and schedule, up to ``--epochs``
 epochs in all (epochs past the end of a cosine schedule grow it, so they learn).
+A run stopped in mid-epoch goes on from the next epoch, and ``--resume`` says so.
 """
 import datetime
 import sys
@@ -43,6 +44,10 @@ def resume(args):
     for key in RESUMED:
         setattr(args, key, settings.get(key, getattr(args, key)))
     args.model = str(run.model_path)
+    cut = run.info.get("cut_short")
+    if cut:
+        print(f"numpynet: note: run {run.info['id']}: {runs.cut_short_note(cut['epoch'], cut['fraction'])}",
+              file=sys.stderr)
     return run
 
 

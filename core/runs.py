@@ -15,9 +15,23 @@ from . import run_files as files
 from .errors import RunError
 from .recorder import Recorder
 from .run_files import root
+from .text import percent
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")   # what a folder name of a run can be; no path, no pattern
-__all__ = ["Recorder", "Run", "root", "list", "load", "rename", "tag", "delete"]
+__all__ = ["Recorder", "Run", "root", "list", "load", "rename", "tag", "delete", "cut_short_note"]
+
+
+def cut_short_note(epoch, fraction):
+    """What continuing a run whose epoch ``epoch`` stopped after ``fraction`` of its batches cannot give.
+
+    A continued run starts the next epoch from its first batch (epoch e's shuffle
+    and augmentation depend only on the seed and e), so the batches the stopped
+    epoch did not reach are never trained: said wherever a continuation is
+    offered as exact.
+    """
+    return (f"Epoch {epoch} was stopped after {percent(fraction, 0)} of its batches: continuing starts epoch "
+            f"{epoch + 1}, so the rest of epoch {epoch} is never trained and the result differs from a run that "
+            "did not stop.")
 
 
 @dataclasses.dataclass
@@ -26,7 +40,8 @@ class Run:
 
     Attributes:
         info: its run.json: id, name, status, created, ended, source, parent, tags, settings,
-            epochs_done, events, summary.
+            epochs_done, events, summary; and cut_short ({"epoch", "fraction"}) when its last epoch
+            was stopped in the middle.
         metrics: {column: array} of metrics.csv, a row per batch: step, epoch, batch (int64),
             loss, accuracy, lr, seconds (float64).
         epochs: {column: array} of epochs.csv, a row per epoch: epoch, loss, accuracy, val_loss,

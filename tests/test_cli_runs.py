@@ -1,4 +1,5 @@
 """``numpynet train`` records runs and resumes them; ``numpynet runs`` lists, shows, removes and compares them."""
+import json
 import re
 import sys
 
@@ -61,6 +62,19 @@ def test_resume_continues_a_run_exactly_in_a_child_run(capsys, mnist, tmp_path):
     for key, value in straight.get_weights().items():
         np.testing.assert_allclose(resumed.get_weights()[key], value, atol=1e-6, err_msg=key)
     assert runs.load(first).info["epochs_done"] == 1   # the parent stays as it was
+
+
+def test_resume_of_a_run_stopped_in_mid_epoch_says_what_is_not_trained(capsys, mnist):
+    first, _ = train(capsys, "--epochs", "1")
+    path = runs.load(first).folder / "run.json"
+    info = json.loads(path.read_text())
+    path.write_text(json.dumps({**info, "cut_short": {"epoch": 1, "fraction": 0.6667}}))   # as a Ctrl-C leaves it
+    code, _, err = run(capsys, "train", "--resume", first, "--epochs", "2")
+    assert code == 0, err
+    assert f"run {first}: Epoch 1 was stopped after 67% of its batches: continuing starts epoch 2, so the rest " \
+           "of epoch 1 is never trained" in err
+    code, _, err = run(capsys, "train", "--resume", train(capsys, "--epochs", "1")[0], "--epochs", "2")
+    assert code == 0 and "stopped after" not in err
 
 
 def test_resume_past_the_end_of_a_cosine_grows_it_so_the_new_epochs_learn(capsys, mnist):

@@ -95,6 +95,14 @@ class _StopAt(Callback):
             self.model.stop_training = True
 
 
+def test_a_run_that_ends_on_an_epoch_boundary_is_not_cut_short(tiny_data):
+    _trained, finished = _record(tiny_data, epochs=2)
+    stopped = runs.Recorder()
+    _model().fit(*tiny_data, epochs=3, batch_size=16, callbacks=[_StopAt(5), stopped])   # after epoch 1's last batch
+    for recorder in (finished, stopped):
+        assert "cut_short" not in runs.load(recorder.run_id).info
+
+
 def test_a_stopped_run_and_a_diverged_run_say_so(tiny_data):
     x, y = tiny_data
     recorder, model = runs.Recorder(), _model()
@@ -103,6 +111,8 @@ def test_a_stopped_run_and_a_diverged_run_say_so(tiny_data):
     assert run.info["status"] == "stopped" and "stop_training" in run.info["summary"]["stop_reason"]
     assert len(run.metrics["step"]) == 3
     _same_weights(run.load_model(), model)   # the model as it stopped, mid-epoch
+    assert run.info["cut_short"] == {"epoch": 1, "fraction": 0.5}   # 3 of its 6 batches
+    assert "Epoch 1 was stopped after 50% of its batches: continuing starts epoch 2" in runs.cut_short_note(1, 0.5)
 
     diverging, model = runs.Recorder(), _model(lr=1e6)
     model.fit(x * 50, y, epochs=3, batch_size=16, callbacks=[diverging])

@@ -28,6 +28,15 @@ from ..views.runs_table import COLUMNS, RUN_ID_ROLE, RunsProxy, RunsTableModel, 
 from ..worker import Job, TaskWorker
 
 
+def continue_tip(cut):
+    """Continue training's tooltip for a run whose last epoch was ``cut`` short (run.json's cut_short) or not."""
+    if not cut:
+        return ("Train the selected run's model further with the run's own settings, exactly as if it had not "
+                "stopped; recorded as a new run that names it")
+    return ("Train the selected run's model further with the run's own settings; recorded as a new run that names "
+            f"it. {runs.cut_short_note(cut['epoch'], cut['fraction'])}")
+
+
 class RunsPanel(QWidget):
     curvesChanged = Signal(list)           # RunCurves of the ticked runs, in the order they were ticked
     openRequested = Signal(str)            # a run's model folder
@@ -95,9 +104,7 @@ class RunsPanel(QWidget):
                 ("rename", "Rename…", "Give the selected run a name", self.rename_selected),
                 ("tag", "Tags…", "Set the selected run's tags (comma-separated)", self.tag_selected),
                 ("delete", "Delete…", "Delete the selected runs and their files (asks first)", self.delete_selected),
-                ("continue", "Continue training", "Train the selected run's model further with the run's own "
-                 "settings, exactly as if it had not stopped; recorded as a new run that names it",
-                 self.continue_selected)):
+                ("continue", "Continue training", continue_tip(None), self.continue_selected)):
             button = QPushButton(text)
             button.setToolTip(tip)
             button.clicked.connect(lambda _=False, s=slot: s())
@@ -170,6 +177,7 @@ class RunsPanel(QWidget):
         one = len(chosen) == 1
         for key in ("open", "rename", "tag", "continue"):
             self.buttons[key].setEnabled(one)
+        self.buttons["continue"].setToolTip(continue_tip(one and chosen[0].get("cut_short")))
         self.buttons["delete"].setEnabled(bool(chosen))
         self._compare(chosen if len(chosen) == 2 else None)
 

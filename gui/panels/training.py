@@ -712,10 +712,16 @@ class TrainingPanel(QWidget):
     def _update_continue(self, can_start):
         run_id = self.current_run()
         self.continue_action.setEnabled(can_start and run_id is not None)
+        if run_id is None:
+            self.continue_action.setToolTip("Continue the recorded run of the current model (this model is not the "
+                                            "result of a recorded run)")
+            return
+        model = self.state.model
+        cut = (model.meta.get("partial_epochs") or {}).get(str(model.epochs_trained))   # its last epoch, cut short
+        how = f"Train run {run_id} as many more epochs as the Epochs field says, with the run's own settings"
         self.continue_action.setToolTip(
-            f"Train run {run_id} as many more epochs as the Epochs field says, with the run's own settings, "
-            "exactly as if it had not stopped; recorded as a new run that names it" if run_id else
-            "Continue the recorded run of the current model (this model is not the result of a recorded run)")
+            f"{how}; recorded as a new run that names it. {runs.cut_short_note(model.epochs_trained, cut)}" if cut
+            else f"{how}, exactly as if it had not stopped; recorded as a new run that names it")
 
     # ---------------------------------------------------------------- export
     def _export_png(self):

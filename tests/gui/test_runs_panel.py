@@ -355,6 +355,20 @@ def test_continue_the_current_run_from_the_training_panel(qtbot, window):
     assert child["parent"] == first and child["epochs_done"] == 3 and child["settings"]["batch_size"] == 30
 
 
+def test_continue_says_what_a_run_stopped_in_mid_epoch_leaves_untrained(qtbot, panel):
+    record_run("whole")
+    cut = runs.load(record_run("cut")["id"])
+    runs_json = cut.folder / "run.json"
+    runs_json.write_text(runs_json.read_text().replace('"summary"', '"cut_short": {"epoch": 2, "fraction": 0.25}, '
+                                                                     '"summary"', 1))
+    refreshed(qtbot, panel)
+    select(panel, "cut")
+    tip = panel.buttons["continue"].toolTip()
+    assert "Epoch 2 was stopped after 25% of its batches: continuing starts epoch 3" in tip and "exactly" not in tip
+    select(panel, "whole")
+    assert "exactly as if it had not stopped" in panel.buttons["continue"].toolTip()
+
+
 def test_continue_refuses_other_data_and_says_which(qtbot, window):
     tp = window.training_panel
     first = train_in_app(qtbot, window, 1)

@@ -394,3 +394,15 @@ def test_a_stop_in_a_continued_run_names_the_epoch_the_plots_show(qtbot, panel, 
     assert list(panel.plots.partial) == [2]
     assert panel.status_label.text().startswith("Stopped by you in epoch 2;")
     assert "trained 2 epochs" in panel.model_label.text()
+
+
+def test_continue_says_what_a_run_stopped_in_mid_epoch_leaves_untrained(qtbot, panel, monkeypatch):
+    stop_after_batch(qtbot, panel, monkeypatch, at=3)
+    tip = panel.continue_action.toolTip()
+    assert panel.current_run() is not None and panel.continue_action.isEnabled()
+    assert "Epoch 1 was stopped after 38% of its batches: continuing starts epoch 2" in tip, tip   # 3 of 8
+    assert "exactly" not in tip
+    monkeypatch.setattr(training_mod, "make_augment", lambda switches: None)
+    panel.epochs.setValue(1)
+    run_to_end(qtbot, panel)
+    assert "exactly as if it had not stopped" in panel.continue_action.toolTip()
