@@ -80,6 +80,7 @@ class RunOverlays:
         if self.runs:
             for view in (self.plots.epoch_loss, self.plots.epoch_acc):
                 self._explain_dashes(view)
+        self.plots.fit_loss_axis()
 
     def clear(self):
         for view, item in self._items:
@@ -87,6 +88,7 @@ class RunOverlays:
             plot.removeItem(item)
             plot.legend.removeItem(item)   # a legend-only sample is not among the plot's items
         self._items, self.runs = [], []
+        self.plots.fit_loss_axis()
 
     def _draw(self, run, colour):
         p = self.plots

@@ -3,14 +3,15 @@
 pyqtgraph's habit: every curve is created once; points from the worker's
 signals go into growing NumPy buffers, and a timer hands the buffers to
 ``setData`` only when something new arrived, so a flood of batches costs one
-redraw. The timer refreshes one plot per tick (at most ~15 ticks a second,
-and no more often than keeps painting under ~5 % of the GUI thread on a
+redraw. The timer refreshes one plot per tick (at most 10 ticks a second,
+and no more often than keeps painting under 3 % of the GUI thread on a
 slow machine), so no event-loop pass has to paint every plot at once; it
 stops while nothing is new. Painting is the GUI's largest cost to training:
 a pyqtgraph paint runs Python item code and holds the interpreter lock for
-its whole length, and the trainer's Python waits meanwhile. During a run the step axes are fixed to the
-steps ahead and accuracy to [0, 1], and axes are drawn from a cache: still
-axes are not redrawn. The history stays after training; plots zoom and
+its whole length, and the trainer's Python waits meanwhile. During a run the
+step axes are fixed to the steps ahead, accuracy to [0, 1], and the loss axis
+moves only when the losses leave its frame or fill less than half of it; axes
+are drawn from a cache, so still axes are not redrawn. The history stays after training; plots zoom and
 pan with the mouse (right-click for more).
 
 An epoch a stop (or a divergence) cut short is averaged over only the
@@ -190,6 +191,8 @@ class TrainingPlots(QWidget):
         self._curve(self.lr_plot, b["lr"], "lr", LR, 2.0)
         self.batch_acc.getPlotItem().setYRange(0, 1, padding=0.02)   # accuracy is a fraction: a still axis
         self.batch_acc.getPlotItem().enableAutoRange(y=False)
+        self._own_loss_axis()
+        self.batch_loss.getPlotItem().getViewBox().sigRangeChangedManually.connect(self._user_framed_loss)
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(6)
@@ -285,6 +288,7 @@ class TrainingPlots(QWidget):
         for view in (self.batch_loss, self.batch_acc, self.lr_plot):
             view.getPlotItem().setXRange(0, 1)
             view.getPlotItem().enableAutoRange(x=True)
+        self._own_loss_axis()
         self._changed(*self.views)
 
     def _show_partial_note(self):
@@ -315,12 +319,46 @@ class TrainingPlots(QWidget):
                 curve.setData(series.xs, series.ys)
         if self.lr_plot in todo and self.batch["lr"].n:
             self._fit_lr_axis()
+        if self.batch_loss in todo:
+            self.fit_loss_axis()
 
     def _fit_lr_axis(self):
         """The learning rate from 0 to just above its largest value: a constant rate is a line near the
         top, at its value (pyqtgraph centres flat data in a ±0.5 range, where 0.01 looks like 0)."""
         top = float(self.batch["lr"].ys.max())
         self.lr_plot.getPlotItem().setYRange(0, 1.1 * top if top > 0 else 1, padding=0)
+
+    def fit_loss_axis(self):
+        """Frame the batch losses (and the runs overlaid), moving the frame only when they leave it or fill
+        less than half of it. Autoranging moved it at every refresh as the lowest loss fell, and each
+        move redraws the axis and its grid: the largest part of painting a plot while it trains. The
+        frame reaches ahead (20% of the span) in the direction losses go, and stops at 0 below them."""
+        if not self._loss_axis_ours:
+            return
+        plot = self.batch_loss.getPlotItem()
+        drawn = [item.yData for item in plot.listDataItems() if item.yData is not None and len(item.yData)]
+        if not drawn:
+            return
+        low, high = min(np.nanmin(ys) for ys in drawn), max(np.nanmax(ys) for ys in drawn)
+        if not (np.isfinite(low) and np.isfinite(high)):
+            return
+        view = plot.getViewBox()
+        bottom, top = view.viewRange()[1]
+        if bottom <= low and high <= top and high - low >= (top - bottom) / 2:
+            return
+        span = max(high - low, 1e-6 * max(abs(high), 1e-12))
+        below = low - 0.2 * span
+        view.setYRange(max(below, 0.0) if low >= 0 else below, high + 0.05 * span, padding=0)
+
+    def _own_loss_axis(self):
+        """The batch loss frame is fit_loss_axis's again (pyqtgraph's autorange off): at a run's start and
+        for new plots, whatever the user did with the mouse before."""
+        self._loss_axis_ours = True
+        self.batch_loss.getPlotItem().enableAutoRange(y=False)
+
+    def _user_framed_loss(self, _axes):
+        """The user zoomed or panned the batch loss plot: the frame is theirs until the next run's start."""
+        self._loss_axis_ours = False
 
     def _tick(self):
         """Refresh the next changed plot, then wait so painting stays a small share of the GUI thread.
@@ -348,6 +386,7 @@ class TrainingPlots(QWidget):
         last = max(last, self.overlays.last_step)
         for view in (self.batch_loss, self.batch_acc, self.lr_plot):
             view.getPlotItem().setXRange(first, last, padding=0.02)
+        self._own_loss_axis()
 
     def unplan_steps(self):
         for view in (self.batch_loss, self.batch_acc, self.lr_plot):

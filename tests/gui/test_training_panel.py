@@ -406,3 +406,34 @@ def test_continue_says_what_a_run_stopped_in_mid_epoch_leaves_untrained(qtbot, p
     panel.epochs.setValue(1)
     run_to_end(qtbot, panel)
     assert "exactly as if it had not stopped" in panel.continue_action.toolTip()
+
+
+def test_the_loss_axis_frames_every_loss_and_moves_seldom_and_never_against_the_user(qtbot):
+    """Autoranging moved the loss axis at every refresh as the lowest loss fell, and each move redraws the
+    axis: the frame must hold every loss, yet move only when they leave it or fill less than half of it."""
+    from gui.plots import TrainingPlots
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.show()
+    steps = np.arange(1, 601)
+    losses = (2.3 * np.exp(-steps / 100) + 0.05) * (1 + 0.2 * np.random.default_rng(0).standard_normal(600))
+    plots.plan_steps(0, 600)
+    view = plots.batch_loss.getPlotItem()
+    frames = []
+    for start in range(0, 600, 10):
+        plots.add_batches([(s, loss, 0.5, 0.1) for s, loss in zip(steps[start:start + 10], losses[start:start + 10])])
+        plots.refresh()
+        bottom, top = view.viewRange()[1]
+        assert 0 <= bottom <= losses[:start + 10].min() and losses[:start + 10].max() <= top
+        frames.append((bottom, top))
+    assert len(set(frames)) <= 6, f"the frame moved {len(set(frames))} times in 60 refreshes"
+
+    view.setYRange(0.5, 1.0, padding=0)                           # the user zooms in, with the wheel
+    view.getViewBox().sigRangeChangedManually.emit([True, True])
+    plots.add_batches([(601, 5.0, 0.5, 0.1)])
+    plots.refresh()
+    assert view.viewRange()[1] == [0.5, 1.0], "the user's frame is kept while they look"
+    plots.plan_steps(600, 700)                                     # the next run frames the losses again
+    plots.add_batches([(602, 0.1, 0.5, 0.1)])
+    plots.refresh()
+    assert view.viewRange()[1][1] >= 5.0
