@@ -336,12 +336,11 @@ class TrainingPlots(QWidget):
         if not self._loss_axis_ours:
             return
         plot = self.batch_loss.getPlotItem()
-        drawn = [item.yData for item in plot.listDataItems() if item.yData is not None and len(item.yData)]
-        if not drawn:
+        finite = [ys[np.isfinite(ys)] for ys in (item.yData for item in plot.listDataItems()) if ys is not None]
+        finite = [ys for ys in finite if len(ys)]      # a diverged run's NaN and inf have no place on the axis
+        if not finite:
             return
-        low, high = min(np.nanmin(ys) for ys in drawn), max(np.nanmax(ys) for ys in drawn)
-        if not (np.isfinite(low) and np.isfinite(high)):
-            return
+        low, high = min(ys.min() for ys in finite), max(ys.max() for ys in finite)
         view = plot.getViewBox()
         bottom, top = view.viewRange()[1]
         if bottom <= low and high <= top and high - low >= (top - bottom) / 2:

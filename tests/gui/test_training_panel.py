@@ -427,6 +427,9 @@ def test_the_loss_axis_frames_every_loss_and_moves_seldom_and_never_against_the_
         assert 0 <= bottom <= losses[:start + 10].min() and losses[:start + 10].max() <= top
         frames.append((bottom, top))
     assert len(set(frames)) <= 6, f"the frame moved {len(set(frames))} times in 60 refreshes"
+    plots.add_batches([(599, float("nan"), 0.5, 0.1), (600, float("inf"), 0.5, 0.1)])   # a diverging end
+    plots.refresh()
+    assert view.viewRange()[1] == list(frames[-1])
 
     view.setYRange(0.5, 1.0, padding=0)                           # the user zooms in, with the wheel
     view.getViewBox().sigRangeChangedManually.emit([True, True])
