@@ -29,6 +29,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QWidget
 
 from .format import percent
+from .legend_corner import place_legend
 from .hover_help import explain
 from .overlays import RunOverlays
 from .smoothing import Ema
@@ -174,6 +175,10 @@ class TrainingPlots(QWidget):
         for view, corner in ((self.batch_loss, (-10, 8)), (self.batch_acc, (-10, -10)),
                              (self.epoch_loss, (-10, 8)), (self.epoch_acc, (-10, -10))):
             view.getPlotItem().addLegend(offset=corner, labelTextColor="#374151", brush=(255, 255, 255, 200))
+        for view in (self.epoch_loss, self.epoch_acc):   # few points: the legend goes where it hides none
+            box = view.getPlotItem().getViewBox()
+            box.sigRangeChanged.connect(lambda *_, plot=view.getPlotItem(): place_legend(plot))
+            box.sigResized.connect(lambda *_, plot=view.getPlotItem(): place_legend(plot))
         self._curve(self.batch_loss, b["loss"], "batch", RAW, 1.0)
         self._curve(self.batch_loss, b["loss_ema"], "smoothed", TRAIN, 2.2)
         self._curve(self.batch_acc, b["accuracy"], "batch", RAW_ACC, 1.0)
@@ -321,6 +326,8 @@ class TrainingPlots(QWidget):
             self._fit_lr_axis()
         if self.batch_loss in todo:
             self.fit_loss_axis()
+        for view in todo & {self.epoch_loss, self.epoch_acc}:   # new points in the same range
+            place_legend(view.getPlotItem())
 
     def _fit_lr_axis(self):
         """The learning rate from 0 to just above its largest value: a constant rate is a line near the

@@ -440,3 +440,22 @@ def test_the_loss_axis_frames_every_loss_and_moves_seldom_and_never_against_the_
     plots.add_batches([(602, 0.1, 0.5, 0.1)])
     plots.refresh()
     assert view.viewRange()[1][1] >= 5.0
+
+
+def test_an_epoch_legend_moves_to_the_corner_where_it_hides_no_point(qtbot):
+    """A legend's translucent box fades the points under it: a validation loss rising into the top right
+    corner sends the legend to the top left, where the flat training loss leaves room."""
+    from gui.legend_corner import CORNERS, TOP_LEFT, TOP_RIGHT, hidden
+    from gui.plots import TrainingPlots
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.resize(900, 560)
+    plots.show()
+    n = 40
+    history = {"loss": [0.1] * n, "val_loss": list(np.linspace(0.1, 1.0, n) ** 3 * 0.9 + 0.1),
+               "accuracy": [0.9] * n, "val_accuracy": [0.9] * n, "lr": [0.01] * n}
+    plots.load_history(history)
+    plot = plots.epoch_loss.getPlotItem()
+    qtbot.waitUntil(lambda: plot.legend.opts["offset"] == TOP_LEFT, timeout=3000)
+    assert hidden(plot, TOP_LEFT) == 0 < hidden(plot, TOP_RIGHT)
+    assert hidden(plot, TOP_LEFT) == min(hidden(plot, corner) for corner in CORNERS)
