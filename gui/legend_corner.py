@@ -2,10 +2,12 @@
 
 A legend has a translucent white box, so the points under it look faded: in
 a short epoch plot the box over the top right corner covered the last epochs
-of a converged model's accuracy, which read as something wrong with them.
-The corners are scored by the points of every curve (and points along their
+of a model being fine-tuned, which read as something wrong with them. The
+corners are scored by the points of every curve (and points along their
 segments, so a line crossing the box counts) that fall inside the box, in
-pixels; the legend stays put on a tie, so it does not jump for nothing.
+pixels; the legend stays put on a tie, so it does not jump for nothing. When
+every corner hides some (a plot too short for its legend), the box goes
+clear: the curves stay crisp under the legend's words.
 """
 import numpy as np
 
@@ -13,18 +15,22 @@ import numpy as np
 TOP_RIGHT, TOP_LEFT, BOTTOM_RIGHT, BOTTOM_LEFT = (-10, 8), (10, 8), (-10, -10), (10, -10)
 CORNERS = (TOP_RIGHT, TOP_LEFT, BOTTOM_RIGHT, BOTTOM_LEFT)
 ALONG = 8   # points sampled along each segment between two data points
+FILL, CLEAR = (255, 255, 255, 200), (0, 0, 0, 0)   # the legend's box, over an empty corner / over curves
 
 
-def place_legend(plot):
-    """Move ``plot``'s legend (a pyqtgraph PlotItem's) to the corner hiding the fewest curve points."""
+def place_legend(plot, *_signal_args):
+    """Move ``plot``'s legend (a pyqtgraph PlotItem's) to the corner hiding the fewest curve points; clear
+    its box if that is still some. (Connected to the view's range and size signals, whose arguments it
+    ignores.)"""
     legend = plot.legend
     current = tuple(legend.opts["offset"])
     points = _pixels(plot)
     if points is None:
         return
-    best = min(CORNERS, key=lambda corner: (hidden(plot, corner, points), corner != current))
+    covered, best = min((hidden(plot, corner, points), corner != current, corner) for corner in CORNERS)[::2]
     if best != current:
         legend.setOffset(best)
+    legend.setBrush(CLEAR if covered else FILL)
 
 
 def hidden(plot, corner, points=None):

@@ -21,6 +21,7 @@ hollow, and the legend and the plot's tooltip name it ("epoch 3 (partial,
 the marks in ``meta['partial_epochs']``.
 """
 import csv
+import functools
 import time
 
 import numpy as np
@@ -29,7 +30,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QWidget
 
 from .format import percent
-from .legend_corner import place_legend
+from .legend_corner import FILL, place_legend
 from .hover_help import explain
 from .overlays import RunOverlays
 from .smoothing import Ema
@@ -174,11 +175,11 @@ class TrainingPlots(QWidget):
             "The learning rate each batch used: a schedule or a live change moves it; dashed lines mark changes"))
         for view, corner in ((self.batch_loss, (-10, 8)), (self.batch_acc, (-10, -10)),
                              (self.epoch_loss, (-10, 8)), (self.epoch_acc, (-10, -10))):
-            view.getPlotItem().addLegend(offset=corner, labelTextColor="#374151", brush=(255, 255, 255, 200))
+            view.getPlotItem().addLegend(offset=corner, labelTextColor="#374151", brush=FILL)
         for view in (self.epoch_loss, self.epoch_acc):   # few points: the legend goes where it hides none
-            box = view.getPlotItem().getViewBox()
-            box.sigRangeChanged.connect(lambda *_, plot=view.getPlotItem(): place_legend(plot))
-            box.sigResized.connect(lambda *_, plot=view.getPlotItem(): place_legend(plot))
+            plot = view.getPlotItem()
+            for signal in (plot.getViewBox().sigRangeChanged, plot.getViewBox().sigResized):
+                signal.connect(functools.partial(place_legend, plot))
         self._curve(self.batch_loss, b["loss"], "batch", RAW, 1.0)
         self._curve(self.batch_loss, b["loss_ema"], "smoothed", TRAIN, 2.2)
         self._curve(self.batch_acc, b["accuracy"], "batch", RAW_ACC, 1.0)

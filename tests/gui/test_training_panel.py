@@ -459,3 +459,7 @@ def test_an_epoch_legend_moves_to_the_corner_where_it_hides_no_point(qtbot):
     qtbot.waitUntil(lambda: plot.legend.opts["offset"] == TOP_LEFT, timeout=3000)
     assert hidden(plot, TOP_LEFT) == 0 < hidden(plot, TOP_RIGHT)
     assert hidden(plot, TOP_LEFT) == min(hidden(plot, corner) for corner in CORNERS)
+    assert plot.legend.opts["brush"].color().alpha() == 200
+    plots.resize(900, 300)                      # too short for the legend anywhere: its box goes clear
+    qtbot.waitUntil(lambda: min(hidden(plot, corner) for corner in CORNERS) > 0, timeout=3000)
+    assert plot.legend.opts["brush"].color().alpha() == 0
