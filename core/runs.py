@@ -28,6 +28,10 @@ def cut_short_note(epoch, fraction):
     and augmentation depend only on the seed and e), so the batches the stopped
     epoch did not reach are never trained: said wherever a continuation is
     offered as exact.
+
+    Args:
+        epoch: the epoch stopped in the middle, counted from 1 (run.json's ``cut_short["epoch"]``).
+        fraction: the share of its batches it trained, in (0, 1).
     """
     return (f"Epoch {epoch} was stopped after {percent(fraction, 0)} of its batches: continuing starts epoch "
             f"{epoch + 1}, so the rest of epoch {epoch} is never trained and the result differs from a run that "
