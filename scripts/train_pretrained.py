@@ -21,7 +21,6 @@ import numpy as np
 
 from core import Sequential, datasets, load_model, zoo
 from core.augment import Augment
-from core.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, Softmax
 from core.optimizers import SGD, Adam
 from core.preprocess import mode_for_dataset
 from core.schedules import CosineDecay
@@ -32,11 +31,12 @@ ROOT = Path(__file__).resolve().parents[1]
 CURVES = {"noise": np.linspace(0, 1, 11), "rotation": np.linspace(0, 60, 7)}
 
 
-def fashion_cnn(input_shape, classes, seed):
-    """Two 3x3 conv blocks and a dropout-regularised FC256: LeNet's cost, clothes' accuracy."""
-    return Sequential([Conv2D(32, 3, activation="relu"), MaxPool2D(2), Conv2D(64, 3, activation="relu"),
-                       MaxPool2D(2), Flatten(), Dense(256, "relu"), Dropout(0.25), Dense(classes), Softmax()],
-                      input_shape=input_shape, seed=seed)
+def fashion_vgg(input_shape, classes, seed):
+    """vgg_mini with lighter dropout (0.1 after each block, 0.3 before the last Dense; vgg_mini has 0.25
+    and 0.5): with vgg_mini's own rates, trained on augmented clothes, it underfit (92.75% on the test set,
+    91.75% on its own augmented training batches)."""
+    return Sequential(zoo.vgg_layers(classes, block_dropout=0.1, dense_dropout=0.3), input_shape=input_shape,
+                      seed=seed)
 
 
 def zoo_model(name):
@@ -56,15 +56,16 @@ class Recipe:
 
 # The digits are trained with every kind of augmentation the app offers: shifted, rotated, zoomed, bent
 # (elastic), thickened or thinned, and sprinkled with noise. Noise is what made the difference to
-# robustness: without it, LeNet-5 fell to 84% at noise sigma 0.3. The clothes model is still the one from
-# before issue #20 (no augmentation): none of its five retrainings reached 93%, and each was less robust to
-# noise or rotation (see the README).
+# robustness: without it, LeNet-5 fell to 84% at noise sigma 0.3. Clothes are mirrored (a left sleeve is
+# a right one), shifted, turned a little and sprinkled with noise; not bent or thickened, which would
+# change what they are (the README lists the tries before this one).
 RECIPES = {
     "lenet5-mnist": Recipe(zoo_model("lenet5"), "mnist", lambda: SGD(lr=0.05, momentum=0.9, weight_decay=5e-4), 40,
                            Augment(shift=2, rotate=10, scale=0.1, elastic=0.5, thickness=1, noise=0.2)),
     "mlp-mnist": Recipe(zoo_model("mlp"), "mnist", lambda: Adam(lr=2e-3), 30,
                         Augment(shift=1, rotate=5, scale=0.05, elastic=0.5, thickness=0.3, noise=0.3)),
-    "cnn-fashion-mnist": Recipe(fashion_cnn, "fashion-mnist", lambda: Adam(lr=1e-3), 15, Augment()),
+    "cnn-fashion-mnist": Recipe(fashion_vgg, "fashion-mnist", lambda: SGD(lr=0.05, momentum=0.9, weight_decay=5e-4),
+                                40, Augment(flip=0.5, shift=1, rotate=10, noise=0.15)),
 }
 
 
