@@ -60,7 +60,8 @@ class Sequential:
         input_shape: one sample's shape, without the batch axis (``output_shape`` likewise).
         optimizer: set by ``compile``, with ``loss``.
         stop_training: a callback sets it to True to stop ``fit`` after the current batch.
-        meta: class names, preprocessing, dataset and metrics, saved in model.json.
+        meta: class names, preprocessing, dataset and metrics, saved in model.json; ``fit`` adds
+            ``partial_epochs`` ({"3": 0.4}: epoch 3 was stopped after 40% of its batches).
         train_history: every epoch's metrics this model has trained, across fits.
         epochs_trained: how many epochs that is: the ``initial_epoch`` to continue from.
 
@@ -716,7 +717,7 @@ class Sequential:
             for i, layer in enumerate(self.layers):
                 if hasattr(layer, "rng") and not isinstance(layer, ParamLayer):   # dropout masks
                     layer.rng = run.rng(epoch, i + 1)
-        means = metrics_mod.MeanLogs()
+        means, trained = metrics_mod.MeanLogs(), 0
         for b, (xb, yb, wb) in enumerate(data.epoch(rng)):
             rate.before_batch(run.progress(epoch, b))
             if augment is not None:
@@ -729,12 +730,15 @@ class Sequential:
                 break
             guard.last = xb, yb, (epoch, b)
             means.add(logs, len(xb))
+            trained += 1
             cbs.on_train_batch_end(b, {**logs, "size": len(xb), "lr": self.optimizer.lr})
             if self.stop_training:
                 break
         self.stop_training = self.stop_training or data.ran_out is not None
         if not means.count:
             return None
+        if trained < run.steps:   # cut short: its logs average fewer batches, and a next fit starts the next epoch
+            self.meta.setdefault("partial_epochs", {})[str(epoch + 1)] = trained / run.steps
         return {**means.result(), "lr": self.optimizer.lr}
 
     # ----- checks -----------------------------------------------------------

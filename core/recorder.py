@@ -106,10 +106,9 @@ class Recorder(Callback):
         self._write_info()
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._epoch, self._batches = epoch, 0
+        self._epoch = epoch
 
     def on_batch_end(self, batch, logs=None):
-        self._batches = batch + 1
         step = self._epoch * self.params["steps"] + batch + 1
         now = time.perf_counter()
         self._metrics.write(files.csv_row((step, self._epoch, batch, logs["loss"], logs["accuracy"], logs["lr"],
@@ -125,9 +124,9 @@ class Recorder(Callback):
         self._metrics.flush()
         improved = self._note_best(epoch, logs)
         self.info["epochs_done"] = epoch + 1
-        steps = self.params["steps"]
-        if self._batches < steps:    # stopped in mid-epoch: a run continued goes on from the next epoch
-            self.info["cut_short"] = {"epoch": epoch + 1, "fraction": round(self._batches / steps, 4)}
+        fraction = self.model.meta.get("partial_epochs", {}).get(str(epoch + 1))   # as fit recorded it
+        if fraction is not None:    # stopped in mid-epoch: a run continued goes on from the next epoch
+            self.info["cut_short"] = {"epoch": epoch + 1, "fraction": round(fraction, 4)}
         else:
             self.info.pop("cut_short", None)
         self.info["summary"].update(final=_metrics_of(logs, epoch), seconds=seconds)

@@ -17,8 +17,8 @@ pan with the mouse (right-click for more).
 An epoch a stop (or a divergence) cut short is averaged over only the
 batches it trained, so it is not drawn as a full one: its markers are
 hollow, and the legend and the plot's tooltip name it ("epoch 3 (partial,
-40%)"). The worker marks it with ``logs['fraction']``; a saved model keeps
-the marks in ``meta['partial_epochs']``.
+40%)"). ``fit`` records it in the model's ``meta['partial_epochs']`` (saved
+with it), and the worker passes it on as ``logs['fraction']``.
 """
 import csv
 import functools
@@ -276,10 +276,6 @@ class TrainingPlots(QWidget):
                                    labelOpts={"position": height, "color": MARKER, "anchors": [(0, 0.5), (0, 0.5)]})
             view.getPlotItem().addItem(line, ignoreBounds=True)
             self._marker_lines.append((view, line))
-
-    def partial_epochs(self):
-        """The epochs cut short, as ``meta['partial_epochs']`` keeps them: {"3": 0.4}."""
-        return {str(e): f for e, f in self.partial.items()}
 
     def clear(self):
         """Forget every point, and the step range of the last run (empty curves keep the old axes)."""

@@ -380,12 +380,10 @@ class _Relay(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
-        self.batches = 0      # trained in this epoch: fewer than all when a stop cuts it short
 
     def on_batch_end(self, batch, logs=None):
         w = self.worker
         w.step += 1
-        self.batches += 1
         self.seen += logs["size"]
         self.rows.append((w.step, logs["loss"], logs["accuracy"], logs["lr"]))
         stepped = w.pace.take_step()
@@ -411,8 +409,9 @@ class _Relay(Callback):
         """``fit`` reports a stopped epoch's average over the batches it trained, as if it were whole:
         ``fraction`` says how much of it that was, so it is not plotted as a full epoch."""
         logs = {k: float(v) for k, v in logs.items()}
-        if self.batches < self.params["steps"]:
-            logs["fraction"] = self.batches / self.params["steps"]
+        fraction = self.model.meta.get("partial_epochs", {}).get(str(epoch + 1))   # as fit recorded it
+        if fraction is not None:
+            logs["fraction"] = fraction
         self.worker.epochDone.emit(epoch + 1, logs)
         if epoch + 1 < self.params["epochs"]:   # slow motion between epochs; Pause and Stop act here too
             w = self.worker

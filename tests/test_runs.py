@@ -112,6 +112,7 @@ def test_a_stopped_run_and_a_diverged_run_say_so(tiny_data):
     assert len(run.metrics["step"]) == 3
     _same_weights(run.load_model(), model)   # the model as it stopped, mid-epoch
     assert run.info["cut_short"] == {"epoch": 1, "fraction": 0.5}   # 3 of its 6 batches
+    assert model.meta["partial_epochs"] == {"1": 0.5} == run.load_model().meta["partial_epochs"]
     assert "Epoch 1 was stopped after 50% of its batches: continuing starts epoch 2" in runs.cut_short_note(1, 0.5)
 
     diverging, model = runs.Recorder(), _model(lr=1e6)

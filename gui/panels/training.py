@@ -603,10 +603,7 @@ class TrainingPanel(QWidget):
         for key in ("accuracy", "val_accuracy", "loss", "val_loss"):
             if history.get(key):
                 metrics[key] = history[key][-1]
-        model.meta["metrics"] = metrics
-        model.meta.pop("partial_epochs", None)
-        if self.plots.partial:   # the plots hold this model's history, so they know its epochs cut short
-            model.meta["partial_epochs"] = self.plots.partial_epochs()
+        model.meta["metrics"] = metrics   # (fit itself records the epochs a stop cut short, partial_epochs)
 
     def _on_failed(self, message, details):
         model = self._run_model
