@@ -10,11 +10,11 @@ import time
 
 import numpy as np
 
-from core import blas_threads, zoo
+from core import parallel, zoo
 from core.optimizers import SGD
 
 
-@blas_threads.limited   # the threads fit uses
+@parallel.limited   # the threads fit uses
 def profile(model, x, y, repeats):
     """Median seconds per layer for forward and backward, plus loss and update."""
     fwd = {i: [] for i in range(len(model.layers))}

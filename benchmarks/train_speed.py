@@ -2,7 +2,7 @@
 
     NUMPYNET_DATA=../shared/data python benchmarks/train_speed.py [--runs 3] [--steps 30]
         [--models vgg_mini lenet5] [--batch-sizes 64 128] [--before /tmp/speed-before]
-        [--threads] [--memory] [--no-torch]
+        [--threads 1 2] [--memory] [--no-torch]
 
 Every zoo preset, batch 64 and 128, SGD lr 0.05 momentum 0.9, float32, real
 MNIST in one shuffled order. PyTorch runs the same network (its own initial
@@ -13,16 +13,18 @@ alternation makes two timings comparable. A job times ``--steps`` training
 batches after three warm-up batches (not whole epochs, to keep a run short);
 seconds per epoch are 60,000 images at that speed. ``--before TREE`` adds a
 worker running numpynet from another checkout (``git worktree add TREE main``),
-for before/after figures from the same run, and one more with that checkout
-held to one BLAS thread ("before-1t"), which separates the threads' share from the layers'.
+for before/after figures from the same run.
+
+Threads: each framework runs at every count of ``--threads`` (1 and the
+machine's cores by default; NUMPYNET_BLAS_THREADS for numpynet,
+torch.set_num_threads for PyTorch), and ratios compare the two at the same
+count. One thread is what numpynet uses by default (``core/blas_threads.py``);
+on a quiet machine PyTorch's default, all cores, is its fastest.
 
 Printed: samples/s, s/epoch and numpynet/PyTorch time ratio per preset and
 batch size, median over runs and "quietest" (each side's fastest run); predict
-throughput (batches of 256, 2,000 test images). PyTorch runs with
-``--torch-threads`` (1 by default: its fastest on a busy machine, as
-``--threads`` shows); numpynet with its own default. With ``--memory``, the peak RSS
-of a vgg_mini training process with MNIST loaded; with ``--threads``, one
-against two BLAS threads for both frameworks.
+throughput (batches of 256, 2,000 test images). With ``--memory``, the peak RSS
+of a vgg_mini training process with MNIST loaded.
 """
 import argparse
 import json
@@ -164,7 +166,9 @@ class Worker:
     def __init__(self, label, framework, tree, threads=None):
         env = {**os.environ, "PYTHONPATH": tree}
         if threads:
-            env.update(OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+            env.update(OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
+                       NUMPYNET_THREADS=str(threads), NUMPYNET_BLAS_THREADS=str(threads))   # the latter: --before
+                                                                                           # trees before parallel.py
         self.label = label
         self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", framework],
                                      cwd=tree, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -200,12 +204,12 @@ def ratios(mine, ref):
     return statistics.median(a / b for a, b in zip(mine, ref)), min(mine) / min(ref)
 
 
-def training_table(workers, args):
+def training_table(workers, pairs, args):
+    """Samples/s and s/epoch of every worker, and the time ratio of each (mine, reference) pair."""
     print(f"Training: {args.steps} batches timed after {WARMUP} warm-up batches, {args.runs} alternated runs; "
           "s/epoch = 60,000 images at the median speed. Ratio = numpynet time / PyTorch time (below 1: faster)")
-    head = f"{'model':<13}{'batch':>6}" + "".join(f"{w.label + ' samples/s':>24}{'s/epoch':>9}" for w in workers)
-    ref = workers[-1].label
-    print(head + "".join(f"{w.label + '/' + ref + ' med':>22}{'quiet':>7}" for w in workers[:-1]))
+    print(f"{'model':<13}{'batch':>6}" + "".join(f"{w.label + ' samples/s':>24}{'s/epoch':>9}" for w in workers)
+          + _ratio_heads(pairs))
     for model in args.models:
         for batch in args.batch_sizes:
             t = alternate(workers, args.runs, {"kind": "train", "model": model, "batch": batch, "steps": args.steps})
@@ -213,24 +217,24 @@ def training_table(workers, args):
             for w in workers:
                 sec = statistics.median(t[w.label])
                 row += f"{batch / sec:>24,.0f}{60000 * sec / batch:>9.2f}"   # mlp: about a second
-            for w in workers[:-1]:
-                med, quiet = ratios(t[w.label], t[ref])
-                row += f"{med:>21.2f}x{quiet:>6.2f}x"
-            print(row, flush=True)
+            print(row + _ratio_cells(t, pairs), flush=True)
 
 
-def predict_table(workers, args):
+def predict_table(workers, pairs, args):
     print(f"\nPrediction: {PREDICT_N:,} test images in batches of 256, probabilities out, {args.runs} alternated runs")
-    ref = workers[-1].label
-    print(f"{'model':<13}" + "".join(f"{w.label + ' samples/s':>24}" for w in workers)
-          + "".join(f"{w.label + '/' + ref + ' med':>22}{'quiet':>7}" for w in workers[:-1]))
+    print(f"{'model':<13}" + "".join(f"{w.label + ' samples/s':>24}" for w in workers) + _ratio_heads(pairs))
     for model in args.models:
         t = alternate(workers, args.runs, {"kind": "predict", "model": model})
         row = f"{model:<13}" + "".join(f"{PREDICT_N / statistics.median(t[w.label]):>24,.0f}" for w in workers)
-        for w in workers[:-1]:
-            med, quiet = ratios(t[w.label], t[ref])
-            row += f"{med:>21.2f}x{quiet:>6.2f}x"
-        print(row, flush=True)
+        print(row + _ratio_cells(t, pairs), flush=True)
+
+
+def _ratio_heads(pairs):
+    return "".join(f"{mine + '/' + ref + ' med':>28}{'quiet':>7}" for mine, ref in pairs)
+
+
+def _ratio_cells(times, pairs):
+    return "".join(f"{med:>27.2f}x{quiet:>6.2f}x" for med, quiet in (ratios(times[m], times[r]) for m, r in pairs))
 
 
 def memory_table(frameworks, args):
@@ -245,19 +249,6 @@ def memory_table(frameworks, args):
         print(f"  {label:<10} {peak:,.0f} MB (the process with MNIST and a tiny model: {idle:,.0f} MB)", flush=True)
 
 
-def threads_table(args):
-    print(f"\nBLAS threads (OPENBLAS/OMP_NUM_THREADS), batch 128, {args.runs} alternated runs, samples/s:")
-    for framework in ("numpynet", "torch") if not args.no_torch else ("numpynet",):
-        workers = [Worker(f"{framework} {n}t", framework, args.tree, threads=n) for n in (1, 2)]
-        for model in ("lenet5", "vgg_mini", "mlp_wide"):
-            t = alternate(workers, args.runs, {"kind": "train", "model": model, "batch": 128, "steps": args.steps})
-            one, two = (statistics.median(t[w.label]) for w in workers)
-            print(f"  {framework:<9}{model:<13} 1 thread {128 / one:>8,.0f}   2 threads {128 / two:>8,.0f}   "
-                  f"2 vs 1: {one / two:.2f}x faster", flush=True)
-        for w in workers:
-            w.close()
-
-
 def main():
     from core import zoo
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -268,9 +259,8 @@ def main():
     ap.add_argument("--steps", type=int, default=30, help="training batches timed per job")
     ap.add_argument("--before", metavar="TREE", help="also time numpynet from this checkout")
     ap.add_argument("--memory", action="store_true", help="peak memory of vgg_mini training, each framework")
-    ap.add_argument("--threads", action="store_true", help="one against two BLAS threads")
-    ap.add_argument("--torch-threads", type=int, default=1,
-                    help="PyTorch's threads in the tables (1: its fastest on a busy machine, see --threads)")
+    ap.add_argument("--threads", nargs="+", type=int, default=[1, os.cpu_count()],
+                    help="thread counts: each framework runs with each, and is compared at the same count")
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch")
     args = ap.parse_args()
     if args.worker:
@@ -286,23 +276,24 @@ def main():
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, NumPy {np.__version__}"
           + ("" if args.no_torch else f", PyTorch {torch_version}"))
-    print(f"MNIST, SGD lr {LR} momentum {MOMENTUM}, float32; threads: numpynet its own default "
-          f"(NUMPYNET_BLAS_THREADS, else 1), PyTorch {args.torch_threads}\n")
-    workers = [Worker("numpynet", "numpynet", args.tree)]
-    if args.before:
-        before = os.path.abspath(args.before)   # as it ran, and with one BLAS thread: the layers' share alone
-        workers[:0] = [Worker("before", "numpynet", before), Worker("before-1t", "numpynet", before, threads=1)]
-    if not args.no_torch:
-        workers.append(Worker("PyTorch", "torch", args.tree, threads=args.torch_threads))
-    training_table(workers, args)
-    predict_table(workers, args)
+    threads = sorted(set(args.threads))
+    print(f"MNIST, SGD lr {LR} momentum {MOMENTUM}, float32; each framework with {' and '.join(map(str, threads))} "
+          "thread(s): NUMPYNET_BLAS_THREADS for numpynet, torch.set_num_threads for PyTorch\n")
+    workers, pairs = [], []
+    for n in threads:
+        mine = [Worker(f"np-{n}t", "numpynet", args.tree, threads=n)]
+        if args.before:
+            mine.insert(0, Worker(f"before-{n}t", "numpynet", os.path.abspath(args.before), threads=n))
+        workers += mine
+        if not args.no_torch:
+            workers.append(Worker(f"torch-{n}t", "torch", args.tree, threads=n))
+            pairs += [(w.label, f"torch-{n}t") for w in mine]
+    training_table(workers, pairs, args)
+    predict_table(workers, pairs, args)
     for w in workers:
         w.close()
     if args.memory:
         memory_table([("numpynet", "numpynet")] + ([] if args.no_torch else [("PyTorch", "torch")]), args)
-    if args.threads:
-        threads_table(args)
-
 
 if __name__ == "__main__":
     main()

@@ -15,6 +15,8 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from . import parallel
+
 
 def output_size(n, k, stride, pad_total):
     return (n + pad_total - k) // stride + 1
@@ -104,9 +106,13 @@ def batch_chunks(n, bytes_per_sample):
     A pass over a whole batch's 13 MB gradient streams from memory every time;
     the same passes over one chunk after another find it in cache. Used where
     several passes read and write the same arrays: conv's input gradient,
-    Winograd's tiles (``core.winograd``) and pooling's backward.
+    Winograd's tiles (``core.winograd``) and pooling's backward. Those loops
+    run their chunks on ``parallel.threads()`` threads, so the chunks come in a
+    multiple of that count, of equal size, that each thread gets as much work.
     """
-    step = max(1, CHUNK_BYTES // max(bytes_per_sample, 1))
+    chunks = -(-n // max(1, CHUNK_BYTES // max(bytes_per_sample, 1)))
+    threads = parallel.threads()
+    step = -(-n // min(n, -(-chunks // threads) * threads))
     return [(s, min(s + step, n)) for s in range(0, n, step)]
 
 

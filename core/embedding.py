@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import blas_threads
+from . import parallel
 from .errors import MissingPackageError
 from .inspect import layer_position
 from .layers.base import fmt_shape
@@ -38,7 +38,7 @@ class Projection:
     mean: np.ndarray
 
 
-@blas_threads.limited
+@parallel.limited
 def pca(data, components=2):
     """Principal component analysis: the leading right singular vectors of the centred data.
 
@@ -99,7 +99,7 @@ def _largest_entry(rows):
     return rows[np.arange(len(rows)), np.abs(rows).argmax(axis=1)]
 
 
-@blas_threads.limited
+@parallel.limited
 def layer_features(model, x, layer, batch_size=256, progress=None):
     """Each image's vector at ``layer``: its output, with conv channels average-pooled.
 
@@ -169,7 +169,7 @@ class PointMap:
     predictions: np.ndarray = None
 
 
-@blas_threads.limited
+@parallel.limited
 def layer_points(model, x, layer, method="pca", progress=None, seed=0):
     """The point map of ``layer`` for images ``x``: one 2-D point per image.
 

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from . import blas_threads, fit_data, saving, schedules, sample_weights
+from . import fit_data, parallel, saving, schedules, sample_weights
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optimizers as optimizers_mod
@@ -411,7 +411,7 @@ class Sequential:
         return [((i, name), name, p, layer.grads[name])
                 for i, layer in enumerate(self.layers) if layer.trainable for name, p in layer.params.items()]
 
-    @blas_threads.limited
+    @parallel.limited
     def train_step(self, x, y, before_update=None):
         """One batch: forward, loss, backward, update. Returns (loss, accuracy or None).
 
@@ -461,7 +461,7 @@ class Sequential:
         for i in range(0, len(x), batch_size):
             yield i, fit_data.as_inputs(x[i:i + batch_size])
 
-    @blas_threads.limited
+    @parallel.limited
     @_releasing_scratch
     def predict(self, x, batch_size=256):
         """Class probabilities (N, classes), float32, whatever the last layer is.
@@ -492,7 +492,7 @@ class Sequential:
             return self.output_activation.forward(out)
         return softmax(out) if self.outputs_are_logits and out.ndim == 2 else out
 
-    @blas_threads.limited
+    @parallel.limited
     @_releasing_scratch
     def evaluate(self, x, y, batch_size=256):
         """Mean loss, accuracy and compiled metrics over (x, y), in inference mode.
@@ -518,7 +518,7 @@ class Sequential:
         return means.result()
 
     # ----- one batch, as Keras ------------------------------------------------
-    @blas_threads.limited
+    @parallel.limited
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
         """One update on the batch (x, y); returns [loss, accuracy, *metrics] (a dict with ``return_dict``).
 
@@ -535,7 +535,7 @@ class Sequential:
         logs = self._train_batch(fit_data.as_inputs(x), y, weights)
         return logs if return_dict else list(logs.values())
 
-    @blas_threads.limited
+    @parallel.limited
     def test_on_batch(self, x, y, return_dict=False):
         """Loss and metrics of the batch (x, y) in inference mode: [loss, accuracy, *metrics] or a dict.
 
@@ -549,7 +549,7 @@ class Sequential:
         logs = self._test_batch(fit_data.as_inputs(x), y)
         return logs if return_dict else list(logs.values())
 
-    @blas_threads.limited
+    @parallel.limited
     def predict_on_batch(self, x):
         """``predict`` of x as one batch.
 
@@ -558,7 +558,7 @@ class Sequential:
         """
         return self.predict(x, batch_size=max(len(x), 1))
 
-    @blas_threads.limited
+    @parallel.limited
     @_releasing_scratch
     def fit(self, x, y=None, epochs=1, batch_size=32, validation_data=None, callbacks=None, shuffle=True,
             seed=None, lr_schedule=None, augment=None, initial_epoch=0, verbose=0, validation_split=0.0,

@@ -2,12 +2,20 @@
 import numpy as np
 import pytest
 
-from core import Sequential, conv_ops
+from core import Sequential, conv_ops, parallel
 from core.layers import (AvgPool2D, BatchNorm, Conv2D, Dense, Dropout, Flatten, LeakyReLU, MaxPool2D, ReLU,
                          Sigmoid, Softmax, Tanh)
 from core.losses import MSE, CrossEntropy, one_hot
 from core.optimizers import SGD
 from gradcheck import assert_gradients, check_layer
+
+
+@pytest.fixture(autouse=True, params=[1, 2], ids=["1 thread", "2 threads"])
+def threads(request, monkeypatch):
+    """Every check runs on one thread and on two (core/parallel.py): on two, the chunks of a batch and the
+    blocks of every product (however small: the split threshold is lifted) go to the pool, and must stay exact."""
+    monkeypatch.setattr(parallel, "_threads", request.param)
+    monkeypatch.setattr(parallel, "MIN_SPLIT_FLOPS", 0)
 
 # ----- the checks can fail -------------------------------------------------
 

@@ -10,9 +10,11 @@ images at a time, so that each chunk's gradient stays in cache between them
 A 3x3 stride-1 layer with 8 or more channels on each side (VGG's kind) takes
 Winograd's F(2x2, 3x3) instead (``core.winograd``): 2.25x fewer multiplies.
 """
+import functools
+
 import numpy as np
 
-from .. import conv_ops, initializers, winograd
+from .. import conv_ops, initializers, parallel, winograd
 from ..keras_names import keras_names
 from . import args
 from .base import ParamLayer, fmt_shape, register
@@ -108,7 +110,7 @@ class Conv2D(ParamLayer):
         xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), self.pads, scratch=self.scratch)
         self._xp_shape = xp.shape
         self._cols = conv_ops.im2col(xp, self.kernel, self.stride, (oh, ow), self.scratch)
-        out = self._cols @ self._w_matrix()
+        out = parallel.matmul(self._cols, self._w_matrix())
         out += self.params["b"]
         return conv_ops.to_nchw(out.reshape(n, oh, ow, self.filters))
 
@@ -121,7 +123,7 @@ class Conv2D(ParamLayer):
         g = np.ascontiguousarray(conv_ops.to_nhwc(grad)).reshape(-1, f)
         kh, kw = self.kernel
         c = self.input_shape[0]
-        dw = (self._cols.T @ g).reshape(kh, kw, c, f).transpose(3, 2, 0, 1)
+        dw = parallel.matmul(self._cols.T, g).reshape(kh, kw, c, f).transpose(3, 2, 0, 1)
         self.grads = {"W": np.ascontiguousarray(dw), "b": self.scratch.column_sums(g)}
         self._cols = None
         if not self.need_input_grad:
@@ -131,11 +133,16 @@ class Conv2D(ParamLayer):
         per_kernel_offset = [np.ascontiguousarray(w[:, :, i, j]) for i in range(kh) for j in range(kw)]
         rows = oh * ow
         per_sample = (rows * f + dxp[0].size) * g.itemsize
-        for start, stop in conv_ops.batch_chunks(n, per_sample):
-            g_chunk, dxp_chunk = g[start * rows:stop * rows], dxp[start:stop]
-            for k, sl in conv_ops.offsets(self.kernel, self.stride, (oh, ow)):
-                dxp_chunk[sl] += (g_chunk @ per_kernel_offset[k]).reshape(stop - start, oh, ow, c)
+        parallel.run([functools.partial(self._add_input_grad, g[start * rows:stop * rows], dxp[start:stop],
+                                        per_kernel_offset) for start, stop in conv_ops.batch_chunks(n, per_sample)])
         return conv_ops.to_nchw(conv_ops.unpad_nhwc(dxp, self.pads))
+
+    def _add_input_grad(self, g_chunk, dxp_chunk, per_kernel_offset):
+        """Add a chunk of images' output gradient ``g_chunk`` (rows, F) into their padded input gradient."""
+        m, _, _, c = dxp_chunk.shape
+        out_hw = self.output_shape[1:]
+        for k, sl in conv_ops.offsets(self.kernel, self.stride, out_hw):
+            dxp_chunk[sl] += (g_chunk @ per_kernel_offset[k]).reshape(m, *out_hw, c)
 
     @property
     def channel_major(self):
@@ -168,7 +175,7 @@ class Conv2D(ParamLayer):
             out = w @ cols
             out += self.params["b"][:, None]
             return out.reshape(self.filters, n, oh, ow).transpose(1, 0, 2, 3)
-        out = cols.T @ w.T
+        out = parallel.matmul(cols.T, w.T)
         out += self.params["b"]
         return conv_ops.to_nchw(out.reshape(n, oh, ow, self.filters))
 

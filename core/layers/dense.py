@@ -1,7 +1,7 @@
 """Fully connected layer: W (in_features, out_features), b (out_features,)."""
 import numpy as np
 
-from .. import initializers
+from .. import initializers, parallel
 from . import args
 from .base import ParamLayer, register
 
@@ -60,13 +60,13 @@ class Dense(ParamLayer):
 
     def linear_forward(self, x):
         self._x = x
-        out = x @ self.params["W"]
+        out = parallel.matmul(x, self.params["W"])
         out += self.params["b"]
         return out
 
     def linear_backward(self, grad):
-        self.grads = {"W": self._x.T @ grad, "b": self.scratch.column_sums(grad)}
-        return grad @ self.params["W"].T if self.need_input_grad else None
+        self.grads = {"W": parallel.matmul(self._x.T, grad), "b": self.scratch.column_sums(grad)}
+        return parallel.matmul(grad, self.params["W"].T) if self.need_input_grad else None
 
     def get_config(self):
         return {"units": self.units, **self.base_config()}

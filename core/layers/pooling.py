@@ -10,9 +10,11 @@ Arrays they make follow the input's memory order (``order="K"``), channels-last
 or channel by channel (a small first convolution's, see ``Conv2D.channel_major``),
 so each pass runs along the same rows as its input.
 """
+import functools
+
 import numpy as np
 
-from .. import conv_ops
+from .. import conv_ops, parallel
 from ..keras_names import keras_names
 from . import args
 from .base import Layer, fmt_shape, register
@@ -67,8 +69,8 @@ class Pool2D(Layer):
         dxp = (np.empty_like if tiled else np.zeros_like)(self._xp, grad.dtype)   # in the input's memory order
         g = conv_ops.to_nhwc(grad)
         # a few images at a time: the passes over each window offset find the chunk in cache
-        for start, stop in conv_ops.batch_chunks(len(g), (dxp[0].size + g[0].size) * dxp.itemsize):
-            self.scatter(dxp[start:stop], g[start:stop], overlap, slice(start, stop))
+        parallel.run([functools.partial(self.scatter, dxp[start:stop], g[start:stop], overlap, slice(start, stop))
+                      for start, stop in conv_ops.batch_chunks(len(g), (dxp[0].size + g[0].size) * dxp.itemsize)])
         self._xp = None
         return conv_ops.to_nchw(conv_ops.unpad_nhwc(dxp, self.pads))
 

@@ -1,0 +1,146 @@
+"""The threads numpynet computes with: its own, which sleep while they wait, and BLAS held to one.
+
+OpenBLAS's threads spin while they wait for work. On a machine whose cores
+are busy with anything else (the app's GUI thread, another program) a second
+BLAS thread made LeNet-5 train 3-4x slower on this project's 2-core machine,
+and even on a quiet machine vgg_mini's many small products ran at 330 samples/s
+with two BLAS threads in some runs against 544 with one. So inside numpynet
+BLAS runs one thread, and numpynet splits the work itself: the chunks of a
+batch that Conv2D, Winograd and pooling already loop over, and the rows (or
+columns) of a large product, go to a pool of threads. NumPy lets go of the
+interpreter inside matmul and its ufunc loops, so the pieces run on separate
+cores; a thread with nothing to do sleeps on a lock.
+
+``count()`` threads: ``$NUMPYNET_THREADS``, else the cores this process may
+use. ``limited`` sets both for the length of a call (fit, evaluate, predict
+and the ``*_on_batch`` calls) and puts the caller's settings back; outside
+such a call everything runs on the calling thread alone.
+"""
+import functools
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
+ENV = "NUMPYNET_THREADS"
+MIN_SPLIT_FLOPS = 8e6   # a product of fewer takes under 0.1 ms: a thread's hand-off would eat the gain
+
+_threads = 1            # what ``run`` splits into now; set by ``limited``
+_local = threading.local()
+_pools = {}
+_pools_lock = threading.Lock()
+
+
+@functools.cache
+def _controller():
+    """The BLAS libraries loaded (NumPy's); found once, since looking costs milliseconds."""
+    return ThreadpoolController()
+
+
+def count():
+    """The threads numpynet computes with: ``$NUMPYNET_THREADS``, else the cores this process may use.
+
+    Raises:
+        ValueError: the variable is set to anything but a positive whole number, naming it.
+    """
+    text = os.environ.get(ENV)
+    if text is None:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if not (text.strip().isdigit() and int(text) > 0):
+        raise ValueError(f"{ENV} must be a positive whole number of threads, got {text!r}")
+    return int(text)
+
+
+def limited(method):
+    """Decorate a method so that it computes on ``count()`` threads of numpynet's and one of BLAS's.
+
+    Args:
+        method: the function to wrap; the caller's settings are back when it returns or raises.
+    """
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        global _threads
+        threads = count()
+        with _controller().limit(limits=1, user_api="blas"):
+            before, _threads = _threads, threads
+            try:
+                return method(*args, **kwargs)
+            finally:
+                _threads = before
+    return wrapper
+
+
+def threads():
+    """How many threads ``run`` spreads work over now: ``count()`` inside a ``limited`` call, else 1."""
+    return _threads
+
+
+def run(tasks):
+    """Call every zero-argument function in ``tasks`` and return their results, in order.
+
+    The tasks are cut into ``threads()`` runs of neighbours (chunks of a batch
+    side by side share cache lines at their edges only); the caller does the
+    first run itself and waits for the rest. A task that itself calls ``run``
+    runs its own tasks inline: the pool's threads are already busy.
+
+    Args:
+        tasks: functions that touch disjoint outputs, so that any order gives the same result.
+
+    Raises:
+        Whatever a task raised (the first in task order), after every task has finished.
+    """
+    parts = min(_threads, len(tasks))
+    if parts <= 1 or getattr(_local, "busy", False):
+        return [task() for task in tasks]
+    bounds = np.linspace(0, len(tasks), parts + 1).astype(int)
+    runs = [tasks[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    futures = [_pool(parts - 1).submit(_run_inline, r) for r in runs[1:]]
+    try:
+        first = _run_inline(runs[0])
+    finally:
+        rest = [f.exception() or f.result() for f in futures]   # wait for every run before anything is raised
+    for r in rest:
+        if isinstance(r, BaseException):
+            raise r
+    return first + [x for r in rest for x in r]
+
+
+def _run_inline(tasks):
+    _local.busy = True
+    try:
+        return [task() for task in tasks]
+    finally:
+        _local.busy = False
+
+
+def _pool(workers):
+    with _pools_lock:
+        if workers not in _pools:
+            _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="numpynet")
+        return _pools[workers]
+
+
+def matmul(a, b):
+    """``a @ b`` of two matrices, in ``threads()`` blocks of rows (or of columns, when they are more).
+
+    Args:
+        a: an (M, K) matrix, any strides BLAS takes (a transposed view is fine).
+        b: a (K, N) matrix.
+    """
+    m, n = a.shape[0], b.shape[1]
+    parts = _threads if not getattr(_local, "busy", False) else 1
+    if parts <= 1 or 2.0 * m * a.shape[1] * n < MIN_SPLIT_FLOPS:
+        return a @ b
+    out = np.empty((m, n), np.result_type(a, b))
+    along_rows = m >= n
+    edges = np.linspace(0, m if along_rows else n, parts + 1).astype(int)
+    blocks = [(slice(s, e), slice(None)) if along_rows else (slice(None), slice(s, e))
+              for s, e in zip(edges[:-1], edges[1:])]
+    run([functools.partial(_product_block, a, b, out, rows, cols) for rows, cols in blocks])
+    return out
+
+
+def _product_block(a, b, out, rows, cols):
+    np.matmul(a[rows], b[:, cols], out=out[rows, cols])

@@ -1,0 +1,178 @@
+"""numpynet computes on its own threads, NUMPYNET_THREADS of them (else the cores), with BLAS held to one, and
+puts the caller's settings back afterwards (core/parallel.py says why). The split work gives what one thread gives:
+test_gradients.py checks every layer's backward on one thread and on two."""
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from core import conv_ops, parallel, zoo
+from core.callbacks import Callback
+
+
+def _blas_threads():
+    return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+
+class SeesThreads(Callback):
+    def __init__(self):
+        super().__init__()
+        self.blas, self.numpynet = set(), set()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.blas |= _blas_threads()
+        self.numpynet.add(parallel.threads())
+
+
+def _model(name="mlp"):
+    model = zoo.build(name, seed=0)
+    model.compile("sgd", "crossentropy")
+    return model
+
+
+def _data(n=64):
+    rng = np.random.default_rng(0)
+    return rng.random((n, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, n)
+
+
+@pytest.fixture
+def two_threads(monkeypatch):
+    monkeypatch.setattr(parallel, "_threads", 2)
+
+
+@pytest.mark.parametrize("env, expected", [(None, len(os.sched_getaffinity(0))), ("1", 1), ("3", 3)])
+def test_fit_computes_on_the_chosen_threads_with_one_blas_thread_and_restores_the_callers(monkeypatch, env, expected):
+    if env is None:
+        monkeypatch.delenv("NUMPYNET_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("NUMPYNET_THREADS", env)
+    seen = SeesThreads()
+    x, y = _data()
+    with threadpool_limits(limits=4, user_api="blas"):   # the caller's own setting
+        _model().fit(x, y, batch_size=16, callbacks=[seen])
+        after = _blas_threads()
+    assert seen.numpynet == {expected} and seen.blas == {1}
+    assert after == {4} and parallel.threads() == 1
+
+
+@pytest.mark.parametrize("call", ["predict", "evaluate", "train_on_batch", "test_on_batch", "predict_on_batch"])
+def test_every_compute_entry_point_sets_the_threads(monkeypatch, call):
+    monkeypatch.setenv("NUMPYNET_THREADS", "2")
+    model = _model()
+    seen = set()
+    original = model.forward
+
+    def forward(*args, **kwargs):
+        seen.add((frozenset(_blas_threads()), parallel.threads()))
+        return original(*args, **kwargs)
+    monkeypatch.setattr(model, "forward", forward)
+    monkeypatch.setattr(model, "_forward_logits", lambda x, training: model.forward(x, training))
+    x, y = _data(8)
+    with threadpool_limits(limits=3, user_api="blas"):
+        getattr(model, call)(*((x,) if "predict" in call else (x, y)))
+    assert seen == {(frozenset({1}), 2)}
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "two", "1.5", ""])
+def test_a_bad_thread_count_is_refused_naming_the_variable(monkeypatch, bad):
+    monkeypatch.setenv("NUMPYNET_THREADS", bad)
+    x, y = _data(8)
+    with pytest.raises(ValueError, match="NUMPYNET_THREADS"):
+        _model().fit(x, y)
+
+
+def test_a_point_map_computes_on_numpynets_threads(monkeypatch):
+    from core.embedding import layer_points, pca
+    monkeypatch.setenv("NUMPYNET_THREADS", "3")
+    model, seen = _model(), []
+    first = model.layers[0]
+    monkeypatch.setattr(first, "forward", lambda x, training=False: seen.append(parallel.threads()) or
+                        type(first).forward(first, x, training))
+    with threadpool_limits(limits=2, user_api="blas"):
+        layer_points(model, _data()[0], 1)
+        monkeypatch.setattr(np.linalg, "qr", lambda *a, _qr=np.linalg.qr: seen.append(parallel.threads()) or _qr(*a))
+        pca(np.random.default_rng(0).random((50, 8)))
+        assert _blas_threads() == {2}           # the caller's limit is back
+    assert seen and all(threads == 3 for threads in seen)
+
+
+def test_run_returns_results_in_order_and_spreads_them_over_the_threads(two_threads):
+    names = []
+
+    def task(i):
+        names.append(threading.current_thread().name)
+        time.sleep(0.01)   # long enough that the caller cannot finish every task before the pool starts
+        return i * i
+
+    assert parallel.run([lambda i=i: task(i) for i in range(6)]) == [i * i for i in range(6)]
+    assert len(set(names)) == 2
+
+
+def test_outside_a_limited_call_everything_runs_on_the_caller():
+    names = set()
+    parallel.run([lambda: names.add(threading.current_thread().name) for _ in range(4)])
+    assert names == {threading.current_thread().name}
+
+
+def test_a_task_that_runs_tasks_runs_them_inline_without_deadlock(two_threads):
+    inner = lambda: parallel.run([lambda: 1, lambda: 2])   # noqa: E731
+    assert parallel.run([inner, inner, inner]) == [[1, 2]] * 3
+
+
+def test_a_failing_task_raises_after_every_task_has_finished(two_threads):
+    done = []
+
+    def slow():
+        time.sleep(0.05)
+        done.append(True)
+
+    def fail():
+        raise RuntimeError("chunk 0 broke")
+
+    with pytest.raises(RuntimeError, match="chunk 0 broke"):
+        parallel.run([fail, slow, slow])
+    assert done == [True, True]
+
+
+@pytest.mark.parametrize("m, k, n", [(300, 40, 20), (20, 40, 300), (1, 5, 7), (64, 8, 64)],
+                         ids=["rows", "columns", "tiny", "square"])
+@pytest.mark.parametrize("transposed", [False, True], ids=["contiguous", "transposed view"])
+def test_matmul_in_blocks_equals_one_product(two_threads, monkeypatch, m, k, n, transposed):
+    monkeypatch.setattr(parallel, "MIN_SPLIT_FLOPS", 0)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((k, m) if transposed else (m, k)).astype(np.float32)
+    a = a.T if transposed else a
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    got = parallel.matmul(a, b)
+    assert got.dtype == np.float32 and got.shape == (m, n)
+    assert_allclose(got, a @ b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("n, per_sample", [(128, 41_000), (128, 29_000), (5, 1 << 30), (1, 100), (200, 1)])
+def test_batch_chunks_cover_the_batch_in_a_multiple_of_the_threads(monkeypatch, threads, n, per_sample):
+    monkeypatch.setattr(parallel, "_threads", threads)
+    chunks = conv_ops.batch_chunks(n, per_sample)
+    assert chunks[0][0] == 0 and chunks[-1][1] == n
+    assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:]))
+    sizes = [b - a for a, b in chunks]
+    assert min(sizes) > 0 and max(sizes) - min(sizes) <= max(sizes[-1], 1)
+    assert len(chunks) % threads == 0 or len(chunks) == n
+    assert max(sizes) * per_sample <= max(conv_ops.CHUNK_BYTES, per_sample)
+
+
+@pytest.mark.parametrize("name", ["alexnet_mini", "vgg_mini", "lenet5", "cnn_small"])
+def test_a_training_step_on_two_threads_equals_one_on_one(monkeypatch, name):
+    x, y = _data(32)
+    weights = []
+    for threads in ("1", "2"):
+        monkeypatch.setenv("NUMPYNET_THREADS", threads)
+        model = _model(name)
+        model.train_on_batch(x, y)
+        weights.append([p.copy() for layer in model.layers for p in layer.params.values()])
+    for one, two in zip(*weights):
+        assert_allclose(two, one, rtol=1e-4, atol=1e-6)
