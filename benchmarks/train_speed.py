@@ -16,10 +16,10 @@ worker running numpynet from another checkout (``git worktree add TREE main``),
 for before/after figures from the same run.
 
 Threads: each framework runs at every count of ``--threads`` (1 and the
-machine's cores by default; NUMPYNET_BLAS_THREADS for numpynet,
+machine's cores by default; NUMPYNET_THREADS for numpynet,
 torch.set_num_threads for PyTorch), and ratios compare the two at the same
-count. One thread is what numpynet uses by default (``core/blas_threads.py``);
-on a quiet machine PyTorch's default, all cores, is its fastest.
+count. Both use all cores by default (``core/parallel.py`` for numpynet), and
+on a quiet machine that is each one's fastest.
 
 Printed: samples/s, s/epoch and numpynet/PyTorch time ratio per preset and
 batch size, median over runs and "quietest" (each side's fastest run); predict
@@ -278,7 +278,7 @@ def main():
           + ("" if args.no_torch else f", PyTorch {torch_version}"))
     threads = sorted(set(args.threads))
     print(f"MNIST, SGD lr {LR} momentum {MOMENTUM}, float32; each framework with {' and '.join(map(str, threads))} "
-          "thread(s): NUMPYNET_BLAS_THREADS for numpynet, torch.set_num_threads for PyTorch\n")
+          "thread(s): NUMPYNET_THREADS for numpynet, torch.set_num_threads for PyTorch\n")
     workers, pairs = [], []
     for n in threads:
         mine = [Worker(f"np-{n}t", "numpynet", args.tree, threads=n)]

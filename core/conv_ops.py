@@ -107,12 +107,15 @@ def batch_chunks(n, bytes_per_sample):
     the same passes over one chunk after another find it in cache. Used where
     several passes read and write the same arrays: conv's input gradient,
     Winograd's tiles (``core.winograd``) and pooling's backward. Those loops
-    run their chunks on ``parallel.threads()`` threads, so the chunks come in a
-    multiple of that count, of equal size, that each thread gets as much work.
+    run their chunks on ``parallel.threads()`` threads, so more than one chunk
+    come in a multiple of that count, of equal size, that each thread gets as
+    much work; a batch that fits one chunk stays one (waking a thread costs
+    0.1-0.2 ms here, more than such a chunk's work saves).
     """
     chunks = -(-n // max(1, CHUNK_BYTES // max(bytes_per_sample, 1)))
-    threads = parallel.threads()
-    step = -(-n // min(n, -(-chunks // threads) * threads))
+    if chunks > 1:
+        chunks = -(-chunks // parallel.threads()) * parallel.threads()
+    step = -(-n // min(n, chunks))
     return [(s, min(s + step, n)) for s in range(0, n, step)]
 
 

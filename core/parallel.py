@@ -25,7 +25,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 ENV = "NUMPYNET_THREADS"
-MIN_SPLIT_FLOPS = 8e6   # a product of fewer takes under 0.1 ms: a thread's hand-off would eat the gain
+MIN_SPLIT_FLOPS = 40e6   # under ~0.5 ms of work: waking a thread costs 0.1-0.2 ms here and would eat the gain
 
 _threads = 1            # what ``run`` splits into now; set by ``limited``
 _local = threading.local()

@@ -12,10 +12,12 @@ from gradcheck import assert_gradients, check_layer
 
 @pytest.fixture(autouse=True, params=[1, 2], ids=["1 thread", "2 threads"])
 def threads(request, monkeypatch):
-    """Every check runs on one thread and on two (core/parallel.py): on two, the chunks of a batch and the
-    blocks of every product (however small: the split threshold is lifted) go to the pool, and must stay exact."""
+    """Every check runs on one thread and on two (core/parallel.py): on two, the chunks of a batch (one image
+    each) and the blocks of every product (however small) go to the pool, and must stay exact."""
     monkeypatch.setattr(parallel, "_threads", request.param)
-    monkeypatch.setattr(parallel, "MIN_SPLIT_FLOPS", 0)
+    if request.param > 1:
+        monkeypatch.setattr(parallel, "MIN_SPLIT_FLOPS", 0)
+        monkeypatch.setattr(conv_ops, "CHUNK_BYTES", 1)
 
 # ----- the checks can fail -------------------------------------------------
 

@@ -155,13 +155,14 @@ def test_matmul_in_blocks_equals_one_product(two_threads, monkeypatch, m, k, n, 
 @pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("n, per_sample", [(128, 41_000), (128, 29_000), (5, 1 << 30), (1, 100), (200, 1)])
 def test_batch_chunks_cover_the_batch_in_a_multiple_of_the_threads(monkeypatch, threads, n, per_sample):
+    """More than one chunk come in a multiple of the threads; a batch that fits one chunk stays one."""
     monkeypatch.setattr(parallel, "_threads", threads)
     chunks = conv_ops.batch_chunks(n, per_sample)
     assert chunks[0][0] == 0 and chunks[-1][1] == n
     assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:]))
     sizes = [b - a for a, b in chunks]
     assert min(sizes) > 0 and max(sizes) - min(sizes) <= max(sizes[-1], 1)
-    assert len(chunks) % threads == 0 or len(chunks) == n
+    assert len(chunks) % threads == 0 or len(chunks) in (1, n)
     assert max(sizes) * per_sample <= max(conv_ops.CHUNK_BYTES, per_sample)
 
 
@@ -176,3 +177,15 @@ def test_a_training_step_on_two_threads_equals_one_on_one(monkeypatch, name):
         weights.append([p.copy() for layer in model.layers for p in layer.params.values()])
     for one, two in zip(*weights):
         assert_allclose(two, one, rtol=1e-4, atol=1e-6)
+
+
+def test_a_chunk_loop_on_two_threads_runs_on_both(two_threads, monkeypatch):
+    """vgg_mini's first wide convolution at batch 32: its chunks go to both threads."""
+    names = set()
+    original = parallel._run_inline
+    monkeypatch.setattr(parallel, "_run_inline",
+                        lambda tasks: names.add(threading.current_thread().name) or original(tasks))
+    layer = zoo.build("vgg_mini", seed=0).layers[3]
+    assert layer.winograd
+    layer.forward(np.zeros((32, *layer.input_shape), np.float32))
+    assert len(names) == 2
