@@ -122,6 +122,17 @@ def _pool(workers):
         return _pools[workers]
 
 
+def flat_parts(size):
+    """Slices of ``range(size)``, one per thread of ``threads()``: stretches of a flattened array to update apart.
+
+    Args:
+        size: the length to cut.
+    """
+    parts = 1 if getattr(_local, "busy", False) else min(_threads, size)
+    edges = np.linspace(0, size, parts + 1).astype(int)
+    return [slice(s, e) for s, e in zip(edges[:-1], edges[1:])]
+
+
 def matmul(a, b):
     """``a @ b`` of two matrices, in ``threads()`` blocks of rows (or of columns, when they are more).
 

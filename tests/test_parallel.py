@@ -189,3 +189,31 @@ def test_a_chunk_loop_on_two_threads_runs_on_both(two_threads, monkeypatch):
     assert layer.winograd
     layer.forward(np.zeros((32, *layer.input_shape), np.float32))
     assert len(names) == 2
+
+
+@pytest.mark.parametrize("name, kwargs", [("sgd", {}), ("sgd", {"momentum": 0.9, "nesterov": True}),
+                                          ("adagrad", {}), ("rmsprop", {}), ("adadelta", {}), ("adam", {}),
+                                          ("sgd", {"momentum": 0.9, "weight_decay": 0.01})])
+def test_an_optimizer_step_in_stretches_on_two_threads_equals_one_on_one(monkeypatch, name, kwargs):
+    """A weight matrix above SPLIT_SIZE is updated a stretch per thread (core/optimizers.py): the same numbers."""
+    from core import optimizers
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((700, 600)).astype(np.float32)
+    grads = [rng.standard_normal(w0.shape).astype(np.float32) for _ in range(3)]
+    assert w0.size >= optimizers.SPLIT_SIZE
+    results, stretches = [], []
+    original = optimizers.Optimizer._update_block
+    monkeypatch.setattr(optimizers.Optimizer, "_update_block",
+                        lambda self, *a: stretches.append(a[-1]) or original(self, *a))
+    for threads in (1, 2):
+        monkeypatch.setattr(parallel, "_threads", threads)
+        opt, w, b = optimizers.optimizer_class(name)(**kwargs), w0.copy(), np.zeros(3, np.float32)
+        for g in grads:
+            opt.step([("dense/W", "W", w, g), ("dense/b", "b", b, g[0, :3])])
+        results.append((w, {k: v.copy() for k, v in opt.state["dense/W"].items()}))
+    (w1, s1), (w2, s2) = results
+    # the first step makes the state whole; each later one goes in one stretch on one thread, two on two
+    assert len(stretches) == 2 * 1 + 2 * 2
+    assert not np.array_equal(w1, w0)
+    np.testing.assert_array_equal(w2, w1)
+    assert s2.keys() == s1.keys() and all(np.array_equal(s2[k], s1[k]) for k in s1)
