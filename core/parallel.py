@@ -26,6 +26,7 @@ from threadpoolctl import ThreadpoolController
 
 ENV = "NUMPYNET_THREADS"
 MIN_SPLIT_FLOPS = 40e6   # under ~0.5 ms of work: waking a thread costs 0.1-0.2 ms here and would eat the gain
+MIN_SPLIT_ELEMENTS = 1 << 20   # the same for a few passes over an array of fewer floats (4 MB)
 
 _threads = 1            # what ``run`` splits into now; set by ``limited``
 _local = threading.local()
@@ -131,6 +132,15 @@ def flat_parts(size):
     parts = 1 if getattr(_local, "busy", False) else min(_threads, size)
     edges = np.linspace(0, size, parts + 1).astype(int)
     return [slice(s, e) for s, e in zip(edges[:-1], edges[1:])]
+
+
+def row_parts(x):
+    """``flat_parts`` of ``x``'s rows when ``x`` holds ``MIN_SPLIT_ELEMENTS`` or more, else one part.
+
+    Args:
+        x: the array whose first axis is to be cut.
+    """
+    return flat_parts(len(x)) if x.size >= MIN_SPLIT_ELEMENTS else [slice(None)]
 
 
 def matmul(a, b):

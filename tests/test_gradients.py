@@ -17,6 +17,7 @@ def threads(request, monkeypatch):
     monkeypatch.setattr(parallel, "_threads", request.param)
     if request.param > 1:
         monkeypatch.setattr(parallel, "MIN_SPLIT_FLOPS", 0)
+        monkeypatch.setattr(parallel, "MIN_SPLIT_ELEMENTS", 0)
         monkeypatch.setattr(conv_ops, "CHUNK_BYTES", 1)
 
 # ----- the checks can fail -------------------------------------------------

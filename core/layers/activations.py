@@ -5,8 +5,11 @@ Softmax; a mask for ReLU). Element-wise NumPy keeps the memory layout of its
 input, so these never move channels-last data. Each names itself by
 ``activation_name``, the word ``activation=`` takes on Dense and Conv2D.
 """
+import functools
+
 import numpy as np
 
+from .. import parallel
 from . import args
 from .base import Layer, register
 
@@ -28,11 +31,18 @@ class ReLU(Layer):
     def forward(self, x, training=False):
         # One pass: the output is kept and backward finds the mask in it (out > 0 exactly where x > 0),
         # so a prediction, which never goes backward, never makes a mask.
-        self._out = np.maximum(x, 0)
-        return self._out
+        self._out = out = np.empty_like(x)   # in x's memory order
+        parallel.run([lambda rows=rows: np.maximum(x[rows], 0, out=out[rows]) for rows in parallel.row_parts(x)])
+        return out
 
     def backward(self, grad):
-        return grad * (self._out > 0)
+        out, kept = np.empty_like(grad), self._out
+
+        def masked(rows):   # sign(out) is the mask as 0.0 and 1.0: no temporary array
+            np.sign(kept[rows], out=out[rows])
+            out[rows] *= grad[rows]
+        parallel.run([functools.partial(masked, rows) for rows in parallel.row_parts(grad)])
+        return out
 
 
 @register

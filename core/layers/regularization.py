@@ -1,6 +1,9 @@
 """Dropout and BatchNorm: the layers that behave differently in training."""
+import functools
+
 import numpy as np
 
+from .. import parallel
 from . import args
 from .base import Layer, register
 
@@ -120,28 +123,37 @@ class BatchNorm(Layer):
 
     def forward(self, x, training=False):
         r = self._rows(x)
+        parts = parallel.row_parts(r)
         if training and self.trainable:
-            centred, inv_std = self._centre_batch(r)
+            centred, inv_std = self._centre_batch(r, parts)
         else:
             centred, inv_std = None, 1.0 / np.sqrt(self.buffers["var"] + np.asarray(self.epsilon, r.dtype))
         self._x, self._centred, self._inv_std, self._like = r, centred, inv_std, x
         # gamma * (x - mean) * inv_std + beta as one scale and one shift per channel: two passes
         scale = self.params["gamma"] * inv_std
-        if centred is None:
-            out = np.multiply(r, scale)
-            out += self.params["beta"] - self.buffers["mean"] * scale
-        else:
-            out = np.multiply(centred, scale)
-            out += self.params["beta"]
+        source, shift = (r, self.params["beta"] - self.buffers["mean"] * scale) if centred is None else \
+            (centred, self.params["beta"])
+        out = np.empty_like(source)
+
+        def normalise(rows):
+            np.multiply(source[rows], scale, out=out[rows])
+            out[rows] += shift
+        parallel.run([functools.partial(normalise, rows) for rows in parts])
         return self._unrows(out, x)
 
-    def _centre_batch(self, r):
+    def _centre_batch(self, r, parts):
         """(x - mean, 1 / std) from the batch's own statistics, updating the running ones: two passes over
-        the batch (mean, centre) and one reading it (variance); normalising is left to the output's scale."""
-        n = len(r)
-        mean = self.scratch.column_sums(r) / np.asarray(n, r.dtype)
-        centred = r - mean
-        var = np.einsum("ij,ij->j", centred, centred) / np.asarray(n, r.dtype)
+        the batch (mean, centre) and one reading it (variance); normalising is left to the output's scale.
+        Each pass runs a block of rows per thread (``parallel.row_parts``), their sums added after."""
+        n = np.asarray(len(r), r.dtype)
+        self.scratch.get("ones", (len(r),), r.dtype, fill=1)   # made before the threads share it
+        mean = sum(parallel.run([functools.partial(self.scratch.column_sums, r[rows]) for rows in parts])) / n
+        centred = np.empty_like(r)
+
+        def centre(rows):
+            np.subtract(r[rows], mean, out=centred[rows])
+            return np.einsum("ij,ij->j", centred[rows], centred[rows])
+        var = sum(parallel.run([functools.partial(centre, rows) for rows in parts])) / n
         m = self.momentum
         for name, batch in (("mean", mean), ("var", var)):
             running = self.buffers[name]   # updated in place: others hold references to it
@@ -154,17 +166,30 @@ class BatchNorm(Layer):
         # is computed once. xhat = centred * inv_std is never made: the per-channel inv_std is folded into
         # the sums and factors, and the kept centred input is scaled in place as a temporary.
         g = self._rows(grad)
+        parts = parallel.row_parts(g)
         batch_stats = self._centred is not None
         inv_std = self._inv_std
         centred = self._centred if batch_stats else self._x - self.buffers["mean"]
         scale = self.params["gamma"] * inv_std
-        sum_g, sum_gx = self.scratch.column_sums(g), np.einsum("ij,ij->j", g, centred) * inv_std
+        self.scratch.get("ones", (len(g),), g.dtype, fill=1)   # made before the threads share it
+        sums = parallel.run([functools.partial(self._gradient_sums, g[rows], centred[rows]) for rows in parts])
+        sum_g, sum_gx = sum(s[0] for s in sums), sum(s[1] for s in sums) * inv_std
         self.grads = {"gamma": sum_gx, "beta": sum_g}
-        dx = np.multiply(g, scale)
-        if batch_stats:   # the batch's statistics depend on x: dx = scale * (g - mean(g) - xhat * mean(g xhat))
-            n = np.asarray(len(g), g.dtype)
-            centred *= scale * sum_gx * inv_std / n
-            dx -= centred
-            dx -= scale * sum_g / n
+        dx = np.empty_like(g)
+        n = np.asarray(len(g), g.dtype)
+        # the batch's statistics depend on x: dx = scale * (g - mean(g) - xhat * mean(g xhat))
+        centred_factor, shift = scale * sum_gx * inv_std / n, scale * sum_g / n
+
+        def input_grad(rows):
+            np.multiply(g[rows], scale, out=dx[rows])
+            if batch_stats:
+                centred[rows] *= centred_factor
+                dx[rows] -= centred[rows]
+                dx[rows] -= shift
+        parallel.run([functools.partial(input_grad, rows) for rows in parts])
         self._x = self._centred = None
         return self._unrows(dx, self._like)
+
+    def _gradient_sums(self, g, centred):
+        """sum(g) and sum(g * centred) over a block of rows, per channel."""
+        return self.scratch.column_sums(g), np.einsum("ij,ij->j", g, centred)
