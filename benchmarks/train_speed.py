@@ -2,14 +2,16 @@
 
     NUMPYNET_DATA=../shared/data python benchmarks/train_speed.py [--runs 3] [--steps 30]
         [--models vgg_mini lenet5] [--batch-sizes 64 128] [--before /tmp/speed-before]
-        [--threads 1 2] [--memory] [--no-torch]
+        [--threads 1 2] [--busy 1] [--memory] [--no-torch]
 
 Every zoo preset, batch 64 and 128, SGD lr 0.05 momentum 0.9, float32, real
 MNIST in one shuffled order. PyTorch runs the same network (its own initial
 weights). Each framework lives in its own worker process that stays up for the
 whole run; the runner sends them the same job in turn, alternating which goes
 first, and repeats the table ``--runs`` times: on a shared machine only
-alternation makes two timings comparable. A job times ``--steps`` training
+alternation makes two timings comparable. Each job starts half a second after
+the last ended, when the last worker's idle threads have stopped spinning
+(a 50 ms job right after PyTorch's ran at half speed). A job times ``--steps`` training
 batches after three warm-up batches (not whole epochs, to keep a run short);
 seconds per epoch are 60,000 images at that speed. ``--before TREE`` adds a
 worker running numpynet from another checkout (``git worktree add TREE main``),
@@ -19,7 +21,9 @@ Threads: each framework runs at every count of ``--threads`` (1 and the
 machine's cores by default; NUMPYNET_THREADS for numpynet,
 torch.set_num_threads for PyTorch), and ratios compare the two at the same
 count. Both use all cores by default (``core/parallel.py`` for numpynet), and
-on a quiet machine that is each one's fastest.
+on a quiet machine that is each one's fastest. ``--busy N`` keeps N other
+processes spinning on the CPU for the whole run, as another program would:
+what a second thread is worth on a machine that is not quiet.
 
 Printed: samples/s, s/epoch and numpynet/PyTorch time ratio per preset and
 batch size, median over runs and "quietest" (each side's fastest run); predict
@@ -39,6 +43,8 @@ import time
 import numpy as np
 
 LR, MOMENTUM, WARMUP, PREDICT_N = 0.05, 0.9, 3, 2000
+PREDICT_REPEATS = 5   # one pass over PREDICT_N images takes 20-300 ms: the median of several
+SETTLE = 0.5   # seconds between jobs: the last worker's idle threads (OpenMP's, OpenBLAS's) spin for a while
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -70,9 +76,16 @@ def numpynet_predict(ds, job):
     model = zoo.build(job["model"], seed=0)
     x = ds.x_test[:PREDICT_N]
     model.predict(x[:256])
-    start = time.perf_counter()
-    model.predict(x, batch_size=256)
-    return time.perf_counter() - start
+    return _median_seconds(lambda: model.predict(x, batch_size=256))
+
+
+def _median_seconds(fn):
+    times = []
+    for _ in range(PREDICT_REPEATS):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def torch_model(name, torch):
@@ -129,10 +142,7 @@ def torch_predict(ds, job):
     x = torch.from_numpy(ds.x_test[:PREDICT_N])
     with torch.no_grad():
         model(x[:256])
-        start = time.perf_counter()
-        for i in range(0, len(x), 256):
-            torch.softmax(model(x[i:i + 256]), 1).numpy()
-    return time.perf_counter() - start
+        return _median_seconds(lambda: [torch.softmax(model(x[i:i + 256]), 1).numpy() for i in range(0, len(x), 256)])
 
 
 def _train_slice(ds, job):
@@ -195,6 +205,7 @@ def alternate(workers, runs, job):
     times = {w.label: [] for w in workers}
     for r in range(runs):
         for w in workers[r % len(workers):] + workers[:r % len(workers)]:
+            time.sleep(SETTLE)
             times[w.label].append(w.run(**job)["seconds"])
     return times
 
@@ -221,7 +232,8 @@ def training_table(workers, pairs, args):
 
 
 def predict_table(workers, pairs, args):
-    print(f"\nPrediction: {PREDICT_N:,} test images in batches of 256, probabilities out, {args.runs} alternated runs")
+    print(f"\nPrediction: {PREDICT_N:,} test images in batches of 256, probabilities out, the median of "
+          f"{PREDICT_REPEATS} passes, {args.runs} alternated runs")
     print(f"{'model':<13}" + "".join(f"{w.label + ' samples/s':>24}" for w in workers) + _ratio_heads(pairs))
     for model in args.models:
         t = alternate(workers, args.runs, {"kind": "predict", "model": model})
@@ -261,6 +273,7 @@ def main():
     ap.add_argument("--memory", action="store_true", help="peak memory of vgg_mini training, each framework")
     ap.add_argument("--threads", nargs="+", type=int, default=[1, os.cpu_count()],
                     help="thread counts: each framework runs with each, and is compared at the same count")
+    ap.add_argument("--busy", type=int, default=0, metavar="N", help="N processes spinning on the CPU meanwhile")
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch")
     args = ap.parse_args()
     if args.worker:
@@ -276,9 +289,20 @@ def main():
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, NumPy {np.__version__}"
           + ("" if args.no_torch else f", PyTorch {torch_version}"))
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
+    try:
+        run_tables(args)
+    finally:
+        for p in busy:
+            p.kill()
+
+
+def run_tables(args):
+    """The training and prediction tables (and ``--memory``'s), every framework at every thread count."""
     threads = sorted(set(args.threads))
     print(f"MNIST, SGD lr {LR} momentum {MOMENTUM}, float32; each framework with {' and '.join(map(str, threads))} "
-          "thread(s): NUMPYNET_THREADS for numpynet, torch.set_num_threads for PyTorch\n")
+          "thread(s): NUMPYNET_THREADS for numpynet, torch.set_num_threads for PyTorch"
+          + (f"; {args.busy} other process(es) spinning on the CPU meanwhile" if args.busy else "") + "\n")
     workers, pairs = [], []
     for n in threads:
         mine = [Worker(f"np-{n}t", "numpynet", args.tree, threads=n)]
@@ -294,6 +318,7 @@ def main():
         w.close()
     if args.memory:
         memory_table([("numpynet", "numpynet")] + ([] if args.no_torch else [("PyTorch", "torch")]), args)
+
 
 if __name__ == "__main__":
     main()
