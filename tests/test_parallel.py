@@ -217,3 +217,22 @@ def test_an_optimizer_step_in_stretches_on_two_threads_equals_one_on_one(monkeyp
     assert not np.array_equal(w1, w0)
     np.testing.assert_array_equal(w2, w1)
     assert s2.keys() == s1.keys() and all(np.array_equal(s2[k], s1[k]) for k in s1)
+
+
+def test_two_callers_at_once_both_get_their_results(two_threads):
+    """The app predicts on the GUI thread while its worker trains: a second caller runs its tasks itself."""
+    results, errors = {}, []
+
+    def caller(key):
+        try:
+            for _ in range(20):
+                results[key] = parallel.run([lambda i=i: (time.sleep(0.001), key * 10 + i)[1] for i in range(4)])
+        except Exception as e:   # noqa: BLE001 (reported below)
+            errors.append(e)
+    callers = [threading.Thread(target=caller, args=(k,)) for k in (1, 2)]
+    for t in callers:
+        t.start()
+    for t in callers:
+        t.join(timeout=10)
+    assert not errors and not any(t.is_alive() for t in callers)
+    assert results == {1: [10, 11, 12, 13], 2: [20, 21, 22, 23]}
