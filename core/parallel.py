@@ -16,6 +16,7 @@ use. ``limited`` sets both for the length of a call (fit, evaluate, predict
 and the ``*_on_batch`` calls) and puts the caller's settings back; outside
 such a call everything runs on the calling thread alone.
 """
+import contextlib
 import functools
 import os
 import threading
@@ -27,8 +28,7 @@ ENV = "NUMPYNET_THREADS"
 MIN_SPLIT_FLOPS = 20e6   # under ~0.2 ms of work: waking a thread and waiting for it costs ~0.05 ms here
 MIN_SPLIT_ELEMENTS = 1 << 19   # the same for a few passes over an array of fewer floats (2 MB)
 
-_threads = 1            # what ``run`` splits into now; set by ``limited``
-_local = threading.local()
+_local = threading.local()   # per thread: ``threads``, how many ways its work splits now; ``busy`` inside a run
 _helpers = []           # numpynet's threads besides the caller's, made when first needed
 _run_lock = threading.Lock()   # held by the one caller whose run the helpers are doing
 
@@ -61,20 +61,32 @@ def limited(method):
     """
     @functools.wraps(method)
     def wrapper(*args, **kwargs):
-        global _threads
-        threads = count()
-        with _controller().limit(limits=1, user_api="blas"):
-            before, _threads = _threads, threads
-            try:
-                return method(*args, **kwargs)
-            finally:
-                _threads = before
+        with _controller().limit(limits=1, user_api="blas"), using(count()):
+            return method(*args, **kwargs)
     return wrapper
+
+
+@contextlib.contextmanager
+def using(n):
+    """Split the calling thread's work ``n`` ways until the block ends (``limited`` sets ``count()``).
+
+    Each thread has its own count: the app's worker trains on two while the
+    GUI thread, predicting for the draw pad, ends its own call undisturbed.
+
+    Args:
+        n: the number of threads, 1 for none besides the caller.
+    """
+    before = threads()
+    _local.threads = n
+    try:
+        yield
+    finally:
+        _local.threads = before
 
 
 def threads():
     """How many threads ``run`` spreads work over now: ``count()`` inside a ``limited`` call, else 1."""
-    return _threads
+    return getattr(_local, "threads", 1)
 
 
 def run(tasks):
@@ -93,7 +105,7 @@ def run(tasks):
     Raises:
         Whatever a task raised (the first in task order), after every task has finished.
     """
-    parts = min(_threads, len(tasks))
+    parts = min(threads(), len(tasks))
     if parts <= 1 or getattr(_local, "busy", False) or not _run_lock.acquire(blocking=False):
         return [task() for task in tasks]
     try:
@@ -178,7 +190,7 @@ def flat_parts(size):
     Args:
         size: the length to cut.
     """
-    parts = 1 if getattr(_local, "busy", False) else min(_threads, size)
+    parts = 1 if getattr(_local, "busy", False) else min(threads(), size)
     edges = np.linspace(0, size, parts + 1).astype(int)
     return [slice(s, e) for s, e in zip(edges[:-1], edges[1:])]
 
@@ -200,7 +212,7 @@ def matmul(a, b):
         b: a (K, N) matrix.
     """
     m, n = a.shape[0], b.shape[1]
-    parts = _threads if not getattr(_local, "busy", False) else 1
+    parts = threads() if not getattr(_local, "busy", False) else 1
     if parts <= 1 or 2.0 * m * a.shape[1] * n < MIN_SPLIT_FLOPS:
         return a @ b
     out = np.empty((m, n), np.result_type(a, b))

@@ -14,11 +14,12 @@ from gradcheck import assert_gradients, check_layer
 def threads(request, monkeypatch):
     """Every check runs on one thread and on two (core/parallel.py): on two, the chunks of a batch (one image
     each) and the blocks of every product (however small) go to the pool, and must stay exact."""
-    monkeypatch.setattr(parallel, "_threads", request.param)
     if request.param > 1:
         monkeypatch.setattr(parallel, "MIN_SPLIT_FLOPS", 0)
         monkeypatch.setattr(parallel, "MIN_SPLIT_ELEMENTS", 0)
         monkeypatch.setattr(conv_ops, "CHUNK_BYTES", 1)
+    with parallel.using(request.param):
+        yield
 
 # ----- the checks can fail -------------------------------------------------
 

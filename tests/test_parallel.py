@@ -40,8 +40,9 @@ def _data(n=64):
 
 
 @pytest.fixture
-def two_threads(monkeypatch):
-    monkeypatch.setattr(parallel, "_threads", 2)
+def two_threads():
+    with parallel.using(2):
+        yield
 
 
 @pytest.mark.parametrize("env, expected", [(None, len(os.sched_getaffinity(0))), ("1", 1), ("3", 3)])
@@ -156,8 +157,8 @@ def test_matmul_in_blocks_equals_one_product(two_threads, monkeypatch, m, k, n, 
 @pytest.mark.parametrize("n, per_sample", [(128, 41_000), (128, 29_000), (5, 1 << 30), (1, 100), (200, 1)])
 def test_batch_chunks_cover_the_batch_in_a_multiple_of_the_threads(monkeypatch, threads, n, per_sample):
     """More than one chunk come in a multiple of the threads; a batch that fits one chunk stays one."""
-    monkeypatch.setattr(parallel, "_threads", threads)
-    chunks = conv_ops.batch_chunks(n, per_sample)
+    with parallel.using(threads):
+        chunks = conv_ops.batch_chunks(n, per_sample)
     assert chunks[0][0] == 0 and chunks[-1][1] == n
     assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:]))
     sizes = [b - a for a, b in chunks]
@@ -206,10 +207,10 @@ def test_an_optimizer_step_in_stretches_on_two_threads_equals_one_on_one(monkeyp
     monkeypatch.setattr(optimizers.Optimizer, "_update_block",
                         lambda self, *a: stretches.append(a[-1]) or original(self, *a))
     for threads in (1, 2):
-        monkeypatch.setattr(parallel, "_threads", threads)
         opt, w, b = optimizers.optimizer_class(name)(**kwargs), w0.copy(), np.zeros(3, np.float32)
-        for g in grads:
-            opt.step([("dense/W", "W", w, g), ("dense/b", "b", b, g[0, :3])])
+        with parallel.using(threads):
+            for g in grads:
+                opt.step([("dense/W", "W", w, g), ("dense/b", "b", b, g[0, :3])])
         results.append((w, {k: v.copy() for k, v in opt.state["dense/W"].items()}))
     (w1, s1), (w2, s2) = results
     # the first step makes the state whole; each later one goes in one stretch on one thread, two on two
@@ -219,14 +220,15 @@ def test_an_optimizer_step_in_stretches_on_two_threads_equals_one_on_one(monkeyp
     assert s2.keys() == s1.keys() and all(np.array_equal(s2[k], s1[k]) for k in s1)
 
 
-def test_two_callers_at_once_both_get_their_results(two_threads):
+def test_two_callers_at_once_both_get_their_results():
     """The app predicts on the GUI thread while its worker trains: a second caller runs its tasks itself."""
     results, errors = {}, []
 
     def caller(key):
         try:
-            for _ in range(20):
-                results[key] = parallel.run([lambda i=i: (time.sleep(0.001), key * 10 + i)[1] for i in range(4)])
+            with parallel.using(2):
+                for _ in range(20):
+                    results[key] = parallel.run([lambda i=i: (time.sleep(0.001), key * 10 + i)[1] for i in range(4)])
         except Exception as e:   # noqa: BLE001 (reported below)
             errors.append(e)
     callers = [threading.Thread(target=caller, args=(k,)) for k in (1, 2)]
@@ -236,3 +238,20 @@ def test_two_callers_at_once_both_get_their_results(two_threads):
         t.join(timeout=10)
     assert not errors and not any(t.is_alive() for t in callers)
     assert results == {1: [10, 11, 12, 13], 2: [20, 21, 22, 23]}
+
+
+def test_each_thread_has_its_own_count():
+    """A call ending on one thread leaves another thread's count as it was."""
+    seen = {}
+
+    def worker():
+        with parallel.using(3):
+            time.sleep(0.05)
+            seen["worker"] = parallel.threads()
+    with parallel.using(2):
+        t = threading.Thread(target=worker)
+        t.start()
+        time.sleep(0.01)
+        seen["main"] = parallel.threads()
+        t.join()
+    assert seen == {"worker": 3, "main": 2} and parallel.threads() == 1
