@@ -12,8 +12,9 @@ first, and repeats the table ``--runs`` times: on a shared machine only
 alternation makes two timings comparable. Each job starts half a second after
 the last ended, when the last worker's idle threads have stopped spinning
 (a 50 ms job right after PyTorch's ran at half speed). A job times ``--steps`` training
-batches after three warm-up batches (not whole epochs, to keep a run short);
-seconds per epoch are 60,000 images at that speed. ``--before TREE`` adds a
+batches, and at least a second of them, after three warm-up batches (not
+whole epochs, to keep a run short); seconds per epoch are 60,000 images at
+that speed. ``--before TREE`` adds a
 worker running numpynet from another checkout (``git worktree add TREE main``),
 for before/after figures from the same run.
 
@@ -31,6 +32,7 @@ throughput (batches of 256, 2,000 test images). With ``--memory``, the peak RSS
 of a vgg_mini training process with MNIST loaded.
 """
 import argparse
+import functools
 import json
 import os
 import platform
@@ -45,6 +47,7 @@ import numpy as np
 LR, MOMENTUM, WARMUP, PREDICT_N = 0.05, 0.9, 3, 2000
 PREDICT_REPEATS = 5   # one pass over PREDICT_N images takes 20-300 ms: the median of several
 SETTLE = 0.5   # seconds between jobs: the last worker's idle threads (OpenMP's, OpenBLAS's) spin for a while
+MIN_SECONDS = 1.0   # a job trains at least this long after its warm-up: 20 batches of mlp take 10 ms
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -62,13 +65,20 @@ def numpynet_train(ds, job):
 
         def on_train_batch_end(self, batch, logs=None):
             self.ends.append(time.perf_counter())
+            timed = len(self.ends) - WARMUP
+            self.model.stop_training = timed > 0 and _timed_enough(timed, self.ends[-1] - self.ends[WARMUP - 1], job)
 
     model = zoo.build(job["model"], seed=0)
     model.compile(SGD(lr=LR, momentum=MOMENTUM), "crossentropy")
-    x, y = _train_slice(ds, job)
+    x, y = _shuffled_training_set(ds)
     clock = Clock()
     model.fit(x, y, epochs=1, batch_size=job["batch"], shuffle=False, callbacks=[clock], verbose=0)
-    return (clock.ends[-1] - clock.ends[WARMUP - 1]) / job["steps"]
+    return (clock.ends[-1] - clock.ends[WARMUP - 1]) / (len(clock.ends) - WARMUP)
+
+
+def _timed_enough(steps, seconds, job):
+    """Whether a job has timed its ``steps`` batches and ``MIN_SECONDS`` of them (the warm-up not counted)."""
+    return steps >= job["steps"] and seconds >= MIN_SECONDS
 
 
 def numpynet_predict(ds, job):
@@ -122,17 +132,19 @@ def torch_train(ds, job):
     model = torch_model(job["model"], torch)
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     loss_fn = torch.nn.CrossEntropyLoss()
-    x, y = (torch.from_numpy(a) for a in _train_slice(ds, job))
+    x, y = (torch.from_numpy(a) for a in _shuffled_training_set(ds))
     b = job["batch"]
-    for i in range(0, len(x), b):
-        if i == WARMUP * b:
-            start = time.perf_counter()
+    for step, i in enumerate(range(0, len(x) - b + 1, b)):
         opt.zero_grad()
         loss = loss_fn(model(x[i:i + b]), y[i:i + b])
         loss.backward()
         opt.step()
         loss.item()   # as numpynet hands each batch's loss to its callbacks
-    return (time.perf_counter() - start) / job["steps"]
+        if step + 1 == WARMUP:
+            start = time.perf_counter()
+        elif step >= WARMUP and _timed_enough(step + 1 - WARMUP, time.perf_counter() - start, job):
+            break
+    return (time.perf_counter() - start) / (step + 1 - WARMUP)
 
 
 def torch_predict(ds, job):
@@ -145,9 +157,10 @@ def torch_predict(ds, job):
         return _median_seconds(lambda: [torch.softmax(model(x[i:i + 256]), 1).numpy() for i in range(0, len(x), 256)])
 
 
-def _train_slice(ds, job):
-    """The job's batches: the same shuffled MNIST images for every framework and run."""
-    order = np.random.default_rng(0).permutation(len(ds.x_train))[:(job["steps"] + WARMUP) * job["batch"]]
+@functools.cache
+def _shuffled_training_set(ds):
+    """MNIST's training images in one shuffled order, the same for every framework and run."""
+    order = np.random.default_rng(0).permutation(len(ds.x_train))
     return ds.x_train[order], ds.y_train[order]
 
 
@@ -217,7 +230,8 @@ def ratios(mine, ref):
 
 def training_table(workers, pairs, args):
     """Samples/s and s/epoch of every worker, and the time ratio of each (mine, reference) pair."""
-    print(f"Training: {args.steps} batches timed after {WARMUP} warm-up batches, {args.runs} alternated runs; "
+    print(f"Training: at least {args.steps} batches and {MIN_SECONDS:g} s timed after {WARMUP} warm-up batches, "
+          f"{args.runs} alternated runs; "
           "s/epoch = 60,000 images at the median speed. Ratio = numpynet time / PyTorch time (below 1: faster)")
     print(f"{'model':<13}{'batch':>6}" + "".join(f"{w.label + ' samples/s':>24}{'s/epoch':>9}" for w in workers)
           + _ratio_heads(pairs))

@@ -25,7 +25,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 ENV = "NUMPYNET_THREADS"
-MIN_SPLIT_FLOPS = 20e6   # under ~0.2 ms of work: waking a thread and waiting for it costs ~0.05 ms here
+MIN_SPLIT_FLOPS = 25e6   # under ~0.25 ms of work: waking a thread and waiting for it costs ~0.05 ms here
 MIN_SPLIT_ELEMENTS = 1 << 19   # the same for a few passes over an array of fewer floats (2 MB)
 
 _local = threading.local()   # per thread: ``threads``, how many ways its work splits now; ``busy`` inside a run
