@@ -2,8 +2,10 @@
 import os
 import sys
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from core import parallel
 
 from . import collector
 from .main_window import ASSETS, MainWindow, app_icon
@@ -50,7 +52,26 @@ def create_app(argv=None):
 
 def main(argv=None):
     app = create_app(argv)
-    return run_window(app, MainWindow())
+    window = MainWindow()
+    problem = threads_problem()
+    if problem:   # once the window is up, so the message has a parent
+        QTimer.singleShot(0, lambda: QMessageBox.warning(window, "numpynet studio", problem))
+    return run_window(app, window)
+
+
+def threads_problem():
+    """What is wrong with ``$NUMPYNET_THREADS``, having dropped it for this process; None if nothing.
+
+    The headless core refuses a bad count where it is used, but the window
+    predicts from a dozen views: each would fail on its own, and most with no
+    place to say why. So the window says it once, at start, and uses the cores.
+    """
+    try:
+        parallel.count()
+        return None
+    except ValueError as e:
+        os.environ.pop(parallel.ENV)
+        return f"{e}. numpynet computes on all {parallel.count()} cores instead."
 
 
 def run_window(app, window):

@@ -1,4 +1,5 @@
 """The main window: its areas and menus, remembered settings, start-up model, files, closing mid-run."""
+import os
 import time
 from pathlib import Path
 
@@ -489,3 +490,19 @@ def test_each_tab_is_a_panel_of_its_own_file_in_gui_panels(qtbot, settings_path,
     panels_folder = Path(main_window_mod.__file__).parent / "panels"
     assert sorted(p.stem for p in panels_folder.glob("*.py") if p.stem != "__init__") == \
         sorted(title.lower() for title in PANEL_ORDER)
+
+
+@pytest.mark.parametrize("bad", ["abc", "0", "-2", "1.5"])
+def test_a_bad_thread_count_is_said_once_and_the_cores_are_used(monkeypatch, bad):
+    from core import parallel
+    from gui.app import threads_problem
+    monkeypatch.setenv("NUMPYNET_THREADS", bad)
+    problem = threads_problem()
+    assert "NUMPYNET_THREADS" in problem and repr(bad) in problem and "cores instead" in problem
+    assert "NUMPYNET_THREADS" not in os.environ and parallel.count() >= 1
+
+
+def test_a_good_thread_count_is_left_alone(monkeypatch):
+    from gui.app import threads_problem
+    monkeypatch.setenv("NUMPYNET_THREADS", "1")
+    assert threads_problem() is None and os.environ["NUMPYNET_THREADS"] == "1"
