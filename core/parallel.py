@@ -116,13 +116,31 @@ def run(tasks):
         try:
             first = _run_inline(runs[0])
         finally:
-            rest = [helper.wait() for helper in helpers]   # every run ends before anything is raised
+            rest = _wait_all(helpers)   # every run ends before anything is raised
     finally:
         _run_lock.release()
     for results in rest:
         if isinstance(results, BaseException):
             raise results
     return first + [x for results in rest for x in results]
+
+
+def _wait_all(helpers):
+    """Every helper's results, waiting for each one even through Ctrl+C, which is raised when all are done.
+
+    A helper left running would hand its late results to the next caller's wait.
+    """
+    results, interrupt = [], None
+    for helper in helpers:
+        while True:
+            try:
+                results.append(helper.wait())
+                break
+            except KeyboardInterrupt as e:
+                interrupt = e
+    if interrupt is not None:
+        raise interrupt
+    return results
 
 
 def _run_inline(tasks):

@@ -255,3 +255,30 @@ def test_each_thread_has_its_own_count():
         seen["main"] = parallel.threads()
         t.join()
     assert seen == {"worker": 3, "main": 2} and parallel.threads() == 1
+
+
+def test_ctrl_c_while_waiting_for_a_helper_still_waits_and_the_next_run_gets_its_own_results(two_threads):
+    """A KeyboardInterrupt that lands while the caller waits is raised only once the helper is done."""
+    helper = parallel._helpers_for(1)[0]
+    real_done = helper._done
+
+    class InterruptedOnce:
+        calls = 0
+
+        def acquire(self):
+            InterruptedOnce.calls += 1
+            if InterruptedOnce.calls == 1:
+                raise KeyboardInterrupt
+            return real_done.acquire()
+
+        def release(self):
+            real_done.release()
+    finished = []
+    helper._done = InterruptedOnce()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            parallel.run([lambda: "mine", lambda: (time.sleep(0.05), finished.append(True), "helper's")[2]])
+    finally:
+        helper._done = real_done
+    assert finished == [True] and InterruptedOnce.calls == 2
+    assert parallel.run([lambda: 1, lambda: 2]) == [1, 2]
