@@ -1,15 +1,16 @@
 """The threads numpynet computes with: its own, which sleep while they wait, and BLAS held to one.
 
-OpenBLAS's threads spin while they wait for work. On a machine whose cores
-are busy with anything else (the app's GUI thread, another program) a second
-BLAS thread made LeNet-5 train 3-4x slower on this project's 2-core machine,
-and even on a quiet machine vgg_mini's many small products ran at 330 samples/s
-with two BLAS threads in some runs against 544 with one. So inside numpynet
-BLAS runs one thread, and numpynet splits the work itself: the chunks of a
-batch that Conv2D, Winograd and pooling already loop over, and the rows (or
-columns) of a large product, go to a pool of threads. NumPy lets go of the
-interpreter inside matmul and its ufunc loops, so the pieces run on separate
-cores; a thread with nothing to do sleeps on a lock.
+OpenBLAS's threads spin while they wait for work, and so lose their core to
+anything else that runs. With one other process spinning on this project's
+2-core machine, ``benchmarks/train_speed.py --busy 1`` measured LeNet-5 at
+1,866 samples/s on OpenBLAS's two threads against 3,515 on one, and vgg_mini
+at 127 against 552; numpynet's own two threads gave 3,374 and 520. So inside
+numpynet BLAS runs one thread, and numpynet splits the work itself among
+helper threads: the chunks of a batch that Conv2D, Winograd and pooling
+already loop over, the rows (or columns) of a large product, BatchNorm's and
+ReLU's passes over blocks of rows, and an optimizer's update in stretches.
+NumPy lets go of the interpreter inside matmul and its ufunc loops, so the
+pieces run on separate cores; a thread with nothing to do sleeps on a lock.
 
 ``count()`` threads: ``$NUMPYNET_THREADS``, else the cores this process may
 use. ``limited`` sets both for the length of a call (fit, evaluate, predict
