@@ -78,7 +78,7 @@ class Optimizer:
             state = self.state.setdefault(key, {})
             if seen and p.size >= SPLIT_SIZE and p.flags.c_contiguous:
                 blocks += [functools.partial(self._update_block, state, p, g, part)
-                           for part in parallel.flat_parts(p.size)]
+                           for part in parallel.flat_parts(p.size, SPLIT_SIZE // 2)]
             else:   # a parameter's first update makes its state; a small one is not worth a thread
                 self.update(state, p, g)
         parallel.run(blocks)

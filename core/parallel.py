@@ -203,42 +203,63 @@ def _forget_helpers():
 os.register_at_fork(after_in_child=_forget_helpers)
 
 
-def flat_parts(size):
-    """Slices of ``range(size)``, one per thread of ``threads()``: stretches of a flattened array to update apart.
+def parts_for(work, least):
+    """How many threads ``work`` is worth: one per ``least`` of it, at most ``threads()``.
+
+    Two threads split anything of twice ``least`` or more; more threads, on a
+    machine that has them, each get a part of at least ``least``, so a many-core
+    machine does not cut a product into slivers that cost more to hand out
+    than to compute.
+
+    Args:
+        work: the amount to share (floats, or multiply-adds), in the unit of ``least``.
+        least: the smallest share worth a thread of its own.
+    """
+    if getattr(_local, "busy", False):
+        return 1
+    return max(1, min(threads(), int(work // max(least, 1))))
+
+
+def flat_parts(size, least=1):
+    """Slices of ``range(size)``, one per thread, each of at least ``least`` (``parts_for``).
 
     Args:
         size: the length to cut.
+        least: the shortest slice worth a thread.
     """
-    parts = 1 if getattr(_local, "busy", False) else min(threads(), size)
-    edges = np.linspace(0, size, parts + 1).astype(int)
-    return [slice(s, e) for s, e in zip(edges[:-1], edges[1:])]
+    return _slices(size, parts_for(size, least))
 
 
 def row_parts(x):
-    """``flat_parts`` of ``x``'s rows when ``x`` holds ``MIN_SPLIT_ELEMENTS`` or more, else one part.
+    """Blocks of ``x``'s rows, one per thread, each holding ``MIN_SPLIT_ELEMENTS / 2`` floats or more.
 
     Args:
         x: the array whose first axis is to be cut.
     """
-    return flat_parts(len(x)) if x.size >= MIN_SPLIT_ELEMENTS else [slice(None)]
+    return _slices(len(x), max(1, min(len(x), parts_for(x.size, MIN_SPLIT_ELEMENTS // 2))))
+
+
+def _slices(size, parts):
+    return [slice(size * i // parts, size * (i + 1) // parts) for i in range(parts)]
 
 
 def matmul(a, b):
-    """``a @ b`` of two matrices, in ``threads()`` blocks of rows (or of columns, when they are more).
+    """``a @ b`` of two matrices, in blocks of rows (or of columns, when they are more), one per thread.
+
+    Each block is at least ``MIN_SPLIT_FLOPS / 2`` of work (``parts_for``).
 
     Args:
         a: an (M, K) matrix, any strides BLAS takes (a transposed view is fine).
         b: a (K, N) matrix.
     """
     m, n = a.shape[0], b.shape[1]
-    parts = threads() if not getattr(_local, "busy", False) else 1
-    if parts <= 1 or 2.0 * m * a.shape[1] * n < MIN_SPLIT_FLOPS:
+    along_rows = m >= n
+    parts = min(m if along_rows else n, parts_for(2.0 * m * a.shape[1] * n, MIN_SPLIT_FLOPS / 2))
+    if parts <= 1:
         return a @ b
     out = np.empty((m, n), np.result_type(a, b))
-    along_rows = m >= n
-    edges = np.linspace(0, m if along_rows else n, parts + 1).astype(int)
-    blocks = [(slice(s, e), slice(None)) if along_rows else (slice(None), slice(s, e))
-              for s, e in zip(edges[:-1], edges[1:])]
+    blocks = [(part, slice(None)) if along_rows else (slice(None), part)
+              for part in _slices(m if along_rows else n, parts)]
     run([functools.partial(_product_block, a, b, out, rows, cols) for rows, cols in blocks])
     return out
 

@@ -282,3 +282,18 @@ def test_ctrl_c_while_waiting_for_a_helper_still_waits_and_the_next_run_gets_its
         helper._done = real_done
     assert finished == [True] and InterruptedOnce.calls == 2
     assert parallel.run([lambda: 1, lambda: 2]) == [1, 2]
+
+
+@pytest.mark.parametrize("threads, work, expected", [(2, 24, 1), (2, 25, 2), (2, 1000, 2), (16, 25, 2),
+                                                     (16, 100, 8), (16, 10_000, 16), (1, 1000, 1)])
+def test_each_thread_gets_a_share_worth_handing_out(threads, work, expected):
+    """On a many-core machine a product is cut in as many parts as have half the split threshold each."""
+    with parallel.using(threads):
+        assert parallel.parts_for(work, 12.5) == expected
+
+
+def test_row_parts_of_an_empty_or_small_array_is_the_whole(two_threads):
+    assert parallel.row_parts(np.zeros((0, 3), np.float32)) == [slice(0, 0)]
+    assert parallel.row_parts(np.zeros((4, 3), np.float32)) == [slice(0, 4)]
+    big = np.zeros((parallel.MIN_SPLIT_ELEMENTS // 8, 8), np.float32)
+    assert parallel.row_parts(big) == [slice(0, len(big) // 2), slice(len(big) // 2, len(big))]
