@@ -11,7 +11,8 @@ whole run; the runner sends them the same job in turn, alternating which goes
 first, and repeats the table ``--runs`` times: on a shared machine only
 alternation makes two timings comparable. Each job starts half a second after
 the last ended, when the last worker's idle threads have stopped spinning
-(a 50 ms job right after PyTorch's ran at half speed). A job times ``--steps`` training
+(without the pause, numpynet's 50 ms prediction pass read half the speed it
+had alone, in a run of six workers). A job times ``--steps`` training
 batches, and at least a second of them, after three warm-up batches (not
 whole epochs, to keep a run short); seconds per epoch are 60,000 images at
 that speed. ``--before TREE`` adds a
