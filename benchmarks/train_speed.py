@@ -10,7 +10,7 @@ weights). Each framework lives in its own worker process that stays up for the
 whole run; the runner sends them the same job in turn, alternating which goes
 first, and repeats the table ``--runs`` times: on a shared machine only
 alternation makes two timings comparable. Each job starts half a second after
-the last ended, when the last worker's idle threads have stopped spinning
+the last ended, time for the last worker's idle threads to stop spinning
 (without the pause, numpynet's 50 ms prediction pass read half the speed it
 had alone, in a run of six workers). A job times ``--steps`` training
 batches, and at least a second of them, after three warm-up batches (not
