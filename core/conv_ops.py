@@ -107,14 +107,15 @@ def batch_chunks(n, bytes_per_sample):
     the same passes over one chunk after another find it in cache. Used where
     several passes read and write the same arrays: conv's input gradient,
     Winograd's tiles (``core.winograd``) and pooling's backward. Those loops
-    run their chunks on ``parallel.threads()`` threads, so more than one chunk
-    come in a multiple of that count, of equal size, that each thread gets as
-    much work; a batch that fits one chunk stays one (waking a thread costs
-    0.1-0.2 ms here, more than such a chunk's work saves).
+    run their chunks on numpynet's threads (``core.parallel``), so more than
+    one chunk come in a multiple of the threads they go to, of equal size,
+    that each thread gets as much work; a batch that fits one chunk stays one
+    (handing it to a thread costs about 0.05 ms, more than it saves).
     """
     chunks = -(-n // max(1, CHUNK_BYTES // max(bytes_per_sample, 1)))
     if chunks > 1:
-        chunks = -(-chunks // parallel.threads()) * parallel.threads()
+        threads = parallel.parts_for(n, 1)   # at most one an image; 1 inside a thread's own share of a run
+        chunks = -(-chunks // threads) * threads
     step = -(-n // min(n, chunks))
     return [(s, min(s + step, n)) for s in range(0, n, step)]
 

@@ -172,6 +172,15 @@ class Sequential:
         """Epochs this model has trained, across fits: where the next ``fit`` goes on (its ``initial_epoch``)."""
         return len(self.train_history.get("loss", []))
 
+    def cut_short(self, epoch):
+        """The share of epoch ``epoch``'s batches (counted from 1) trained before a stop cut it short; None
+        if it ran whole. ``fit`` keeps it in ``meta['partial_epochs']``, which is saved with the model.
+
+        Args:
+            epoch: the epoch, counted from 1.
+        """
+        return (self.meta.get("partial_epochs") or {}).get(str(epoch))
+
     def count_params(self):
         """Number of trainable values in every layer (BatchNorm's running statistics excluded)."""
         return sum(layer.count_params() for layer in self.layers)

@@ -155,9 +155,9 @@ def _run_inline(tasks):
 class _Helper:
     """One of numpynet's threads: waits on a lock for a run of tasks, does it, and says so on another lock.
 
-    Two locks handed back and forth cost about 13 us a round trip here, against
-    about 95 us for concurrent.futures' queue and futures: the difference
-    decides whether splitting a 0.5 ms product pays.
+    A ``run`` of two empty tasks costs about 50 us here this way, against 95 us
+    with concurrent.futures' queue and futures: the difference decides whether
+    splitting a 0.5 ms product pays.
     """
 
     def __init__(self, name):

@@ -124,7 +124,7 @@ class Recorder(Callback):
         self._metrics.flush()
         improved = self._note_best(epoch, logs)
         self.info["epochs_done"] = epoch + 1
-        fraction = self.model.meta.get("partial_epochs", {}).get(str(epoch + 1))   # as fit recorded it
+        fraction = self.model.cut_short(epoch + 1)
         if fraction is not None:    # stopped in mid-epoch: a run continued goes on from the next epoch
             self.info["cut_short"] = {"epoch": epoch + 1, "fraction": round(fraction, 4)}
         else:

@@ -409,7 +409,7 @@ class _Relay(Callback):
         """``fit`` reports a stopped epoch's average over the batches it trained, as if it were whole:
         ``fraction`` says how much of it that was, so it is not plotted as a full epoch."""
         logs = {k: float(v) for k, v in logs.items()}
-        fraction = self.model.meta.get("partial_epochs", {}).get(str(epoch + 1))   # as fit recorded it
+        fraction = self.model.cut_short(epoch + 1)
         if fraction is not None:
             logs["fraction"] = fraction
         self.worker.epochDone.emit(epoch + 1, logs)

@@ -297,3 +297,10 @@ def test_row_parts_of_an_empty_or_small_array_is_the_whole(two_threads):
     assert parallel.row_parts(np.zeros((4, 3), np.float32)) == [slice(0, 4)]
     big = np.zeros((parallel.MIN_SPLIT_ELEMENTS // 8, 8), np.float32)
     assert parallel.row_parts(big) == [slice(0, len(big) // 2), slice(len(big) // 2, len(big))]
+
+
+def test_a_batch_that_fits_one_chunk_stays_one_and_a_share_of_a_run_is_not_cut_for_threads(two_threads):
+    assert conv_ops.batch_chunks(64, 100) == [(0, 64)]            # 6.4 KB: handing half of it out costs more
+    assert len(conv_ops.batch_chunks(128, 29_000)) == 2
+    chunk_counts = parallel.run([lambda: len(conv_ops.batch_chunks(128, 41_000))] * 2)
+    assert chunk_counts == [3, 3]   # inside a run: 3 chunks of 2 MB, not rounded up to the threads

@@ -146,7 +146,6 @@ class BatchNorm(Layer):
         the batch (mean, centre) and one reading it (variance); normalising is left to the output's scale.
         Each pass runs a block of rows per thread (``parallel.row_parts``), their sums added after."""
         n = np.asarray(len(r), r.dtype)
-        self.scratch.get("ones", (len(r),), r.dtype, fill=1)   # made before the threads share it
         mean = sum(parallel.run([functools.partial(self.scratch.column_sums, r[rows]) for rows in parts])) / n
         centred = np.empty_like(r)
 
@@ -171,7 +170,6 @@ class BatchNorm(Layer):
         inv_std = self._inv_std
         centred = self._centred if batch_stats else self._x - self.buffers["mean"]
         scale = self.params["gamma"] * inv_std
-        self.scratch.get("ones", (len(g),), g.dtype, fill=1)   # made before the threads share it
         sums = parallel.run([functools.partial(self._gradient_sums, g[rows], centred[rows]) for rows in parts])
         sum_g, sum_gx = sum(s[0] for s in sums), sum(s[1] for s in sums) * inv_std
         self.grads = {"gamma": sum_gx, "beta": sum_g}

@@ -714,7 +714,7 @@ class TrainingPanel(QWidget):
                                             "result of a recorded run)")
             return
         model = self.state.model
-        cut = (model.meta.get("partial_epochs") or {}).get(str(model.epochs_trained))   # its last epoch, cut short
+        cut = model.cut_short(model.epochs_trained)   # its last epoch, if a stop cut it short
         how = f"Train run {run_id} as many more epochs as the Epochs field says, with the run's own settings"
         self.continue_action.setToolTip(
             f"{how}; recorded as a new run that names it. {runs.cut_short_note(model.epochs_trained, cut)}" if cut
