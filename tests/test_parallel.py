@@ -154,6 +154,28 @@ def test_matmul_in_blocks_equals_one_product(two_threads, monkeypatch, m, k, n, 
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("m, k, n", [(5, 86_528, 9), (32, 4096, 32), (1, 4097, 7), (25, 5000, 20)],
+                         ids=["cnn_small's dW", "blocks only", "short last block", "odd blocks"])
+@pytest.mark.parametrize("transposed", [False, True], ids=["contiguous", "transposed views"])
+def test_a_long_sum_in_blocks_equals_one_product(monkeypatch, threads, m, k, n, transposed):
+    """A small result over a long inner axis is a sum of products over blocks of it, shared among the threads."""
+    monkeypatch.setattr(parallel, "MIN_SPLIT_FLOPS", 0)
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((k, m) if transposed else (m, k))
+    b = rng.standard_normal((n, k) if transposed else (k, n))
+    a, b = (a.T, b.T) if transposed else (a, b)
+    calls = []
+    block_sums = parallel._block_sums
+    monkeypatch.setattr(parallel, "_block_sums", lambda *args: calls.append(args[2:]) or block_sums(*args))
+    with parallel.using(threads):
+        got = parallel.matmul(a, b)
+    assert got.shape == (m, n) and got.dtype == np.float64
+    assert_allclose(got, a @ b, rtol=1e-10, atol=1e-10)
+    whole_blocks = k // parallel.LONG_SUM_BLOCK * parallel.LONG_SUM_BLOCK
+    assert len(calls) == threads and max(stop for _, stop in calls) == whole_blocks
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("n, per_sample", [(128, 41_000), (128, 29_000), (5, 1 << 30), (1, 100), (200, 1)])
 def test_batch_chunks_cover_the_batch_in_a_multiple_of_the_threads(monkeypatch, threads, n, per_sample):
     """More than one chunk come in a multiple of the threads; a batch that fits one chunk stays one."""

@@ -184,11 +184,11 @@ class Conv2D(ParamLayer):
         w = self.params["W"].reshape(f, -1)
         if self.channel_major:
             g_t = np.ascontiguousarray(grad.transpose(1, 0, 2, 3)).reshape(f, -1)
-            dw, db = g_t @ self._cols.T, g_t.sum(axis=1)
+            dw, db = parallel.matmul(g_t, self._cols.T), g_t.sum(axis=1)
         else:
             g = np.ascontiguousarray(conv_ops.to_nhwc(grad)).reshape(-1, f)
             g_t = g.T
-            dw, db = (self._cols @ g).T, self.scratch.column_sums(g)
+            dw, db = parallel.matmul(self._cols, g).T, self.scratch.column_sums(g)
         self.grads = {"W": np.ascontiguousarray(dw).reshape(self.params["W"].shape), "b": db}
         self._cols = None
         if not self.need_input_grad:
