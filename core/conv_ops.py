@@ -38,12 +38,13 @@ def resolve_padding(padding, in_hw, kernel, stride):
     return (p, p), (p, p)
 
 
-def pad_nhwc(x, pads, value=0.0, scratch=None, name="padded"):
+def pad_nhwc(x, pads, value=0.0, scratch=None, name="padded", fill=True):
     """``x`` (N, H, W, C) with ``value`` rows and columns around it; ``x`` itself when ``pads`` are zero.
 
     With a layer's ``scratch`` the padded array is reused from batch to batch
     (kept under ``name``): its border is filled once, when it is made, and
-    each call copies only the interior (see ``core.scratch``).
+    each call copies only the interior (see ``core.scratch``). With ``fill``
+    False that copy is left to the caller (``pad_into``), chunk by chunk.
     """
     (t, b), (left, r) = pads
     if not (t or b or left or r):
@@ -51,7 +52,8 @@ def pad_nhwc(x, pads, value=0.0, scratch=None, name="padded"):
     n, h, w, c = x.shape
     shape = (n, h + t + b, w + left + r, c)
     out = np.full(shape, value, x.dtype) if scratch is None else scratch.get(name, shape, x.dtype, value)
-    out[:, t:t + h, left:left + w, :] = x
+    if fill:
+        pad_into(out, x, pads)
     return out
 
 
@@ -80,44 +82,60 @@ def tiles(in_hw, kernel, stride, out_hw):
     return all(s == k and o * s == n for n, k, s, o in zip(in_hw, kernel, stride, out_hw))
 
 
-def im2col(xp, kernel, stride, out_hw, scratch=None):
+def im2col(xp, kernel, stride, out_hw, out=None):
     """Columns (N*OH*OW, kh*kw*C) of padded NHWC ``xp``, contiguous, for one GEMM.
 
-    With a layer's ``scratch`` they are written into the array kept from the last batch.
+    Written into ``out`` when given (a layer's columns, kept from batch to batch).
     """
     n, _, _, c = xp.shape
     sn, sh, sw, sc = xp.strides
     (kh, kw), (st_h, st_w), (oh, ow) = kernel, stride, out_hw
     windows = as_strided(xp, shape=(n, oh, ow, kh, kw, c),
                          strides=(sn, sh * st_h, sw * st_w, sh, sw, sc), writeable=False)
-    if scratch is None:
+    if out is None:
         return windows.reshape(n * oh * ow, kh * kw * c)
-    cols = scratch.get("cols", (n * oh * ow, kh * kw * c), xp.dtype)
-    np.copyto(cols.reshape(windows.shape), windows)
-    return cols
+    np.copyto(out.reshape(windows.shape), windows)
+    return out
 
 
 CHUNK_BYTES = 2 << 20   # about a core's L2 cache: the best of 1-8 MB for vgg_mini's layers
 
 
-def batch_chunks(n, bytes_per_sample):
+def batch_chunks(n, bytes_per_sample, flops=0.0):
     """(start, stop) slices of a batch of ``n``, each about ``CHUNK_BYTES`` of per-sample arrays.
 
     A pass over a whole batch's 13 MB gradient streams from memory every time;
     the same passes over one chunk after another find it in cache. Used where
-    several passes read and write the same arrays: conv's input gradient,
-    Winograd's tiles (``core.winograd``) and pooling's backward. Those loops
-    run their chunks on numpynet's threads (``core.parallel``), so more than
-    one chunk come in a multiple of the threads they go to, of equal size,
-    that each thread gets as much work; a batch that fits one chunk stays one
-    (handing it to a thread costs about 0.05 ms, more than it saves).
+    several passes read and write the same arrays: conv's columns and input
+    gradient, Winograd's tiles (``core.winograd``) and pooling's backward.
+    Those loops run their chunks on numpynet's threads (``core.parallel``),
+    so more than one chunk come in a multiple of the threads they go to, of
+    equal size, that each thread gets as much work. A batch that fits one
+    chunk stays one (handing it to a thread costs about 0.05 ms, more than it
+    saves) unless its products, ``flops`` of them, are worth splitting as a
+    product alone would be (``parallel.matmul``).
+
+    Args:
+        n: the batch size.
+        bytes_per_sample: what one image's share of the arrays the passes touch takes.
+        flops: the work of the products on the whole batch, if any.
     """
-    chunks = -(-n // max(1, CHUNK_BYTES // max(bytes_per_sample, 1)))
+    chunks = max(-(-n // max(1, CHUNK_BYTES // max(bytes_per_sample, 1))),
+                 parallel.parts_for(flops, parallel.MIN_SPLIT_FLOPS / 2))
     if chunks > 1:
         threads = parallel.parts_for(n, 1)   # at most one an image; 1 inside a thread's own share of a run
         chunks = -(-chunks // threads) * threads
     step = -(-n // min(n, chunks))
     return [(s, min(s + step, n)) for s in range(0, n, step)]
+
+
+def pad_into(xp, x, pads):
+    """Copy ``x`` (N, H, W, C) into the interior of ``xp``, which ``pad_nhwc`` made with ``pads`` round it.
+
+    Lets a chunk of a batch fill its own images of a padded array another thread fills the rest of.
+    """
+    (t, _), (left, _) = pads
+    xp[:, t:t + x.shape[1], left:left + x.shape[2], :] = x
 
 
 def to_nhwc(x):

@@ -105,14 +105,31 @@ class Conv2D(ParamLayer):
             return self._winograd_forward(x)
         if self.input_shape[0] == 1:
             return self._single_channel_forward(x)
-        n = x.shape[0]
-        _, oh, ow = self.output_shape
-        xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), self.pads, scratch=self.scratch)
+        n, (_, oh, ow) = x.shape[0], self.output_shape
+        x = conv_ops.to_nhwc(x)
+        xp = conv_ops.pad_nhwc(x, self.pads, scratch=self.scratch, fill=False)   # filled chunk by chunk
         self._xp_shape = xp.shape
-        self._cols = conv_ops.im2col(xp, self.kernel, self.stride, (oh, ow), self.scratch)
-        out = parallel.matmul(self._cols, self._w_matrix())
-        out += self.params["b"]
+        rows, width = oh * ow, self.kernel[0] * self.kernel[1] * xp.shape[3]
+        self._cols = cols = self.scratch.get("cols", (n * rows, width), x.dtype)
+        out = np.empty((n * rows, self.filters), x.dtype)
+        w = self._w_matrix()
+        per_sample = (rows * (width + self.filters) + xp[0].size) * x.itemsize
+        chunks = conv_ops.batch_chunks(n, per_sample, 2.0 * n * rows * width * self.filters)
+        parallel.run([functools.partial(self._forward_chunk, x[a:b] if xp is not x else None, xp[a:b],
+                                        cols[a * rows:b * rows], w, out[a * rows:b * rows]) for a, b in chunks])
         return conv_ops.to_nchw(out.reshape(n, oh, ow, self.filters))
+
+    def _forward_chunk(self, x, xp, cols, w, out):
+        """A few images' padding (from ``x``, None when unpadded), columns and product, while they are in cache.
+
+        On alexnet_mini's second layer at batch 256 the columns alone took 1.4 ms
+        and the bias 0.3 ms as passes over the whole batch.
+        """
+        if x is not None:
+            conv_ops.pad_into(xp, x, self.pads)
+        conv_ops.im2col(xp, self.kernel, self.stride, self.output_shape[1:], cols)
+        np.matmul(cols, w, out=out)
+        out += self.params["b"]
 
     def linear_backward(self, grad):
         if self.winograd:
@@ -133,8 +150,9 @@ class Conv2D(ParamLayer):
         per_kernel_offset = [np.ascontiguousarray(w[:, :, i, j]) for i in range(kh) for j in range(kw)]
         rows = oh * ow
         per_sample = (rows * f + dxp[0].size) * g.itemsize
+        chunks = conv_ops.batch_chunks(n, per_sample, 2.0 * n * rows * f * c * kh * kw)
         parallel.run([functools.partial(self._add_input_grad, g[start * rows:stop * rows], dxp[start:stop],
-                                        per_kernel_offset) for start, stop in conv_ops.batch_chunks(n, per_sample)])
+                                        per_kernel_offset) for start, stop in chunks])
         return conv_ops.to_nchw(conv_ops.unpad_nhwc(dxp, self.pads))
 
     def _add_input_grad(self, g_chunk, dxp_chunk, per_kernel_offset):
