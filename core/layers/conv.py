@@ -1,11 +1,13 @@
 """2-D convolution: W (out_channels, in_channels, kh, kw), b (out_channels,).
 
-Forward is one im2col (into columns reused from batch to batch) and one GEMM; backward reuses the forward's columns
-for dW. For dx, each kernel offset's small GEMM is added straight onto its
-strided slice of the input gradient: no columns-sized buffer is written and
-read back, which halves the cost of a col2im. Those nine adds run a few
-images at a time, so that each chunk's gradient stays in cache between them
-(30% faster for vgg_mini's 32-channel layer). A first layer skips dx.
+Forward is im2col (into columns reused from batch to batch) and a GEMM, a
+few images at a time so that each chunk's columns are still in cache for
+their product; backward reuses the forward's columns for dW. For dx, each
+kernel offset's small GEMM is added straight onto its strided slice of the
+input gradient: no columns-sized buffer is written and read back, which
+halves the cost of a col2im. Those nine adds run a few images at a time, so
+that each chunk's gradient stays in cache between them (30% faster for
+vgg_mini's 32-channel layer). A first layer skips dx.
 
 A 3x3 stride-1 layer with 8 or more channels on each side (VGG's kind) takes
 Winograd's F(2x2, 3x3) instead (``core.winograd``): 2.25x fewer multiplies.
@@ -106,30 +108,42 @@ class Conv2D(ParamLayer):
         if self.input_shape[0] == 1:
             return self._single_channel_forward(x)
         n, (_, oh, ow) = x.shape[0], self.output_shape
-        x = conv_ops.to_nhwc(x)
-        xp = conv_ops.pad_nhwc(x, self.pads, scratch=self.scratch, fill=False)   # filled chunk by chunk
-        self._xp_shape = xp.shape
-        rows, width = oh * ow, self.kernel[0] * self.kernel[1] * xp.shape[3]
+        rows, width = oh * ow, self.kernel[0] * self.kernel[1] * self.input_shape[0]
         self._cols = cols = self.scratch.get("cols", (n * rows, width), x.dtype)
         out = np.empty((n * rows, self.filters), x.dtype)
         w = self._w_matrix()
-        per_sample = (rows * (width + self.filters) + xp[0].size) * x.itemsize
-        chunks = conv_ops.batch_chunks(n, per_sample, 2.0 * n * rows * width * self.filters)
-        parallel.run([functools.partial(self._forward_chunk, x[a:b] if xp is not x else None, xp[a:b],
-                                        cols[a * rows:b * rows], w, out[a * rows:b * rows]) for a, b in chunks])
+
+        def chunk(xp, a, b):   # columns, product and bias of images a to b, while their columns are in cache
+            conv_ops.im2col(xp, self.kernel, self.stride, (oh, ow), cols[a * rows:b * rows])
+            np.matmul(cols[a * rows:b * rows], w, out=out[a * rows:b * rows])
+            out[a * rows:b * rows] += self.params["b"]
+        self._in_chunks(x, rows * (width + self.filters), chunk)
         return conv_ops.to_nchw(out.reshape(n, oh, ow, self.filters))
 
-    def _forward_chunk(self, x, xp, cols, w, out):
-        """A few images' padding (from ``x``, None when unpadded), columns and product, while they are in cache.
+    def _in_chunks(self, x, floats_per_image, chunk):
+        """Pad ``x`` and call ``chunk(padded images, a, b)`` for a few images a to b at a time, on numpynet's threads.
 
-        On alexnet_mini's second layer at batch 256 the columns alone took 1.4 ms
-        and the bias 0.3 ms as passes over the whole batch.
+        Each chunk pads its own images and goes on while they are in cache: on
+        alexnet_mini's second layer at batch 256 the columns took 1.4 ms and the
+        bias 0.3 ms as passes over the whole batch, and on one thread.
+
+        Args:
+            x: the input batch, logical NCHW.
+            floats_per_image: what ``chunk`` writes per image besides its padded input (columns, output).
+            chunk: the work on images a to b of the padded input, given as that slice and a, b.
         """
-        if x is not None:
-            conv_ops.pad_into(xp, x, self.pads)
-        conv_ops.im2col(xp, self.kernel, self.stride, self.output_shape[1:], cols)
-        np.matmul(cols, w, out=out)
-        out += self.params["b"]
+        x = conv_ops.to_nhwc(x)
+        xp = conv_ops.pad_nhwc(x, self.pads, scratch=self.scratch, fill=False)
+        self._xp_shape = xp.shape
+        n = len(x)
+        flops = 2.0 * n * np.prod(self.output_shape) * np.prod(self.params["W"].shape[1:])
+
+        def padded(a, b):
+            if xp is not x:
+                conv_ops.pad_into(xp[a:b], x[a:b], self.pads)
+            chunk(xp[a:b], a, b)
+        chunks = conv_ops.batch_chunks(n, (floats_per_image + xp[0].size) * x.itemsize, flops)
+        parallel.run([functools.partial(padded, a, b) for a, b in chunks])
 
     def linear_backward(self, grad):
         if self.winograd:
@@ -179,22 +193,26 @@ class Conv2D(ParamLayer):
         A window row of a single channel is only kw floats, too short for a fast copy; a kernel offset's
         slice of the batch copies in runs of a whole output row.
         """
-        n = x.shape[0]
-        _, oh, ow = self.output_shape
-        xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), self.pads, scratch=self.scratch)
-        self._xp_shape = xp.shape
-        cols = self.scratch.get("cols", (self.kernel[0] * self.kernel[1], n * oh * ow), x.dtype)
-        by_offset = cols.reshape(-1, n, oh, ow)
-        for k, sl in conv_ops.offsets(self.kernel, self.stride, (oh, ow)):
-            by_offset[k] = xp[sl][..., 0]
-        self._cols = cols
+        n, (_, oh, ow) = x.shape[0], self.output_shape
+        taps, rows = self.kernel[0] * self.kernel[1], oh * ow
+        self._cols = cols = self.scratch.get("cols", (taps, n * rows), x.dtype)
+        by_offset = cols.reshape(taps, n, oh, ow)
         w = self.params["W"].reshape(self.filters, -1)
+        out = np.empty((self.filters, n * rows) if self.channel_major else (n * rows, self.filters), x.dtype)
+
+        def chunk(xp, a, b):
+            for k, sl in conv_ops.offsets(self.kernel, self.stride, (oh, ow)):
+                by_offset[k, a:b] = xp[sl][..., 0]
+            part = cols[:, a * rows:b * rows]
+            if self.channel_major:
+                np.matmul(w, part, out=out[:, a * rows:b * rows])
+                out[:, a * rows:b * rows] += self.params["b"][:, None]
+            else:
+                np.matmul(part.T, w.T, out=out[a * rows:b * rows])
+                out[a * rows:b * rows] += self.params["b"]
+        self._in_chunks(x, rows * (taps + self.filters), chunk)
         if self.channel_major:
-            out = w @ cols
-            out += self.params["b"][:, None]
             return out.reshape(self.filters, n, oh, ow).transpose(1, 0, 2, 3)
-        out = parallel.matmul(cols.T, w.T)
-        out += self.params["b"]
         return conv_ops.to_nchw(out.reshape(n, oh, ow, self.filters))
 
     def _single_channel_backward(self, grad):
