@@ -255,9 +255,9 @@ def matmul(a, b):
         a: an (M, K) matrix, any strides BLAS takes (a transposed view is fine).
         b: a (K, N) matrix.
     """
-    m, n = a.shape[0], b.shape[1]
-    if m * n <= LONG_SUM_MAX_OUT and a.shape[1] >= 8 * LONG_SUM_BLOCK:
+    if _long_sum(a, b):
         return _long_sum_product(a, b)
+    m, n = a.shape[0], b.shape[1]
     along_rows = m >= n
     parts = min(m if along_rows else n, parts_for(2.0 * m * a.shape[1] * n, MIN_SPLIT_FLOPS / 2))
     if parts <= 1:
@@ -269,9 +269,31 @@ def matmul(a, b):
     return out
 
 
+def matmuls(*pairs):
+    """``a @ b`` for each (a, b) of ``pairs``: each product whole on a thread of its own when they are as many as
+    the threads and each worth a split, else one after another through ``matmul``.
+
+    A dense layer's two gradients are two products of equal work; done side by
+    side they wake a helper once instead of twice (about 0.05 ms each time),
+    and each runs as one product, which BLAS does faster than two halves.
+
+    Args:
+        pairs: (a, b) matrices, as ``matmul`` takes them.
+    """
+    least = min(2.0 * a.shape[0] * a.shape[1] * b.shape[1] for a, b in pairs)
+    if len(pairs) != parts_for(least * len(pairs), MIN_SPLIT_FLOPS / 2) or any(_long_sum(a, b) for a, b in pairs):
+        return [matmul(a, b) for a, b in pairs]
+    return run([functools.partial(np.matmul, a, b) for a, b in pairs])
+
+
 def _product_block(a, b, out, rows, cols):
     np.matmul(a[rows], b[:, cols], out=out[rows, cols])
 
+
+
+def _long_sum(a, b):
+    """Whether ``a @ b`` is a small result over a long inner axis, which ``_long_sum_product`` does faster."""
+    return a.shape[0] * b.shape[1] <= LONG_SUM_MAX_OUT and a.shape[1] >= 8 * LONG_SUM_BLOCK
 
 
 def _long_sum_product(a, b):

@@ -154,6 +154,22 @@ def test_matmul_in_blocks_equals_one_product(two_threads, monkeypatch, m, k, n, 
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
+def test_two_products_side_by_side_equal_each_alone(monkeypatch, threads):
+    """A dense layer's two gradients go to a thread each when they are as many as the threads, else one by one."""
+    monkeypatch.setattr(parallel, "MIN_SPLIT_FLOPS", 0)
+    rng = np.random.default_rng(2)
+    x, g, w = (rng.standard_normal(shape).astype(np.float32) for shape in [(64, 300), (64, 200), (300, 200)])
+    runs = []
+    run = parallel.run
+    monkeypatch.setattr(parallel, "run", lambda tasks: runs.append(len(tasks)) or run(tasks))
+    with parallel.using(threads):
+        dw, dx = parallel.matmuls((x.T, g), (g, w.T))
+    assert_allclose(dw, x.T @ g, rtol=1e-5, atol=1e-5)
+    assert_allclose(dx, g @ w.T, rtol=1e-5, atol=1e-5)
+    assert runs == {1: [], 2: [2], 3: [3, 3]}[threads]   # none, side by side, or each split among the threads
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("m, k, n", [(5, 86_528, 9), (32, 4096, 32), (1, 4097, 7), (25, 5000, 20)],
                          ids=["cnn_small's dW", "blocks only", "short last block", "odd blocks"])
 @pytest.mark.parametrize("transposed", [False, True], ids=["contiguous", "transposed views"])

@@ -65,8 +65,12 @@ class Dense(ParamLayer):
         return out
 
     def linear_backward(self, grad):
-        self.grads = {"W": parallel.matmul(self._x.T, grad), "b": self.scratch.column_sums(grad)}
-        return parallel.matmul(grad, self.params["W"].T) if self.need_input_grad else None
+        if not self.need_input_grad:
+            self.grads = {"W": parallel.matmul(self._x.T, grad), "b": self.scratch.column_sums(grad)}
+            return None
+        dw, dx = parallel.matmuls((self._x.T, grad), (grad, self.params["W"].T))
+        self.grads = {"W": dw, "b": self.scratch.column_sums(grad)}
+        return dx
 
     def get_config(self):
         return {"units": self.units, **self.base_config()}
