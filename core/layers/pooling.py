@@ -59,7 +59,12 @@ class Pool2D(Layer):
     def forward(self, x, training=False):
         xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), self.pads, self.pad_value, self.scratch)
         self._xp = xp
-        return conv_ops.to_nchw(self.reduce(xp))
+        n, (_, oh, ow) = len(xp), self.output_shape
+        out = np.empty_like(xp[:, :oh, :ow])   # the input's memory order: channels-last or channel by channel
+        parallel.run([functools.partial(self.reduce, xp[a:b], out[a:b])
+                      for a, b in conv_ops.batch_chunks(n, (xp[0].size + out[0].size) * xp.itemsize)])
+        self._out = out
+        return conv_ops.to_nchw(out)
 
     def backward(self, grad):
         # Disjoint windows (stride >= size) may write each offset's slice instead of adding;
@@ -71,19 +76,18 @@ class Pool2D(Layer):
         # a few images at a time: the passes over each window offset find the chunk in cache
         parallel.run([functools.partial(self.scatter, dxp[start:stop], g[start:stop], overlap, slice(start, stop))
                       for start, stop in conv_ops.batch_chunks(len(g), (dxp[0].size + g[0].size) * dxp.itemsize)])
-        self._xp = None
+        self._xp = self._out = None
         return conv_ops.to_nchw(conv_ops.unpad_nhwc(dxp, self.pads))
 
-    def reduce(self, xp):
-        """The pooled output of the padded channels-last input ``xp`` (N, H, W, C): one value per window.
+    def reduce(self, xp, out):
+        """Write into ``out`` (N, OH, OW, C) the pooled value of each window of ``xp``: one value per window.
 
-        Keep on ``self`` what ``scatter`` needs (``forward`` keeps ``self._xp``).
+        ``forward`` calls it on a few images at a time, on numpynet's threads, and keeps the whole output
+        as ``self._out`` for ``scatter``.
 
         Args:
             xp: the padded input, channels-last (N, H + pads, W + pads, C).
-
-        Returns:
-            The pooled output (N, OH, OW, C).
+            out: where the pooled output goes (N, OH, OW, C).
         """
         raise NotImplementedError(f"{type(self).__name__} defines no reduce")
 
@@ -137,12 +141,12 @@ class MaxPool2D(Pool2D):
 
     pad_value = -np.inf
 
-    def reduce(self, xp):
-        out = None
-        for _, sl in self._offsets():
-            out = xp[sl].copy(order="K") if out is None else np.maximum(out, xp[sl], out=out)
-        self._out = out
-        return out
+    def reduce(self, xp, out):
+        for k, sl in self._offsets():
+            if k == 0:
+                out[...] = xp[sl]
+            else:
+                np.maximum(out, xp[sl], out=out)
 
     def scatter(self, dxp, g, overlap, images):
         xp, out = self._xp[images], self._out[images]
@@ -187,11 +191,13 @@ class AvgPool2D(Pool2D):
         (3, 3, 3)
     """
 
-    def reduce(self, xp):
-        out = None
-        for _, sl in self._offsets():
-            out = xp[sl].copy(order="K") if out is None else np.add(out, xp[sl], out=out)
-        return out * np.asarray(1.0 / (self.pool[0] * self.pool[1]), out.dtype)
+    def reduce(self, xp, out):
+        for k, sl in self._offsets():
+            if k == 0:
+                out[...] = xp[sl]
+            else:
+                np.add(out, xp[sl], out=out)
+        out *= np.asarray(1.0 / (self.pool[0] * self.pool[1]), out.dtype)
 
     def scatter(self, dxp, g, overlap, images):
         g = g * np.asarray(1.0 / (self.pool[0] * self.pool[1]), g.dtype)
