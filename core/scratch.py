@@ -7,21 +7,31 @@ on a 128-image batch (115 MB) that costs as much as the copy itself. A
 smaller last batch fits in the buffer of a larger one. Only a layer's
 internals live here, never what it returns: a caller may keep an output.
 """
+import threading
+
 import numpy as np
 
 
 class Scratch:
-    """Named arrays of one layer, kept between calls and grown when a batch needs more rows."""
+    """Named arrays of one layer, kept between calls and grown when a batch needs more rows.
+
+    Each thread has arrays of its own: ``predict`` runs pieces of a batch
+    through the same layers on numpynet's threads at once (``core.parallel``).
+    """
 
     def __init__(self):
-        self._arrays = {}
+        self._by_thread = {}
 
     def __len__(self):
-        return len(self._arrays)
+        return sum(len(arrays) for arrays in list(self._by_thread.values()))
+
+    @property
+    def _arrays(self):
+        return self._by_thread.setdefault(threading.get_ident(), {})
 
     def clear(self):
-        """Let go of every array: the next call makes them afresh."""
-        self._arrays.clear()
+        """Let go of every array of every thread: the next call makes them afresh."""
+        self._by_thread.clear()
 
     def get(self, name, shape, dtype, fill=None):
         """An array of ``shape`` and ``dtype``: the leading rows of the one kept under ``name``.

@@ -342,3 +342,38 @@ def test_a_batch_that_fits_one_chunk_stays_one_and_a_share_of_a_run_is_not_cut_f
     assert len(conv_ops.batch_chunks(128, 29_000)) == 2
     chunk_counts = parallel.run([lambda: len(conv_ops.batch_chunks(128, 41_000))] * 2)
     assert chunk_counts == [3, 3]   # inside a run: 3 chunks of 2 MB, not rounded up to the threads
+
+
+def _piece_runs(monkeypatch, model):
+    """The number of pieces of each run of inference pieces (``Sequential._side_by_side``) on ``model``."""
+    def is_piece(task):
+        return getattr(task, "func", None) in (model.forward, model._forward_logits)
+    runs, run = [], parallel.run
+    monkeypatch.setattr(parallel, "run", lambda tasks: (runs.append(len(tasks)) if all(map(is_piece, tasks)) else None)
+                        or run(tasks))
+    return runs
+
+
+@pytest.mark.parametrize("name", ["mlp_wide", "cnn_small", "vgg_mini", "alexnet_mini"])
+def test_inference_in_pieces_side_by_side_equals_one_thread(monkeypatch, name):
+    """predict and evaluate run pieces of each batch through the layers on two threads at once (each with
+    its own scratch arrays); the outputs and the logs are those of one thread."""
+    x, y = _data(160)
+    model = _model(name)
+    results = {}
+    for threads in ("1", "2"):
+        monkeypatch.setenv("NUMPYNET_THREADS", threads)
+        runs = _piece_runs(monkeypatch, model)
+        results[threads] = model.predict(x, batch_size=128), model.evaluate(x, y, batch_size=128)
+        assert runs == [] if threads == "1" else len(runs) >= 2 and set(runs) == {2}   # predict's and evaluate's
+    assert_allclose(results["2"][0], results["1"][0], rtol=1e-5, atol=1e-6)
+    assert results["2"][1] == pytest.approx(results["1"][1], rel=1e-5)
+
+
+def test_a_small_network_predicts_without_pieces(monkeypatch):
+    """mlp's layer outputs are 210 floats an image: a piece of a 256-image batch would be too little work."""
+    monkeypatch.setenv("NUMPYNET_THREADS", "2")
+    model = _model("mlp")
+    runs = _piece_runs(monkeypatch, model)
+    model.predict(_data(256)[0], batch_size=256)
+    assert runs == []

@@ -4,6 +4,8 @@ A padded input and im2col's columns are kept by their layer; the next batch,
 of any size, writes into them. Each check runs batches of changing sizes and
 dtypes through one layer and compares every result with a fresh layer's.
 """
+import threading
+
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
@@ -111,3 +113,25 @@ def test_im2col_matches_the_windows_of_the_input(kernel, stride, shape):
                          for y in range(oh) for x in range(ow)], axis=1).reshape(-1, kh * kw * shape[3])
     assert_array_equal(conv_ops.im2col(xp, kernel, stride, (oh, ow)), expected)
     assert_array_equal(conv_ops.im2col(xp, kernel, stride, (oh, ow), np.empty_like(expected)), expected)
+
+
+def test_each_thread_has_its_own_arrays_and_clear_lets_go_of_all():
+    """Pieces of an inference batch run through one layer on several threads at once (Sequential._side_by_side):
+    each must write into arrays of its own."""
+    scratch, got, together = Scratch(), {}, threading.Barrier(2)
+
+    def take(name):
+        got[name] = scratch.get("cols", (4, 3), np.float32)
+        if name != "main":
+            together.wait()   # both alive at once, as numpynet's threads are
+    threads = [threading.Thread(target=take, args=(name,)) for name in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    take("main")
+    assert not np.shares_memory(got["a"], got["b"]) and not np.shares_memory(got["a"], got["main"])
+    assert len(scratch) == 3
+    scratch.clear()
+    assert len(scratch) == 0
+    assert not np.shares_memory(scratch.get("cols", (4, 3), np.float32), got["main"])

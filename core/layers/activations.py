@@ -73,8 +73,8 @@ class LeakyReLU(Layer):
         self.alpha = args.fraction(self, "alpha", alpha)
 
     def forward(self, x, training=False):
-        self._mask = x > 0
-        return np.where(self._mask, x, x * np.asarray(self.alpha, x.dtype))
+        mask = self._mask = x > 0
+        return np.where(mask, x, x * np.asarray(self.alpha, x.dtype))
 
     def backward(self, grad):
         return np.where(self._mask, grad, grad * np.asarray(self.alpha, grad.dtype))
@@ -99,8 +99,8 @@ class Sigmoid(Layer):
 
     def forward(self, x, training=False):
         # tanh form: no overflow warning for large negative x.
-        self._y = 0.5 * (np.tanh(0.5 * x) + 1)
-        return self._y
+        y = self._y = 0.5 * (np.tanh(0.5 * x) + 1)
+        return y
 
     def backward(self, grad):
         return grad * self._y * (1 - self._y)
@@ -121,8 +121,8 @@ class Tanh(Layer):
     activation_name = "tanh"
 
     def forward(self, x, training=False):
-        self._y = np.tanh(x)
-        return self._y
+        y = self._y = np.tanh(x)
+        return y
 
     def backward(self, grad):
         return grad * (1 - self._y * self._y)
@@ -159,8 +159,8 @@ class Softmax(Layer):
         return input_shape
 
     def forward(self, x, training=False):
-        self._y = softmax(x)
-        return self._y
+        y = self._y = softmax(x)
+        return y
 
     def backward(self, grad):
         y = self._y

@@ -237,8 +237,9 @@ class Conv2D(ParamLayer):
 
     def _winograd_forward(self, x):
         out_hw = self.output_shape[1:]
-        self._xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), winograd.tiled_pads(self.pads, out_hw), scratch=self.scratch)
-        out = winograd.conv(self._xp, winograd.kernel_tiles(self.params["W"]), out_hw)
+        xp = self._xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), winograd.tiled_pads(self.pads, out_hw),
+                                          scratch=self.scratch)
+        out = winograd.conv(xp, winograd.kernel_tiles(self.params["W"]), out_hw)
         out += self.params["b"]
         return conv_ops.to_nchw(out)
 

@@ -52,7 +52,9 @@ def fitted(qtbot, page):
 
 def test_the_curve_and_the_diagram_are_core_calibrations(qtbot, page, state):
     probs, labels = shown(qtbot, page)
-    np.testing.assert_allclose(probs, state.model.predict(state.dataset.x_test), atol=1e-6)
+    # within float32's rounding: the page's job and predict cut the set into batches (and predict's batches
+    # into pieces for its threads) of other sizes, and OpenBLAS sums a product of few rows in another order
+    np.testing.assert_allclose(probs, state.model.predict(state.dataset.x_test), atol=1e-5)
     _, coverage, accuracy = coverage_curve(probs, labels)
     xs, ys = page.curve.getData()
     np.testing.assert_allclose(xs[1:], coverage * 100)
@@ -109,7 +111,7 @@ def test_the_kept_temperature_is_on_the_model_unsaved_and_saved_with_it(qtbot, p
     assert not page.keep_button.isEnabled()
     assert f"temperature is {c.temperature:.3g}" in page.temperature_line.text()
     probs, _ = shown(qtbot, page)                                      # evaluated again: the answers soften
-    np.testing.assert_allclose(probs, model.predict(state.dataset.x_test), atol=1e-6)
+    np.testing.assert_allclose(probs, model.predict(state.dataset.x_test), atol=1e-5)   # as in the first test
     model.save(tmp_path / "kept")
     assert load_model(tmp_path / "kept").meta["temperature"] == pytest.approx(c.temperature)
 
