@@ -377,3 +377,17 @@ def test_a_small_network_predicts_without_pieces(monkeypatch):
     runs = _piece_runs(monkeypatch, model)
     model.predict(_data(256)[0], batch_size=256)
     assert runs == []
+
+
+def test_a_model_with_a_layer_of_a_users_predicts_without_pieces(monkeypatch, registry):
+    """A user's layer may read back in forward what it kept on self: pieces on two threads could mix them."""
+    from layer_types import define_scale
+    from core.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
+    from core.model import Sequential
+    monkeypatch.setenv("NUMPYNET_THREADS", "2")
+    scale = define_scale()
+    for middle, pieces in ((scale(), []), (ReLU(), [2])):   # the same network of numpynet's own layers: in pieces
+        model = Sequential([Conv2D(8, 3), middle, MaxPool2D(2), Flatten(), Dense(10)], input_shape=(1, 28, 28))
+        runs = _piece_runs(monkeypatch, model)
+        model.predict(_data(256)[0], batch_size=256)
+        assert runs == pieces, type(middle).__name__
