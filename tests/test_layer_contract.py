@@ -95,7 +95,7 @@ def test_pooling_declares_its_hooks_and_a_pool_without_them_says_which_is_missin
         assert docstrings.own_doc(getattr(Pool2D, hook)), hook
     layer = Half(2)
     layer.build((1, 4, 4))
-    with pytest.raises(NotImplementedError, match="Half defines no reduce"):
+    with pytest.raises(NotImplementedError, match="Half defines no combine"):   # the ufunc reduce folds with
         layer.forward(np.zeros((1, 1, 4, 4), np.float32))
 
 

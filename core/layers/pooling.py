@@ -24,7 +24,8 @@ from .base import Layer, fmt_shape, register
 class Pool2D(Layer):
     """Base of the pooling layers: the window, stride and padding, and the loop over window offsets.
 
-    A subclass must define ``reduce`` and ``scatter`` (below), and may set
+    A subclass must define ``combine`` (the ufunc that folds a window offset
+    into the running result) and ``scatter`` (below), and may set
     ``pad_value``: what the padding holds (0 here; max pooling pads with −∞).
     Its own docstring documents the arguments (``pool_size``, ``stride``,
     ``padding``) in Keras's layout.
@@ -32,6 +33,7 @@ class Pool2D(Layer):
 
     category = "Pooling"
     pad_value = 0.0
+    combine = None   # a subclass's ufunc, as np.maximum
 
     def __init__(self, pool_size=2, stride=None, padding=0):
         super().__init__()
@@ -82,14 +84,21 @@ class Pool2D(Layer):
     def reduce(self, xp, out):
         """Write into ``out`` (N, OH, OW, C) the pooled value of each window of ``xp``: one value per window.
 
-        ``forward`` calls it on a few images at a time, on numpynet's threads, and keeps the whole output
-        as ``self._out`` for ``scatter``.
+        A running ``combine`` of the window offsets' slices. ``forward`` calls it
+        on a few images at a time, on numpynet's threads, and keeps the whole
+        output as ``self._out`` for ``scatter``.
 
         Args:
             xp: the padded input, channels-last (N, H + pads, W + pads, C).
             out: where the pooled output goes (N, OH, OW, C).
         """
-        raise NotImplementedError(f"{type(self).__name__} defines no reduce")
+        if self.combine is None:
+            raise NotImplementedError(f"{type(self).__name__} defines no combine")
+        for k, sl in self._offsets():
+            if k == 0:
+                out[...] = xp[sl]
+            else:
+                self.combine(out, xp[sl], out=out)
 
     def scatter(self, dxp, g, overlap, images):
         """Spread the output gradient ``g`` (N, OH, OW, C) over ``dxp``, the padded input's gradient.
@@ -140,13 +149,7 @@ class MaxPool2D(Pool2D):
     """
 
     pad_value = -np.inf
-
-    def reduce(self, xp, out):
-        for k, sl in self._offsets():
-            if k == 0:
-                out[...] = xp[sl]
-            else:
-                np.maximum(out, xp[sl], out=out)
+    combine = np.maximum
 
     def scatter(self, dxp, g, overlap, images):
         xp, out = self._xp[images], self._out[images]
@@ -191,12 +194,10 @@ class AvgPool2D(Pool2D):
         (3, 3, 3)
     """
 
+    combine = np.add
+
     def reduce(self, xp, out):
-        for k, sl in self._offsets():
-            if k == 0:
-                out[...] = xp[sl]
-            else:
-                np.add(out, xp[sl], out=out)
+        super().reduce(xp, out)
         out *= np.asarray(1.0 / (self.pool[0] * self.pool[1]), out.dtype)
 
     def scatter(self, dxp, g, overlap, images):
