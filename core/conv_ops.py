@@ -111,7 +111,7 @@ def batch_chunks(n, bytes_per_sample, flops=0.0):
     Those loops run their chunks on numpynet's threads (``core.parallel``),
     so more than one chunk come in a multiple of the threads they go to, of
     equal size, that each thread gets as much work. A batch that fits one
-    chunk stays one (handing it to a thread costs about 0.05 ms, more than it
+    chunk stays one (handing it to a thread costs 0.025-0.17 ms, more than it
     saves) unless its products, ``flops`` of them, are worth splitting as a
     product alone would be (``parallel.matmul``).
 

@@ -478,9 +478,10 @@ class Sequential:
         project's machine, more the longer the helper slept). Both threads then
         take turns at the interpreter between NumPy calls, which costs as much
         again where the calls are short: a piece must hold ``MIN_PIECE_FLOATS``
-        of layer outputs (Flatten's, a view, not counted). Predicting 2,000 images on two threads: mlp_wide
-        (1,500 floats an image) 67,000 -> 80,000 a second and cnn_small (4,300)
-        82,000 -> 117,000 this way, while mlp (210) fell from 360,000 to 310,000.
+        of layer outputs (Flatten's, a view, not counted). Predicting 2,000
+        images on two threads: mlp_wide (1,556 floats an image) 67,000 -> 80,000
+        a second and cnn_small (4,345) 82,000 -> 117,000 this way, while mlp
+        (220) fell from about 360,000 to about 310,000.
         A layer type of a user's keeps the batch whole: its forward may read
         back what it kept on ``self``, which another piece may have replaced.
         """

@@ -26,7 +26,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 ENV = "NUMPYNET_THREADS"
-MIN_SPLIT_FLOPS = 25e6   # under ~0.25 ms of work: waking a thread and waiting for it costs ~0.05 ms here
+MIN_SPLIT_FLOPS = 25e6   # under ~0.25 ms of work: a hand-off to a thread costs 0.025-0.17 ms here
 MIN_SPLIT_ELEMENTS = 1 << 19   # the same for a few passes over an array of fewer floats (2 MB)
 LONG_SUM_BLOCK = 512      # the inner length of one product of ``_long_sum_product``: the best of 256-4096 here
 LONG_SUM_MAX_OUT = 1024   # results of up to 32 x 32 floats gain; 64 x 64 and larger already run at full speed
@@ -274,7 +274,7 @@ def matmuls(*pairs):
     the threads and each worth a split, else one after another through ``matmul``.
 
     A dense layer's two gradients are two products of equal work; done side by
-    side they wake a helper once instead of twice (about 0.05 ms each time),
+    side they wake a helper once instead of twice (0.025-0.17 ms each time),
     and each runs as one product, which BLAS does faster than two halves.
 
     Args:
@@ -288,7 +288,6 @@ def matmuls(*pairs):
 
 def _product_block(a, b, out, rows, cols):
     np.matmul(a[rows], b[:, cols], out=out[rows, cols])
-
 
 
 def _long_sum(a, b):

@@ -38,10 +38,7 @@ class Scratch:
 
         Its contents are whatever the last call left there, except that a newly
         made array is filled with ``fill`` (when given): a caller that only ever
-        writes the same inner region keeps the rest as ``fill`` for good. An
-        array is filled before it is kept, so threads that only read a filled
-        one (BatchNorm's blocks of rows summing with ``column_sums``) may ask
-        at once: at worst each makes its own.
+        writes the same inner region keeps the rest as ``fill`` for good.
 
         Args:
             name: which of the layer's arrays.

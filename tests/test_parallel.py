@@ -139,15 +139,20 @@ def test_a_failing_task_raises_after_every_task_has_finished(two_threads):
     assert done == [True, True]
 
 
+def _matrices(m, k, n, transposed, dtype):
+    """Random (M, K) and (K, N) matrices, contiguous or transposed views of (K, M) and (N, K) ones."""
+    rng = np.random.default_rng(0)
+    if transposed:
+        return rng.standard_normal((k, m)).astype(dtype).T, rng.standard_normal((n, k)).astype(dtype).T
+    return rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+
+
 @pytest.mark.parametrize("m, k, n", [(300, 40, 20), (20, 40, 300), (1, 5, 7), (64, 8, 64)],
                          ids=["rows", "columns", "tiny", "square"])
 @pytest.mark.parametrize("transposed", [False, True], ids=["contiguous", "transposed view"])
 def test_matmul_in_blocks_equals_one_product(two_threads, monkeypatch, m, k, n, transposed):
     monkeypatch.setattr(parallel, "MIN_SPLIT_FLOPS", 0)
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((k, m) if transposed else (m, k)).astype(np.float32)
-    a = a.T if transposed else a
-    b = rng.standard_normal((k, n)).astype(np.float32)
+    a, b = _matrices(m, k, n, transposed, np.float32)
     got = parallel.matmul(a, b)
     assert got.dtype == np.float32 and got.shape == (m, n)
     assert_allclose(got, a @ b, rtol=1e-5, atol=1e-5)
@@ -176,10 +181,7 @@ def test_two_products_side_by_side_equal_each_alone(monkeypatch, threads):
 def test_a_long_sum_in_blocks_equals_one_product(monkeypatch, threads, m, k, n, transposed):
     """A small result over a long inner axis is a sum of products over blocks of it, shared among the threads."""
     monkeypatch.setattr(parallel, "MIN_SPLIT_FLOPS", 0)
-    rng = np.random.default_rng(1)
-    a = rng.standard_normal((k, m) if transposed else (m, k))
-    b = rng.standard_normal((n, k) if transposed else (k, n))
-    a, b = (a.T, b.T) if transposed else (a, b)
+    a, b = _matrices(m, k, n, transposed, np.float64)
     calls = []
     block_sums = parallel._block_sums
     monkeypatch.setattr(parallel, "_block_sums", lambda *args: calls.append(args[2:]) or block_sums(*args))
@@ -371,7 +373,7 @@ def test_inference_in_pieces_side_by_side_equals_one_thread(monkeypatch, name):
 
 
 def test_a_small_network_predicts_without_pieces(monkeypatch):
-    """mlp's layer outputs are 210 floats an image: a piece of a 256-image batch would be too little work."""
+    """mlp's layer outputs are 220 floats an image: a piece of a 256-image batch would be too little work."""
     monkeypatch.setenv("NUMPYNET_THREADS", "2")
     model = _model("mlp")
     runs = _piece_runs(monkeypatch, model)

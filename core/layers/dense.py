@@ -65,12 +65,10 @@ class Dense(ParamLayer):
         return out
 
     def linear_backward(self, grad):
-        if not self.need_input_grad:
-            self.grads = {"W": parallel.matmul(self._x.T, grad), "b": self.scratch.column_sums(grad)}
-            return None
-        dw, dx = parallel.matmuls((self._x.T, grad), (grad, self.params["W"].T))
+        products = [(self._x.T, grad)] + ([(grad, self.params["W"].T)] if self.need_input_grad else [])
+        dw, *dx = parallel.matmuls(*products)   # dW and dx side by side, one a thread
         self.grads = {"W": dw, "b": self.scratch.column_sums(grad)}
-        return dx
+        return dx[0] if dx else None
 
     def get_config(self):
         return {"units": self.units, **self.base_config()}
