@@ -245,7 +245,7 @@ def _slices(size, parts):
     return [slice(size * i // parts, size * (i + 1) // parts) for i in range(parts)]
 
 
-def matmul(a, b):
+def matmul(a, b, finish=None):
     """``a @ b`` of two matrices, in blocks of rows (or of columns, when they are more), one per thread.
 
     Each block is at least ``MIN_SPLIT_FLOPS / 2`` of work (``parts_for``).
@@ -254,19 +254,26 @@ def matmul(a, b):
     Args:
         a: an (M, K) matrix, any strides BLAS takes (a transposed view is fine).
         b: a (K, N) matrix.
+        finish: None, or ``finish(block, cols)`` to rewrite each block of the result in place (a bias and
+            a fused ReLU), given the slice of columns it holds, on the thread that computed it.
     """
-    if _long_sum(a, b):
-        return _long_sum_product(a, b)
+    finish = finish or _unchanged
     m, n = a.shape[0], b.shape[1]
     along_rows = m >= n
     parts = min(m if along_rows else n, parts_for(2.0 * m * a.shape[1] * n, MIN_SPLIT_FLOPS / 2))
-    if parts <= 1:
-        return a @ b
+    if parts <= 1 or _long_sum(a, b):
+        out = _long_sum_product(a, b) if _long_sum(a, b) else a @ b
+        finish(out, slice(None))
+        return out
     out = np.empty((m, n), np.result_type(a, b))
     blocks = [(part, slice(None)) if along_rows else (slice(None), part)
               for part in _slices(m if along_rows else n, parts)]
-    run([functools.partial(_product_block, a, b, out, rows, cols) for rows, cols in blocks])
+    run([functools.partial(_product_block, a, b, out, rows, cols, finish) for rows, cols in blocks])
     return out
+
+
+def _unchanged(block, cols):
+    pass
 
 
 def matmuls(*pairs):
@@ -286,8 +293,9 @@ def matmuls(*pairs):
     return run([functools.partial(np.matmul, a, b) for a, b in pairs])
 
 
-def _product_block(a, b, out, rows, cols):
+def _product_block(a, b, out, rows, cols, finish=_unchanged):
     np.matmul(a[rows], b[:, cols], out=out[rows, cols])
+    finish(out[rows, cols], cols)
 
 
 def _long_sum(a, b):

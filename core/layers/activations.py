@@ -35,6 +35,22 @@ class ReLU(Layer):
         parallel.run([lambda rows=rows: np.maximum(x[rows], 0, out=out[rows]) for rows in parallel.row_parts(x)])
         return out
 
+    def in_place(self, y):
+        """Rectify ``y``, a piece of a fused layer's output, where it lies (``ParamLayer.forward``).
+
+        The layer calls this on each piece as it makes it, while the piece is in
+        cache: no second pass over the output, no second array.
+
+        Args:
+            y: the piece, overwritten.
+        """
+        np.maximum(y, 0, out=y)
+
+    def keep(self, out):
+        """Take ``out``, a whole output already rectified by ``in_place``, as ``forward``'s result."""
+        self._out = out
+        return out
+
     def backward(self, grad):
         out, kept = np.empty_like(grad), self._out
 

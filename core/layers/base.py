@@ -152,6 +152,8 @@ class Layer:
         category: the family it is listed under ("Convolution", "Pooling", "Fully connected",
             "Regularisation", "Activation"); "Other" when it names none.
         activation_name: the name by which ``activation=`` fuses it into a layer with weights.
+        in_place(y) and keep(out): an element-wise activation that can rewrite a piece of a fused layer's
+            output where it lies (ReLU); None, the default, has the layer call ``forward`` on the whole.
 
     Register the class with ``@register``; that one line makes it known to
     model files, the editor's palette and form, and ``layer_types()``.
@@ -168,6 +170,7 @@ class Layer:
 
     category = "Other"
     activation_name = None
+    in_place = None
 
     def __init__(self):
         self.params = {}
@@ -384,19 +387,24 @@ class ParamLayer(Layer):
             self.init, self.params = init, {}
 
     def forward(self, x, training=False):
+        act = self.act
+        if act is not None and act.in_place is not None:   # a ReLU: on each piece of output while in cache
+            return act.keep(self.linear_forward(x, then=act.in_place))
         y = self.linear_forward(x)
-        return self.act.forward(y, training) if self.act else y
+        return act.forward(y, training) if act else y
 
     def backward(self, grad):
         if self.act:
             grad = self.act.backward(grad)
         return self.linear_backward(grad)
 
-    def linear_forward(self, x):
+    def linear_forward(self, x, then=None):
         """The output before the fused activation; keep what ``linear_backward`` needs.
 
         Args:
             x: a float32 batch of ``input_shape``.
+            then: a function to apply in place to each piece of the output once its bias is added, on
+                the thread that computed it: a fused ReLU's ``in_place``. None for the linear output.
         """
         raise NotImplementedError(f"{type(self).__name__} defines no linear_forward")
 

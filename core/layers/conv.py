@@ -102,21 +102,23 @@ class Conv2D(ParamLayer):
         """W as (kh*kw*C, F): the row order of the channels-last columns."""
         return self.params["W"].transpose(2, 3, 1, 0).reshape(-1, self.filters)
 
-    def linear_forward(self, x):
+    def linear_forward(self, x, then=None):
+        then = then or _unchanged
         if self.winograd:
-            return self._winograd_forward(x)
+            return self._winograd_forward(x, then)
         if self.input_shape[0] == 1:
-            return self._single_channel_forward(x)
+            return self._single_channel_forward(x, then)
         n, (_, oh, ow) = x.shape[0], self.output_shape
         rows, width = oh * ow, self.kernel[0] * self.kernel[1] * self.input_shape[0]
         self._cols = cols = self.scratch.get("cols", (n * rows, width), x.dtype)
         out = np.empty((n * rows, self.filters), x.dtype)
         w = self._w_matrix()
 
-        def chunk(xp, a, b):   # columns, product and bias of images a to b, while their columns are in cache
+        def chunk(xp, a, b):   # columns, product, bias and ``then`` of images a to b, while they are in cache
             conv_ops.im2col(xp, self.kernel, self.stride, (oh, ow), cols[a * rows:b * rows])
             np.matmul(cols[a * rows:b * rows], w, out=out[a * rows:b * rows])
             out[a * rows:b * rows] += self.params["b"]
+            then(out[a * rows:b * rows])
         self._in_chunks(x, rows * (width + self.filters), chunk)
         return conv_ops.to_nchw(out.reshape(n, oh, ow, self.filters))
 
@@ -187,7 +189,7 @@ class Conv2D(ParamLayer):
         """
         return self.input_shape[0] == 1 and self.filters < 8
 
-    def _single_channel_forward(self, x):
+    def _single_channel_forward(self, x, then):
         """One input channel: columns as (kh*kw, N*OH*OW), one contiguous shifted image per kernel offset.
 
         A window row of a single channel is only kw floats, too short for a fast copy; a kernel offset's
@@ -207,9 +209,11 @@ class Conv2D(ParamLayer):
             if self.channel_major:
                 np.matmul(w, part, out=out[:, a * rows:b * rows])
                 out[:, a * rows:b * rows] += self.params["b"][:, None]
+                then(out[:, a * rows:b * rows])
             else:
                 np.matmul(part.T, w.T, out=out[a * rows:b * rows])
                 out[a * rows:b * rows] += self.params["b"]
+                then(out[a * rows:b * rows])
         self._in_chunks(x, rows * (taps + self.filters), chunk)
         if self.channel_major:
             return out.reshape(self.filters, n, oh, ow).transpose(1, 0, 2, 3)
@@ -235,12 +239,13 @@ class Conv2D(ParamLayer):
             dxp[sl][..., 0] += d_cols[k]
         return conv_ops.to_nchw(conv_ops.unpad_nhwc(dxp, self.pads))
 
-    def _winograd_forward(self, x):
+    def _winograd_forward(self, x, then):
         out_hw = self.output_shape[1:]
         xp = self._xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), winograd.tiled_pads(self.pads, out_hw),
                                           scratch=self.scratch)
         out = winograd.conv(xp, winograd.kernel_tiles(self.params["W"]), out_hw)
         out += self.params["b"]
+        then(out)
         return conv_ops.to_nchw(out)
 
     def _winograd_backward(self, grad):
@@ -257,3 +262,7 @@ class Conv2D(ParamLayer):
     def get_config(self):
         return {"filters": self.filters, "kernel_size": list(self.kernel), "stride": list(self.stride),
                 "padding": self.padding, **self.base_config()}
+
+
+def _unchanged(out):
+    """What ``linear_forward`` does to its output after the bias without a fused ReLU: nothing."""

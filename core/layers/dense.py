@@ -1,4 +1,6 @@
 """Fully connected layer: W (in_features, out_features), b (out_features,)."""
+import functools
+
 import numpy as np
 
 from .. import initializers, parallel
@@ -58,11 +60,15 @@ class Dense(ParamLayer):
                            "b": np.zeros(shapes["b"], np.float32)}
         return out
 
-    def linear_forward(self, x):
+    def linear_forward(self, x, then=None):
         self._x = x
-        out = parallel.matmul(x, self.params["W"])
-        out += self.params["b"]
-        return out
+        return parallel.matmul(x, self.params["W"], functools.partial(self._finish, then=then))
+
+    def _finish(self, block, cols, then):
+        """Add the bias to a block of the output (the columns ``cols``), then ``then``, while it is in cache."""
+        block += self.params["b"][cols]
+        if then is not None:
+            then(block)
 
     def linear_backward(self, grad):
         products = [(self._x.T, grad)] + ([(grad, self.params["W"].T)] if self.need_input_grad else [])
