@@ -47,7 +47,11 @@ class ReLU(Layer):
         np.maximum(y, 0, out=y)
 
     def keep(self, out):
-        """Take ``out``, a whole output already rectified by ``in_place``, as ``forward``'s result."""
+        """Take a fused layer's output, already rectified by ``in_place``, as ``forward``'s result.
+
+        Args:
+            out: the whole output; kept for ``backward``, which finds the mask in it, and returned.
+        """
         self._out = out
         return out
 
