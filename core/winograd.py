@@ -86,27 +86,30 @@ def _output_tiles(g, th, tw):
 def conv(xp, u, out_hw, out=None):
     """The 3x3 convolution (no bias) of padded ``xp`` (N, >= 2th+2, >= 2tw+2, C) with ``u`` = kernel_tiles(w).
 
-    Writes into ``out`` (N, OH, OW, F) when given, else returns a new array.
+    Returns (out, the input tiles of each chunk): ``out`` (N, OH, OW, F) is written in place when given;
+    the tiles are what ``backward`` would transform ``xp`` into again.
     """
     n, c = xp.shape[0], xp.shape[3]
     f = u.shape[2]
     (oh, ow), (th, tw) = out_hw, tiles(out_hw)
     out = np.empty((n, oh, ow, f), xp.dtype) if out is None else out
-    parallel.run([functools.partial(_conv_chunk, xp[start:stop], u, out[start:stop])
-                  for start, stop in conv_ops.batch_chunks(n, 16 * th * tw * (c + f) * xp.itemsize)])
-    return out
+    kept = parallel.run([functools.partial(_conv_chunk, xp[start:stop], u, out[start:stop])
+                         for start, stop in conv_ops.batch_chunks(n, 16 * th * tw * (c + f) * xp.itemsize)])
+    return out, kept
 
 
 def _conv_chunk(xp, u, out):
-    """``conv`` of a few images, into their rows of ``out``."""
+    """``conv`` of a few images, into their rows of ``out``; returns their input tiles."""
     m, oh, ow, f = out.shape
     th, tw = tiles((oh, ow))
-    products = np.matmul(_input_tiles(xp, th, tw), u)
+    v = _input_tiles(xp, th, tw)
+    products = np.matmul(v, u)
     y = (_FROM_TILE.astype(xp.dtype) @ products.reshape(16, -1)).reshape(2, 2, m, th, tw, f)
     out[:] = y.transpose(2, 3, 0, 4, 1, 5).reshape(m, 2 * th, 2 * tw, f)[:, :oh, :ow]
+    return v
 
 
-def backward(xp, gp, w, out_hw, in_window=None):
+def backward(xp, gp, w, out_hw, in_window=None, kept=None):
     """Gradients of the 3x3 convolution of ``xp`` with ``w`` (F, C, 3, 3), given ``gp``.
 
     Args:
@@ -117,6 +120,8 @@ def backward(xp, gp, w, out_hw, in_window=None):
         out_hw: (OH, OW).
         in_window: (top, left, height, width) of the unpadded input inside ``xp``, to compute its gradient
             there alone (the padding's gradient is never needed); None for no input gradient.
+        kept: the input tiles ``conv`` returned for ``xp``, chunk by chunk, or None to transform it again.
+            Kept, they save a vgg_mini training step 4.5% at batch 64 and 8% at 128 (two threads).
 
     Returns:
         (dw of w's shape, dx of shape (N, height, width, C) or None).
@@ -130,16 +135,18 @@ def backward(xp, gp, w, out_hw, in_window=None):
         dx = np.empty((n, height, width, c), xp.dtype)
         u_back = kernel_tiles(flipped(w))
     chunks = conv_ops.batch_chunks(n, 16 * th * tw * (c + f) * xp.itemsize)
+    kept = kept or [None] * len(chunks)
     du = sum(parallel.run([functools.partial(_backward_chunk, xp[a:b], gp[a:b], (th, tw), u_back,
-                                             None if dx is None else dx[a:b], in_window) for a, b in chunks]))
+                                             None if dx is None else dx[a:b], in_window, v)
+                           for (a, b), v in zip(chunks, kept)]))
     g = _G.astype(xp.dtype)
     dw = np.einsum("ai,abcf,bj->fcij", g, du.reshape(4, 4, c, f), g, optimize=True)
     return np.ascontiguousarray(dw), dx
 
 
-def _backward_chunk(xp, gp, tiles_hw, u_back, dx, in_window):
+def _backward_chunk(xp, gp, tiles_hw, u_back, dx, in_window, v):
     """A few images' share of ``backward``: their (16, C, F) sum of tile products, and their ``dx`` rows."""
-    v = _input_tiles(xp, *tiles_hw)
+    v = _input_tiles(xp, *tiles_hw) if v is None else v
     du = np.matmul(v.transpose(0, 2, 1), _output_tiles(gp[:, 2:, 2:], *tiles_hw))
     if dx is not None:   # the input's gradient: the flipped kernel's convolution of the padded gradient
         top, left, height, width = in_window

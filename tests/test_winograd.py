@@ -62,3 +62,36 @@ def test_the_layers_that_take_the_winograd_path():
     assert not any(layer.winograd for name in ("lenet5", "alexnet_mini", "cnn_small")
                    for layer in zoo.build(name, seed=0).layers if isinstance(layer, Conv2D))
     assert not winograd.applies((3, 3), (1, 1), 4, 32) and not winograd.applies((3, 3), (2, 2), 32, 32)
+
+
+def test_training_keeps_the_input_tiles_for_backward_and_inference_keeps_none(monkeypatch):
+    """Backward from the tiles forward kept gives the bits of backward transforming the input again, with one
+    transform fewer a chunk; a forward outside training keeps none, and backward lets them go."""
+    monkeypatch.setattr(conv_ops, "CHUNK_BYTES", 1)   # one image a chunk: three chunks
+    layer = Conv2D(8, 3, padding="same", seed=0)
+    layer.build((8, 6, 6))
+    layer.need_input_grad = True
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((3, 8, 6, 6)).astype(np.float32)
+    grad = rng.standard_normal((3, 8, 6, 6)).astype(np.float32)
+    transforms = []
+    input_tiles = winograd._input_tiles
+    monkeypatch.setattr(winograd, "_input_tiles", lambda *a: transforms.append(1) or input_tiles(*a))
+
+    layer.forward(x, training=False)
+    assert layer._tiles is None
+    results = []
+    for keep in (True, False):
+        layer.forward(x, training=True)
+        assert len(layer._tiles) == 3
+        if not keep:
+            layer._tiles = None
+        transforms.clear()
+        dx = layer.backward(grad)
+        results.append((dx, dict(layer.grads), len(transforms)))
+        assert layer._tiles is None
+    (dx, grads, kept_transforms), (dx_again, grads_again, transforms_again) = results
+    np.testing.assert_array_equal(dx, dx_again)
+    for name in grads:
+        np.testing.assert_array_equal(grads[name], grads_again[name])
+    assert (kept_transforms, transforms_again) == (3, 6)   # the gradient's tiles only, against both

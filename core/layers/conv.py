@@ -65,6 +65,7 @@ class Conv2D(ParamLayer):
     """
 
     category = "Convolution"
+    _training = False   # True inside a training forward (``forward``)
 
     def __init__(self, filters, kernel_size, stride=1, padding="valid", activation=None, init=None, seed=None):
         super().__init__(activation, init, seed)
@@ -101,6 +102,14 @@ class Conv2D(ParamLayer):
     def _w_matrix(self):
         """W as (kh*kw*C, F): the row order of the channels-last columns."""
         return self.params["W"].transpose(2, 3, 1, 0).reshape(-1, self.filters)
+
+    def forward(self, x, training=False):
+        # In training, backward follows: Winograd keeps the input tiles it made for it (``_winograd_forward``).
+        self._training = training
+        try:
+            return super().forward(x, training)
+        finally:
+            self._training = False
 
     def linear_forward(self, x, then=None):
         then = then or _unchanged
@@ -243,7 +252,8 @@ class Conv2D(ParamLayer):
         out_hw = self.output_shape[1:]
         xp = self._xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), winograd.tiled_pads(self.pads, out_hw),
                                           scratch=self.scratch)
-        out = winograd.conv(xp, winograd.kernel_tiles(self.params["W"]), out_hw)
+        out, tiles = winograd.conv(xp, winograd.kernel_tiles(self.params["W"]), out_hw)
+        self._tiles = tiles if self._training else None   # backward's, which inference never runs
         out += self.params["b"]
         then(out)
         return conv_ops.to_nchw(out)
@@ -253,10 +263,10 @@ class Conv2D(ParamLayer):
         g = conv_ops.to_nhwc(grad)
         gp = conv_ops.pad_nhwc(g, winograd.GRAD_PADS, scratch=self.scratch, name="grad padded")
         in_window = (self.pads[0][0], self.pads[1][0], h, w) if self.need_input_grad else None
-        dw, dx = winograd.backward(self._xp, gp, self.params["W"], self.output_shape[1:], in_window)
+        dw, dx = winograd.backward(self._xp, gp, self.params["W"], self.output_shape[1:], in_window, self._tiles)
         rows = np.ascontiguousarray(g).reshape(-1, self.filters)
         self.grads = {"W": dw, "b": self.scratch.column_sums(rows)}
-        self._xp = None
+        self._xp = self._tiles = None
         return None if dx is None else conv_ops.to_nchw(dx)
 
     def get_config(self):
