@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from . import fit_data, parallel, saving, schedules, sample_weights
+from . import conv_ops, fit_data, parallel, saving, schedules, sample_weights
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optimizers as optimizers_mod
@@ -459,7 +459,13 @@ class Sequential:
 
     def _test_batch(self, x, y):
         """Logs of one batch in inference mode: loss, accuracy, compiled metrics."""
-        out = self._side_by_side(functools.partial(self._forward_logits, training=False), x)
+        return self._test_logs(self._test_outputs(0, x), y)
+
+    def _test_outputs(self, _start, x):
+        """What the loss takes for the batch ``x``, in inference mode (``_each_batch``'s work)."""
+        return self._side_by_side(functools.partial(self._forward_logits, training=False), x)
+
+    def _test_logs(self, out, y):
         return {"loss": self.loss.value(out, y), **self._metric_logs(out, y)}
 
     def _metric_logs(self, out, y):
@@ -467,6 +473,35 @@ class Sequential:
         class to pick (a regression)."""
         accuracy = {"accuracy": metrics_mod.accuracy(out, y)} if out.shape[1] > 1 else {}
         return {**accuracy, **{m.name: float(m(out, y)) for m in self.metrics}}
+
+    def _each_batch(self, x, batch_size, work):
+        """``work(start, batch)`` for each float32 batch of ``x``, in inference; returns their results in order.
+
+        Batches whose layer outputs fit ``conv_ops.CHUNK_BYTES`` (about a
+        core's cache) go whole and side by side, a run of neighbours to each
+        thread: one hand-off a call instead of one a batch or a layer, and each
+        product as large as the batch. Predicting 2,000 images in batches of
+        256 on two threads, each after half a second's rest: mlp (220 floats an
+        image) 6.9 -> 6.3 ms, mlp_wide (1,556) 49.6 -> 37.5 ms. Larger batches
+        are shared by the threads within (``_side_by_side``, the layers'
+        chunks): two whole ones at once crowd each other out of the cache
+        (LeNet-5 147 -> 168 ms, vgg_mini 676 -> 744 ms that way).
+        """
+        tasks = [functools.partial(lambda i: work(i, _batch(x, i, batch_size)), i)
+                 for i in range(0, len(x), batch_size)]
+        batch_bytes = 4 * batch_size * self._floats_per_image()
+        if len(tasks) >= parallel.threads() > 1 and batch_bytes <= conv_ops.CHUNK_BYTES and self._own_layers_only():
+            return parallel.run(tasks)
+        return [task() for task in tasks]
+
+    def _floats_per_image(self):
+        """The layer outputs one image makes in inference (Flatten's, a view, not counted)."""
+        return sum(math.prod(layer.output_shape) for layer in self.layers if not isinstance(layer, Flatten))
+
+    def _own_layers_only(self):
+        """Whether every layer is one of numpynet's types, whose forward in inference reads back nothing it
+        kept on ``self``: only then may two threads run it on different batches (or pieces) at once."""
+        return all(type(layer).__module__.startswith(_LAYERS_PACKAGE) for layer in self.layers)
 
     def _side_by_side(self, infer, x):
         """``infer(x)`` for a batch in inference mode, as pieces of it side by side on numpynet's threads.
@@ -485,9 +520,9 @@ class Sequential:
         A layer type of a user's keeps the batch whole: its forward may read
         back what it kept on ``self``, which another piece may have replaced.
         """
-        floats = sum(math.prod(layer.output_shape) for layer in self.layers if not isinstance(layer, Flatten))
-        ours = all(type(layer).__module__.startswith(_LAYERS_PACKAGE) for layer in self.layers)
-        pieces = parallel.flat_parts(len(x), max(1, MIN_PIECE_FLOATS // floats)) if ours else [slice(None)]
+        ours = self._own_layers_only()
+        pieces = parallel.flat_parts(len(x), max(1, MIN_PIECE_FLOATS // self._floats_per_image())) if ours \
+            else [slice(None)]
         if len(pieces) == 1:
             return infer(x)
         return np.concatenate(parallel.run([functools.partial(infer, x[piece]) for piece in pieces]))
@@ -495,7 +530,7 @@ class Sequential:
     def _batches(self, x, batch_size):
         """(start, float32 batch) over ``x``, converted a batch at a time (see ``fit_data.as_inputs``)."""
         for i in range(0, len(x), batch_size):
-            yield i, fit_data.as_inputs(x[i:i + batch_size])
+            yield i, _batch(x, i, batch_size)
 
     @parallel.limited
     @_releasing_scratch
@@ -522,9 +557,11 @@ class Sequential:
         x = self._check_shape(x, "predict")
         t = self.meta.get("temperature", 1)     # core.surgery.set_temperature
         out = np.empty((len(x), *self.output_shape), np.float32)
-        for i, xb in self._batches(x, batch_size):
+
+        def infer(i, xb):
             out[i:i + len(xb)] = self._side_by_side(self.forward, xb) if t == 1 else \
                 self._side_by_side(self.scores, xb) / t
+        self._each_batch(x, batch_size, infer)
         if t != 1 and self.output_activation is not None:
             return self.output_activation.forward(out)
         return softmax(out) if self.outputs_are_logits and out.ndim == 2 else out
@@ -550,8 +587,9 @@ class Sequential:
         self._require_compiled()
         x, y = self._check_data(x, y, "evaluate")
         means = metrics_mod.MeanLogs()
-        for i, xb in self._batches(x, batch_size):
-            means.add(self._test_batch(xb, y[i:i + len(xb)]), len(xb))
+        # the outputs side by side; the loss and the metrics (a user's may keep a running state) in order here
+        for i, out in zip(range(0, len(x), batch_size), self._each_batch(x, batch_size, self._test_outputs)):
+            means.add(self._test_logs(out, y[i:i + len(out)]), len(out))
         return means.result()
 
     # ----- one batch, as Keras ------------------------------------------------
@@ -828,6 +866,11 @@ class Sequential:
         if y.dtype.kind not in "biuf":
             raise ValueError(f"{what}: labels must be numbers (class indices or one-hot rows), got dtype {y.dtype}")
         return (self.loss or losses_mod.CrossEntropy()).check_targets(y, self.output_shape, what)
+
+
+def _batch(x, start, batch_size):
+    """The float32 batch of ``x`` from ``start``, converted alone (a memory-mapped uint8 file is never read whole)."""
+    return fit_data.as_inputs(x[start:start + batch_size])
 
 
 def _forward_path(body, head, x, training):

@@ -356,7 +356,7 @@ def _piece_runs(monkeypatch, model):
     return runs
 
 
-@pytest.mark.parametrize("name", ["mlp_wide", "cnn_small", "vgg_mini", "alexnet_mini"])
+@pytest.mark.parametrize("name", ["cnn_small", "vgg_mini", "alexnet_mini"])
 def test_inference_in_pieces_side_by_side_equals_one_thread(monkeypatch, name):
     """predict and evaluate run pieces of each batch through the layers on two threads at once (each with
     its own scratch arrays); the outputs and the logs are those of one thread."""
@@ -379,6 +379,48 @@ def test_a_small_network_predicts_without_pieces(monkeypatch):
     runs = _piece_runs(monkeypatch, model)
     model.predict(_data(256)[0], batch_size=256)
     assert runs == []
+
+
+@pytest.mark.parametrize("name, batch, whole", [("mlp", 256, True), ("mlp_wide", 128, True),
+                                                ("mlp_wide", 512, False), ("lenet5", 64, False)])
+def test_batches_that_fit_a_cache_go_whole_and_side_by_side(monkeypatch, name, batch, whole):
+    """predict and evaluate hand a run of whole batches to each thread when a batch's layer outputs fit
+    CHUNK_BYTES (mlp_wide's 1,556 floats an image at 128 do, at 512 not; LeNet-5's 18,910 at 64 not), with
+    the outputs and the logs of one thread."""
+    x, y = _data(5 * batch + 7)   # six batches, the last short
+    model = _model(name)
+    results, on = {}, set()
+    forward = model.forward
+    monkeypatch.setattr(model, "forward", lambda xb, training=False: on.add((threading.get_ident(), len(xb))) or
+                        forward(xb, training))
+    runs, run = [], parallel.run
+    monkeypatch.setattr(parallel, "run", lambda tasks: runs.append(len(tasks)) or run(tasks))
+    for threads in ("1", "2"):
+        monkeypatch.setenv("NUMPYNET_THREADS", threads)
+        runs.clear()
+        on.clear()
+        results[threads] = model.predict(x, batch_size=batch), model.evaluate(x, y, batch_size=batch)
+        assert (6 in runs) == (whole and threads == "2")   # one run of the six batches each call
+        if whole:   # predict's forward saw whole batches, on both threads when there were two
+            assert {n for _, n in on} == {batch, 7} and len({t for t, _ in on}) == int(threads)
+    assert_allclose(results["2"][0], results["1"][0], rtol=1e-5, atol=1e-6)
+    assert results["2"][1] == pytest.approx(results["1"][1], rel=1e-5)
+
+
+def test_evaluate_calls_the_metrics_in_order_on_the_callers_thread(monkeypatch):
+    """A user's metric may keep a running state: the batches' outputs come side by side, the metrics do not."""
+    monkeypatch.setenv("NUMPYNET_THREADS", "2")
+    calls = []
+
+    def seen(out, y):
+        calls.append((threading.get_ident(), len(out)))
+        return 0.0
+    seen.name = "seen"
+    model = zoo.build("mlp", seed=0)
+    model.compile("sgd", "crossentropy", metrics=[seen])
+    x, y = _data(5 * 64 + 7)
+    model.evaluate(x, y, batch_size=64)
+    assert calls == [(threading.get_ident(), n) for n in [64] * 5 + [7]]
 
 
 def test_a_model_with_a_layer_of_a_users_predicts_without_pieces(monkeypatch, registry):
