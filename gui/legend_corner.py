@@ -28,8 +28,7 @@ def place_legend(plot, *_signal_args):
     if points is None:
         return
     covered, best = min((hidden(plot, corner, points), corner != current, corner) for corner in CORNERS)[::2]
-    if best != current:
-        legend.setOffset(best)
+    legend.setOffset(best)   # also in the same corner: a legend that grew a line is anchored again by its new size
     legend.setBrush(CLEAR if covered else FILL)
 
 

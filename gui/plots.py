@@ -305,6 +305,7 @@ class TrainingPlots(QWidget):
                 legend.addItem(sample, text)
             explain(view, f"{view.help} Hollow markers: {text}. A stopped run's last epoch is averaged over "
                           "only the batches it trained." if cut else view.help)
+            place_legend(view.getPlotItem())
 
     def _changed(self, *views):
         """Mark plots as having new points; the refresh timer runs only while some have."""

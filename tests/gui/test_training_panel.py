@@ -318,6 +318,13 @@ def legend_texts(view):
     return [label.text for _sample, label in view.getPlotItem().legend.items]
 
 
+def legend_inside(view):
+    """Whether the legend's box, every line of it, lies within the plot area that clips it."""
+    legend = view.getPlotItem().legend
+    box = legend.mapRectToParent(legend.boundingRect())
+    return legend.parentItem().boundingRect().contains(box)
+
+
 def test_a_stopped_epoch_is_plotted_as_partial_and_stays_so(qtbot, panel, monkeypatch, tmp_path):
     """fit reports a stopped epoch's average over the batches it trained, like a whole epoch's; the
     epoch plots must not show it as one: hollow markers, named in the legend, kept in the saved model."""
@@ -333,6 +340,7 @@ def test_a_stopped_epoch_is_plotted_as_partial_and_stays_so(qtbot, panel, monkey
     note = f"epoch 2 (partial, {trained / steps:.0%})"
     for view in (plots.epoch_loss, plots.epoch_acc):
         assert note in legend_texts(view) and note in view.toolTip()
+        assert legend_inside(view)   # the longer line is not cut off by the plot's edge
     plots.export_csv(tmp_path / "history.csv")
     with open(tmp_path / "history.csv") as f:
         assert [float(r["fraction"]) for r in csv.DictReader(f)] == [1.0, trained / steps]
