@@ -6,9 +6,10 @@ glibc serves blocks above its ``mmap`` threshold with fresh pages from the
 kernel and gives them back when freed, and trims the top of its heap past a
 second threshold; either way the next batch's arrays page-fault their memory
 in again, and the kernel zeroes every page. vgg_mini at batch 128 on two
-threads took 520-620 page faults and 12-16 ms of system time a step that way
-(of 150-165 ms). With both thresholds raised the faults fell to under 1 a step
-and the step to 143-147 ms. Raising only one of them made it twice as slow:
+threads took 590-800 page faults and 10-19 ms of system time a step that way
+(150-163 ms a step, fresh processes alternated). With both thresholds raised
+the faults fell to under 1 a step, the system time to 4-9 ms and the step to
+138-152 ms. Raising only one of them made it twice as slow:
 either setting stops glibc adjusting the other, whose default (128 KB) then
 sends every array to the kernel.
 

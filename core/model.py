@@ -487,8 +487,9 @@ class Sequential:
         chunks): two whole ones at once crowd each other out of the cache
         (LeNet-5 147 -> 168 ms, vgg_mini 676 -> 744 ms that way).
         """
-        tasks = [functools.partial(lambda i: work(i, _batch(x, i, batch_size)), i)
-                 for i in range(0, len(x), batch_size)]
+        def one(start):
+            return work(start, _batch(x, start, batch_size))
+        tasks = [functools.partial(one, start) for start in range(0, len(x), batch_size)]
         batch_bytes = 4 * batch_size * self._floats_per_image()
         if len(tasks) >= parallel.threads() > 1 and batch_bytes <= conv_ops.CHUNK_BYTES and self._own_layers_only():
             return parallel.run(tasks)

@@ -261,14 +261,17 @@ def matmul(a, b, finish=None):
     m, n = a.shape[0], b.shape[1]
     along_rows = m >= n
     parts = min(m if along_rows else n, parts_for(2.0 * m * a.shape[1] * n, MIN_SPLIT_FLOPS / 2))
-    if parts <= 1 or _long_sum(a, b):
-        out = _long_sum_product(a, b) if _long_sum(a, b) else a @ b
-        finish(out, slice(None))
+    if _long_sum(a, b):
+        out = _long_sum_product(a, b)
+    elif parts <= 1:
+        out = a @ b
+    else:   # each block finished by its own thread
+        out = np.empty((m, n), np.result_type(a, b))
+        blocks = [(part, slice(None)) if along_rows else (slice(None), part)
+                  for part in _slices(m if along_rows else n, parts)]
+        run([functools.partial(_product_block, a, b, out, rows, cols, finish) for rows, cols in blocks])
         return out
-    out = np.empty((m, n), np.result_type(a, b))
-    blocks = [(part, slice(None)) if along_rows else (slice(None), part)
-              for part in _slices(m if along_rows else n, parts)]
-    run([functools.partial(_product_block, a, b, out, rows, cols, finish) for rows, cols in blocks])
+    finish(out, slice(None))
     return out
 
 
@@ -293,7 +296,7 @@ def matmuls(*pairs):
     return run([functools.partial(np.matmul, a, b) for a, b in pairs])
 
 
-def _product_block(a, b, out, rows, cols, finish=_unchanged):
+def _product_block(a, b, out, rows, cols, finish):
     np.matmul(a[rows], b[:, cols], out=out[rows, cols])
     finish(out[rows, cols], cols)
 

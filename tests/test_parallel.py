@@ -147,9 +147,12 @@ def _matrices(m, k, n, transposed, dtype):
     return rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
 
 
+BOTH_LAYOUTS = pytest.mark.parametrize("transposed", [False, True], ids=["contiguous", "transposed views"])
+
+
 @pytest.mark.parametrize("m, k, n", [(300, 40, 20), (20, 40, 300), (1, 5, 7), (64, 8, 64)],
                          ids=["rows", "columns", "tiny", "square"])
-@pytest.mark.parametrize("transposed", [False, True], ids=["contiguous", "transposed view"])
+@BOTH_LAYOUTS
 def test_matmul_in_blocks_equals_one_product(two_threads, monkeypatch, m, k, n, transposed):
     monkeypatch.setattr(parallel, "MIN_SPLIT_FLOPS", 0)
     a, b = _matrices(m, k, n, transposed, np.float32)
@@ -177,7 +180,7 @@ def test_two_products_side_by_side_equal_each_alone(monkeypatch, threads):
 @pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("m, k, n", [(5, 86_528, 9), (32, 4096, 32), (1, 4097, 7), (25, 5000, 20)],
                          ids=["cnn_small's dW", "blocks only", "short last block", "odd blocks"])
-@pytest.mark.parametrize("transposed", [False, True], ids=["contiguous", "transposed views"])
+@BOTH_LAYOUTS
 def test_a_long_sum_in_blocks_equals_one_product(monkeypatch, threads, m, k, n, transposed):
     """A small result over a long inner axis is a sum of products over blocks of it, shared among the threads."""
     monkeypatch.setattr(parallel, "MIN_SPLIT_FLOPS", 0)

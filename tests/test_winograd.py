@@ -95,3 +95,23 @@ def test_training_keeps_the_input_tiles_for_backward_and_inference_keeps_none(mo
     for name in grads:
         np.testing.assert_array_equal(grads[name], grads_again[name])
     assert (kept_transforms, transforms_again) == (3, 6)   # the gradient's tiles only, against both
+
+
+def test_backward_takes_its_chunks_from_the_kept_tiles(monkeypatch):
+    """Tiles kept for chunks of one image still fit when backward would cut the batch otherwise."""
+    layer = Conv2D(8, 3, padding="same", seed=0)
+    layer.build((8, 6, 6))
+    layer.need_input_grad = True
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 8, 6, 6)).astype(np.float32)
+    grad = rng.standard_normal((3, 8, 6, 6)).astype(np.float32)
+    layer.forward(x, training=True)
+    layer._tiles = None
+    expected = layer.backward(grad), dict(layer.grads)
+    monkeypatch.setattr(conv_ops, "CHUNK_BYTES", 1)   # forward in three chunks...
+    layer.forward(x, training=True)
+    monkeypatch.undo()                                  # ...backward would take one
+    dx, grads = layer.backward(grad), layer.grads
+    np.testing.assert_allclose(dx, expected[0], rtol=1e-5, atol=1e-5)
+    for name in grads:
+        np.testing.assert_allclose(grads[name], expected[1][name], rtol=1e-5, atol=1e-5)

@@ -87,7 +87,7 @@ class Pool2D(Layer):
         The gradient from Flatten is laid out image by image while a pooled map
         may be channels-last or channel by channel; every pass of ``scatter``
         over the two orders at once runs in short strided steps. The copy costs
-        one pass: cnn_small's pooling backward went from 0.54 to 0.32 ms at batch 64.
+        one pass: cnn_small's pooling backward went from 0.58 to 0.34 ms at batch 64 (one thread).
         """
         in_order = np.empty_like(self._out[start:stop], g.dtype)
         if in_order.strides != g.strides:
