@@ -2,11 +2,15 @@
 
     NUMPYNET_DATA=../shared/data python benchmarks/train_speed.py [--runs 3] [--steps 30]
         [--models vgg_mini lenet5] [--batch-sizes 64 128] [--before /tmp/speed-before]
-        [--threads 1 2] [--busy 1] [--memory] [--no-torch]
+        [--threads 1 2] [--busy 1] [--memory] [--no-torch] [--torch-malloc numpynet]
 
 Every zoo preset, batch 64 and 128, SGD lr 0.05 momentum 0.9, float32, real
 MNIST in one shuffled order. PyTorch runs the same network (its own initial
-weights). Each framework lives in its own worker process that stays up for the
+weights). The runner writes the data as .npy files and the workers load them
+with NumPy, so the PyTorch worker never imports ``core``: that would give it
+numpynet's malloc settings (``core/allocator.py``), which PyTorch as it comes
+does not have. ``--torch-malloc numpynet`` gives them to it, to see what they
+are worth there. Each framework lives in its own worker process that stays up for the
 whole run; the runner sends them the same job in turn, alternating which goes
 first, and repeats the table ``--runs`` times: on a shared machine only
 alternation makes two timings comparable. Each job starts half a second after
@@ -33,7 +37,6 @@ throughput (batches of 256, 2,000 test images). With ``--memory``, the peak RSS
 of a vgg_mini training process with MNIST loaded.
 """
 import argparse
-import functools
 import json
 import os
 import platform
@@ -41,7 +44,9 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import types
 
 import numpy as np
 
@@ -50,6 +55,8 @@ PREDICT_REPEATS = 5   # one pass over PREDICT_N images takes 20-300 ms: the medi
 SETTLE = 0.5   # seconds between jobs: the last worker's idle threads (OpenMP's, OpenBLAS's) spin for a while
 MIN_SECONDS = 1.0   # a job trains at least this long after its warm-up: 20 batches of mlp take 10 ms
 HERE = os.path.dirname(os.path.abspath(__file__))
+TORCH_MALLOC = "TRAIN_SPEED_TORCH_MALLOC"   # tells a PyTorch worker whose malloc settings to train with
+MALLOC_WORDS = {"default": "glibc's malloc as it comes", "numpynet": "numpynet's malloc settings"}
 
 
 # ----- the workers: one process per framework, jobs on stdin, results on stdout --------------------
@@ -158,21 +165,33 @@ def torch_predict(ds, job):
         return _median_seconds(lambda: [torch.softmax(model(x[i:i + 256]), 1).numpy() for i in range(0, len(x), 256)])
 
 
-@functools.cache
 def _shuffled_training_set(ds):
-    """MNIST's training images in one shuffled order, the same for every framework and run."""
-    order = np.random.default_rng(0).permutation(len(ds.x_train))
-    return ds.x_train[order], ds.y_train[order]
+    """MNIST's training images in the one shuffled order the runner wrote, the same for every framework and run."""
+    return ds.x_train, ds.y_train
 
 
-def worker(framework):
-    """Answer jobs from the runner until stdin closes: ``{"kind", "model", "batch", "steps"}`` -> seconds."""
+def write_data(folder):
+    """MNIST as .npy files in ``folder``, the training set in one shuffled order, for the workers to load with
+    NumPy alone: a PyTorch worker that imported ``core`` to load it would train with numpynet's malloc settings
+    (``core/allocator.py``), which made its alexnet_mini steps 27-29 ms -> 23-24 ms at batch 128."""
     from core import datasets
+    ds = datasets.load("mnist")
+    order = np.random.default_rng(0).permutation(len(ds.x_train))
+    arrays = {"x_train": ds.x_train[order], "y_train": ds.y_train[order], "x_test": ds.x_test}
+    for name, a in arrays.items():
+        np.save(os.path.join(folder, name + ".npy"), a)
+    return folder
+
+
+def worker(framework, folder):
+    """Answer jobs from the runner until stdin closes: ``{"kind", "model", "batch", "steps"}`` -> seconds."""
     if framework == "torch":
         import torch
         torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", os.cpu_count())))
-    ds = datasets.load("mnist")
-    _shuffled_training_set(ds)   # before any job, so the memory table's "idle" process holds it too
+    if framework == "numpynet" or os.environ.get(TORCH_MALLOC) == "numpynet":
+        import core   # noqa: F401  (as in a user's process, before any data: it sets the allocator)
+    ds = types.SimpleNamespace(**{name: np.load(os.path.join(folder, name + ".npy"))
+                                  for name in ("x_train", "y_train", "x_test")})
     jobs = {("numpynet", "train"): numpynet_train, ("numpynet", "predict"): numpynet_predict,
             ("torch", "train"): torch_train, ("torch", "predict"): torch_predict}
     print(json.dumps({"ready": True}), flush=True)
@@ -188,14 +207,15 @@ def worker(framework):
 class Worker:
     """A worker process for one framework (numpynet from ``tree``, or PyTorch) with its BLAS threads."""
 
-    def __init__(self, label, framework, tree, threads=None):
-        env = {**os.environ, "PYTHONPATH": tree}
+    def __init__(self, label, framework, tree, args, threads=None):
+        env = {**os.environ, "PYTHONPATH": tree, TORCH_MALLOC: args.torch_malloc}
         if threads:
             env.update(OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
                        NUMPYNET_THREADS=str(threads), NUMPYNET_BLAS_THREADS=str(threads))   # the latter: --before
                                                                                            # trees before parallel.py
         self.label = label
-        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", framework],
+        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", framework,
+                                      "--data", args.data],
                                      cwd=tree, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self._read()
 
@@ -270,11 +290,11 @@ def memory_table(frameworks, args):
     is reached in its first batches, since every batch allocates the same; ``--steps`` batches are run."""
     print(f"\nPeak memory, vgg_mini, batch 128, fresh process with MNIST loaded, {args.steps} batches:")
     for label, framework in frameworks:
-        w = Worker(label, framework, args.tree)
+        w = Worker(label, framework, args.tree, args)
         idle = w.run(kind="predict", model="mlp")["peak_mb"]
         peak = w.run(kind="train", model="vgg_mini", batch=128, steps=args.steps)["peak_mb"]
         w.close()
-        print(f"  {label:<10} {peak:,.0f} MB (the process with MNIST, its shuffled copy and a tiny model: "
+        print(f"  {label:<10} {peak:,.0f} MB (the process with MNIST and a tiny model: "
               f"{idle:,.0f} MB; training added {peak - idle:,.0f})", flush=True)
 
 
@@ -292,9 +312,12 @@ def main():
                     help="thread counts: each framework runs with each, and is compared at the same count")
     ap.add_argument("--busy", type=int, default=0, metavar="N", help="N processes spinning on the CPU meanwhile")
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch")
+    ap.add_argument("--torch-malloc", choices=["default", "numpynet"], default="default",
+                    help="PyTorch with glibc's malloc as it comes, or with numpynet's settings (core/allocator.py)")
+    ap.add_argument("--data", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        return worker(args.worker)
+        return worker(args.worker, args.data)
     args.tree = os.path.dirname(HERE)
     if not args.no_torch:
         try:
@@ -308,7 +331,9 @@ def main():
           + ("" if args.no_torch else f", PyTorch {torch_version}"))
     busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
     try:
-        run_tables(args)
+        with tempfile.TemporaryDirectory(prefix="train_speed-") as folder:
+            args.data = write_data(folder)
+            run_tables(args)
     finally:
         for p in busy:
             p.kill()
@@ -319,15 +344,16 @@ def run_tables(args):
     threads = sorted(set(args.threads))
     print(f"MNIST, SGD lr {LR} momentum {MOMENTUM}, float32; each framework with {' and '.join(map(str, threads))} "
           "thread(s): NUMPYNET_THREADS for numpynet, torch.set_num_threads for PyTorch"
-          + (f"; {args.busy} other process(es) spinning on the CPU meanwhile" if args.busy else "") + "\n")
+          + (f"; {args.busy} other process(es) spinning on the CPU meanwhile" if args.busy else "")
+          + f"; PyTorch with {MALLOC_WORDS[args.torch_malloc]}\n")
     workers, pairs = [], []
     for n in threads:
-        mine = [Worker(f"np-{n}t", "numpynet", args.tree, threads=n)]
+        mine = [Worker(f"np-{n}t", "numpynet", args.tree, args, threads=n)]
         if args.before:
-            mine.insert(0, Worker(f"before-{n}t", "numpynet", os.path.abspath(args.before), threads=n))
+            mine.insert(0, Worker(f"before-{n}t", "numpynet", os.path.abspath(args.before), args, threads=n))
         workers += mine
         if not args.no_torch:
-            workers.append(Worker(f"torch-{n}t", "torch", args.tree, threads=n))
+            workers.append(Worker(f"torch-{n}t", "torch", args.tree, args, threads=n))
             pairs += [(w.label, f"torch-{n}t") for w in mine]
     training_table(workers, pairs, args)
     predict_table(workers, pairs, args)
