@@ -1,21 +1,30 @@
-"""3x3 stride-1 convolution by Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray, 2015).
+"""3x3 stride-1 convolution by Winograd's minimal filtering F(m x m, 3x3) (Lavin and Gray, 2015).
 
 im2col multiplies every output pixel by the nine taps of a kernel: 9 C
-multiply-adds per pixel and filter. Winograd's transform computes a 2x2 output
-tile from a 4x4 input tile in 16 products instead of 36, so the GEMMs shrink
-2.25x; the transforms are small fixed matrices applied as GEMMs too:
+multiply-adds per pixel and filter. Winograd's transform computes an m x m
+output tile from an (m+2) x (m+2) input tile d in (m+2)^2 products:
 
-    Y = A^T [(G w G^T) * (B^T d B)] A     (d: 4x4 input tile, w: 3x3 kernel, *: elementwise)
+    Y = A^T [(G w G^T) * (B^T d B)] A     (w: 3x3 kernel, *: elementwise)
 
-Each of the 16 tile positions is one (tiles x C) @ (C x F) GEMM. Both
-gradients are exact by the same algebra: dx is the forward of the flipped
-kernel over the zero-padded output gradient, and dw = G^T [sum over tiles of
-(B^T d B) (A dY A^T)] G. The work runs a few images at a time so a chunk's
-tiles stay in cache between the transform and the GEMMs (``conv_ops.batch_chunks``):
-for vgg_mini's 32-channel layer at batch 128 that is 42 ms -> 23 ms forward.
+F2 (2x2 tiles from 4x4) needs 4 products an output pixel instead of 9, F4
+(4x4 from 6x6) 2.25. Each of the (m+2)^2 tile positions is one
+(tiles x C) @ (C x F) GEMM; the transforms are small fixed matrices applied
+along each axis of a tile. Both gradients follow from the same algebra: dx is
+the forward of the flipped kernel over the zero-padded output gradient, and
+dw = G^T [sum over tiles of (B^T d B) (A dY A^T)] G. The work runs a few
+images at a time so a chunk's tiles stay in cache between the transform and
+the GEMMs (``conv_ops.batch_chunks``): for vgg_mini's 32-channel layer at
+batch 128 that was 42 ms -> 23 ms forward with F2.
+
+A layer takes the tiling with the fewer products over the output its tiles
+cover (``choose``): F4 on vgg_mini's 28x28 and 14x14 maps, where a training
+step took 88 -> 74 ms at batch 64 and 162 -> 141 ms at 128 against F2 (two
+threads, in-process alternation of 6). F4's larger transform entries round
+more: about 6e-6 of a layer's largest output in float32, against 1e-6 for F2
+and im2col, measured against float64 on those layers.
 
 Arrays are channels-last (N, H, W, C) as in ``conv_ops``; the input must be
-padded to ``2 * tiles + 2`` rows and columns (``tiled_pads``).
+padded to ``m * tiles + 2`` rows and columns (``Tiling.tiled_pads``).
 """
 import functools
 
@@ -24,40 +33,66 @@ from numpy.lib.stride_tricks import as_strided
 
 from . import conv_ops, parallel
 
-_B_T = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]])
-_G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
-_A_T = np.array([[1, 1, 1, 0], [0, 1, -1, -1]])
-_TO_TILE = np.kron(_B_T, _B_T)       # (16, 16): the flattened 4x4 input tile d -> B^T d B
-_FROM_TILE = np.kron(_A_T, _A_T)     # (4, 16): the 16 products -> the flattened 2x2 output tile
-# How ``backward`` wants the output gradient padded, ((top, bottom), (left, right)): two zero rows and columns round
-# it, so the input's gradient is a plain convolution of it, and one more at the bottom and right for an odd count
-# of tiles.
-GRAD_PADS = ((2, 3), (2, 3))
+
+class Tiling:
+    """F(m x m, 3x3): an (m+2) x (m+2) input tile d gives an m x m output tile as
+    Y = A^T [(G w G^T) * (B^T d B)] A, with the three matrices below.
+
+    Attributes:
+        m: the output tile's side.
+        alpha: the input tile's side, m + 2; each tile needs alpha**2 products.
+        b_t: B^T, (alpha, alpha).
+        a_t: A^T, (m, alpha).
+        g: G, (alpha, 3): a 3-tap kernel row -> its alpha transformed taps.
+        grad_pads: how ``backward`` wants the output gradient padded, ((top, bottom), (left, right)): two
+            zero rows and columns round it, so the input's gradient is a plain convolution of it, and up to
+            m + 1 more at the bottom and right for the tiles that hang over the edge of either map.
+    """
+
+    def __init__(self, b_t, g, a_t):
+        self.m, self.alpha = len(a_t), len(b_t)
+        self.b_t, self.a_t, self.g = np.asarray(b_t), np.asarray(a_t), np.asarray(g)
+        self.grad_pads = ((2, self.m + 1), (2, self.m + 1))
+
+    def tiles(self, out_hw):
+        """Output tiles per column and row: a size that is not a multiple of m gets one that hangs over its edge."""
+        return tuple(-(-size // self.m) for size in out_hw)
+
+    def tiled_pads(self, pads, out_hw):
+        """``pads`` with the rows (columns) at the bottom (right) that the last tiles hang over."""
+        (t, b), (left, r) = pads
+        (th, tw), (oh, ow) = self.tiles(out_hw), out_hw
+        return (t, b + self.m * th - oh), (left, r + self.m * tw - ow)
 
 
-def applies(kernel, stride, in_channels, filters):
-    """Whether a Conv2D is done this way: 3x3, stride 1, and enough channels on both sides that the
-    16 GEMMs are worth more than their transforms (a single-channel first layer is not)."""
-    return tuple(kernel) == (3, 3) and tuple(stride) == (1, 1) and min(in_channels, filters) >= 8
+# Lavin and Gray's F(2x2, 3x3), interpolating at 0, 1, -1 and infinity.
+F2 = Tiling(b_t=np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]),
+            g=np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]),
+            a_t=np.array([[1, 1, 1, 0], [0, 1, -1, -1]]))
+# F(4x4, 3x3) at 0, 1, -1, 2, -2 and infinity: 36 products a 4x4 tile (2.25 an output) instead of F2's 4.
+F4 = Tiling(b_t=np.array([[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
+                          [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]]),
+            g=np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
+                        [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]]),
+            a_t=np.array([[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]]))
+TILINGS = (F2, F4)
 
 
-def tiles(out_hw):
-    """2x2 output tiles per column and row: an odd size gets one tile that hangs over its edge."""
-    return tuple((size + 1) // 2 for size in out_hw)
+def choose(kernel, stride, in_channels, filters, out_hw):
+    """The tiling a Conv2D computes with, or None for im2col: 3x3, stride 1, and enough channels on both
+    sides that the GEMMs are worth more than their transforms (a single-channel first layer is not).
+    Of the tilings, the one with the fewest products over the output its tiles cover, edges included."""
+    if not (tuple(kernel) == (3, 3) and tuple(stride) == (1, 1) and min(in_channels, filters) >= 8):
+        return None
+    return min(TILINGS, key=lambda t: t.alpha ** 2 * np.prod(t.tiles(out_hw)))
 
 
-def tiled_pads(pads, out_hw):
-    """``pads`` with one more row (column) at the bottom (right) where an odd output needs it."""
-    (t, b), (left, r) = pads
-    oh, ow = out_hw
-    return (t, b + oh % 2), (left, r + ow % 2)
-
-
-def kernel_tiles(w):
-    """U = G w G^T of every (filter, channel) kernel, as (16, C, F): the right-hand sides of the GEMMs."""
+def kernel_tiles(w, tiling):
+    """U = G w G^T of every (filter, channel) kernel, as (alpha**2, C, F): the right-hand sides of the GEMMs."""
     f, c = w.shape[:2]
-    u = np.einsum("ai,fcij,bj->abcf", _G.astype(w.dtype), w, _G.astype(w.dtype), optimize=True)
-    return np.ascontiguousarray(u.reshape(16, c, f))
+    g = tiling.g.astype(w.dtype)
+    u = np.einsum("ai,fcij,bj->abcf", g, w, g, optimize=True)
+    return np.ascontiguousarray(u.reshape(tiling.alpha ** 2, c, f))
 
 
 def flipped(w):
@@ -65,64 +100,78 @@ def flipped(w):
     return np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
 
 
-def _input_tiles(xp, th, tw):
-    """B^T d B of every 4x4 input tile of ``xp`` (m, >= 2th+2, >= 2tw+2, C), as (16, m*th*tw, C)."""
-    m, c = xp.shape[0], xp.shape[3]
+def _input_tiles(xp, tiling, th, tw):
+    """B^T d B of every input tile of ``xp`` (k, >= m th + 2, >= m tw + 2, C), as (alpha**2, k*th*tw, C)."""
+    k, c = xp.shape[0], xp.shape[3]
+    m, a = tiling.m, tiling.alpha
     sn, sh, sw, sc = xp.strides
-    windows = as_strided(xp, shape=(m, th, tw, 4, 4, c), strides=(sn, 2 * sh, 2 * sw, sh, sw, sc), writeable=False)
-    d = np.empty((4, 4, m, th, tw, c), xp.dtype)
+    windows = as_strided(xp, shape=(k, th, tw, a, a, c), strides=(sn, m * sh, m * sw, sh, sw, sc), writeable=False)
+    d = np.empty((a, a, k, th, tw, c), xp.dtype)
     np.copyto(d, windows.transpose(3, 4, 0, 1, 2, 5))
-    return (_TO_TILE.astype(xp.dtype) @ d.reshape(16, -1)).reshape(16, m * th * tw, c)
+    return _on_both_axes(tiling.b_t, d).reshape(a * a, k * th * tw, c)
 
 
-def _output_tiles(g, th, tw):
-    """A dY A^T of every 2x2 tile of the output gradient ``g`` (m, >= 2th, >= 2tw, F), as (16, m*th*tw, F)."""
-    m, f = g.shape[0], g.shape[3]
-    blocks = g[:, :2 * th, :2 * tw].reshape(m, th, 2, tw, 2, f).transpose(2, 4, 0, 1, 3, 5)
-    dy = np.ascontiguousarray(blocks).reshape(4, -1)
-    return (_FROM_TILE.T.astype(g.dtype) @ dy).reshape(16, m * th * tw, f)
+def _output_tiles(g, tiling, th, tw):
+    """A dY A^T of every m x m tile of the output gradient ``g`` (k, >= m th, >= m tw, F), as (alpha**2, k*th*tw, F)."""
+    k, f = g.shape[0], g.shape[3]
+    m = tiling.m
+    blocks = g[:, :m * th, :m * tw].reshape(k, th, m, tw, m, f).transpose(2, 4, 0, 1, 3, 5)
+    return _on_both_axes(tiling.a_t.T, np.ascontiguousarray(blocks)).reshape(tiling.alpha ** 2, k * th * tw, f)
 
 
-def conv(xp, u, out_hw, out=None):
-    """The 3x3 convolution (no bias) of padded ``xp`` (N, >= 2th+2, >= 2tw+2, C) with ``u`` = kernel_tiles(w).
+def _on_both_axes(mat, tiles):
+    """``mat @ X @ mat^T`` for every tile X of ``tiles`` (q, q, ...), whose first two axes hold a tile: (p, p, ...).
+
+    Two passes of the small product, one an axis, rather than one of kron(mat, mat) on the flattened tile:
+    a third of the multiplies for F4's 6x6 tiles. One thread, the input tiles of 8 images of 28x28x32:
+    F4's 0.49 -> 0.33 ms, F2's 0.98 -> 0.56 ms.
+    """
+    q = mat.shape[1]
+    mat = mat.astype(tiles.dtype)
+    rows = (mat @ tiles.reshape(q, -1)).reshape(len(mat), q, -1)
+    return np.matmul(mat, rows)
+
+
+def conv(xp, u, out_hw, tiling, out=None):
+    """The 3x3 convolution (no bias) of padded ``xp`` (N, >= m th + 2, >= m tw + 2, C) with ``u`` = kernel_tiles(w).
 
     Returns (out, [((start, stop), input tiles) of each chunk]): ``out`` (N, OH, OW, F) is written in place
     when given; the tiles are what ``backward`` would transform ``xp`` into again, with the images they hold.
     """
     n, c = xp.shape[0], xp.shape[3]
     f = u.shape[2]
-    (oh, ow), (th, tw) = out_hw, tiles(out_hw)
-    out = np.empty((n, oh, ow, f), xp.dtype) if out is None else out
-    chunks = _chunks(n, th, tw, c, f, xp.itemsize)
-    tiles_of = parallel.run([functools.partial(_conv_chunk, xp[a:b], u, out[a:b]) for a, b in chunks])
+    out = np.empty((n, *out_hw, f), xp.dtype) if out is None else out
+    chunks = _chunks(n, tiling, tiling.tiles(out_hw), c, f, xp.itemsize)
+    tiles_of = parallel.run([functools.partial(_conv_chunk, xp[a:b], u, out[a:b], tiling) for a, b in chunks])
     return out, list(zip(chunks, tiles_of))
 
 
-def _chunks(n, th, tw, c, f, itemsize):
+def _chunks(n, tiling, tiles_hw, c, f, itemsize):
     """The batch's chunks for ``conv`` and ``backward``: each image's tiles of C and of F channels."""
-    return conv_ops.batch_chunks(n, 16 * th * tw * (c + f) * itemsize)
+    return conv_ops.batch_chunks(n, tiling.alpha ** 2 * int(np.prod(tiles_hw)) * (c + f) * itemsize)
 
 
-def _conv_chunk(xp, u, out):
+def _conv_chunk(xp, u, out, tiling):
     """``conv`` of a few images, into their rows of ``out``; returns their input tiles."""
-    m, oh, ow, f = out.shape
-    th, tw = tiles((oh, ow))
-    v = _input_tiles(xp, th, tw)
+    k, oh, ow, f = out.shape
+    m = tiling.m
+    th, tw = tiling.tiles((oh, ow))
+    v = _input_tiles(xp, tiling, th, tw)
     products = np.matmul(v, u)
-    y = (_FROM_TILE.astype(xp.dtype) @ products.reshape(16, -1)).reshape(2, 2, m, th, tw, f)
-    out[:] = y.transpose(2, 3, 0, 4, 1, 5).reshape(m, 2 * th, 2 * tw, f)[:, :oh, :ow]
+    y = _on_both_axes(tiling.a_t, products.reshape(tiling.alpha, tiling.alpha, -1)).reshape(m, m, k, th, tw, f)
+    out[:] = y.transpose(2, 3, 0, 4, 1, 5).reshape(k, m * th, m * tw, f)[:, :oh, :ow]
     return v
 
 
-def backward(xp, gp, w, out_hw, in_window=None, kept=None):
+def backward(xp, gp, w, out_hw, tiling, in_window=None, kept=None):
     """Gradients of the 3x3 convolution of ``xp`` with ``w`` (F, C, 3, 3), given ``gp``.
 
     Args:
-        xp: the padded input the forward saw (N, >= 2th+2, >= 2tw+2, C).
-        gp: the output gradient with two zero rows and columns on every side and one more at the bottom
-            and right (``GRAD_PADS``): (N, OH+5, OW+5, F).
+        xp: the padded input the forward saw (N, >= m th + 2, >= m tw + 2, C).
+        gp: the output gradient padded by ``tiling.grad_pads``: (N, OH + m + 3, OW + m + 3, F).
         w: the kernel.
         out_hw: (OH, OW).
+        tiling: the forward's.
         in_window: (top, left, height, width) of the unpadded input inside ``xp``, to compute its gradient
             there alone (the padding's gradient is never needed); None for no input gradient.
         kept: what ``conv`` returned beside its output for ``xp`` (each chunk's images and input tiles), or
@@ -134,27 +183,26 @@ def backward(xp, gp, w, out_hw, in_window=None, kept=None):
     """
     n, c = xp.shape[0], xp.shape[3]
     f = w.shape[0]
-    th, tw = tiles(out_hw)
+    tiles_hw = tiling.tiles(out_hw)
     dx = u_back = None
     if in_window is not None:
         top, left, height, width = in_window
         dx = np.empty((n, height, width, c), xp.dtype)
-        u_back = kernel_tiles(flipped(w))
-    kept = kept or [(chunk, None) for chunk in _chunks(n, th, tw, c, f, xp.itemsize)]
-    du = sum(parallel.run([functools.partial(_backward_chunk, xp[a:b], gp[a:b], (th, tw), u_back,
+        u_back = kernel_tiles(flipped(w), tiling)
+    kept = kept or [(chunk, None) for chunk in _chunks(n, tiling, tiles_hw, c, f, xp.itemsize)]
+    du = sum(parallel.run([functools.partial(_backward_chunk, xp[a:b], gp[a:b], tiling, tiles_hw, u_back,
                                              None if dx is None else dx[a:b], in_window, v)
                            for (a, b), v in kept]))
-    g = _G.astype(xp.dtype)
-    dw = np.einsum("ai,abcf,bj->fcij", g, du.reshape(4, 4, c, f), g, optimize=True)
+    g = tiling.g.astype(xp.dtype)
+    dw = np.einsum("ai,abcf,bj->fcij", g, du.reshape(tiling.alpha, tiling.alpha, c, f), g, optimize=True)
     return np.ascontiguousarray(dw), dx
 
 
-def _backward_chunk(xp, gp, tiles_hw, u_back, dx, in_window, v):
-    """A few images' share of ``backward``: their (16, C, F) sum of tile products, and their ``dx`` rows."""
-    v = _input_tiles(xp, *tiles_hw) if v is None else v
-    du = np.matmul(v.transpose(0, 2, 1), _output_tiles(gp[:, 2:, 2:], *tiles_hw))
+def _backward_chunk(xp, gp, tiling, tiles_hw, u_back, dx, in_window, v):
+    """A few images' share of ``backward``: their (alpha**2, C, F) sum of tile products, and their ``dx`` rows."""
+    v = _input_tiles(xp, tiling, *tiles_hw) if v is None else v
+    du = np.matmul(v.transpose(0, 2, 1), _output_tiles(gp[:, 2:, 2:], tiling, *tiles_hw))
     if dx is not None:   # the input's gradient: the flipped kernel's convolution of the padded gradient
         top, left, height, width = in_window
-        conv(gp[:, top:, left:], u_back, (height, width), dx)
+        conv(gp[:, top:, left:], u_back, (height, width), tiling, dx)
     return du
-

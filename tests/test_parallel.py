@@ -210,8 +210,12 @@ def test_batch_chunks_cover_the_batch_in_a_multiple_of_the_threads(monkeypatch, 
     assert max(sizes) * per_sample <= max(conv_ops.CHUNK_BYTES, per_sample)
 
 
-@pytest.mark.parametrize("name", ["alexnet_mini", "vgg_mini", "lenet5", "cnn_small"])
-def test_a_training_step_on_two_threads_equals_one_on_one(monkeypatch, name):
+@pytest.mark.parametrize("name, atol", [("alexnet_mini", 1e-6), ("vgg_mini", 5e-6), ("lenet5", 1e-6),
+                                        ("cnn_small", 1e-6)])
+def test_a_training_step_on_two_threads_equals_one_on_one(monkeypatch, name, atol):
+    """The threads cut the batch into other chunks, so sums add in another order: float32 round-off apart.
+    vgg_mini's F4 convolutions round about 6e-6 of their largest output (winograd.F4), and BatchNorm's
+    batch sums of their gradients cancel down to a few 1e-5: 1.3e-6 apart on a beta of 1.7e-5."""
     x, y = _data(32)
     weights = []
     for threads in ("1", "2"):
@@ -220,7 +224,7 @@ def test_a_training_step_on_two_threads_equals_one_on_one(monkeypatch, name):
         model.train_on_batch(x, y)
         weights.append([p.copy() for layer in model.layers for p in layer.params.values()])
     for one, two in zip(*weights):
-        assert_allclose(two, one, rtol=1e-4, atol=1e-6)
+        assert_allclose(two, one, rtol=1e-4, atol=atol)
 
 
 def test_a_chunk_loop_on_two_threads_runs_on_both(two_threads, monkeypatch):

@@ -1,4 +1,5 @@
-"""Winograd F(2x2, 3x3) convolution (core/winograd.py) against the im2col path it replaces for 3x3 stride-1 layers.
+"""Winograd convolution, F(2x2, 3x3) and F(4x4, 3x3) (core/winograd.py), against the im2col path it replaces for
+3x3 stride-1 layers.
 
 The finite-difference checks of test_gradients.py prove its gradients in float64;
 these show it computes what im2col computes, in float32, on the shapes where
@@ -24,15 +25,18 @@ CASES = {"same, odd size": (dict(padding="same"), (16, 7, 7)), "valid, even": (d
 
 @pytest.mark.parametrize("kwargs, shape", CASES.values(), ids=CASES.keys())
 @pytest.mark.parametrize("chunk_bytes", [conv_ops.CHUNK_BYTES, 1], ids=["default chunks", "one image a chunk"])
-def test_winograd_matches_im2col_in_float32(kwargs, shape, chunk_bytes, monkeypatch):
+@pytest.mark.parametrize("tiling", winograd.TILINGS, ids=lambda t: f"F{t.m}")
+def test_winograd_matches_im2col_in_float32(kwargs, shape, chunk_bytes, tiling, monkeypatch):
+    """F4's tiles hang up to three rows and columns over an edge, F2's one; both give im2col's numbers to 1e-5
+    of their largest (F4's float32 error is about 6e-6 of it on vgg_mini's layers, F2's and im2col's 1e-6)."""
     monkeypatch.setattr(conv_ops, "CHUNK_BYTES", chunk_bytes)
     rng = np.random.default_rng(0)
     fast, plain = Conv2D(10, 3, seed=0, **kwargs), Conv2D(10, 3, seed=0, **kwargs)
     for layer in (fast, plain):
         layer.build(shape)
         layer.need_input_grad = True
-    plain.winograd = False
     assert fast.winograd
+    plain.winograd, fast.winograd = None, tiling
     x = rng.standard_normal((5, *shape)).astype(np.float32)
     grad = rng.standard_normal((5, *fast.output_shape)).astype(np.float32)
     (out, dx, grads), (out_ref, dx_ref, grads_ref) = _pass(fast, x, grad), _pass(plain, x, grad)
@@ -55,13 +59,23 @@ def test_a_first_layer_without_input_gradient_still_gets_its_weight_gradient():
     assert layer.grads["W"].shape == (8, 8, 3, 3) and np.abs(layer.grads["W"]).sum() > 0
 
 
+def test_the_tiling_with_the_fewest_products_for_its_output():
+    """F4 where its 6x6 tiles need fewer products than F2's 4x4 ones over the output they cover, edges included:
+    vgg_mini's 28x28 and 14x14 maps (1,764 against 3,136; 576 against 784); F2 for a map of one or two pixels."""
+    assert winograd.choose((3, 3), (1, 1), 32, 32, (28, 28)) is winograd.F4
+    assert winograd.choose((3, 3), (1, 1), 64, 64, (14, 14)) is winograd.F4
+    assert winograd.choose((3, 3), (1, 1), 8, 8, (2, 2)) is winograd.F2
+    assert winograd.choose((3, 3), (1, 1), 8, 8, (1, 9)) is winograd.F2
+
+
 def test_the_layers_that_take_the_winograd_path():
     """vgg_mini's three wide 3x3 convolutions; not its single-channel first one, nor strided, 5x5 or narrow ones."""
     vgg = zoo.build("vgg_mini", seed=0)
-    assert [layer.winograd for layer in vgg.layers if isinstance(layer, Conv2D)] == [False, True, True, True]
+    assert [layer.winograd for layer in vgg.layers if isinstance(layer, Conv2D)] == [None, *[winograd.F4] * 3]
     assert not any(layer.winograd for name in ("lenet5", "alexnet_mini", "cnn_small")
                    for layer in zoo.build(name, seed=0).layers if isinstance(layer, Conv2D))
-    assert not winograd.applies((3, 3), (1, 1), 4, 32) and not winograd.applies((3, 3), (2, 2), 32, 32)
+    assert winograd.choose((3, 3), (1, 1), 4, 32, (8, 8)) is None
+    assert winograd.choose((3, 3), (2, 2), 32, 32, (8, 8)) is None
 
 
 def test_training_keeps_the_input_tiles_for_backward_and_inference_keeps_none(monkeypatch):

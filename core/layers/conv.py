@@ -10,7 +10,8 @@ that each chunk's gradient stays in cache between them (30% faster for
 vgg_mini's 32-channel layer). A first layer skips dx.
 
 A 3x3 stride-1 layer with 8 or more channels on each side (VGG's kind) takes
-Winograd's F(2x2, 3x3) instead (``core.winograd``): 2.25x fewer multiplies.
+Winograd's F(4x4, 3x3) or F(2x2, 3x3) instead (``core.winograd``): 4x or 2.25x
+fewer multiplies.
 """
 import functools
 
@@ -85,7 +86,7 @@ class Conv2D(ParamLayer):
                                    f"{'padded ' if (hp, wp) != (h, w) else ''}input")
         oh = conv_ops.output_size(h, kh, self.stride[0], sum(self.pads[0]))
         ow = conv_ops.output_size(w, kw, self.stride[1], sum(self.pads[1]))
-        self.winograd = winograd.applies(self.kernel, self.stride, c, self.filters)
+        self.winograd = winograd.choose(self.kernel, self.stride, c, self.filters, (oh, ow))
         return (self.filters, oh, ow)
 
     def weight_shapes(self, input_shape):
@@ -250,9 +251,10 @@ class Conv2D(ParamLayer):
 
     def _winograd_forward(self, x, then):
         out_hw = self.output_shape[1:]
-        xp = self._xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), winograd.tiled_pads(self.pads, out_hw),
+        tiling = self.winograd
+        xp = self._xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), tiling.tiled_pads(self.pads, out_hw),
                                           scratch=self.scratch)
-        out, tiles = winograd.conv(xp, winograd.kernel_tiles(self.params["W"]), out_hw)
+        out, tiles = winograd.conv(xp, winograd.kernel_tiles(self.params["W"], tiling), out_hw, tiling)
         self._tiles = tiles if self._training else None   # backward's, which inference never runs
         out += self.params["b"]
         then(out)
@@ -261,9 +263,10 @@ class Conv2D(ParamLayer):
     def _winograd_backward(self, grad):
         c, h, w = self.input_shape
         g = conv_ops.to_nhwc(grad)
-        gp = conv_ops.pad_nhwc(g, winograd.GRAD_PADS, scratch=self.scratch, name="grad padded")
+        gp = conv_ops.pad_nhwc(g, self.winograd.grad_pads, scratch=self.scratch, name="grad padded")
         in_window = (self.pads[0][0], self.pads[1][0], h, w) if self.need_input_grad else None
-        dw, dx = winograd.backward(self._xp, gp, self.params["W"], self.output_shape[1:], in_window, self._tiles)
+        dw, dx = winograd.backward(self._xp, gp, self.params["W"], self.output_shape[1:], self.winograd, in_window,
+                                   self._tiles)
         rows = np.ascontiguousarray(g).reshape(-1, self.filters)
         self.grads = {"W": dw, "b": self.scratch.column_sums(rows)}
         self._xp = self._tiles = None
