@@ -132,17 +132,21 @@ def _on_both_axes(mat, tiles):
     return np.matmul(mat, rows)
 
 
-def conv(xp, u, out_hw, tiling, out=None):
+def conv(xp, u, out_hw, tiling, out=None, finish=None):
     """The 3x3 convolution (no bias) of padded ``xp`` (N, >= m th + 2, >= m tw + 2, C) with ``u`` = kernel_tiles(w).
 
     Returns (out, [((start, stop), input tiles) of each chunk]): ``out`` (N, OH, OW, F) is written in place
     when given; the tiles are what ``backward`` would transform ``xp`` into again, with the images they hold.
+    ``finish``, if given, is applied in place to each chunk's rows of ``out`` as soon as they are made, while
+    they are in cache (a layer's bias and fused ReLU): as a pass over the whole output, vgg_mini's first
+    bias took 1.4 ms at batch 128 on two threads.
     """
     n, c = xp.shape[0], xp.shape[3]
     f = u.shape[2]
     out = np.empty((n, *out_hw, f), xp.dtype) if out is None else out
     chunks = _chunks(n, tiling, tiling.tiles(out_hw), c, f, xp.itemsize)
-    tiles_of = parallel.run([functools.partial(_conv_chunk, xp[a:b], u, out[a:b], tiling) for a, b in chunks])
+    tiles_of = parallel.run([functools.partial(_conv_chunk, xp[a:b], u, out[a:b], tiling, finish)
+                             for a, b in chunks])
     return out, list(zip(chunks, tiles_of))
 
 
@@ -151,8 +155,8 @@ def _chunks(n, tiling, tiles_hw, c, f, itemsize):
     return conv_ops.batch_chunks(n, tiling.alpha ** 2 * int(np.prod(tiles_hw)) * (c + f) * itemsize)
 
 
-def _conv_chunk(xp, u, out, tiling):
-    """``conv`` of a few images, into their rows of ``out``; returns their input tiles."""
+def _conv_chunk(xp, u, out, tiling, finish):
+    """``conv`` of a few images, into their rows of ``out``, then ``finish``; returns their input tiles."""
     k, oh, ow, f = out.shape
     m = tiling.m
     th, tw = tiling.tiles((oh, ow))
@@ -160,6 +164,8 @@ def _conv_chunk(xp, u, out, tiling):
     products = np.matmul(v, u)
     y = _on_both_axes(tiling.a_t, products.reshape(tiling.alpha, tiling.alpha, -1)).reshape(m, m, k, th, tw, f)
     out[:] = y.transpose(2, 3, 0, 4, 1, 5).reshape(k, m * th, m * tw, f)[:, :oh, :ow]
+    if finish is not None:
+        finish(out)
     return v
 
 

@@ -2,7 +2,7 @@
 
 It must give the numbers a ReLU after the linear output gives, forward and
 backward, on every path a layer computes by: blocks of a product on two
-threads, chunks of images, one input channel laid out either way, Winograd.
+threads, chunks of images, one input channel laid out either way, Winograd's chunks (both tilings).
 """
 import numpy as np
 import pytest
@@ -15,7 +15,8 @@ CASES = {   # layer, input shape, whether its output is made in more than one pi
     "conv, chunks of images": (lambda: Conv2D(16, 3, stride=2, padding=1, activation="relu"), (32, 8, 15, 15), True),
     "conv, one channel, channel by channel": (lambda: Conv2D(5, 3, activation="relu"), (32, 1, 12, 12), True),
     "conv, one channel, channels last": (lambda: Conv2D(12, 3, activation="relu"), (32, 1, 12, 12), True),
-    "conv, Winograd": (lambda: Conv2D(8, 3, padding="same", activation="relu"), (8, 8, 6, 6), False),
+    "conv, Winograd F2": (lambda: Conv2D(8, 3, padding="same", activation="relu"), (8, 8, 2, 2), True),
+    "conv, Winograd F4": (lambda: Conv2D(8, 3, padding="same", activation="relu"), (8, 8, 8, 8), True),
 }
 
 

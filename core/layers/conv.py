@@ -254,10 +254,11 @@ class Conv2D(ParamLayer):
         tiling = self.winograd
         xp = self._xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), tiling.tiled_pads(self.pads, out_hw),
                                           scratch=self.scratch)
-        out, tiles = winograd.conv(xp, winograd.kernel_tiles(self.params["W"], tiling), out_hw, tiling)
+        def finish(out):   # each chunk's bias and ``then``, while the chunk is in cache
+            out += self.params["b"]
+            then(out)
+        out, tiles = winograd.conv(xp, winograd.kernel_tiles(self.params["W"], tiling), out_hw, tiling, finish=finish)
         self._tiles = tiles if self._training else None   # backward's, which inference never runs
-        out += self.params["b"]
-        then(out)
         return conv_ops.to_nchw(out)
 
     def _winograd_backward(self, grad):
