@@ -66,6 +66,7 @@ def test_the_tiling_with_the_fewest_products_for_its_output():
     assert winograd.choose((3, 3), (1, 1), 64, 64, (14, 14)) is winograd.F4
     assert winograd.choose((3, 3), (1, 1), 8, 8, (2, 2)) is winograd.F2
     assert winograd.choose((3, 3), (1, 1), 8, 8, (1, 9)) is winograd.F2
+    assert winograd.choose((3, 3), (1, 1), 8, 8, (6, 6)) is winograd.F2   # 144 products either way: F2 rounds less
 
 
 def test_the_layers_that_take_the_winograd_path():
