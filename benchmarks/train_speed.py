@@ -78,7 +78,7 @@ def numpynet_train(ds, job):
 
     model = zoo.build(job["model"], seed=0)
     model.compile(SGD(lr=LR, momentum=MOMENTUM), "crossentropy")
-    x, y = _shuffled_training_set(ds)
+    x, y = ds.x_train, ds.y_train   # in the one shuffled order the runner wrote (``write_data``)
     clock = Clock()
     model.fit(x, y, epochs=1, batch_size=job["batch"], shuffle=False, callbacks=[clock], verbose=0)
     return (clock.ends[-1] - clock.ends[WARMUP - 1]) / (len(clock.ends) - WARMUP)
@@ -140,7 +140,7 @@ def torch_train(ds, job):
     model = torch_model(job["model"], torch)
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     loss_fn = torch.nn.CrossEntropyLoss()
-    x, y = (torch.from_numpy(a) for a in _shuffled_training_set(ds))
+    x, y = torch.from_numpy(ds.x_train), torch.from_numpy(ds.y_train)
     b = job["batch"]
     for step, i in enumerate(range(0, len(x) - b + 1, b)):
         opt.zero_grad()
@@ -163,11 +163,6 @@ def torch_predict(ds, job):
     with torch.no_grad():
         model(x[:256])
         return _median_seconds(lambda: [torch.softmax(model(x[i:i + 256]), 1).numpy() for i in range(0, len(x), 256)])
-
-
-def _shuffled_training_set(ds):
-    """MNIST's training images in the one shuffled order the runner wrote, the same for every framework and run."""
-    return ds.x_train, ds.y_train
 
 
 def write_data(folder):

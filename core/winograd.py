@@ -134,7 +134,7 @@ def _on_both_axes(mat, tiles):
 
 
 def conv(xp, u, out_hw, tiling, out=None, finish=None):
-    """The 3x3 convolution (no bias) of padded ``xp`` (N, >= m th + 2, >= m tw + 2, C) with ``u`` = kernel_tiles(w).
+    """The 3x3 convolution of padded ``xp`` (N, >= m th + 2, >= m tw + 2, C) with ``u`` = kernel_tiles(w).
 
     Returns (out, [((start, stop), input tiles) of each chunk]): ``out`` (N, OH, OW, F) is written in place
     when given; the tiles are what ``backward`` would transform ``xp`` into again, with the images they hold.

@@ -79,16 +79,22 @@ def test_the_layers_that_take_the_winograd_path():
     assert winograd.choose((3, 3), (2, 2), 32, 32, (8, 8)) is None
 
 
-def test_training_keeps_the_input_tiles_for_backward_and_inference_keeps_none(monkeypatch):
+def _layer_and_batch(tiling, seed):
+    """A Winograd layer on ``tiling`` with input gradients, three random 8x6x6 images and an output gradient."""
+    layer = Conv2D(8, 3, padding="same", seed=0)
+    layer.build((8, 6, 6))
+    layer.need_input_grad, layer.winograd = True, tiling
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((3, 8, 6, 6)).astype(np.float32)
+    return layer, x, rng.standard_normal((3, 8, 6, 6)).astype(np.float32)
+
+
+@pytest.mark.parametrize("tiling", winograd.TILINGS, ids=lambda t: f"F{t.m}")
+def test_training_keeps_the_input_tiles_for_backward_and_inference_keeps_none(monkeypatch, tiling):
     """Backward from the tiles forward kept gives the bits of backward transforming the input again, with one
     transform fewer a chunk; a forward outside training keeps none, and backward lets them go."""
     monkeypatch.setattr(conv_ops, "CHUNK_BYTES", 1)   # one image a chunk: three chunks
-    layer = Conv2D(8, 3, padding="same", seed=0)
-    layer.build((8, 6, 6))
-    layer.need_input_grad = True
-    rng = np.random.default_rng(2)
-    x = rng.standard_normal((3, 8, 6, 6)).astype(np.float32)
-    grad = rng.standard_normal((3, 8, 6, 6)).astype(np.float32)
+    layer, x, grad = _layer_and_batch(tiling, seed=2)
     transforms = []
     input_tiles = winograd._input_tiles
     monkeypatch.setattr(winograd, "_input_tiles", lambda *a: transforms.append(1) or input_tiles(*a))
@@ -112,14 +118,10 @@ def test_training_keeps_the_input_tiles_for_backward_and_inference_keeps_none(mo
     assert (kept_transforms, transforms_again) == (3, 6)   # the gradient's tiles only, against both
 
 
-def test_backward_takes_its_chunks_from_the_kept_tiles(monkeypatch):
+@pytest.mark.parametrize("tiling", winograd.TILINGS, ids=lambda t: f"F{t.m}")
+def test_backward_takes_its_chunks_from_the_kept_tiles(monkeypatch, tiling):
     """Tiles kept for chunks of one image still fit when backward would cut the batch otherwise."""
-    layer = Conv2D(8, 3, padding="same", seed=0)
-    layer.build((8, 6, 6))
-    layer.need_input_grad = True
-    rng = np.random.default_rng(3)
-    x = rng.standard_normal((3, 8, 6, 6)).astype(np.float32)
-    grad = rng.standard_normal((3, 8, 6, 6)).astype(np.float32)
+    layer, x, grad = _layer_and_batch(tiling, seed=3)
     layer.forward(x, training=True)
     layer._tiles = None
     expected = layer.backward(grad), dict(layer.grads)

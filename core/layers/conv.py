@@ -113,7 +113,6 @@ class Conv2D(ParamLayer):
             self._training = False
 
     def linear_forward(self, x, then=None):
-        then = then or _unchanged
         if self.winograd:
             return self._winograd_forward(x, then)
         if self.input_shape[0] == 1:
@@ -127,10 +126,22 @@ class Conv2D(ParamLayer):
         def chunk(xp, a, b):   # columns, product, bias and ``then`` of images a to b, while they are in cache
             conv_ops.im2col(xp, self.kernel, self.stride, (oh, ow), cols[a * rows:b * rows])
             np.matmul(cols[a * rows:b * rows], w, out=out[a * rows:b * rows])
-            out[a * rows:b * rows] += self.params["b"]
-            then(out[a * rows:b * rows])
+            self._finish(out[a * rows:b * rows], then)
         self._in_chunks(x, rows * (width + self.filters), chunk)
         return conv_ops.to_nchw(out.reshape(n, oh, ow, self.filters))
+
+    def _finish(self, block, then, by_channel=False):
+        """Add the bias to a block of the output, then ``then`` (a fused ReLU's ``in_place``), if any: each
+        forward path calls this on every chunk it makes, while the chunk is in cache.
+
+        Args:
+            block: rows of the output (N*OH*OW, F), or columns (F, N*OH*OW) with ``by_channel``; rewritten.
+            then: None, or a function to apply to the block in place.
+            by_channel: the block is laid out channel by channel (``channel_major``).
+        """
+        block += self.params["b"][:, None] if by_channel else self.params["b"]
+        if then is not None:
+            then(block)
 
     def _in_chunks(self, x, floats_per_image, chunk):
         """Pad ``x`` and call ``chunk(padded images, a, b)`` for a few images a to b at a time, on numpynet's threads.
@@ -218,12 +229,10 @@ class Conv2D(ParamLayer):
             part = cols[:, a * rows:b * rows]
             if self.channel_major:
                 np.matmul(w, part, out=out[:, a * rows:b * rows])
-                out[:, a * rows:b * rows] += self.params["b"][:, None]
-                then(out[:, a * rows:b * rows])
+                self._finish(out[:, a * rows:b * rows], then, by_channel=True)
             else:
                 np.matmul(part.T, w.T, out=out[a * rows:b * rows])
-                out[a * rows:b * rows] += self.params["b"]
-                then(out[a * rows:b * rows])
+                self._finish(out[a * rows:b * rows], then)
         self._in_chunks(x, rows * (taps + self.filters), chunk)
         if self.channel_major:
             return out.reshape(self.filters, n, oh, ow).transpose(1, 0, 2, 3)
@@ -254,10 +263,8 @@ class Conv2D(ParamLayer):
         tiling = self.winograd
         xp = self._xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), tiling.tiled_pads(self.pads, out_hw),
                                           scratch=self.scratch)
-        def finish(out):   # each chunk's bias and ``then``, while the chunk is in cache
-            out += self.params["b"]
-            then(out)
-        out, tiles = winograd.conv(xp, winograd.kernel_tiles(self.params["W"], tiling), out_hw, tiling, finish=finish)
+        out, tiles = winograd.conv(xp, winograd.kernel_tiles(self.params["W"], tiling), out_hw, tiling,
+                                   finish=functools.partial(self._finish, then=then))
         self._tiles = tiles if self._training else None   # backward's, which inference never runs
         return conv_ops.to_nchw(out)
 
@@ -276,7 +283,3 @@ class Conv2D(ParamLayer):
     def get_config(self):
         return {"filters": self.filters, "kernel_size": list(self.kernel), "stride": list(self.stride),
                 "padding": self.padding, **self.base_config()}
-
-
-def _unchanged(out):
-    """What ``linear_forward`` does to its output after the bias without a fused ReLU: nothing."""
