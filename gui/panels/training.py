@@ -27,6 +27,7 @@ from .. import unsaved
 from ..advice_bar import LOSS, PLATEAU, AdviceBar
 from ..format import esc, percent, rich_tooltip, shape_text
 from ..hover_help import add_status_tips, explain
+from ..live_text import LiveText
 from ..messages import show_diverged, show_error
 from ..mismatch import CONTINUE, NEW_MODEL, NEW_OUTPUT, TRAIN, ask_about_mismatch
 from ..pace_controls import PaceControls
@@ -251,10 +252,10 @@ class TrainingPanel(QWidget):
         self.progress.setFormat("%p%")
         explain(self.progress, "How much of this run is done; the line below says the epoch, batch, smoothed "
                                "loss and accuracy, speed and time left")
-        self.progress_label = QLabel("Ready", textFormat=Qt.PlainText, wordWrap=True)
+        # Not a QLabel: four updates a second would lay out the whole window each time (gui/live_text.py).
+        # Long reasons wrap instead of widening the window; two lines are kept for the training text.
+        self.progress_label = LiveText("Ready", min_lines=2)
         self.progress_label.setObjectName("progressLabel")
-        # Long reasons wrap instead of widening the window (a one-line label's width is its minimum).
-        self.progress_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         column.addWidget(self.progress)
         column.addWidget(self.progress_label)
         bar.addSpacing(8)
