@@ -12,7 +12,7 @@ line keeps two, so that the training text, which wraps to two in a narrow
 panel, and the one-line "Ready" or "Finished" around it do not lay out the
 window (and resize and repaint every plot) at each start and end of a run.
 """
-from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtCore import QEvent, QRect, QSize, Qt
 from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -35,6 +35,7 @@ class LiveText(QWidget):
         super().__init__(parent)
         self._text = text
         self._min_lines = self._lines = min_lines
+        self.setAccessibleName(text)
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
 
     def text(self):
@@ -45,6 +46,7 @@ class LiveText(QWidget):
         if text == self._text:
             return
         self._text = text
+        self.setAccessibleName(text)   # what a QLabel would tell a screen reader
         self._fit_lines()
         self.update()
 
@@ -57,6 +59,13 @@ class LiveText(QWidget):
     def resizeEvent(self, event):
         self._fit_lines()
         super().resizeEvent(event)
+
+    def changeEvent(self, event):
+        """Another font (a style sheet's, the system's) changes the height of a line."""
+        if event.type() == QEvent.FontChange:
+            self._fit_lines()
+            self.updateGeometry()
+        super().changeEvent(event)
 
     def paintEvent(self, event):
         painter = QPainter(self)

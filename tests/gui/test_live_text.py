@@ -85,3 +85,15 @@ def test_the_text_is_painted_in_the_colour_the_style_sheet_gives(qtbot):
     reds = sum(image.pixelColor(x, y).red() > 200 and image.pixelColor(x, y).green() < 80
                for x in range(image.width()) for y in range(image.height()))
     assert reds > 10
+
+
+def test_a_larger_font_makes_the_line_taller_and_a_screen_reader_reads_the_text(qtbot):
+    line = LiveText("Ready")
+    window, _requests = _window_with(line, qtbot)
+    before = line.height()
+    font = line.font()
+    font.setPointSizeF(font.pointSizeF() * 2)
+    line.setFont(font)
+    qtbot.waitUntil(lambda: line.height() > 1.5 * before, timeout=2000)
+    line.setText("Epoch 1/3  ·  batch 7/938")
+    assert line.accessibleName() == "Epoch 1/3  ·  batch 7/938"
