@@ -12,7 +12,7 @@ line keeps two, so that the training text, which wraps to two in a narrow
 panel, and the one-line "Ready" or "Finished" around it do not lay out the
 window (and resize and repaint every plot) at each start and end of a run.
 """
-from PySide6.QtCore import QEvent, QRect, QSize, Qt
+from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -59,13 +59,6 @@ class LiveText(QWidget):
     def resizeEvent(self, event):
         self._fit_lines()
         super().resizeEvent(event)
-
-    def changeEvent(self, event):
-        """Another font (a style sheet's, the system's) changes the height of a line."""
-        if event.type() == QEvent.FontChange:
-            self._fit_lines()
-            self.updateGeometry()
-        super().changeEvent(event)
 
     def paintEvent(self, event):
         painter = QPainter(self)
