@@ -101,9 +101,9 @@ class RunOverlays:
     def _add(self, view, xs, ys, name, colour, symbol=None, style=Qt.SolidLine):
         if not len(xs):
             return   # nothing measured (no validation): no empty legend entry either
-        item = view.getPlotItem().plot(np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64),
-                                       name=name, pen=pg.mkPen(colour, width=1.8, style=style), symbol=symbol,
-                                       symbolSize=6, symbolBrush=colour, symbolPen=None)
+        item = view.curve(np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64), name=name,
+                          pen=pg.mkPen(colour, width=1.8, style=style), symbol=symbol, symbolSize=6,
+                          symbolBrush=colour, symbolPen=None)
         item.setZValue(-1)    # under the live run's curves
         self._items.append((view, item))
 

@@ -450,6 +450,32 @@ def test_the_loss_axis_frames_every_loss_and_moves_seldom_and_never_against_the_
     assert view.viewRange()[1][1] >= 5.0
 
 
+def test_a_long_run_is_drawn_from_at_most_two_points_a_pixel_and_an_overlaid_run_too(qtbot):
+    """20,000 batches in a plot a few hundred pixels wide: each curve keeps a pixel column's lowest and highest
+    loss, not five columns' worth a pixel (pyqtgraph's default), which made the faint batch line a solid
+    mass over the smoothed one and took three times as long to paint."""
+    from gui.plots import TrainingPlots
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.resize(1000, 700)
+    plots.show()
+    qtbot.waitExposed(plots)
+    n = 20_000
+    steps = np.arange(1, n + 1)
+    losses = 2 * np.exp(-steps / 3000) + 0.1 * np.random.default_rng(0).random(n)
+    plots.plan_steps(1, n)
+    plots.add_batches(np.column_stack([steps, losses, 1 - losses / 3, np.full(n, 0.01)]))
+    plots.refresh()
+    overlay = plots.batch_loss.curve(steps, losses)   # as RunOverlays draws a recorded run
+    width = plots.batch_loss.getPlotItem().getViewBox().width()
+    for item in plots.batch_loss.getPlotItem().listDataItems():
+        shown = len(item.curve.xData)
+        assert shown <= 2 * width + 4, f"{shown} points drawn in {width:.0f} pixels"
+    assert overlay in plots.batch_loss.getPlotItem().listDataItems()
+    peaks = plots.batch_loss.getPlotItem().listDataItems()[0].curve.yData
+    assert peaks.max() == losses.max() and peaks.min() == losses.min(), "the envelope keeps every extreme"
+
+
 def test_an_epoch_legend_moves_to_the_corner_where_it_hides_no_point(qtbot):
     """A legend's translucent box fades the points under it: a validation loss rising into the top right
     corner sends the legend to the top left, where the flat training loss leaves room."""
