@@ -58,7 +58,7 @@ def test_new_text_of_the_same_lines_does_not_lay_out_the_window(qtbot, line, rel
 
 def test_a_text_that_needs_more_lines_makes_the_line_taller_and_a_shorter_one_gives_them_back(qtbot):
     line = LiveText("Ready")
-    window, _requests = _window_with(line, qtbot)
+    _window, _requests = _window_with(line, qtbot)
     one = line.height()
     line.setText("Training failed: " + "a long reason that goes on " * 20)
     qtbot.waitUntil(lambda: line.height() >= 3 * line.fontMetrics().lineSpacing(), timeout=2000)
@@ -89,7 +89,7 @@ def test_the_text_is_painted_in_the_colour_the_style_sheet_gives(qtbot):
 
 def test_a_larger_font_makes_the_line_taller_and_a_screen_reader_reads_the_text(qtbot):
     line = LiveText("Ready")
-    window, _requests = _window_with(line, qtbot)
+    _window, _requests = _window_with(line, qtbot)
     before = line.height()
     font = line.font()
     font.setPointSizeF(font.pointSizeF() * 2)
