@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from . import conv_ops, fit_data, parallel, saving, schedules, sample_weights
+from . import conv_ops, fit_data, inference, parallel, saving, schedules, sample_weights
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optimizers as optimizers_mod
@@ -459,11 +459,21 @@ class Sequential:
 
     def _test_batch(self, x, y):
         """Logs of one batch in inference mode: loss, accuracy, compiled metrics."""
-        return self._test_logs(self._test_outputs(0, x), y)
+        return self._test_logs(self._inference(*self._loss_path())(x), y)
 
-    def _test_outputs(self, _start, x):
-        """What the loss takes for the batch ``x``, in inference mode (``_each_batch``'s work)."""
-        return self._side_by_side(functools.partial(self._forward_logits, training=False), x)
+    def _inference(self, body, head):
+        """A function of a batch giving the outputs of the path (``body``, ``head``) in inference mode.
+
+        Each BatchNorm is folded into the layer before it (``core.inference``),
+        once for the whole call that asks; each batch runs as pieces side by
+        side on numpynet's threads (``_side_by_side``).
+
+        Args:
+            body: layers run whole, in order.
+            head: None, or a last layer run without its activation (``logits_path``).
+        """
+        path = functools.partial(_forward_path, inference.folded(body), head, training=False)
+        return functools.partial(self._side_by_side, path)
 
     def _test_logs(self, out, y):
         return {"loss": self.loss.value(out, y), **self._metric_logs(out, y)}
@@ -559,9 +569,10 @@ class Sequential:
         t = self.meta.get("temperature", 1)     # core.surgery.set_temperature
         out = np.empty((len(x), *self.output_shape), np.float32)
 
+        outputs = self._inference(self.layers, None) if t == 1 else self._inference(*self.logits_path())
+
         def infer(i, xb):
-            out[i:i + len(xb)] = self._side_by_side(self.forward, xb) if t == 1 else \
-                self._side_by_side(self.scores, xb) / t
+            out[i:i + len(xb)] = outputs(xb) if t == 1 else outputs(xb) / t
         self._each_batch(x, batch_size, infer)
         if t != 1 and self.output_activation is not None:
             return self.output_activation.forward(out)
@@ -589,7 +600,8 @@ class Sequential:
         x, y = self._check_data(x, y, "evaluate")
         means = metrics_mod.MeanLogs()
         # the outputs side by side; the loss and the metrics (a user's may keep a running state) in order here
-        for i, out in zip(range(0, len(x), batch_size), self._each_batch(x, batch_size, self._test_outputs)):
+        outputs = self._inference(*self._loss_path())
+        for i, out in zip(range(0, len(x), batch_size), self._each_batch(x, batch_size, lambda _, xb: outputs(xb))):
             means.add(self._test_logs(out, y[i:i + len(out)]), len(out))
         return means.result()
 

@@ -11,6 +11,7 @@ from numpy.testing import assert_allclose
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from core import conv_ops, parallel, zoo
+from core import model as model_module
 from core.callbacks import Callback
 
 
@@ -65,13 +66,13 @@ def test_every_compute_entry_point_sets_the_threads(monkeypatch, call):
     monkeypatch.setenv("NUMPYNET_THREADS", "2")
     model = _model()
     seen = set()
-    original = model.forward
+    first = model.layers[0]   # every path runs it: predict's and evaluate's fold no BatchNorm into a Flatten
+    original = first.forward
 
     def forward(*args, **kwargs):
         seen.add((frozenset(_blas_threads()), parallel.threads()))
         return original(*args, **kwargs)
-    monkeypatch.setattr(model, "forward", forward)
-    monkeypatch.setattr(model, "_forward_logits", lambda x, training: model.forward(x, training))
+    monkeypatch.setattr(first, "forward", forward)
     x, y = _data(8)
     with threadpool_limits(limits=3, user_api="blas"):
         getattr(model, call)(*((x,) if "predict" in call else (x, y)))
@@ -355,8 +356,8 @@ def test_a_batch_that_fits_one_chunk_stays_one_and_a_share_of_a_run_is_not_cut_f
 
 def _piece_runs(monkeypatch, model):
     """The number of pieces of each run of inference pieces (``Sequential._side_by_side``) on ``model``."""
-    def is_piece(task):
-        return getattr(task, "func", None) in (model.forward, model._forward_logits)
+    def is_piece(task):   # a piece is the inference path (``Sequential._inference``) given a slice of a batch
+        return getattr(task, "func", None) is model_module._forward_path
     runs, run = [], parallel.run
     monkeypatch.setattr(parallel, "run", lambda tasks: (runs.append(len(tasks)) if all(map(is_piece, tasks)) else None)
                         or run(tasks))
@@ -397,8 +398,9 @@ def test_batches_that_fit_a_cache_go_whole_and_side_by_side(monkeypatch, name, b
     x, y = _data(5 * batch + 7)   # six batches, the last short
     model = _model(name)
     results, on = {}, set()
-    forward = model.forward
-    monkeypatch.setattr(model, "forward", lambda xb, training=False: on.add((threading.get_ident(), len(xb))) or
+    first = model.layers[0]   # a Flatten: every inference path runs it as it is
+    forward = first.forward
+    monkeypatch.setattr(first, "forward", lambda xb, training=False: on.add((threading.get_ident(), len(xb))) or
                         forward(xb, training))
     runs, run = [], parallel.run
     monkeypatch.setattr(parallel, "run", lambda tasks: runs.append(len(tasks)) or run(tasks))
@@ -408,7 +410,7 @@ def test_batches_that_fit_a_cache_go_whole_and_side_by_side(monkeypatch, name, b
         on.clear()
         results[threads] = model.predict(x, batch_size=batch), model.evaluate(x, y, batch_size=batch)
         assert (6 in runs) == (whole and threads == "2")   # one run of the six batches each call
-        if whole:   # predict's forward saw whole batches, on both threads when there were two
+        if whole:   # predict's first layer saw whole batches, on both threads when there were two
             assert {n for _, n in on} == {batch, 7} and len({t for t, _ in on}) == int(threads)
     assert_allclose(results["2"][0], results["1"][0], rtol=1e-5, atol=1e-6)
     assert results["2"][1] == pytest.approx(results["1"][1], rel=1e-5)
