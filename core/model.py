@@ -459,20 +459,21 @@ class Sequential:
 
     def _test_batch(self, x, y):
         """Logs of one batch in inference mode: loss, accuracy, compiled metrics."""
-        return self._test_logs(self._inference(*self._loss_path())(x), y)
+        return self._test_logs(self._inference(*self._loss_path(), len(x))(x), y)
 
-    def _inference(self, body, head):
+    def _inference(self, body, head, samples):
         """A function of a batch giving the outputs of the path (``body``, ``head``) in inference mode.
 
-        Each BatchNorm is folded into the layer before it (``core.inference``),
-        once for the whole call that asks; each batch runs as pieces side by
-        side on numpynet's threads (``_side_by_side``).
+        Each BatchNorm is folded into the layer before it where that pays
+        (``core.inference``), once for the whole call that asks; each batch runs
+        as pieces side by side on numpynet's threads (``_side_by_side``).
 
         Args:
             body: layers run whole, in order.
             head: None, or a last layer run without its activation (``logits_path``).
+            samples: how many samples the call runs through the path.
         """
-        path = functools.partial(_forward_path, inference.folded(body), head, training=False)
+        path = functools.partial(_forward_path, inference.folded(body, samples), head, training=False)
         return functools.partial(self._side_by_side, path)
 
     def _test_logs(self, out, y):
@@ -569,7 +570,7 @@ class Sequential:
         t = self.meta.get("temperature", 1)     # core.surgery.set_temperature
         out = np.empty((len(x), *self.output_shape), np.float32)
 
-        outputs = self._inference(self.layers, None) if t == 1 else self._inference(*self.logits_path())
+        outputs = self._inference(*((self.layers, None) if t == 1 else self.logits_path()), len(x))
 
         def infer(i, xb):
             out[i:i + len(xb)] = outputs(xb) if t == 1 else outputs(xb) / t
@@ -600,7 +601,7 @@ class Sequential:
         x, y = self._check_data(x, y, "evaluate")
         means = metrics_mod.MeanLogs()
         # the outputs side by side; the loss and the metrics (a user's may keep a running state) in order here
-        outputs = self._inference(*self._loss_path())
+        outputs = self._inference(*self._loss_path(), len(x))
         for i, out in zip(range(0, len(x), batch_size), self._each_batch(x, batch_size, lambda _, xb: outputs(xb))):
             means.add(self._test_logs(out, y[i:i + len(out)]), len(out))
         return means.result()

@@ -46,22 +46,31 @@ def _one_by_one(model, x):
 def test_folded_layers_are_the_foldable_pairs_and_triples():
     model = _model()
     kinds = [(type(layer).__name__, layer.act is not None if hasattr(layer, "act") else None)
-             for layer in inference.folded(model.layers)]
+             for layer in inference.folded(model.layers, samples=1000)]
     assert kinds == [("Conv2D", True), ("MaxPool2D", None), ("Conv2D", False),
                      ("Conv2D", True), ("BatchNorm", None),
                      ("Conv2D", True), ("Flatten", None), ("Dense", True), ("Dropout", None),
                      ("Dense", False), ("Softmax", None)]
 
 
+@pytest.mark.parametrize("samples, folds", [(1, 1), (5, 1), (6, 2), (8, 3), (71, 3), (72, 4)])
+def test_a_pair_is_folded_where_the_call_normalises_more_values_than_the_layer_has_weights(samples, folds):
+    """The convolutions' BatchNorms see 864, 72 and 72 values an image against 108, 432 and 576 weights;
+    the Dense's 20 against 1,440."""
+    model = _model()
+    made = [layer for layer in inference.folded(model.layers, samples) if layer not in model.layers]
+    assert len(made) == folds
+
+
 def test_a_layer_type_of_a_users_is_not_folded():
     model = _model(first=MyConv)
-    assert inference.folded(model.layers)[:3] == model.layers[:3]
+    assert inference.folded(model.layers, samples=1000)[:3] == model.layers[:3]
 
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_predict_gives_the_outputs_of_the_layers_one_by_one(threads):
     model = _model()
-    x = np.random.default_rng(2).standard_normal((40, 2, 12, 12)).astype(np.float32)
+    x = np.random.default_rng(2).standard_normal((80, 2, 12, 12)).astype(np.float32)   # every pair folded
     expected = _one_by_one(model, x)
     with parallel.using(threads):
         got = model.predict(x, batch_size=16)
@@ -72,10 +81,10 @@ def test_predict_gives_the_outputs_of_the_layers_one_by_one(threads):
 def test_evaluate_and_a_temperature_go_through_the_fold_too():
     model = _model()
     model.compile("sgd", "crossentropy")
-    x = np.random.default_rng(3).standard_normal((30, 2, 12, 12)).astype(np.float32)
-    y = np.arange(30) % 5
+    x = np.random.default_rng(3).standard_normal((80, 2, 12, 12)).astype(np.float32)
+    y = np.arange(80) % 5
     probs = _one_by_one(model, x)
-    loss = -np.mean(np.log(probs[np.arange(30), y]))
+    loss = -np.mean(np.log(probs[np.arange(80), y]))
     assert model.evaluate(x, y, batch_size=7)["loss"] == pytest.approx(loss, rel=1e-4)
     model.meta["temperature"] = 2.0
     body = model.layers[:-1]
