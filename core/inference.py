@@ -6,9 +6,10 @@ activation of its own, ``(x W + b) s + t`` is one layer with the weights
 ``W s`` and the bias ``b s + t`` (each output channel scaled): the
 normalisation's pass over the activations goes, and a ReLU after it runs
 inside the layer, on each piece of its output while in cache
-(``ParamLayer.forward``), instead of as another pass. PyTorch's and ONNX
-Runtime's inference do the same fold. Training never folds: there BatchNorm
-normalises by each batch's own statistics, which change with every batch.
+(``ParamLayer.forward``), instead of as another pass. PyTorch's
+``fuse_conv_bn_eval`` and ``fuse_linear_bn_eval`` fold the same way.
+Training never folds: there BatchNorm normalises by each batch's own
+statistics, which change with every batch.
 
 ``predict`` and ``evaluate`` (and so ``fit``'s validation) run the folded
 layers; ``forward``, the Inside view and a layer-by-layer look at a model
