@@ -12,8 +12,9 @@ Training never folds: there BatchNorm normalises by each batch's own
 statistics, which change with every batch.
 
 ``predict`` and ``evaluate`` (and so ``fit``'s validation) run the folded
-layers; ``forward``, the Inside view and a layer-by-layer look at a model
-run the layers as they are, each BatchNorm's own output there to see.
+layers; ``forward``, ``scores`` (the Evaluation view's) and the Inside
+view's layer-by-layer pass run the layers as they are, each BatchNorm's own
+output there to see.
 """
 import copy
 
