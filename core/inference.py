@@ -11,10 +11,10 @@ inside the layer, on each piece of its output while in cache
 Training never folds: there BatchNorm normalises by each batch's own
 statistics, which change with every batch.
 
-``predict`` and ``evaluate`` (and so ``fit``'s validation) run the folded
-layers; ``forward``, ``scores`` (the Evaluation view's) and the Inside
-view's layer-by-layer pass run the layers as they are, each BatchNorm's own
-output there to see.
+``predict``, ``evaluate`` (and so ``fit``'s validation) and the Evaluation
+view's ``inspect.evaluate_predictions`` run the folded layers; ``forward``,
+``scores`` and the Inside view's layer-by-layer pass run the layers as they
+are, each BatchNorm's own output there to see.
 """
 import copy
 

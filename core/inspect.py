@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import parallel
 from .errors import ShapeError
 from .layers import Dense, Dropout, Flatten
 from .layers.base import fmt_shape
@@ -357,6 +358,7 @@ def top_mistakes(probs, y, n):
     return wrong[np.argsort(-confidence, kind="stable")][:n]
 
 
+@parallel.limited
 def evaluate_predictions(model, x, y, batch_size=256, progress=None):
     """Probabilities, predictions, loss, accuracy and confusion matrix of ``model`` on (x, y).
 
@@ -365,6 +367,9 @@ def evaluate_predictions(model, x, y, batch_size=256, progress=None):
     the class scores whatever the model was compiled with, the same number
     ``model.evaluate`` gives for a cross-entropy model. A model's softmax
     temperature divides the scores first, so ``probs`` are what ``predict`` gives.
+    The scores come as ``predict`` computes them: on numpynet's threads, BLAS
+    held to one (``parallel.limited``), each BatchNorm folded into the layer
+    before it (``core.inference``).
 
     Args:
         model: a built ``Sequential``.
@@ -387,9 +392,10 @@ def evaluate_predictions(model, x, y, batch_size=256, progress=None):
     probs = np.empty((len(x), k), np.float32)
     temperature = model.meta.get("temperature", 1)     # as ``predict`` applies it (core.surgery.set_temperature)
     total_loss = 0.0
+    scores = model._inference(*model.logits_path(), len(x))
     for start in range(0, len(x), batch_size):
         stop = min(start + batch_size, len(x))
-        logp = log_softmax(class_scores(model, x[start:stop]) / temperature)
+        logp = log_softmax(scores(x[start:stop]) / temperature)
         probs[start:stop] = np.exp(logp)
         total_loss -= float(logp[np.arange(stop - start), labels[start:stop]].sum())
         if progress is not None:

@@ -114,3 +114,26 @@ def test_training_normalises_by_the_batch_not_by_a_fold():
     x = np.random.default_rng(4).standard_normal((16, 2, 12, 12)).astype(np.float32)
     model.train_on_batch(x, np.arange(16) % 5)
     assert not np.allclose(norm.buffers["mean"], mean)
+
+
+def test_the_evaluation_views_predictions_fold_too_on_numpynets_threads(monkeypatch):
+    """``inspect.evaluate_predictions`` (the Evaluation view's) computes the scores as ``predict`` does: folded,
+    on ``count()`` threads with BLAS held to one; its probabilities are the layers' own."""
+    from threadpoolctl import threadpool_info
+    from core import inspect
+    monkeypatch.setenv("NUMPYNET_THREADS", "2")
+    model = _model()
+    x = np.random.default_rng(5).standard_normal((80, 2, 12, 12)).astype(np.float32)
+    expected = _one_by_one(model, x)
+    seen, pool = set(), model.layers[3]   # a MaxPool2D: not folded, the same object in the folded pass
+    forward = pool.forward
+    monkeypatch.setattr(pool, "forward", lambda *a, **k: seen.add(
+        (parallel.threads(), tuple(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")))
+        or forward(*a, **k))
+    result = inspect.evaluate_predictions(model, x, np.arange(80) % 5, batch_size=32)
+    np.testing.assert_allclose(result.probs, expected, rtol=1e-4, atol=1e-6)
+    assert seen == {(2, (1,))}
+    folded = []
+    monkeypatch.setattr(inference, "folded", lambda layers, samples: folded.append(samples) or list(layers))
+    inspect.evaluate_predictions(model, x, np.arange(80) % 5, batch_size=32)
+    assert folded == [80]   # once for the call, for its 80 images
