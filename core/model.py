@@ -21,7 +21,7 @@ from .callbacks.progress import for_verbose
 from .divergence import DivergenceGuard
 from .errors import ShapeError, TrainingError
 from .fit_rate import RunRate
-from .layers import Flatten, Softmax, Sigmoid, from_config, to_entry
+from .layers import BatchNorm, Flatten, ReLU, Softmax, Sigmoid, from_config, to_entry
 from .layers.activations import softmax
 from .layers.base import fmt_shape
 from .layers.base import ParamLayer
@@ -888,9 +888,24 @@ def _batch(x, start, batch_size):
 
 
 def _forward_path(body, head, x, training):
-    """Run ``body`` whole, then ``head`` without its activation (see ``Sequential.logits_path``)."""
-    for layer in body:
-        x = layer.forward(x, training)
+    """Run ``body`` whole, then ``head`` without its activation (see ``Sequential.logits_path``).
+
+    A ReLU right after a BatchNorm rectifies each block of the normalised
+    output as the BatchNorm makes it, while in cache (``BatchNorm.forward``'s
+    ``then``), instead of in a pass of its own: ``vgg_mini``'s four pairs made
+    a training step 1.9-5% shorter at batch 64 and 0.3-2.5% at 128 (medians of
+    8-10 in-process alternations, three runs). The ReLU keeps that output for
+    its backward.
+    """
+    i = 0
+    while i < len(body):
+        layer = body[i]
+        relu = body[i + 1] if type(layer) is BatchNorm and i + 1 < len(body) and type(body[i + 1]) is ReLU else None
+        if relu is None:
+            x = layer.forward(x, training)
+        else:
+            x = relu.keep(layer.forward(x, training, then=relu.in_place))
+        i += 1 if relu is None else 2
     return x if head is None else head.linear_forward(x)
 
 

@@ -271,6 +271,28 @@ def test_model_training_path(last, loss):
     assert_gradients(loss_value, _param_arrays(model), analytic)
 
 
+def test_model_training_path_through_a_batchnorm_and_the_relu_fused_into_it():
+    """A ReLU after a BatchNorm rectifies the normalised output as BatchNorm makes it (``_forward_path``): the
+    same numbers as the two layers one by one, and the true gradient through both."""
+    layers = [Conv2D(4, 3), BatchNorm(), ReLU(), MaxPool2D(2), Flatten(), Dense(6), BatchNorm(), ReLU(), Dense(4),
+              Softmax()]
+    model = _float64_model(layers, (2, 7, 7))
+    rng = np.random.default_rng(3)
+    x, y = rng.random((5, 2, 7, 7)), rng.integers(0, 4, 5)
+    one_by_one = x
+    for layer in model.layers[:-1]:
+        one_by_one = layer.forward(one_by_one, training=True)
+    np.testing.assert_array_equal(model._forward_logits(x, training=True), one_by_one)
+
+    def loss_value():
+        return model.loss.value(model._forward_logits(x, training=True), y)
+
+    _, grad = model.loss.value_and_grad(model._forward_logits(x, training=True), y)
+    model._backward_logits(grad)
+    analytic = {f"{i}.{k}": layer.grads[k] for i, layer in enumerate(model.layers) for k in layer.params}
+    assert_gradients(loss_value, _param_arrays(model), analytic)
+
+
 @pytest.mark.parametrize("channels", [2, 1], ids=["channels-last", "channel-major first output"])
 def test_model_forward_backward_input_gradient(channels):
     """model.backward returns d/d input through every layer, the final Softmax included, whichever memory

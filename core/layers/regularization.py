@@ -121,7 +121,15 @@ class BatchNorm(Layer):
         n, c, h, w = like.shape
         return rows.reshape(n, h, w, c).transpose(0, 3, 1, 2)
 
-    def forward(self, x, training=False):
+    def forward(self, x, training=False, then=None):
+        """The normalised batch; ``then`` (a ReLU's ``in_place`` after it, ``core.model._forward_path``), if given,
+        rewrites each block of rows of the output while it is in cache, on the thread that made it.
+
+        Args:
+            x: the batch, (N, C) or (N, C, H, W).
+            training: normalise by the batch's statistics (and update the running ones), else the running ones.
+            then: None, or a function to apply to each block of the output in place.
+        """
         r = self._rows(x)
         parts = parallel.row_parts(r)
         if training and self.trainable:
@@ -138,6 +146,8 @@ class BatchNorm(Layer):
         def normalise(rows):
             np.multiply(source[rows], scale, out=out[rows])
             out[rows] += shift
+            if then is not None:
+                then(out[rows])
         parallel.run([functools.partial(normalise, rows) for rows in parts])
         return self._unrows(out, x)
 
