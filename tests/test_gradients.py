@@ -252,6 +252,17 @@ def _param_arrays(model):
     return {f"{i}.{k}": v for i, layer in enumerate(model.layers) for k, v in layer.params.items()}
 
 
+def _check_training_path(model, x, y):
+    """The parameters' gradients of the training path (logits, loss, backward) against finite differences."""
+    def loss_value():
+        return model.loss.value(model._forward_logits(x, training=True), y)
+
+    _, grad = model.loss.value_and_grad(model._forward_logits(x, training=True), y)
+    model._backward_logits(grad)
+    analytic = {f"{i}.{k}": layer.grads[k] for i, layer in enumerate(model.layers) for k in layer.params}
+    assert_gradients(loss_value, _param_arrays(model), analytic)
+
+
 @pytest.mark.parametrize("last, loss", [("softmax-layer", CrossEntropy()), ("dense-activation", CrossEntropy()),
                                         ("softmax-layer", MSE())],
                          ids=["crossentropy-softmax-layer", "crossentropy-dense-activation", "mse-through-softmax"])
@@ -261,14 +272,7 @@ def test_model_training_path(last, loss):
     model = _float64_model(_small_cnn(last), (2, 7, 7), loss=loss)
     rng = np.random.default_rng(2)
     x, y = rng.random((3, 2, 7, 7)), rng.integers(0, 4, 3)
-
-    def loss_value():
-        return model.loss.value(model._forward_logits(x, training=True), y)
-
-    _, grad = model.loss.value_and_grad(model._forward_logits(x, training=True), y)
-    model._backward_logits(grad)
-    analytic = {f"{i}.{k}": layer.grads[k] for i, layer in enumerate(model.layers) for k in layer.params}
-    assert_gradients(loss_value, _param_arrays(model), analytic)
+    _check_training_path(model, x, y)
 
 
 def test_model_training_path_through_a_batchnorm_and_the_relu_fused_into_it():
@@ -283,14 +287,7 @@ def test_model_training_path_through_a_batchnorm_and_the_relu_fused_into_it():
     for layer in model.layers[:-1]:
         one_by_one = layer.forward(one_by_one, training=True)
     np.testing.assert_array_equal(model._forward_logits(x, training=True), one_by_one)
-
-    def loss_value():
-        return model.loss.value(model._forward_logits(x, training=True), y)
-
-    _, grad = model.loss.value_and_grad(model._forward_logits(x, training=True), y)
-    model._backward_logits(grad)
-    analytic = {f"{i}.{k}": layer.grads[k] for i, layer in enumerate(model.layers) for k in layer.params}
-    assert_gradients(loss_value, _param_arrays(model), analytic)
+    _check_training_path(model, x, y)
 
 
 @pytest.mark.parametrize("channels", [2, 1], ids=["channels-last", "channel-major first output"])
