@@ -66,9 +66,8 @@ def _foldable(layer, norm):
 def _fold(layer, norm, relu):
     """A copy of ``layer`` with ``norm``'s scale and shift in its weights and bias, and a ReLU fused when
     ``relu``. The copy shares everything else with the layer, its reused buffers too (``core.scratch``)."""
-    scale = norm.params["gamma"] / np.sqrt(norm.buffers["var"] + np.asarray(norm.epsilon, np.float32))
-    shift = norm.params["beta"] - norm.buffers["mean"] * scale
     w = layer.params["W"]
+    scale, shift = norm.running_scale_shift(w.dtype)
     by_output = scale.reshape(-1, 1, 1, 1) if isinstance(layer, Conv2D) else scale   # W's output axis: 0, or 1
     twin = copy.copy(layer)
     twin.params = {"W": (w * by_output).astype(w.dtype), "b": (layer.params["b"] * scale + shift).astype(w.dtype)}

@@ -132,15 +132,14 @@ class BatchNorm(Layer):
         """
         r = self._rows(x)
         parts = parallel.row_parts(r)
+        # gamma * (x - mean) * inv_std + beta as one scale and one shift per channel: two passes
         if training and self.trainable:
             centred, inv_std = self._centre_batch(r, parts)
+            source, scale, shift = centred, self.params["gamma"] * inv_std, self.params["beta"]
         else:
-            centred, inv_std = None, 1.0 / np.sqrt(self.buffers["var"] + np.asarray(self.epsilon, r.dtype))
+            centred, inv_std = None, self._running_inv_std(r.dtype)
+            source, (scale, shift) = r, self.running_scale_shift(r.dtype)
         self._x, self._centred, self._inv_std, self._like = r, centred, inv_std, x
-        # gamma * (x - mean) * inv_std + beta as one scale and one shift per channel: two passes
-        scale = self.params["gamma"] * inv_std
-        source, shift = (r, self.params["beta"] - self.buffers["mean"] * scale) if centred is None else \
-            (centred, self.params["beta"])
         out = np.empty_like(source)
 
         def normalise(rows):
@@ -150,6 +149,20 @@ class BatchNorm(Layer):
                 then(out[rows])
         parallel.run([functools.partial(normalise, rows) for rows in parts])
         return self._unrows(out, x)
+
+    def running_scale_shift(self, dtype=np.float32):
+        """The per-channel ``(scale, shift)`` that inference applies, ``x * scale + shift``, from the running
+        statistics: ``gamma / sqrt(var + epsilon)`` and ``beta - mean * scale``. ``core.inference`` folds them
+        into the layer before.
+
+        Args:
+            dtype: the dtype epsilon is added in (the batch's).
+        """
+        scale = self.params["gamma"] * self._running_inv_std(dtype)
+        return scale, self.params["beta"] - self.buffers["mean"] * scale
+
+    def _running_inv_std(self, dtype):
+        return 1.0 / np.sqrt(self.buffers["var"] + np.asarray(self.epsilon, dtype))
 
     def _centre_batch(self, r, parts):
         """(x - mean, 1 / std) from the batch's own statistics, updating the running ones: two passes over
