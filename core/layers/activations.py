@@ -9,9 +9,42 @@ import functools
 
 import numpy as np
 
-from .. import parallel
+from .. import memory_order, parallel
 from . import args
 from .base import Layer, register
+
+
+ZEROS = 1 << 16   # floats ``rectify`` compares at a time: 256 KB of float32, within a core's L2 cache
+
+
+@functools.cache
+def _zeros(dtype):
+    zeros = np.zeros(ZEROS, dtype)
+    zeros.flags.writeable = False
+    return zeros
+
+
+def rectify(x, out):
+    """``max(x, 0)`` into ``out`` (which may be ``x``), compared with a block of zeros rather than the scalar 0.
+
+    NumPy 2.4's ``maximum`` takes its vector loop only between two arrays: a
+    block of conv output (173K floats, in cache) took 84-89 us against the
+    scalar 0 and 26-35 us against zeros; in place over a vgg_mini activation
+    (3.2M floats) 1.63 -> 1.04 ms. An array that is not one run of memory (a
+    block of a matrix's columns) is compared with the scalar.
+
+    Args:
+        x: any float array.
+        out: an array of ``x``'s shape, dtype and memory order, or ``x`` itself.
+    """
+    xs, outs = memory_order.flat(x), memory_order.flat(out, like=x)
+    if xs is None or outs is None:
+        np.maximum(x, 0, out=out)
+        return
+    zeros = _zeros(x.dtype)
+    for start in range(0, xs.size, ZEROS):
+        stop = min(start + ZEROS, xs.size)
+        np.maximum(xs[start:stop], zeros[:stop - start], out=outs[start:stop])
 
 
 @register
@@ -32,7 +65,7 @@ class ReLU(Layer):
         # One pass: the output is kept and backward finds the mask in it (out > 0 exactly where x > 0),
         # so a prediction, which never goes backward, never makes a mask.
         self._out = out = np.empty_like(x)   # in x's memory order
-        parallel.run([lambda rows=rows: np.maximum(x[rows], 0, out=out[rows]) for rows in parallel.row_parts(x)])
+        parallel.run([lambda rows=rows: rectify(x[rows], out[rows]) for rows in parallel.row_parts(x)])
         return out
 
     def in_place(self, y):
@@ -44,7 +77,7 @@ class ReLU(Layer):
         Args:
             y: the piece, overwritten.
         """
-        np.maximum(y, 0, out=y)
+        rectify(y, y)
 
     def keep(self, out):
         """Take a fused layer's output, already rectified by ``in_place``, as ``forward``'s result.

@@ -3,7 +3,7 @@ import functools
 
 import numpy as np
 
-from .. import parallel
+from .. import memory_order, parallel
 from . import args
 from .base import Layer, register
 
@@ -45,7 +45,7 @@ class Dropout(Layer):
         keep = 1.0 - self.rate
         # drawn in x's memory order (channels-last after a convolution), so that x * mask runs along
         # the same rows in both instead of crossing them
-        axes = np.argsort(x.strides, kind="stable")[::-1] if x.ndim > 1 else np.arange(x.ndim)
+        axes = memory_order.axes(x)
         shape = tuple(x.shape[a] for a in axes)
         mask = (self.rng.random(shape, dtype=np.float32) < keep) * np.asarray(1 / keep, x.dtype)
         self._mask = mask.transpose(np.argsort(axes))
