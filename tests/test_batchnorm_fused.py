@@ -36,9 +36,21 @@ def _channels_last(a):
     return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2) if a.ndim == 4 else a
 
 
-@pytest.mark.parametrize("shape", [(64, 6, 9, 9), (5, 3, 4, 4), (200, 17)], ids=["conv", "small conv", "dense"])
+def _column_major(a):
+    return np.asfortranarray(a)
+
+
+# Shapes whose rows fill several of _wide_blocks' blocks (and not), whose wide rows leave a tail (and not),
+# and a column-major Dense output, whose rows cannot be widened.
+SHAPES = {"conv": ((64, 6, 9, 9), _channels_last), "small conv": ((5, 3, 4, 4), _channels_last),
+          "conv, several blocks": ((40, 32, 24, 24), _channels_last), "dense": ((200, 17), _channels_last),
+          "dense, column-major": ((200, 17), _column_major)}
+
+
+@pytest.mark.parametrize("name", SHAPES)
 @pytest.mark.parametrize("training", [True, False])
-def test_fused_batchnorm_matches_the_plain_float64_formulas(shape, training):
+def test_fused_batchnorm_matches_the_plain_float64_formulas(name, training):
+    shape, layout = SHAPES[name]
     rng = np.random.default_rng(0)
     layer = BatchNorm(momentum=0.8)
     layer.build(shape[1:])
@@ -48,8 +60,8 @@ def test_fused_batchnorm_matches_the_plain_float64_formulas(shape, training):
     layer.buffers["mean"][:] = rng.standard_normal(c)
     layer.buffers["var"][:] = rng.uniform(0.5, 2, c)
     running = {k: v.astype(np.float64) for k, v in layer.buffers.items()}
-    x = _channels_last((rng.standard_normal(shape) * 3 + 5).astype(np.float32))   # an offset mean
-    grad = _channels_last(rng.standard_normal(shape).astype(np.float32))
+    x = layout((rng.standard_normal(shape) * 3 + 5).astype(np.float32))   # an offset mean
+    grad = layout(rng.standard_normal(shape).astype(np.float32))
     stats = {} if training else {"mean": running["mean"], "var": running["var"]}
     out, dx, dgamma, dbeta, mean, var = _reference(x, layer.params["gamma"], layer.params["beta"], grad,
                                                    layer.epsilon, **stats)
@@ -77,7 +89,7 @@ def _peak_bytes(run):
 
 
 def test_a_training_step_allocates_two_batch_sized_arrays_forward_and_one_backward():
-    """Forward keeps xhat and returns its output; backward returns d/dx and needs no other temporary."""
+    """Forward keeps x - mean and returns its output; backward returns d/dx and needs no other temporary."""
     x = _channels_last(np.random.default_rng(0).standard_normal((32, 16, 16, 16)).astype(np.float32))
     layer = BatchNorm()
     layer.build(x.shape[1:])
