@@ -19,6 +19,7 @@ LAYERS = {   # (the layer, its input channels)
     "conv padded strided": (lambda: Conv2D(3, 3, stride=2, padding=1, seed=0), 2),
     "conv valid": (lambda: Conv2D(2, 5, seed=0), 2),
     "conv one channel": (lambda: Conv2D(3, 3, padding=1, seed=0), 1),
+    "conv one channel, channels last": (lambda: Conv2D(9, 3, stride=2, seed=0), 1),
     "conv winograd": (lambda: Conv2D(8, 3, padding="same", seed=0), 8),
     "maxpool padded": (lambda: MaxPool2D(3, stride=2, padding=1), 2),
     "avgpool padded": (lambda: AvgPool2D(2, stride=1, padding=1), 2),
