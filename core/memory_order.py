@@ -30,5 +30,15 @@ def flat(x, like=None):
     """
     if x.flags.c_contiguous and (like is None or like.flags.c_contiguous):
         return x.reshape(-1)   # the common case, without sorting strides (microseconds a call)
+    if not _spans_its_size(x):
+        return None            # gaps or overlaps: no order makes it one run (nor sorting strides to learn so)
     along = x.transpose(axes(x if like is None else like))
     return along.reshape(-1) if along.flags.c_contiguous else None
+
+
+def _spans_its_size(x):
+    """Whether ``x``'s memory, from its first element to its last, holds exactly its elements (with positive
+    strides): what any order of a contiguous array does, and a slice with gaps does not."""
+    if x.size == 0 or min(x.strides, default=1) <= 0:
+        return x.size == 0
+    return sum((n - 1) * s for n, s in zip(x.shape, x.strides)) + x.itemsize == x.nbytes
