@@ -22,6 +22,7 @@ LAYOUTS = {   # name: (make an array, whether memory_order.flat finds it one run
     "a conv output, NCHW over channels-last memory": (lambda rng: _channels_last((3, 5, 40, 41), rng), True),
     "a slice of images of such an output": (lambda rng: _channels_last((6, 5, 7, 7), rng)[2:5], True),
     "float64": (lambda rng: rng.standard_normal((33, 1000)), True),
+    "a small Dense output": (lambda rng: rng.standard_normal((4, 10)).astype(np.float32), True),
     "a block of columns": (lambda rng: rng.standard_normal((64, 300)).astype(np.float32)[:, 100:250], False),
     "every other row": (lambda rng: rng.standard_normal((64, 30)).astype(np.float32)[::2], False),
     "empty": (lambda rng: np.zeros((0, 4), np.float32), True),
