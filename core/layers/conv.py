@@ -223,7 +223,7 @@ class Conv2D(ParamLayer):
         taps, rows = self.kernel[0] * self.kernel[1], oh * ow
         self._cols = cols = self.scratch.get("cols", (taps + 1, n * rows), x.dtype, fill=1)   # ones stay in the last
         by_offset = cols[:taps].reshape(taps, n, oh, ow)
-        w, w_taps = self._single_channel_matrix(), self.params["W"].reshape(self.filters, -1)
+        w = self.params["W"].reshape(self.filters, -1) if self.channel_major else self._single_channel_matrix()
         out = np.empty((self.filters, n * rows) if self.channel_major else (n * rows, self.filters), x.dtype)
 
         def chunk(xp, a, b):
@@ -231,7 +231,7 @@ class Conv2D(ParamLayer):
                 by_offset[k, a:b] = xp[sl][..., 0]
             if self.channel_major:   # F rows: OpenBLAS ran cnn_small's (5, 10) @ (10, N) 2.4x slower than (5, 9)
                 block = out[:, a * rows:b * rows]
-                np.matmul(w_taps, cols[:taps, a * rows:b * rows], out=block)
+                np.matmul(w, cols[:taps, a * rows:b * rows], out=block)
                 block += self.params["b"][:, None]
             else:
                 block = out[a * rows:b * rows]
