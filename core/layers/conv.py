@@ -230,14 +230,12 @@ class Conv2D(ParamLayer):
             for k, sl in conv_ops.offsets(self.kernel, self.stride, (oh, ow)):
                 by_offset[k, a:b] = xp[sl][..., 0]
             if self.channel_major:   # F rows: OpenBLAS ran cnn_small's (5, 10) @ (10, N) 2.4x slower than (5, 9)
-                block = out[:, a * rows:b * rows]
-                np.matmul(w, cols[:taps, a * rows:b * rows], out=block)
-                block += self.params["b"][:, None]
-            else:
-                block = out[a * rows:b * rows]
-                np.matmul(cols[:, a * rows:b * rows].T, w.T, out=block)
-            if then is not None:
-                then(block)
+                np.matmul(w, cols[:taps, a * rows:b * rows], out=out[:, a * rows:b * rows])
+                self._finish(out[:, a * rows:b * rows], then, by_channel=True)
+            else:   # the bias comes with the product
+                np.matmul(cols[:, a * rows:b * rows].T, w.T, out=out[a * rows:b * rows])
+                if then is not None:
+                    then(out[a * rows:b * rows])
         self._in_chunks(x, rows * (taps + 1 + self.filters), chunk)
         if self.channel_major:
             return out.reshape(self.filters, n, oh, ow).transpose(1, 0, 2, 3)
