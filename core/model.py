@@ -489,8 +489,8 @@ class Sequential:
         """``work(start, batch)`` for each float32 batch of ``x``, in inference; returns their results in order.
 
         Batches whose layer outputs fit ``conv_ops.CHUNK_BYTES`` (about a
-        core's cache) go whole and side by side, a run of neighbours to each
-        thread: one hand-off a call instead of one a batch or a layer, and each
+        core's cache) go whole and side by side, each thread taking the next
+        batch: one hand-off a call instead of one a batch or a layer, and each
         product as large as the batch. Predicting 2,000 images in batches of
         256 on two threads, each after half a second's rest: mlp (220 floats an
         image) 6.9 -> 6.3 ms, mlp_wide (1,556) 49.6 -> 37.5 ms. Larger batches

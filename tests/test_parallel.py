@@ -140,6 +140,37 @@ def test_a_failing_task_raises_after_every_task_has_finished(two_threads):
     assert done == [True, True]
 
 
+def test_a_thread_held_up_takes_fewer_tasks_and_the_others_take_the_rest(two_threads):
+    """Tasks go to whichever thread asks next: a helper stuck in its first task for 0.3 s leaves the other
+    five to the caller. Cut into fixed halves, the caller would do three and wait for the helper's other two."""
+    caller, ran_by = threading.current_thread().name, {}
+
+    def task(i):
+        ran_by[i] = threading.current_thread().name
+        if ran_by[i] != caller and list(ran_by.values()).count(ran_by[i]) == 1:
+            time.sleep(0.3)   # the helper's first task: as if another program had its core
+        else:
+            time.sleep(0.005)
+        return i
+
+    assert parallel.run([lambda i=i: task(i) for i in range(6)]) == list(range(6))
+    assert list(ran_by.values()).count(caller) >= 5
+
+
+def test_of_several_failing_tasks_the_first_in_task_order_is_raised(two_threads):
+    done = []
+
+    def fail(i):
+        time.sleep(0.01 * (3 - i))   # the later task fails first
+        raise RuntimeError(f"chunk {i} broke")
+
+    tasks = [lambda: done.append(0), lambda: fail(1), lambda: fail(2), lambda: done.append(3)]
+    with pytest.raises(RuntimeError, match="chunk 1 broke"):
+        parallel.run(tasks)
+    assert sorted(done) == [0, 3]   # the tasks after a failure still ran
+    assert parallel.run([lambda: 1, lambda: 2]) == [1, 2]   # and the helpers serve the next run
+
+
 def _matrices(m, k, n, transposed, dtype):
     """Random (M, K) and (K, N) matrices, contiguous or transposed views of (K, M) and (N, K) ones."""
     rng = np.random.default_rng(0)
