@@ -10,7 +10,7 @@ import pytest
 from numpy.testing import assert_allclose
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from core import conv_ops, parallel, zoo
+from core import conv_ops, parallel, winograd, zoo
 from core import model as model_module
 from core.callbacks import Callback
 
@@ -260,15 +260,20 @@ def test_a_training_step_on_two_threads_equals_one_on_one(monkeypatch, name, ato
 
 
 def test_a_chunk_loop_on_two_threads_runs_on_both(two_threads, monkeypatch):
-    """vgg_mini's first wide convolution at batch 32: its chunks go to both threads."""
-    names = set()
-    original = parallel._run_inline
-    monkeypatch.setattr(parallel, "_run_inline",
-                        lambda tasks: names.add(threading.current_thread().name) or original(tasks))
+    """vgg_mini's first wide convolution at batch 32: its chunks go to both threads (each made to take 20 ms
+    longer, so that the helper is awake before the caller could take them all)."""
+    names = []
+    original = winograd._conv_chunk
+
+    def chunk(*args):
+        names.append(threading.current_thread().name)
+        time.sleep(0.02)
+        return original(*args)
+    monkeypatch.setattr(winograd, "_conv_chunk", chunk)
     layer = zoo.build("vgg_mini", seed=0).layers[3]
     assert layer.winograd
     layer.forward(np.zeros((32, *layer.input_shape), np.float32))
-    assert len(names) == 2
+    assert len(names) > 1 and len(set(names)) == 2
 
 
 @pytest.mark.parametrize("name, kwargs", [("sgd", {}), ("sgd", {"momentum": 0.9, "nesterov": True}),
