@@ -64,3 +64,46 @@ def test_only_an_activation_with_in_place_is_fused():
     x = np.random.default_rng(1).standard_normal((5, 3)).astype(np.float32)
     np.testing.assert_allclose(layer.forward(x).sum(axis=1), 1.0, rtol=1e-6)
     assert layer.act.in_place is None
+
+
+def test_relu_backward_is_laid_out_as_its_output_and_takes_the_gradients_dtype():
+    """A convolution's output is channels-last memory; the gradient from above may not be (Flatten's is NCHW).
+    ReLU's backward writes its result in the output's order, so the convolution below takes it as it is,
+    with no copy of its own on one thread."""
+    rng = np.random.default_rng(0)
+    x = conv_ops.to_nchw(rng.standard_normal((4, 5, 6, 3)).astype(np.float32))   # NCHW view of NHWC memory
+    relu = ReLU()
+    relu.build(x.shape[1:])
+    relu.forward(x, training=True)
+    g = rng.standard_normal(x.shape)   # float64, NCHW memory
+    with parallel.using(2):
+        dx = relu.backward(g)
+    assert conv_ops.to_nhwc(dx).flags.c_contiguous and dx.dtype == np.float64
+    np.testing.assert_array_equal(dx, np.where(x > 0, g, 0.0))
+
+
+class _UninitialisedAsNaN:
+    """numpy, but whose ``empty`` returns arrays full of NaN: code that reads memory it did not write shows it."""
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    @staticmethod
+    def empty(shape, dtype=float, **kwargs):
+        return np.full(shape, np.nan, dtype, **kwargs)
+
+
+def test_conv_input_gradient_writes_every_value_of_its_uninitialised_buffer(small_pieces, monkeypatch):
+    """Each chunk zeroes its own part of the padded input gradient before adding into it (no zeros for the
+    whole batch on one thread): with every np.empty in conv.py full of NaN, dx must come out the same."""
+    from core.layers import conv as conv_module
+    layer = Conv2D(6, 3, stride=2, padding=1, activation="relu")
+    layer.build((4, 9, 9))
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((12, 4, 9, 9)).astype(np.float32)
+    g = rng.standard_normal((12, *layer.output_shape)).astype(np.float32)
+    layer.forward(x, training=True)
+    expected = layer.backward(g).copy()
+    monkeypatch.setattr(conv_module, "np", _UninitialisedAsNaN())
+    layer.forward(x, training=True)
+    np.testing.assert_array_equal(layer.backward(g), expected)

@@ -95,7 +95,8 @@ class ReLU(Layer):
         return out
 
     def backward(self, grad):
-        out, kept = np.empty_like(grad), self._out
+        # in the kept output's memory order, the layer's own: a convolution below takes it as it is
+        out, kept = np.empty_like(self._out, dtype=grad.dtype), self._out
 
         def masked(rows):   # out > 0 written as 0.0 and 1.0: no temporary array, twice as fast as sign(out)
             np.greater(kept[rows], 0, out=out[rows])

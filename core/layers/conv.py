@@ -182,7 +182,7 @@ class Conv2D(ParamLayer):
         self._cols = None
         if not self.need_input_grad:
             return None
-        dxp = np.zeros(self._xp_shape, g.dtype)
+        dxp = np.empty(self._xp_shape, g.dtype)
         w = self.params["W"]
         per_kernel_offset = [np.ascontiguousarray(w[:, :, i, j]) for i in range(kh) for j in range(kw)]
         rows = oh * ow
@@ -193,7 +193,9 @@ class Conv2D(ParamLayer):
         return conv_ops.to_nchw(conv_ops.unpad_nhwc(dxp, self.pads))
 
     def _add_input_grad(self, g_chunk, dxp_chunk, per_kernel_offset):
-        """Add a chunk of images' output gradient ``g_chunk`` (rows, F) into their padded input gradient."""
+        """Zero a chunk of images' padded input gradient, then add their output gradient ``g_chunk`` (rows, F)
+        into it: zeroed here, on the chunk's thread and while in cache, not by one thread for the whole batch."""
+        dxp_chunk[...] = 0
         m, _, _, c = dxp_chunk.shape
         out_hw = self.output_shape[1:]
         for k, sl in conv_ops.offsets(self.kernel, self.stride, out_hw):
