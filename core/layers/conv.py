@@ -132,7 +132,8 @@ class Conv2D(ParamLayer):
 
     def _finish(self, block, then, by_channel=False):
         """Add the bias to a block of the output, then ``then`` (a fused ReLU's ``in_place``), if any: each
-        forward path calls this on every chunk it makes, while the chunk is in cache.
+        forward path that adds its bias by a pass calls this on every chunk it makes, while the chunk is in
+        cache. A single channel laid out channels-last adds it in its product and calls ``then`` alone.
 
         Args:
             block: rows of the output (N*OH*OW, F), or columns (F, N*OH*OW) with ``by_channel``; rewritten.
@@ -188,11 +189,11 @@ class Conv2D(ParamLayer):
         rows = oh * ow
         per_sample = (rows * f + dxp[0].size) * g.itemsize
         chunks = conv_ops.batch_chunks(n, per_sample, 2.0 * n * rows * f * c * kh * kw)
-        parallel.run([functools.partial(self._add_input_grad, g[start * rows:stop * rows], dxp[start:stop],
+        parallel.run([functools.partial(self._chunk_input_grad, g[start * rows:stop * rows], dxp[start:stop],
                                         per_kernel_offset) for start, stop in chunks])
         return conv_ops.to_nchw(conv_ops.unpad_nhwc(dxp, self.pads))
 
-    def _add_input_grad(self, g_chunk, dxp_chunk, per_kernel_offset):
+    def _chunk_input_grad(self, g_chunk, dxp_chunk, per_kernel_offset):
         """Zero a chunk of images' padded input gradient, then add their output gradient ``g_chunk`` (rows, F)
         into it: zeroed here, on the chunk's thread and while in cache, not by one thread for the whole batch."""
         dxp_chunk[...] = 0
