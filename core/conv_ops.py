@@ -111,7 +111,10 @@ def tap_columns(xp, kernel, stride, out_hw, out):
     sn, sh, sw, _ = xp.strides
     (kh, kw), (st_h, st_w), (oh, ow) = kernel, stride, out_hw
     windows = as_strided(xp, shape=(kh, kw, n, oh, ow), strides=(sh, sw, sn, sh * st_h, sw * st_w), writeable=False)
-    np.copyto(out.reshape(windows.shape), windows)
+    # ``out`` is a slice of the batch, not contiguous: split its offset axis by strides, so that no reshape
+    # can ever hand back a copy and the write be lost
+    by_kernel_row = as_strided(out, shape=windows.shape, strides=(kw * out.strides[0], *out.strides))
+    np.copyto(by_kernel_row, windows)
 
 
 CHUNK_BYTES = 2 << 20   # about a core's L2 cache: the best of 1-8 MB for vgg_mini's layers
