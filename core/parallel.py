@@ -111,7 +111,8 @@ def run(tasks):
         tasks: functions that touch disjoint outputs, so that any order gives the same result.
 
     Raises:
-        Whatever a task raised (the first in task order), after every task has finished.
+        Whatever a task raised (the first in task order), after every task has finished; a Ctrl+C in a task
+        instead, once the tasks already taken have finished (none is taken after it).
     """
     parts = min(threads(), len(tasks))
     if parts <= 1 or getattr(_local, "busy", False) or not _run_lock.acquire(blocking=False):
@@ -135,15 +136,23 @@ class _Queue:
 
     def __init__(self, tasks):
         self._tasks, self._next, self._lock = tasks, 0, threading.Lock()
-        self._results, self._failed = [None] * len(tasks), {}
+        self._results, self._failed, self._interrupt = [None] * len(tasks), {}, None
 
     def drain(self):
-        """Do the next task not yet taken until none is left; a task's exception is kept for ``results``."""
+        """Do the next task not yet taken until none is left; a task's exception is kept for ``results``.
+
+        A failing task leaves the others to run. Ctrl+C (or an exit) in a task ends the hand-out: no thread
+        takes another task, and the run stops as soon as the tasks already taken are done.
+        """
         while (i := self._take()) < len(self._tasks):
             try:
                 self._results[i] = self._tasks[i]()
-            except BaseException as e:   # noqa: BLE001 (raised by ``results``, once every task has finished)
+            except Exception as e:   # noqa: BLE001 (raised by ``results``, once every task has finished)
                 self._failed[i] = e
+            except BaseException as e:   # noqa: BLE001 (Ctrl+C or an exit: raised by ``results``, first)
+                self._failed[i] = self._interrupt = e
+                with self._lock:
+                    self._next = len(self._tasks)
 
     def _take(self):
         with self._lock:
@@ -151,9 +160,10 @@ class _Queue:
         return i
 
     def results(self):
-        """The tasks' results in order; raises the exception of the first task in order that raised one."""
+        """The tasks' results in order. Raises a Ctrl+C (or exit) a task met, else the exception of the first
+        task in order that raised one."""
         if self._failed:
-            raise self._failed[min(self._failed)]
+            raise self._interrupt or self._failed[min(self._failed)]
         return self._results
 
 

@@ -171,6 +171,28 @@ def test_of_several_failing_tasks_the_first_in_task_order_is_raised(two_threads)
     assert parallel.run([lambda: 1, lambda: 2]) == [1, 2]   # and the helpers serve the next run
 
 
+def test_ctrl_c_in_a_task_ends_the_hand_out_and_is_what_the_run_raises(two_threads):
+    """An ordinary failure leaves the other tasks to run; Ctrl+C does not: no thread takes a task after it, and
+    it is raised even when a task before it failed (the user asked to stop, not to hear of a broken chunk)."""
+    done = []
+
+    def fail():
+        raise RuntimeError("chunk 0 broke")
+
+    def interrupted():
+        time.sleep(0.02)   # after the broken chunk, whichever thread took it
+        raise KeyboardInterrupt
+
+    def later(i):
+        time.sleep(0.01)
+        done.append(i)
+
+    with pytest.raises(KeyboardInterrupt):
+        parallel.run([fail, interrupted] + [lambda i=i: later(i) for i in range(20)])
+    assert len(done) < 10   # only those taken while the interrupted task slept, not all 20
+    assert parallel.run([lambda: 1, lambda: 2]) == [1, 2]
+
+
 def _matrices(m, k, n, transposed, dtype):
     """Random (M, K) and (K, N) matrices, contiguous or transposed views of (K, M) and (N, K) ones."""
     rng = np.random.default_rng(0)
