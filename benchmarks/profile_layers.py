@@ -1,16 +1,26 @@
 """Forward and backward time per layer for one training batch, as a table.
 
-    python benchmarks/profile_layers.py [--model lenet5] [--batch-size 128] [--repeats 20]
+    python benchmarks/profile_layers.py [--model lenet5] [--batch-size 128] [--repeats 20] [--products]
 
 Random inputs suffice: the cost of a layer does not depend on the pixel values.
 The loss and the optimizer step are timed too, so the rows add up to a step.
+
+``--products`` adds a second table: each Dense and im2col Conv2D layer's
+products (forward, dW, dx) as single matrix products on one thread, NumPy's
+BLAS beside PyTorch's ``torch.mm`` when PyTorch is installed. A layer's time
+above its products' is what it does besides BLAS; the two columns say whether
+a gap to PyTorch lies in the BLAS or in the algorithm around it.
 """
 import argparse
+import functools
+import math
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from core import parallel, zoo
+from core.layers import Conv2D, Dense
 from core.optimizers import SGD
 
 
@@ -49,11 +59,58 @@ def profile(model, x, y, repeats):
     return rows
 
 
+def products(layer, batch):
+    """(label, (m, k, n)) of each product a training step of ``layer`` runs on a batch, in im2col form;
+    none for a layer of another kind or a Winograd convolution, whose products are not one GEMM each."""
+    if isinstance(layer, Dense):
+        fan_in, units = layer.params["W"].shape
+        rows = batch
+    elif isinstance(layer, Conv2D) and not layer.winograd:
+        units, fan_in = layer.filters, math.prod(layer.params["W"].shape[1:])
+        rows = batch * math.prod(layer.output_shape[1:])
+    else:
+        return []
+    shapes = [("forward", (rows, fan_in, units)), ("dW", (fan_in, rows, units))]
+    return shapes + ([("dx", (rows, units, fan_in))] if layer.need_input_grad else [])
+
+
+def time_products(model, batch, repeats):
+    """Rows (layer, product, shape, NumPy s, PyTorch s or None), each product timed alone on one thread."""
+    try:
+        import torch
+        torch.set_num_threads(1)
+    except ImportError:
+        torch = None
+    rng = np.random.default_rng(0)
+    rows = []
+    with threadpool_limits(1):
+        for layer in model.layers:
+            for label, (m, k, n) in products(layer, batch):
+                a, b = rng.random((m, k), dtype=np.float32), rng.random((k, n), dtype=np.float32)
+                mine = _median_time(functools.partial(np.matmul, a, b), repeats)
+                theirs = None
+                if torch is not None:
+                    ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+                    theirs = _median_time(functools.partial(torch.mm, ta, tb), repeats)
+                rows.append((layer.name, label, f"{m}x{k}x{n}", mine, theirs))
+    return rows
+
+
+def _median_time(fn, repeats):
+    times = []
+    for _ in range(repeats + 2):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times[2:]))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="lenet5", choices=zoo.names())
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--products", action="store_true", help="also time each layer's products alone, one thread")
     args = ap.parse_args()
     model = zoo.build(args.model, seed=0)
     model.compile(SGD(lr=0.01, momentum=0.9), "crossentropy")
@@ -67,6 +124,11 @@ def main():
     print(f"{'layer':<16}{'output':<16}{'forward ms':>11}{'backward ms':>12}{'share':>8}")
     for name, shape, f, b in rows:
         print(f"{name:<16}{shape:<16}{f * 1e3:>11.3f}{b * 1e3:>12.3f}{(f + b) / total:>8.1%}")
+    if args.products:
+        print(f"\n{'layer':<16}{'product':<9}{'m x k x n':<18}{'NumPy ms':>9}{'PyTorch ms':>11}   (one thread each)")
+        for name, label, shape, mine, theirs in time_products(model, args.batch_size, args.repeats):
+            torch_ms = "-" if theirs is None else f"{theirs * 1e3:.3f}"
+            print(f"{name:<16}{label:<9}{shape:<18}{mine * 1e3:>9.3f}{torch_ms:>11}")
 
 
 if __name__ == "__main__":
