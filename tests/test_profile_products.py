@@ -44,7 +44,7 @@ def test_the_forward_product_named_is_the_one_that_gives_the_layers_output(name)
         else:
             xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x_in), layer.pads)
             a = conv_ops.im2col(xp, layer.kernel, layer.stride, layer.output_shape[1:])
-            w = layer.params["W"].transpose(2, 3, 1, 0).reshape(-1, layer.filters)
+            w = layer._w_matrix()
         assert a.shape == (m, k) and w.shape == (k, n)
         expected = layer.linear_forward(x_in)
         got = a @ w + layer.params["b"]
