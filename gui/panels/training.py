@@ -563,7 +563,10 @@ class TrainingPanel(QWidget):
         self._update_actions()
 
     def _on_batches(self, _rows):
-        self.advice.check_loss()
+        """The loss is judged at once when the learner looks at each batch (paused, stepping, slow motion),
+        else every few batches (``AdviceBar.check_loss``); the run's end judges whatever is left."""
+        worker = self.job.worker
+        self.advice.check_loss(at_once=worker is None or worker.paused or worker.pace.slow)
 
     def _on_epoch(self, _epoch, _logs):
         if self._job is not None:
@@ -573,6 +576,7 @@ class TrainingPanel(QWidget):
         model = self._run_model
         self._record_meta(model, result)
         self.plots.refresh()
+        self.advice.check_loss()   # the run's last batches, fewer than a check waits for
         epochs = len(result["history"].get("loss", []))
         if result["diverged"]:
             text = f"Diverged: {reason}"

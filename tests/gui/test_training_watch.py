@@ -9,6 +9,7 @@ import test_training_panel
 from test_training_panel import BATCH, N, slow_identity
 
 from core import runs
+from gui import advice_bar
 from gui.hover_help import plain, silent_controls
 from gui.panels import training as training_mod
 
@@ -165,6 +166,29 @@ def test_an_early_plateau_offers_a_step_schedule(qtbot, panel):
     assert "next run" in panel.status_label.text()
     click(qtbot, panel, "stop")
     qtbot.waitUntil(lambda: not panel.running, timeout=5000)
+
+
+def test_an_unwatched_run_has_its_loss_judged_every_few_batches(qtbot, panel, monkeypatch):
+    """A fast run sends a few batches at a time; the loss is judged once per SHORT new ones, not at each."""
+    judged = []
+    monkeypatch.setattr(advice_bar, "loss_rising", lambda losses: judged.append(len(losses)))
+    panel.advice.clear()
+    for start in range(1, 61, 3):                      # 20 signals of 3 batches each
+        panel.plots.add_batches(rising(start, 3))
+        panel.advice.check_loss(at_once=False)
+    assert judged == [12, 24, 36, 48, 60]
+    panel.plots.add_batches(rising(61, 3))
+    panel.advice.check_loss()                           # watched (paused, stepping, slow motion): at once
+    assert judged[-1] == 63
+
+
+def test_a_runs_end_judges_its_last_batches(qtbot, panel, monkeypatch):
+    checks = []
+    judge = panel.advice.check_loss
+    monkeypatch.setattr(panel.advice, "check_loss", lambda at_once=True: checks.append(at_once) or judge(at_once))
+    test_training_panel.run_to_end(qtbot, panel)
+    assert False in checks, "the batches of a run trained unwatched are judged every few"
+    assert checks[-1] is True, "the last ones, at the run's end"
 
 
 def test_the_advice_is_dismissed_and_cleared_by_a_new_run(qtbot, panel):
