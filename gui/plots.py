@@ -120,7 +120,7 @@ class PlotView(pg.PlotWidget):
         plot.setDownsampling(auto=True, mode="peak")
         self.setMinimumSize(220, 150)
 
-    def curve(self, *args, **kwargs):
+    def curve(self, *args, smooth=False, **kwargs):
         """A new curve in this plot (``PlotItem.plot``'s arguments), drawn from at most two points a pixel.
 
         Zoomed out over a long run, a curve keeps each pixel column's lowest and
@@ -130,8 +130,17 @@ class PlotView(pg.PlotWidget):
         (QPainter.drawLines most of it) against 1.9 ms with 250, and the faint
         batch line became a solid mass over the smoothed one. One column a
         pixel: 4.4 ms, and the smoothed line shows.
+
+        A ``smooth`` curve (a moving average, the learning rate) has no spikes
+        between its points to keep: it takes one point every two pixels. Its
+        wide line is drawn segment by segment, most of a batch plot's paint
+        while it trains. Painting the three batch plots (alternated, medians):
+        3.1 -> 1.8 ms with 1,500 batches, 3.0 -> 1.7 ms with 20,000.
         """
-        return self.getPlotItem().plot(*args, autoDownsampleFactor=1.0, **kwargs)
+        item = self.getPlotItem().plot(*args, autoDownsampleFactor=0.5 if smooth else 1.0, **kwargs)
+        if smooth:
+            item.setDownsampling(auto=True, method="subsample")
+        return item
 
     def paintEvent(self, event):
         start = time.perf_counter()
@@ -159,9 +168,9 @@ class TrainingPlots(QWidget):
         self.timer.timeout.connect(self._tick)
 
     # --- layout -------------------------------------------------------------------
-    def _curve(self, view, series, name, color, width=2.0, symbol=None):
+    def _curve(self, view, series, name, color, width=2.0, symbol=None, smooth=False):
         curve = view.curve(name=name, pen=pg.mkPen(color, width=width), symbol=symbol, symbolSize=7,
-                           symbolBrush=color, symbolPen=None)
+                           symbolBrush=color, symbolPen=None, smooth=smooth)
         self._bindings.append((view, curve, series))
         return curve
 
@@ -193,9 +202,9 @@ class TrainingPlots(QWidget):
             for signal in (plot.getViewBox().sigRangeChanged, plot.getViewBox().sigResized):
                 signal.connect(functools.partial(place_legend, plot))
         self._curve(self.batch_loss, b["loss"], "batch", RAW, 1.0)
-        self._curve(self.batch_loss, b["loss_ema"], "smoothed", TRAIN, 2.2)
+        self._curve(self.batch_loss, b["loss_ema"], "smoothed", TRAIN, 2.2, smooth=True)
         self._curve(self.batch_acc, b["accuracy"], "batch", RAW_ACC, 1.0)
-        self._curve(self.batch_acc, b["accuracy_ema"], "smoothed", ACC, 2.2)
+        self._curve(self.batch_acc, b["accuracy_ema"], "smoothed", ACC, 2.2, smooth=True)
         self._curve(self.epoch_loss, e["loss"], "training", TRAIN, 2.2, "o")
         self._curve(self.epoch_loss, e["val_loss"], "validation", VALID, 2.2, "s")
         self._curve(self.epoch_acc, e["accuracy"], "training", TRAIN, 2.2, "o")
@@ -206,7 +215,7 @@ class TrainingPlots(QWidget):
             self._hollow(view, p[valid], VALID, "s")
         self._partial_samples = {view: pg.ScatterPlotItem(symbol="o", size=9, brush="w", pen=pg.mkPen(PARTIAL, width=2))
                                  for view in (self.epoch_loss, self.epoch_acc)}   # legend entries only
-        self._curve(self.lr_plot, b["lr"], "lr", LR, 2.0)
+        self._curve(self.lr_plot, b["lr"], "lr", LR, 2.0, smooth=True)
         self.batch_acc.getPlotItem().setYRange(0, 1, padding=0.02)   # accuracy is a fraction: a still axis
         self.batch_acc.getPlotItem().enableAutoRange(y=False)
         self._own_loss_axis()

@@ -476,6 +476,30 @@ def test_a_long_run_is_drawn_from_at_most_two_points_a_pixel_and_an_overlaid_run
     assert peaks.max() == losses.max() and peaks.min() == losses.min(), "the envelope keeps every extreme"
 
 
+def test_a_smooth_line_is_drawn_from_a_point_every_two_pixels(qtbot):
+    """The moving averages and the learning rate have no spikes between their points to keep, and their wide
+    lines are drawn segment by segment (most of a batch plot's paint): a point every two pixels, whether the
+    run has filled its frame or not. The faint batch line keeps its extremes."""
+    from gui.plots import TrainingPlots
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.resize(1000, 700)
+    plots.show()
+    qtbot.waitExposed(plots)
+    steps = np.arange(1, 3001)
+    losses = 2 * np.exp(-steps / 300) + 0.1 * np.random.default_rng(0).random(len(steps))
+    plots.plan_steps(1, 6000)                                   # half the run trained
+    plots.add_batches(np.column_stack([steps, losses, 1 - losses / 3, np.full(len(steps), 0.01)]))
+    plots.refresh()
+    for view, name in ((plots.batch_loss, "smoothed"), (plots.batch_acc, "smoothed"), (plots.lr_plot, "lr")):
+        item = next(item for item in view.getPlotItem().listDataItems() if item.name() == name)
+        width = view.getPlotItem().getViewBox().width()
+        shown = len(item.curve.xData)
+        assert 0.8 * width / 4 <= shown <= 1.1 * width / 4, f"{name}: {shown} points over half of {width:.0f} pixels"
+    raw = next(item for item in plots.batch_loss.getPlotItem().listDataItems() if item.name() == "batch")
+    assert raw.curve.yData.max() == losses.max() and raw.curve.yData.min() == losses.min()
+
+
 def test_an_epoch_legend_moves_to_the_corner_where_it_hides_no_point(qtbot):
     """A legend's translucent box fades the points under it: a validation loss rising into the top right
     corner sends the legend to the top left, where the flat training loss leaves room."""
