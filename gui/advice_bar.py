@@ -57,7 +57,7 @@ class AdviceBar(QFrame):
         While a run trains unwatched (``at_once`` False) the loss is judged once
         per ``SHORT`` new batches, the length of the quick test's means. Judged
         at every batch-rows signal, it took about 0.3 ms of the GUI thread 18
-        times a second while LeNet-5 trained: 5 ms a second the trainer lost.
+        times a second while LeNet-5 trained, about 5 ms of each second.
         """
         losses = self.plots.batch["loss"]
         if not at_once and losses.n - self._judged < SHORT:
