@@ -227,6 +227,12 @@ class TrainWorker(Worker):
     def paused(self):
         return not self._resume.is_set()
 
+    @property
+    def watched(self):
+        """Whether the learner looks at each batch as it ends (paused, stepping, stopping, slow motion): then
+        each batch's row goes out at once, and the Training tab judges the loss at once."""
+        return self.paused or self.stop_requested or self.pace.slow
+
     def tune(self, changes, augment=None):
         """Change hyper-parameters or augmentation from the next batch on (see ``gui.live_tuning``)."""
         self.knobs.request(changes, augment)
@@ -391,7 +397,7 @@ class _Relay(Callback):
             w.pause()
         now = time.perf_counter()
         last = batch + 1 == self.params["steps"]
-        shown = w.paused or w.stop_requested or w.pace.slow   # the learner looks at this very batch
+        shown = w.watched
         if now - self.last_rows >= BATCH_INTERVAL or last or shown:
             self._send_rows(now)
         if now - self.last_progress >= PROGRESS_INTERVAL or last or shown:

@@ -563,10 +563,10 @@ class TrainingPanel(QWidget):
         self._update_actions()
 
     def _on_batches(self, _rows):
-        """The loss is judged at once when the learner looks at each batch (paused, stepping, slow motion),
-        else every few batches (``AdviceBar.check_loss``); the run's end judges whatever is left."""
+        """The loss is judged at once when the learner looks at each batch (``TrainWorker.watched``), else
+        every few batches (``AdviceBar.check_loss``); the run's end judges whatever is left."""
         worker = self.job.worker
-        self.advice.check_loss(at_once=worker is None or worker.paused or worker.pace.slow)
+        self.advice.check_loss(at_once=worker is None or worker.watched)
 
     def _on_epoch(self, _epoch, _logs):
         if self._job is not None:
