@@ -24,7 +24,7 @@ from .panels import (ArchitecturePanel, DataPanel, DrawPanel, EvaluationPanel, I
                      TrainingPanel)
 from .panels.runs import run_model_folder, run_of_model_folder
 from .settings import Settings, documents_folder
-from .state import AppState
+from .state import AppState, ModelSource
 from .views.lazy import LazyRefresh
 from .worker import Job
 
@@ -57,7 +57,10 @@ def _shipped(path):
 
 
 def _catch_up(dock):
-    """A dock raised from behind another tab gets no showEvent: let its lazy views redraw now."""
+    """A dock raised from behind another tab gets no showEvent: its model copies take the snapshot that
+    waited, then its lazy views redraw now."""
+    for source in dock.findChildren(ModelSource):
+        source.catch_up()
     for view in dock.findChildren(QWidget):
         if isinstance(view, LazyRefresh):
             view.catch_up()

@@ -127,7 +127,8 @@ class WeightsView(LazyRefresh, QWidget):
         layout.addLayout(trends)
         layout.addWidget(self.scroll, 1)
         source.modelReplaced.connect(self.rebuild)
-        source.weightsChanged.connect(self._on_weights)
+        source.weightsChanged.connect(self.refresh_when_visible)
+        state.weightsUpdated.connect(self._add_to_trend)   # every snapshot, seen or not: the trend has no gaps
         state.datasetChanged.connect(lambda _ds: self.refresh_when_visible())
         self.rebuild()
 
@@ -135,7 +136,7 @@ class WeightsView(LazyRefresh, QWidget):
         self.view.clear()
         self.trend_plot.clear()
         self.trend_plot.legend.clear()
-        self.rows, self.trend, self.trend_curves, self._last_step = [], {}, {}, 0
+        self.rows, self.trend, self.trend_curves, self._snapshots = [], {}, {}, 0
         self.trend_widget.hide()
         model = self.source.model
         if model is not None:
@@ -149,15 +150,14 @@ class WeightsView(LazyRefresh, QWidget):
         self.view.setMinimumHeight(ROW_PX * len(self.rows) + 10 * len(self.rows) + 10)
         self.refresh_when_visible()
 
-    def _on_weights(self):
-        if self.source.grads and self.source.step != self._last_step:
-            self._last_step = self.source.step
-            watched = {k: g for k, g in self.source.grads.items() if k in self.trend_curves}
-            for key, value in inspect.gradient_log_rms(watched).items():
-                xs, ys = self.trend.setdefault(key, ([], []))
-                xs.append(self.source.step)
-                ys.append(value)
-        self.refresh_when_visible()
+    def _add_to_trend(self, _weights, grads):
+        """One training snapshot's gradient sizes, at its number since the model was replaced."""
+        self._snapshots += 1
+        watched = {k: g for k, g in grads.items() if k in self.trend_curves}
+        for key, value in inspect.gradient_log_rms(watched).items():
+            xs, ys = self.trend.setdefault(key, ([], []))
+            xs.append(self._snapshots)
+            ys.append(value)
 
     def _gradients(self):
         """(grads, label): the training snapshot's, else one test batch's, else none."""

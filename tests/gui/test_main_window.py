@@ -15,6 +15,7 @@ from gui.main_window import PANEL_ORDER, MainWindow
 from gui.panels import data as data_mod
 from gui.panels import training as training_mod
 from gui.settings import Settings
+from gui.state import WEIGHTS_REFRESH_MS
 from gui.views.lazy import on_screen
 
 
@@ -168,16 +169,22 @@ def test_look_inside_a_mistake_from_evaluation(qtbot, settings_path):
     assert list(inside.picker._mistakes) == [7, 3]
 
 
-def test_panels_behind_another_tab_wait_until_their_tab_is_raised(qtbot, settings_path, no_pretrained,
-                                                                  monkeypatch):
-    """A dock behind another tab still counts as visible to Qt. Its views must not redraw each
-    training snapshot there (that time is taken from the trainer), and must catch up when raised."""
+def lenet_window(qtbot, settings_path):
+    """A shown window on an untrained LeNet-5 and the tiny dataset: (window, model)."""
     window = make_window(qtbot, settings_path)
     window.resize(1200, 800)
     window.show()
     model = zoo.build("lenet5", seed=0)
     window.state.set_dataset(tiny_dataset())
     window.state.set_model(model)
+    return window, model
+
+
+def test_panels_behind_another_tab_wait_until_their_tab_is_raised(qtbot, settings_path, no_pretrained,
+                                                                  monkeypatch):
+    """A dock behind another tab still counts as visible to Qt. Its views must not redraw each
+    training snapshot there (that time is taken from the trainer), and must catch up when raised."""
+    window, model = lenet_window(qtbot, settings_path)
     inside, evaluation, draw = window.panels["Inside"], window.panels["Evaluation"], window.panels["Draw"]
     window.show_panel("Training")
     qtbot.waitUntil(lambda: not any(on_screen(panel) for panel in (inside, evaluation, draw)))   # (slow when loaded)
@@ -188,9 +195,13 @@ def test_panels_behind_another_tab_wait_until_their_tab_is_raised(qtbot, setting
         drawn.append(inside.source.model.get_config())
 
     monkeypatch.setattr(inside.filters, "refresh", refresh)
+    told = []
+    for panel in (inside, evaluation, draw):
+        panel.source.weightsChanged.connect(lambda: told.append(1))
     window.state.weightsUpdated.emit({k: 2 * v for k, v in model.get_weights().items()}, {})
-    qtbot.waitUntil(lambda: inside.source.step == 1)
-    assert draw._dirty and not draw._throttle.isActive()   # the pad does not predict behind a tab
+    qtbot.wait(3 * WEIGHTS_REFRESH_MS)
+    assert told == [] and inside.source._pending is not None   # nor is the snapshot copied behind a tab
+    assert not draw._throttle.isActive()   # the pad does not predict behind a tab
     mlp = zoo.build("mlp", seed=0)
     window.state.set_model(mlp)
     qtbot.wait(50)
@@ -205,6 +216,26 @@ def test_panels_behind_another_tab_wait_until_their_tab_is_raised(qtbot, setting
     window.show_panel("Draw")
     assert not draw._dirty
     assert evaluation.result.probs.shape == (20, 10)
+
+
+def test_a_raised_panel_takes_the_training_snapshot_that_waited_behind_its_tab(qtbot, settings_path,
+                                                                              no_pretrained):
+    window, model = lenet_window(qtbot, settings_path)
+    inside = window.panels["Inside"]
+    inside.set_tab("Filters")
+    window.show_panel("Inside")
+    qtbot.waitUntil(lambda: on_screen(inside) and not inside.filters._dirty)   # drawn: nothing left to catch up
+    window.show_panel("Training")
+    qtbot.waitUntil(lambda: not on_screen(inside))
+    window.state.set_training(True)
+    trained = {k: -v for k, v in model.get_weights().items()}
+    window.state.weightsUpdated.emit(trained, {})
+    qtbot.wait(3 * WEIGHTS_REFRESH_MS)
+    assert inside.source._pending is not None
+    window.show_panel("Inside")
+    conv1 = inside.filters.sections[0]
+    qtbot.waitUntil(lambda: np.allclose(conv1.grid.tiles()[0].values[0], trained["0.W"][0, 0]), timeout=2000)
+    assert inside.source._pending is None and inside.source.version == window.state.model_version
 
 
 def sleepy(seconds):
