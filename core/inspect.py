@@ -445,8 +445,19 @@ def gradient_log_rms(grads):
     Args:
         grads: {key: gradient array}, as ``batch_gradients`` returns.
     """
-    return {key: float(np.log10(max(np.sqrt(np.mean(np.square(g, dtype=np.float64))), 1e-30)))
-            for key, g in grads.items()}
+    return {key: float(np.log10(max(np.sqrt(_mean_square(g)), 1e-30))) for key, g in grads.items()}
+
+
+def _mean_square(g):
+    """The mean of ``g``'s squares: a dot product in ``g``'s own float32, a tenth of the time of squaring it in
+    float64 (29 against 280 us for LeNet-5's largest gradient; the app plots each layer's twice a second while
+    it trains), and a few parts in a million off, which no log plot shows; in float64 when float32
+    overflows, squares above 3e38 (an exploding gradient)."""
+    flat = g.ravel()
+    total = float(np.vdot(flat, flat))
+    if not np.isfinite(total):
+        total = float(np.vdot(flat.astype(np.float64), flat))
+    return total / max(flat.size, 1)
 
 
 def weight_histograms(weights, grads=None, bins=40, param="W", grad_range=GRAD_LOG_RANGE):

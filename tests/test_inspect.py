@@ -231,3 +231,10 @@ def test_gradient_log_rms():
     assert rms["0.W"] == pytest.approx(-2.0)
     assert rms["1.W"] == pytest.approx(np.log10(np.sqrt(12.5)))
     assert rms["2.W"] == -30.0
+
+
+def test_gradient_log_rms_of_an_exploding_gradient_whose_squares_overflow_float32():
+    exploding = np.full((50, 40), 1e20, np.float32)   # each square 1e40, beyond float32's 3.4e38
+    rms = inspect.gradient_log_rms({"0.W": exploding, "1.W": np.array([1e20, -1e20, 0, 0], np.float32)})
+    assert rms["0.W"] == pytest.approx(20.0)
+    assert rms["1.W"] == pytest.approx(20.0 + np.log10(np.sqrt(0.5)))
