@@ -3,10 +3,12 @@
 pyqtgraph's habit: every curve is created once; points from the worker's
 signals go into growing NumPy buffers, and a timer hands the buffers to
 ``setData`` only when something new arrived, so a flood of batches costs one
-redraw. The timer refreshes one plot per tick (at most 10 ticks a second,
+redraw. The timer refreshes one plot per tick (at most 6-7 ticks a second,
 and no more often than keeps painting under 3 % of the GUI thread on a
 slow machine), so no event-loop pass has to paint every plot at once; it
-stops while nothing is new. Painting is the GUI's largest cost to training:
+stops while nothing is new. The learning-rate strip takes a tick at most
+once a second: the batch loss and accuracy, which the eye follows, keep a
+refresh every 0.3 s or so at two-thirds of the ticks. Painting is the GUI's largest cost to training:
 a pyqtgraph paint runs Python item code and holds the interpreter lock for
 its whole length, and the trainer's Python waits meanwhile. During a run the
 step axes are fixed to the steps ahead, accuracy to [0, 1], and the loss axis
@@ -35,8 +37,9 @@ from .hover_help import explain
 from .overlays import RunOverlays
 from .smoothing import Ema
 
-REFRESH_MS = 100           # fastest refresh: ~10 plots a second, each batch plot ~3 times
+REFRESH_MS = 150           # fastest refresh: ~7 plots a second, the batch loss and accuracy each ~3 times
 MAX_REFRESH_MS = 500
+SLOW_REFRESH_S = 1.0       # the learning rate: a line that is mostly flat, refreshed at most once a second
 PAINT_SHARE = 0.03         # painting may take at most this share of the GUI thread
 
 TRAIN = "#2563eb"          # blue
@@ -161,6 +164,7 @@ class TrainingPlots(QWidget):
         self.markers = []     # (step, label) of each change made during a run, as drawn
         self._marker_lines = []
         self._turn = 0
+        self._lr_refreshed = 0.0   # time.monotonic() of the learning rate's last refresh
         self._build()
         self.overlays = RunOverlays(self)   # recorded runs drawn beside the live one
         self.timer = QTimer(self)
@@ -341,8 +345,10 @@ class TrainingPlots(QWidget):
         for view, curve, series in self._bindings:
             if view in todo:
                 curve.setData(series.xs, series.ys)
-        if self.lr_plot in todo and self.batch["lr"].n:
-            self._fit_lr_axis()
+        if self.lr_plot in todo:
+            self._lr_refreshed = time.monotonic()
+            if self.batch["lr"].n:
+                self._fit_lr_axis()
         if self.batch_loss in todo:
             self.fit_loss_axis()
         for view in todo & {self.epoch_loss, self.epoch_acc}:   # new points in the same range
@@ -390,10 +396,14 @@ class TrainingPlots(QWidget):
 
         One plot per tick: Qt paints every dirty widget of a window in one go,
         so refreshing all plots at once would block the event loop for all
-        their paints together.
+        their paints together. Each tick (a refresh and a paint, 2 ms while
+        LeNet-5 trains) costs the trainer as much, which waits for the
+        interpreter meanwhile; the learning rate's strip, refreshed at every
+        third tick, took a third of them.
         """
+        now = time.monotonic()
         for view in self.views[self._turn:] + self.views[:self._turn]:
-            if view in self._dirty:
+            if view in self._dirty and self._due(view, now):
                 self._turn = (self.views.index(view) + 1) % len(self.views)
                 self.refresh([view])
                 break
@@ -401,8 +411,13 @@ class TrainingPlots(QWidget):
         for view in self.views:
             view.paint_seconds = 0.0
         if self._dirty:   # else idle until new points arrive: no wake-ups in a window at rest
-            wait_ms = int(1000 * paint / PAINT_SHARE)
-            self.timer.start(min(max(REFRESH_MS, wait_ms), MAX_REFRESH_MS))
+            wait_ms = max(REFRESH_MS, int(1000 * paint / PAINT_SHARE))
+            if self._dirty == {self.lr_plot}:   # nothing else to draw: come back when the strip is due
+                wait_ms = max(wait_ms, int(1000 * (self._lr_refreshed + SLOW_REFRESH_S - now)))
+            self.timer.start(min(wait_ms, MAX_REFRESH_MS))
+
+    def _due(self, view, now):
+        return view is not self.lr_plot or now - self._lr_refreshed >= SLOW_REFRESH_S
 
     def plan_steps(self, first, last):
         """Fix the step axes to the run ahead (``first``..``last``): the curves grow into a still

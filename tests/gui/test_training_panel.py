@@ -521,3 +521,41 @@ def test_an_epoch_legend_moves_to_the_corner_where_it_hides_no_point(qtbot):
     plots.resize(900, 300)                      # too short for the legend anywhere: its box goes clear
     qtbot.waitUntil(lambda: min(hidden(plot, corner) for corner in CORNERS) > 0, timeout=3000)
     assert plot.legend.opts["brush"].color().alpha() == 0
+
+
+def test_the_learning_rate_strip_takes_a_tick_at_most_once_a_second(qtbot, monkeypatch):
+    """Rows arrive all the time while training: the batch loss and accuracy take the ticks, the mostly flat
+    learning rate one a second; when the rows stop, every plot ends up showing every point."""
+    from gui import plots as plots_mod
+    plots = plots_mod.TrainingPlots()
+    qtbot.addWidget(plots)
+    clock = [100.0]
+    monkeypatch.setattr(plots_mod.time, "monotonic", lambda: clock[0])
+    refreshed = []
+    refresh = plots.refresh
+    monkeypatch.setattr(plots, "refresh", lambda views=None: (refreshed.extend(views or []), refresh(views)))
+    step = 0
+    for _ in range(20):   # three seconds of ticks, rows before each
+        step += 1
+        plots.add_batches([(step, 1.0 / step, 0.5, 0.01)])
+        tick(plots)
+        clock[0] += plots_mod.REFRESH_MS / 1000
+    counts = {view: refreshed.count(view) for view in (plots.batch_loss, plots.batch_acc, plots.lr_plot)}
+    assert counts[plots.lr_plot] == 3, "once a second"
+    assert counts[plots.batch_loss] >= 8 and counts[plots.batch_acc] >= 8
+    assert plots.timer.isActive()
+    tick(plots)
+    tick(plots)   # loss and accuracy are current: only the strip waits, and the timer waits for it
+    assert plots._dirty == {plots.lr_plot}
+    assert plots.timer.interval() > plots_mod.REFRESH_MS
+    clock[0] += plots_mod.SLOW_REFRESH_S
+    tick(plots)
+    assert not plots._dirty and not plots.timer.isActive(), "at rest, every plot current and no wake-ups"
+    lr = next(item for item in plots.lr_plot.getPlotItem().listDataItems())
+    assert len(lr.xData) == step
+
+
+def tick(plots):
+    """The refresh timer's timeout, as it fires: the timer is no longer running then."""
+    plots.timer.stop()
+    plots._tick()
