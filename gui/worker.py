@@ -28,7 +28,7 @@ from .pacing import BATCH, EPOCH, MoreEpochs, OneRecord, Pace
 STOPPED = "stopped by user"
 SNAPSHOT_INTERVAL = 0.5    # seconds between weight snapshots: two a second, each copies every weight
 PROGRESS_INTERVAL = 0.25   # the progress line and bar: four updates a second read calmly and cost little
-BATCH_INTERVAL = 0.05     # batch metrics are sent at most 20 times a second, as rows (the plots refresh 10)
+BATCH_INTERVAL = 0.1      # batch metrics are sent at most 10 times a second, as rows (each batch plot refreshes ~3)
 PROGRESS_EMIT_INTERVAL = 0.05   # a task's progress bar: 20 updates a second look smooth
 TEST_CHUNK = 1000         # test images evaluated between two looks at the stop flag
 

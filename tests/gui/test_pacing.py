@@ -70,7 +70,7 @@ def test_pace_wait_follows_a_shorter_setting_at_once():
 
 
 def test_epochs_added_to_a_running_run_continue_the_same_run_and_history(qtbot):
-    run = Run(qtbot, epochs=1, augment=slow(0.01), recorder=runs.Recorder(source="app"))
+    run = Run(qtbot, epochs=1, augment=slow(0.03), recorder=runs.Recorder(source="app"))
     run.start()
     qtbot.waitUntil(lambda: len(run.steps) >= 2, timeout=5000)
     assert run.worker.add_epochs(1)
@@ -99,7 +99,7 @@ def test_dead_units_go_out_with_each_snapshot(qtbot, monkeypatch):
 
 
 def test_an_epoch_added_to_a_cosine_run_is_inside_the_schedule_not_after_its_end(qtbot):
-    run = Run(qtbot, epochs=1, schedule="cosine", augment=slow(0.01))
+    run = Run(qtbot, epochs=1, schedule="cosine", augment=slow(0.03))
     run.start()
     qtbot.waitUntil(lambda: len(run.steps) >= 2, timeout=5000)
     assert run.worker.add_epochs(1)
