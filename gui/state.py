@@ -246,6 +246,12 @@ class ModelSource(QObject):
         else:
             self._replace(live)
 
+    def structure(self):
+        """The copy as it is, without taking a snapshot that waits: for what no snapshot changes (whether there
+        is a model, its layers, shapes and meta). The results-outdated checks of two covered panels read
+        ``model`` at every snapshot, and so copied it in after all."""
+        return self._model
+
     def snapshot(self):
         """An independent copy for a background job, or None."""
         return self.model.copy() if self.model is not None else None

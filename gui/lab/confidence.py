@@ -154,7 +154,7 @@ class ConfidencePage(LazyRefresh, QWidget):
 
     def _on_results_outdated(self):
         self._show_probabilities()
-        model = self.source.model
+        model = self.source.structure()   # its meta: no snapshot changes it
         kept = model is not None and self.fitted is not None and \
             model.meta.get("temperature", 1) == self.fitted[0].temperature
         if self.fitted is not None and self.fitted[1] != self.state.results_key() and not kept:
@@ -166,7 +166,7 @@ class ConfidencePage(LazyRefresh, QWidget):
     def _test_set(self):
         """(x, y) of the test set, or None after saying why it cannot be evaluated here."""
         ds = self.state.dataset
-        why = why_not(self.source.model, ds, self.state.training, "this page fills in")
+        why = why_not(self.source.structure(), ds, self.state.training, "this page fills in")
         if why:
             self.summary.setText(f"<span style='color:{HINT}'>{esc(why)}</span>")
             return None
@@ -273,7 +273,7 @@ class ConfidencePage(LazyRefresh, QWidget):
                 and not self.job.running)
 
     def _show_temperature(self):
-        model = self.source.model
+        model = self.source.structure()
         now = model.meta.get("temperature", 1) if model is not None else 1
         current = (f"The model's temperature is {esc(f'{now:.3g}')}." if now != 1 else
                    "The model has no temperature (T = 1).")

@@ -205,7 +205,7 @@ class EvaluationPanel(LazyRefresh, QWidget):
 
     def _test_set(self, ask=False):
         """(x, y) of the test set, or None after saying why not; ``ask`` about a model of other classes."""
-        ds, model = self.state.dataset, self.source.model
+        ds, model = self.state.dataset, self.source.structure()   # whether it fits the data: no weights read
         if model is None:
             self._say("No model yet: load or build one.")
         elif ds is None or not len(ds.x_test):

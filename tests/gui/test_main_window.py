@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QMessageBox
 from core import load_model, zoo
 from core.datasets import Dataset
 from gui import main_window as main_window_mod
+from gui.lab.confidence import ConfidencePage
 from gui.main_window import PANEL_ORDER, MainWindow
 from gui.panels import data as data_mod
 from gui.panels import training as training_mod
@@ -198,9 +199,13 @@ def test_panels_behind_another_tab_wait_until_their_tab_is_raised(qtbot, setting
     told = []
     for panel in (inside, evaluation, draw):
         panel.source.weightsChanged.connect(lambda: told.append(1))
-    window.state.weightsUpdated.emit({k: 2 * v for k, v in model.get_weights().items()}, {})
+    for scale in (2, 3):   # the second's results-outdated checks run while the first waits
+        window.state.weightsUpdated.emit({k: scale * v for k, v in model.get_weights().items()}, {})
     qtbot.wait(3 * WEIGHTS_REFRESH_MS)
-    assert told == [] and inside.source._pending is not None   # nor is the snapshot copied behind a tab
+    assert told == []
+    confidence = window.findChild(ConfidencePage)   # its and Evaluation's results-outdated checks read no weights
+    for panel in (inside, evaluation, draw, confidence):   # nor is a snapshot copied behind a tab
+        assert np.array_equal(panel.source._model.get_weights()["0.W"], model.get_weights()["0.W"]), panel
     assert not draw._throttle.isActive()   # the pad does not predict behind a tab
     mlp = zoo.build("mlp", seed=0)
     window.state.set_model(mlp)
