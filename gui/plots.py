@@ -8,11 +8,11 @@ and no more often than keeps painting under 3 % of the GUI thread on a
 slow machine), so no event-loop pass has to paint every plot at once; it
 stops while nothing is new. The learning-rate strip takes a tick at most
 once a second: the batch loss and accuracy, which the eye follows, keep a
-refresh every 0.3 s or so at two-thirds of the ticks. Painting is the GUI's largest cost to training:
-a pyqtgraph paint runs Python item code and holds the interpreter lock for
-its whole length, and the trainer's Python waits meanwhile. During a run the
-step axes are fixed to the steps ahead, accuracy to [0, 1], and the loss axis
-moves only when the losses leave its frame or fill less than half of it; axes
+refresh every 0.3 s or so at two-thirds of the ticks. Painting is the GUI's
+largest cost to training: a pyqtgraph paint runs Python item code and holds
+the interpreter lock for its whole length, and the trainer's Python waits
+meanwhile. During a run the step axes are fixed to the steps ahead, accuracy
+to [0, 1], and the loss axis moves only when the losses leave its frame or fill less than half of it; axes
 are drawn from a cache, so still axes are not redrawn. The history stays after training; plots zoom and
 pan with the mouse (right-click for more).
 
@@ -396,10 +396,9 @@ class TrainingPlots(QWidget):
 
         One plot per tick: Qt paints every dirty widget of a window in one go,
         so refreshing all plots at once would block the event loop for all
-        their paints together. Each tick (a refresh and a paint, 2 ms while
-        LeNet-5 trains) costs the trainer as much, which waits for the
-        interpreter meanwhile; the learning rate's strip, refreshed at every
-        third tick, took a third of them.
+        their paints together. A tick (a refresh and a paint) took about 2 ms
+        of the GUI thread while LeNet-5 trained, and the learning rate's strip,
+        refreshed at every third tick, took a third of them.
         """
         now = time.monotonic()
         for view in self.views[self._turn:] + self.views[:self._turn]:

@@ -144,8 +144,7 @@ class ModelSource(QObject):
     widget) cannot be seen. Copying every weight into seven panels' copies
     twice a second, and the views' work on each, took 0.5-0.6% of the
     training time on the GUI thread (LeNet-5 training in the app, the
-    Training tab in front), and the trainer waits for the interpreter
-    meanwhile, for pictures nobody saw. Reading ``model``, ``grads`` or
+    Training tab in front), for pictures nobody saw. Reading ``model``, ``grads`` or
     ``version`` takes the latest snapshot first, so no reader ever sees older
     weights than a visible panel would; ``weightsChanged`` follows when the
     panel is shown (its tab, or its dock raised: ``catch_up``).
