@@ -422,6 +422,8 @@ class _Relay(Callback):
         if epoch + 1 < self.params["epochs"]:   # slow motion between epochs; Pause and Stop act here too
             w = self.worker
             self.paused_for += w.pace.wait(EPOCH, w.interrupted) + w.wait_while_paused()
+            w.apply_tuning()   # a change made during this pause acts from the next epoch's first batch
+            w.stretch_schedule()
             self._check_stop()
 
     def on_train_end(self, logs=None):

@@ -3,7 +3,7 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, Qt, Slot
 
 from core import Sequential
 from core.layers import Dense, Flatten, Softmax
@@ -49,6 +49,7 @@ class Run(QObject):
         self.worker = TrainWorker(self.model, TrainJob(**{**defaults, **job}))
         self.steps, self.epochs, self.progress, self.snapshots, self.dead = [], [], [], [], []
         self.messages = []
+        self.rates = {}            # step -> the learning rate it trained with
         self.result = self.failure = None
         self.pause_at, self.stop_at = pause_at, stop_at
         self.asked = None
@@ -67,6 +68,7 @@ class Run(QObject):
     def on_batches(self, rows):
         assert rows.ndim == 2 and rows.shape[1] == 4 and np.isfinite(rows).all()
         self.steps.extend(int(step) for step in rows[:, 0])
+        self.rates.update(zip(rows[:, 0].astype(int), rows[:, 3]))
         self.sends += 1
         if self.pause_at is not None and self.steps[-1] >= self.pause_at and self.asked is None:
             self.asked = self.worker.step   # the trainer's own count when the request is made
@@ -177,6 +179,24 @@ def test_stop_mid_run_leaves_a_usable_model(qtbot):
     x, _ = tiny_data(20)
     p = run.model.predict(x)
     assert p.shape == (20, 3) and np.allclose(p.sum(axis=1), 1, atol=1e-5)
+
+
+def test_a_change_made_while_paused_at_an_epoch_end_acts_from_the_next_batch(qtbot):
+    """A pause asked during an epoch's last batch or its validation lands at the epoch's end: a learning rate
+    changed then acts from the next epoch's first batch, as after a pause between two batches (it acted one
+    batch late, and the plot's marker put it a batch early)."""
+    run = Run(qtbot, epochs=2)
+    w = run.worker
+    w.epochDone.connect(lambda epoch, _logs: epoch == 1 and w.pause(), Qt.DirectConnection)   # on the trainer's thread
+    run.start()
+    qtbot.waitUntil(lambda: "Paused" in run.messages, timeout=5000)
+    held = w.step
+    assert held == STEPS
+    w.tune({"lr": 0.025})
+    w.resume()
+    run.wait()
+    assert run.rates[held] == pytest.approx(0.1)
+    assert [run.rates[s] for s in range(held + 1, 2 * STEPS + 1)] == pytest.approx([0.025] * STEPS)
 
 
 def test_stop_while_paused_ends_the_thread(qtbot):
