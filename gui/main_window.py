@@ -58,9 +58,11 @@ def _shipped(path):
 
 def _catch_up(dock):
     """A dock raised from behind another tab gets no showEvent: its model copies take the snapshot that
-    waited, then its lazy views redraw now."""
+    waited, then its lazy views redraw now. A Lab page behind another of the Lab's tabs is not visible to Qt:
+    it waits for its own Show (``ModelSource.eventFilter``)."""
     for source in dock.findChildren(ModelSource):
-        source.catch_up()
+        if source.parent().isVisible():
+            source.catch_up()
     for view in dock.findChildren(QWidget):
         if isinstance(view, LazyRefresh):
             view.catch_up()

@@ -12,9 +12,10 @@ refresh every 0.3 s or so at two-thirds of the ticks. Painting is the GUI's
 largest cost to training: a pyqtgraph paint runs Python item code and holds
 the interpreter lock for its whole length, and the trainer's Python waits
 meanwhile. During a run the step axes are fixed to the steps ahead, accuracy
-to [0, 1], and the loss axis moves only when the losses leave its frame or fill less than half of it; axes
-are drawn from a cache, so still axes are not redrawn. The history stays after training; plots zoom and
-pan with the mouse (right-click for more).
+to [0, 1], and the loss axis moves only when the losses leave its frame or
+fill less than half of it; axes are drawn from a cache, so still axes are not
+redrawn. The history stays after training; plots zoom and pan with the mouse
+(right-click for more).
 
 An epoch a stop (or a divergence) cut short is averaged over only the
 batches it trained, so it is not drawn as a full one: its markers are

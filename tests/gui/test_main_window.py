@@ -241,6 +241,15 @@ def test_a_raised_panel_takes_the_training_snapshot_that_waited_behind_its_tab(q
     conv1 = inside.filters.sections[0]
     qtbot.waitUntil(lambda: np.allclose(conv1.grid.tiles()[0].values[0], trained["0.W"][0, 0]), timeout=2000)
     assert inside.source._pending is None and inside.source.version == window.state.model_version
+    lab = window.panels["Lab"]
+    shown, behind = (lab.pages[title] for title in ("Confidence", "Robustness"))
+    lab.show_page("Confidence")
+    window.state.weightsUpdated.emit({k: 2 * v for k, v in model.get_weights().items()}, {})
+    window.show_panel("Lab")
+    qtbot.waitUntil(lambda: shown.source._pending is None, timeout=2000)
+    assert behind.source._pending is not None, "a Lab page behind another of its tabs waits for its own turn"
+    lab.show_page("Robustness")
+    qtbot.waitUntil(lambda: behind.source._pending is None, timeout=2000)
 
 
 def sleepy(seconds):
