@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from core import conv_ops, winograd, zoo
+from core import conv_ops, parallel, winograd, zoo
 from core.layers import Conv2D
 
 
@@ -132,3 +132,49 @@ def test_backward_takes_its_chunks_from_the_kept_tiles(monkeypatch, tiling):
     np.testing.assert_allclose(dx, expected[0], rtol=1e-5, atol=1e-5)
     for name in grads:
         np.testing.assert_allclose(grads[name], expected[1][name], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("tiling", winograd.TILINGS, ids=lambda t: f"F{t.m}")
+def test_each_chunk_copies_its_own_images_into_the_kept_padded_arrays(monkeypatch, tiling):
+    """The padded input and gradient are kept from batch to batch, and each chunk writes its own images into
+    them on its thread: two batches on two threads, the second smaller, give im2col's numbers; a chunk that
+    left its images out would read the first batch's (or uninitialised memory)."""
+    monkeypatch.setattr(conv_ops, "CHUNK_BYTES", 1)   # one image a chunk
+    rng = np.random.default_rng(4)
+    fast, plain = Conv2D(8, 3, padding="same", seed=0), Conv2D(8, 3, padding="same", seed=0)
+    for layer in (fast, plain):
+        layer.build((8, 7, 5))
+        layer.need_input_grad = True
+    fast.winograd, plain.winograd = tiling, None
+    with parallel.using(2):
+        for n in (6, 3):
+            x = rng.standard_normal((n, 8, 7, 5)).astype(np.float32)
+            grad = rng.standard_normal((n, 8, 7, 5)).astype(np.float32)
+            (out, dx, grads), (out_ref, dx_ref, grads_ref) = _pass(fast, x, grad), _pass(plain, x, grad)
+            assert_allclose(out, out_ref, atol=1e-5 * np.abs(out_ref).max())
+            assert_allclose(dx, dx_ref, atol=1e-5 * np.abs(dx_ref).max())
+            assert_allclose(grads["W"], grads_ref["W"], atol=1e-5 * np.abs(grads_ref["W"]).max())
+
+
+def test_the_kernel_tiles_are_g_w_g_transposed():
+    """``kernel_tiles`` (one product with kron(G, G)) against G w G^T kernel by kernel, in float64."""
+    w = np.random.default_rng(5).standard_normal((3, 2, 3, 3))
+    for tiling in winograd.TILINGS:
+        u = winograd.kernel_tiles(w, tiling).reshape(tiling.alpha, tiling.alpha, 2, 3)
+        for f in range(3):
+            for c in range(2):
+                assert_allclose(u[:, :, c, f], tiling.g @ w[f, c] @ tiling.g.T, rtol=1e-12, atol=1e-12)
+
+
+def test_the_chunks_kernel_gradients_add_up_in_order_on_two_threads(monkeypatch):
+    """``_sum_in_order`` cuts the elements among the threads and gives ``sum``'s bits: each element still adds
+    up chunk by chunk in order (float32 sums of numbers 1e-3 to 1e3 apart differ in another order)."""
+    rng = np.random.default_rng(6)
+    arrays = [rng.standard_normal((36, 64, 64)).astype(np.float32) * np.float32(10.0 ** k) for k in range(-3, 4)]
+    parts = []
+    run = parallel.run
+    monkeypatch.setattr(parallel, "run", lambda tasks: parts.append(len(tasks)) or run(tasks))
+    for threads in (1, 2):
+        with parallel.using(threads):
+            np.testing.assert_array_equal(winograd._sum_in_order(arrays), sum(arrays))
+    assert parts == [1, 2]

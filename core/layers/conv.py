@@ -272,20 +272,21 @@ class Conv2D(ParamLayer):
     def _winograd_forward(self, x, then):
         out_hw = self.output_shape[1:]
         tiling = self.winograd
-        xp = self._xp = conv_ops.pad_nhwc(conv_ops.to_nhwc(x), tiling.tiled_pads(self.pads, out_hw),
-                                          scratch=self.scratch)
+        x, pads = conv_ops.to_nhwc(x), tiling.tiled_pads(self.pads, out_hw)
+        xp = self._xp = conv_ops.pad_nhwc(x, pads, scratch=self.scratch, fill=False)   # each chunk fills its own
         out, tiles = winograd.conv(xp, winograd.kernel_tiles(self.params["W"], tiling), out_hw, tiling,
-                                   finish=functools.partial(self._finish, then=then))
+                                   finish=functools.partial(self._finish, then=then),
+                                   interior=None if xp is x else (x, pads))
         self._tiles = tiles if self._training else None   # backward's, which inference never runs
         return conv_ops.to_nchw(out)
 
     def _winograd_backward(self, grad):
         c, h, w = self.input_shape
         g = conv_ops.to_nhwc(grad)
-        gp = conv_ops.pad_nhwc(g, self.winograd.grad_pads, scratch=self.scratch, name="grad padded")
+        gp = conv_ops.pad_nhwc(g, self.winograd.grad_pads, scratch=self.scratch, name="grad padded", fill=False)
         in_window = (self.pads[0][0], self.pads[1][0], h, w) if self.need_input_grad else None
         dw, dx = winograd.backward(self._xp, gp, self.params["W"], self.output_shape[1:], self.winograd, in_window,
-                                   self._tiles)
+                                   self._tiles, grad=g)
         rows = np.ascontiguousarray(g).reshape(-1, self.filters)
         self.grads = {"W": dw, "b": self.scratch.column_sums(rows)}
         self._xp = self._tiles = None
