@@ -94,9 +94,9 @@ def kernel_tiles(w, tiling):
     """U = G w G^T of every (filter, channel) kernel, as (alpha**2, C, F): the right-hand sides of the GEMMs.
 
     One product of kron(G, G) with the kernels' taps. It runs on the calling
-    thread while the helpers wait, three times a training step for vgg_mini;
-    as an einsum it took 0.14-0.36 ms a call (the most of it choosing its
-    contraction), this way 0.01-0.11 ms.
+    thread while the helpers wait, six times a training step for vgg_mini
+    (each layer's kernel and its flipped one); as an einsum, its contraction
+    chosen anew at every call, it took 0.14-0.36 ms a call, this way 0.01-0.11 ms.
     """
     f, c = w.shape[:2]
     taps = w.transpose(2, 3, 1, 0).reshape(9, c * f)
@@ -150,8 +150,9 @@ def conv(xp, u, out_hw, tiling, out=None, finish=None, interior=None):
     bias took 1.4 ms at batch 128 on two threads.
 
     ``interior``, if given, is (x, pads): ``xp`` is ``conv_ops.pad_nhwc(x, pads, fill=False)``, not ``x``
-    itself, its border made and its inside not yet written, and each chunk copies its own images in first. Copied
-    whole on the calling thread, vgg_mini's padded inputs and gradients held up the helpers 3 ms a step.
+    itself, its border made and its inside not yet written, and each chunk copies its own images in
+    first. Copied whole on the calling thread, vgg_mini's padded inputs and gradients kept the helpers
+    waiting about 3 ms a step (cProfile).
     """
     n, c = xp.shape[0], xp.shape[3]
     f = u.shape[2]
@@ -240,6 +241,8 @@ def _sum_in_order(arrays):
     thread alone, the sum of vgg_mini's chunks' kernel-tile gradients took
     about 1 ms a step while the helpers waited.
     """
+    if len(arrays) == 1:
+        return arrays[0]
     out = np.empty_like(arrays[0])
     flat = [a.reshape(-1) for a in arrays]
 
