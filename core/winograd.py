@@ -226,34 +226,11 @@ def backward(xp, gp, w, out_hw, tiling, in_window=None, kept=None, grad=None):
         u_back = kernel_tiles(flipped(w), tiling)
     kept = kept or [(chunk, None) for chunk in _chunks(n, tiling, tiles_hw, c, f, xp.itemsize)]
     interior = None if grad is None else (grad, tiling.grad_pads)
-    du = _sum_in_order(parallel.run([functools.partial(_backward_chunk, xp[a:b], gp[a:b], tiling, tiles_hw, u_back,
-                                                       None if dx is None else dx[a:b], in_window, v,
-                                                       _images(interior, a, b)) for (a, b), v in kept]))
+    du = sum(parallel.run([functools.partial(_backward_chunk, xp[a:b], gp[a:b], tiling, tiles_hw, u_back,
+                                             None if dx is None else dx[a:b], in_window, v, _images(interior, a, b))
+                           for (a, b), v in kept]))
     dw = (tiling.g2.T.astype(du.dtype) @ du.reshape(tiling.alpha ** 2, c * f)).reshape(3, 3, c, f)   # G^T du G
     return np.ascontiguousarray(dw.transpose(3, 2, 0, 1)), dx
-
-
-def _sum_in_order(arrays):
-    """``sum(arrays)`` of equal, contiguous arrays, its elements cut among the threads.
-
-    Each element adds up in the order of ``arrays`` however many threads
-    share the work, so the sum is the same to the bit on one. On the calling
-    thread alone, the sum of vgg_mini's chunks' kernel-tile gradients took
-    about 1 ms a step while the helpers waited.
-    """
-    if len(arrays) == 1:
-        return arrays[0]
-    out = np.empty_like(arrays[0])
-    flat = [a.reshape(-1) for a in arrays]
-
-    def add(part):
-        total = out.reshape(-1)[part]
-        np.copyto(total, flat[0][part])
-        for a in flat[1:]:
-            total += a[part]
-    parallel.run([functools.partial(add, part)
-                  for part in parallel.flat_parts(out.size, parallel.MIN_SPLIT_ELEMENTS // (2 * len(arrays)))])
-    return out
 
 
 def _backward_chunk(xp, gp, tiling, tiles_hw, u_back, dx, in_window, v, images):

@@ -165,16 +165,3 @@ def test_the_kernel_tiles_are_g_w_g_transposed():
             for c in range(2):
                 assert_allclose(u[:, :, c, f], tiling.g @ w[f, c] @ tiling.g.T, rtol=1e-12, atol=1e-12)
 
-
-def test_the_chunks_kernel_gradients_add_up_in_order_on_two_threads(monkeypatch):
-    """``_sum_in_order`` cuts the elements among the threads and gives ``sum``'s bits: each element still adds
-    up chunk by chunk in order (float32 sums of numbers 1e-3 to 1e3 apart differ in another order)."""
-    rng = np.random.default_rng(6)
-    arrays = [rng.standard_normal((36, 64, 64)).astype(np.float32) * np.float32(10.0 ** k) for k in range(-3, 4)]
-    parts = []
-    run = parallel.run
-    monkeypatch.setattr(parallel, "run", lambda tasks: parts.append(len(tasks)) or run(tasks))
-    for threads in (1, 2):
-        with parallel.using(threads):
-            np.testing.assert_array_equal(winograd._sum_in_order(arrays), sum(arrays))
-    assert parts == [1, 2]
