@@ -134,10 +134,10 @@ def _on_both_axes(mat, tiles):
     a third of the multiplies for F4's 6x6 tiles. One thread, the input tiles of 8 images of 28x28x32:
     F4's 0.49 -> 0.33 ms, F2's 0.98 -> 0.56 ms.
 
-    Each pass is q products, one a column of the tile, not one product with
-    q times the columns: OpenBLAS runs a 6 x 6 by 6 x 66,000 product (a chunk
-    of vgg_mini's first wide layer) at a third of the speed of four a quarter
-    as wide. The same bits, the transforms of a chunk 1.3-2x faster (F4's input
+    The first pass is q products, one a column of the tiles, not one product
+    q times as wide (the second is already one a row): OpenBLAS ran a 6 x 6 by
+    6 x 66,000 product (a chunk of vgg_mini's first wide layer) at a third of
+    the speed of four a quarter as wide. The same bits, the transforms of a chunk 1.3-2x faster (F4's input
     tiles of 7 images of 28x28x32: 0.22 -> 0.15 ms; its output tiles of 8 of
     14x14x64: 0.13 -> 0.08 ms).
     """
