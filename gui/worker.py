@@ -406,10 +406,7 @@ class _Relay(Callback):
         if now - self.last_snapshot >= SNAPSHOT_INTERVAL or w.paused:
             self.last_snapshot = now
             w.send_snapshot()
-        self.paused_for += w.pace.wait(BATCH, w.interrupted) + w.wait_while_paused(stepped)
-        w.apply_tuning()
-        w.stretch_schedule()
-        self._check_stop()
+        self._rest(BATCH, stepped)
 
     def on_epoch_end(self, epoch, logs=None):
         """``fit`` reports a stopped epoch's average over the batches it trained, as if it were whole:
@@ -420,11 +417,18 @@ class _Relay(Callback):
             logs["fraction"] = fraction
         self.worker.epochDone.emit(epoch + 1, logs)
         if epoch + 1 < self.params["epochs"]:   # slow motion between epochs; Pause and Stop act here too
-            w = self.worker
-            self.paused_for += w.pace.wait(EPOCH, w.interrupted) + w.wait_while_paused()
-            w.apply_tuning()   # a change made during this pause acts from the next epoch's first batch
-            w.stretch_schedule()
-            self._check_stop()
+            self._rest(EPOCH)
+
+    def _rest(self, kind, stepped=False):
+        """Slow motion and Pause between two batches (``kind`` BATCH) or epochs (EPOCH), then the changes made
+        meanwhile, so that they act from the next batch, as the Training tab's marker says, then Stop.
+
+        One place for both: the epoch's copy once applied its changes a batch late."""
+        w = self.worker
+        self.paused_for += w.pace.wait(kind, w.interrupted) + w.wait_while_paused(stepped)
+        w.apply_tuning()
+        w.stretch_schedule()
+        self._check_stop()
 
     def on_train_end(self, logs=None):
         self._send_rows(time.perf_counter())   # a run that diverged mid-epoch still shows its batches
