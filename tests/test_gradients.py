@@ -91,6 +91,12 @@ CONV_CASES = {
     "gaps-one-axis": (dict(filters=2, kernel_size=(2, 3), stride=(3, 2)), (1, 8, 7)),
     "gaps-padding": (dict(filters=2, kernel_size=2, stride=3, padding=1), (1, 7, 7)),
     "wide-stride2-padded": (dict(filters=2, kernel_size=(2, 3), stride=2, padding=1), (1, 5, 13)),
+    # more than one input channel, strided and padded: the input gradient a phase of pixels at a time
+    # (conv_ops.input_grad_phases), one phase with no kernel offset reaching it in the gaps case
+    "phases-stride2-padding1": (dict(filters=3, kernel_size=3, stride=2, padding=1), (2, 7, 7)),
+    "phases-gaps-padding": (dict(filters=3, kernel_size=2, stride=3, padding=1), (2, 7, 7)),
+    "phases-non-square": (dict(filters=3, kernel_size=(3, 2), stride=(2, 3), padding=1, activation="relu"),
+                          (2, 7, 8)),
     # one input channel: columns by kernel offset; under 8 filters the output is channel-major in memory
     "1-channel-8-filters": (dict(filters=8, kernel_size=3, stride=(1, 2), padding=1), (1, 4, 5)),
     # 3x3, stride 1, 8+ channels each side: Winograd (core/winograd.py), odd and even outputs; F(2x2, 3x3) for a
@@ -119,8 +125,9 @@ def _check_conv(layer, shape, **kwargs):
 
 @pytest.mark.parametrize("kwargs, shape", [CONV_CASES["same"], CONV_CASES["gaps-padding"],
                                            CONV_CASES["wide-stride2-padded"], CONV_CASES["winograd-same-odd"],
-                                           CONV_CASES["winograd-F4-same"]],
-                         ids=["same", "gaps", "wide", "winograd", "winograd-F4"])
+                                           CONV_CASES["winograd-F4-same"], CONV_CASES["phases-stride2-padding1"],
+                                           CONV_CASES["phases-gaps-padding"]],
+                         ids=["same", "gaps", "wide", "winograd", "winograd-F4", "phases", "phases-gaps"])
 def test_conv2d_input_gradient_one_image_at_a_time(kwargs, shape, monkeypatch):
     """Backward works chunk by chunk of the batch; with one image a chunk, still exact."""
     monkeypatch.setattr(conv_ops, "CHUNK_BYTES", 1)
