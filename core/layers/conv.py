@@ -216,8 +216,7 @@ class Conv2D(ParamLayer):
         mats = [np.ascontiguousarray(kernels[:, :, list(py.taps)][:, :, :, list(px.taps)].transpose(2, 3, 0, 1))
                 .reshape(-1, c) if py.taps and px.taps else None for py, px in phases]
         dx = np.empty((n, h, w, c), g.dtype)
-        cols = max(py.count * px.count * (len(py.taps) * len(px.taps) * f + c) for py, px in phases)
-        chunks = conv_ops.batch_chunks(n, (cols + oh * ow * f + h * w * c) * g.itemsize,
+        chunks = conv_ops.batch_chunks(n, (oh * ow * f + h * w * c) * g.itemsize,
                                        2.0 * n * f * c * conv_ops.phase_products(phases))
         parallel.run([functools.partial(self._chunk_input_grad_by_phase, g[a:b], dx[a:b], phases, mats)
                       for a, b in chunks])
