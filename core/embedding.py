@@ -99,7 +99,7 @@ def _largest_entry(rows):
     return rows[np.arange(len(rows)), np.abs(rows).argmax(axis=1)]
 
 
-@parallel.limited
+@parallel.pinned
 def layer_features(model, x, layer, batch_size=256, progress=None):
     """Each image's vector at ``layer``: its output, with conv channels average-pooled.
 
@@ -169,7 +169,7 @@ class PointMap:
     predictions: np.ndarray = None
 
 
-@parallel.limited
+@parallel.pinned
 def layer_points(model, x, layer, method="pca", progress=None, seed=0):
     """The point map of ``layer`` for images ``x``: one 2-D point per image.
 

@@ -358,7 +358,7 @@ def top_mistakes(probs, y, n):
     return wrong[np.argsort(-confidence, kind="stable")][:n]
 
 
-@parallel.limited
+@parallel.pinned
 def evaluate_predictions(model, x, y, batch_size=256, progress=None):
     """Probabilities, predictions, loss, accuracy and confusion matrix of ``model`` on (x, y).
 

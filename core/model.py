@@ -544,7 +544,7 @@ class Sequential:
         for i in range(0, len(x), batch_size):
             yield i, _batch(x, i, batch_size)
 
-    @parallel.limited
+    @parallel.pinned
     @_releasing_scratch
     def predict(self, x, batch_size=256):
         """Class probabilities (N, classes), float32, whatever the last layer is.
@@ -579,7 +579,7 @@ class Sequential:
             return self.output_activation.forward(out)
         return softmax(out) if self.outputs_are_logits and out.ndim == 2 else out
 
-    @parallel.limited
+    @parallel.pinned
     @_releasing_scratch
     def evaluate(self, x, y, batch_size=256):
         """Mean loss, accuracy and compiled metrics over (x, y), in inference mode.
@@ -624,7 +624,7 @@ class Sequential:
         logs = self._train_batch(fit_data.as_inputs(x), y, weights)
         return logs if return_dict else list(logs.values())
 
-    @parallel.limited
+    @parallel.pinned
     def test_on_batch(self, x, y, return_dict=False):
         """Loss and metrics of the batch (x, y) in inference mode: [loss, accuracy, *metrics] or a dict.
 
@@ -638,7 +638,7 @@ class Sequential:
         logs = self._test_batch(fit_data.as_inputs(x), y)
         return logs if return_dict else list(logs.values())
 
-    @parallel.limited
+    @parallel.pinned
     def predict_on_batch(self, x):
         """``predict`` of x as one batch.
 

@@ -1,0 +1,95 @@
+"""numpynet's threads kept each on a CPU of its own while an inference call computes (Linux).
+
+A helper sleeps between runs (``core.parallel``), and after a rest Linux
+woke it on its caller's CPU, or woke the caller on the helper's, and left
+both there, taking turns, for about 50 ms before it moved one: predicting
+2,000 images with ``mlp`` on two threads after half a second's rest took
+5-7 ms a pass for the first eight to ten passes, as on one thread, then
+3.3-4 ms. Pinning only the helpers did not help (5.8-6.2 ms, the median of
+eight rests): the caller still came to rest on a helper's CPU. Both pinned,
+every pass took 3.5-4.4 ms from the first. So an inference call
+(``parallel.pinned``: ``predict``, ``evaluate``, ...) holds its caller on
+the CPU it is on until it returns, then gives it back its own CPUs, and
+each run in it pins the helpers each to another CPU of the caller's. Runs
+outside such a call let the helpers run anywhere again: training keeps the
+scheduler's placement, which moves a thread off a CPU another program is
+busy on (``parallel.pinned`` has the figures). Where there is no CPU to
+spare for each thread, or no way to ask (not Linux), the scheduler places
+them as before.
+"""
+import contextlib
+import ctypes
+import functools
+import os
+import sys
+import threading
+
+_pinned = {}   # a helper's native thread id -> the CPU it is pinned to (None: any of ``_PROCESS_CPUS``)
+_PROCESS_CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []   # at import
+_local = threading.local()   # per thread: ``cpus``, its own CPUs while ``caller_held`` holds it on one
+
+
+@functools.cache
+def _sched_getcpu():
+    """libc's ``sched_getcpu`` (the CPU the calling thread runs on), or None where threads cannot be pinned."""
+    if not (sys.platform.startswith("linux") and hasattr(os, "sched_setaffinity")):
+        return None
+    try:
+        getcpu = ctypes.CDLL(None).sched_getcpu
+    except (OSError, AttributeError):
+        return None
+    getcpu.argtypes, getcpu.restype = [], ctypes.c_int
+    return getcpu
+
+
+@contextlib.contextmanager
+def caller_held(threads):
+    """Hold the calling thread on the CPU it runs on until the block ends, then give it back its own CPUs.
+
+    Args:
+        threads: the threads the block computes with; with one there are no helpers to keep apart from.
+    """
+    getcpu = _sched_getcpu()
+    mine = os.sched_getaffinity(0) if getcpu is not None and threads > 1 else ()
+    cpu = getcpu() if len(mine) > 1 else -1   # one CPU already: held, by the user or an outer call
+    if cpu not in mine or not _set(0, [cpu]):
+        yield
+        return
+    _local.cpus = sorted(mine)
+    try:
+        yield
+    finally:
+        _local.cpus = None
+        _set(0, mine)
+
+
+def place_helpers(tids):
+    """While the caller is held (``caller_held``), pin each helper to a CPU of its own other than the caller's;
+    else let each run on any CPU the process could when it imported numpynet.
+
+    Args:
+        tids: the helpers' native thread ids (``threading.get_native_id``), in the order they take CPUs.
+    """
+    if _sched_getcpu() is None or not tids:
+        return
+    held = getattr(_local, "cpus", None)
+    others = [c for c in held if c != _sched_getcpu()()] if held else []
+    targets = others[:len(tids)] if len(others) >= len(tids) else [None] * len(tids)
+    for tid, target in zip(tids, targets):
+        if tid not in _pinned or _pinned[tid] != target:   # a new helper has its creator's CPUs, maybe one
+            _pinned[tid] = target
+            _set(tid, _PROCESS_CPUS if target is None else [target])
+
+
+def _set(tid, cpus):
+    """Let thread ``tid`` (0: the calling one) run on ``cpus`` only; False where the system refused."""
+    try:
+        os.sched_setaffinity(tid, cpus)
+    except OSError:   # a CPU went offline, or the process's CPUs changed: the scheduler places it
+        return False
+    return True
+
+
+def forget():
+    """Forget every pin (a forked child's helpers are new threads)."""
+    _pinned.clear()
