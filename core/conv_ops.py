@@ -172,8 +172,8 @@ def input_grad_phases(in_hw, kernel, stride, pads, out_hw):
     onto its slice of the padded input instead also makes the products that
     land on the padding: at stride 2 and padding 1, alexnet_mini's second
     and third layers spend 18% and 31% of them there. None when the
-    phases make no fewer products (no padding: the gradient's own zero
-    border costs them more).
+    phases make no fewer products (as without padding, where the
+    gradient's own zero border costs them more).
 
     Args:
         in_hw: the input's (height, width), unpadded.

@@ -140,7 +140,7 @@ def run(tasks):
     try:
         queue = _Queue(tasks)
         helpers = _helpers_for(parts - 1)
-        placement.place_helpers([helper.tid for helper in helpers if helper.tid is not None])
+        placement.place_helpers([helper.tid for helper in helpers])
         for helper in helpers:
             helper.start(queue.drain)
         try:
@@ -226,8 +226,9 @@ class _Helper:
         self._go.acquire()
         self._done.acquire()
         self._work = None
-        self.tid = None   # the thread's native id, once it runs (``placement`` pins it by that)
-        threading.Thread(target=self._serve, name=name, daemon=True).start()
+        self.tid, started = None, threading.Event()   # the thread's native id: ``placement`` pins it by that
+        threading.Thread(target=self._serve, args=(started,), name=name, daemon=True).start()
+        started.wait()   # its id known before its first run, which may need it placed
 
     def start(self, work):
         self._work = work
@@ -236,8 +237,9 @@ class _Helper:
     def wait(self):
         self._done.acquire()
 
-    def _serve(self):
+    def _serve(self, started):
         self.tid = threading.get_native_id()
+        started.set()
         while True:
             self._go.acquire()
             _run_inline(self._work)   # ``_Queue.drain`` keeps every task's exception for the caller
