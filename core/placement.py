@@ -25,8 +25,18 @@ import sys
 import threading
 
 _pinned = {}   # a helper's native thread id -> the CPU it is pinned to (None: any of ``_PROCESS_CPUS``)
-_PROCESS_CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []   # at import
 _local = threading.local()   # per thread: ``cpus``, its own CPUs while ``caller_held`` holds it on one
+
+
+def _own_cpus():
+    """The CPUs the calling thread may run on; none where the system will not say (not Linux, a sandbox)."""
+    try:
+        return set(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return set()
+
+
+_PROCESS_CPUS = sorted(_own_cpus())   # the importing thread's: any helper not held runs on these
 
 
 @functools.cache
@@ -50,7 +60,7 @@ def caller_held(threads):
         threads: the threads the block computes with; with one there are no helpers to keep apart from.
     """
     getcpu = _sched_getcpu()
-    mine = os.sched_getaffinity(0) if getcpu is not None and threads > 1 else ()
+    mine = _own_cpus() if getcpu is not None and threads > 1 else set()
     cpu = getcpu() if len(mine) > 1 else -1   # one CPU already: held, by the user or an outer call
     if cpu not in mine or not _set(0, [cpu]):
         yield
@@ -70,7 +80,7 @@ def place_helpers(tids):
     Args:
         tids: the helpers' native thread ids (``threading.get_native_id``), in the order they take CPUs.
     """
-    if _sched_getcpu() is None or not tids:
+    if _sched_getcpu() is None or not tids or not _PROCESS_CPUS:
         return
     held = getattr(_local, "cpus", None)
     others = [c for c in held if c != _sched_getcpu()()] if held else []

@@ -14,7 +14,7 @@ from core.layers import Dense, Flatten, Softmax
 from core.model import Sequential
 from core.optimizers import SGD
 
-CAN_PIN = placement._sched_getcpu() is not None and len(os.sched_getaffinity(0)) >= 2
+CAN_PIN = placement._sched_getcpu() is not None and len(placement._own_cpus()) >= 2
 
 
 @pytest.fixture
@@ -87,3 +87,15 @@ def test_a_caller_on_one_cpu_already_is_left_there(model, monkeypatch):
         assert os.sched_getaffinity(0) == one
     finally:
         os.sched_setaffinity(0, before)
+
+
+def test_a_system_that_refuses_pins_still_predicts(model, monkeypatch):
+    """A sandbox may refuse to pin threads: the prediction goes on, placed by the scheduler."""
+    monkeypatch.setenv("NUMPYNET_THREADS", "2")
+    expected = model.predict(_many(), batch_size=32)
+
+    def refuse(tid, cpus):
+        raise PermissionError("sched_setaffinity: not permitted here")
+    monkeypatch.setattr(os, "sched_setaffinity", refuse)
+    placement.forget()   # as if no helper had been pinned yet
+    np.testing.assert_array_equal(model.predict(_many(), batch_size=32), expected)
