@@ -31,10 +31,9 @@ def seen(monkeypatch):
     runs, run = [], parallel.run
 
     def watched(tasks):
-        caller = os.sched_getaffinity(0)
-        out = run(tasks)
+        out = run(tasks)   # the caller is held from its first run with helpers to the end of the call
         if len(tasks) >= 2 and parallel._helpers and parallel._helpers[0].tid is not None:
-            runs.append((caller, os.sched_getaffinity(parallel._helpers[0].tid)))
+            runs.append((os.sched_getaffinity(0), os.sched_getaffinity(parallel._helpers[0].tid)))
         return out
     monkeypatch.setattr(parallel, "run", watched)
     return runs
@@ -68,12 +67,27 @@ def test_training_leaves_the_threads_to_the_scheduler_even_after_a_prediction(mo
         assert helper == set(placement._PROCESS_CPUS)
 
 
-def test_a_failing_prediction_gives_the_caller_back_its_cpus(model, monkeypatch):
-    monkeypatch.setenv("NUMPYNET_THREADS", "2")
+def test_a_failing_prediction_gives_the_caller_back_its_cpus(model, seen, monkeypatch):
     before = os.sched_getaffinity(0)
-    with pytest.raises(ValueError):
-        model.predict(np.zeros((4, 1, 9, 9), np.float32))   # the wrong image size
+
+    def fail(x, training=False):
+        raise RuntimeError("a layer failed")
+    monkeypatch.setattr(model.layers[-1], "forward", fail)   # inside the run, after the caller is held
+    with pytest.raises(RuntimeError, match="a layer failed"):
+        model.predict(_many(), batch_size=32)
     assert os.sched_getaffinity(0) == before
+
+
+def test_a_call_without_helpers_asks_the_system_nothing(model, monkeypatch):
+    """One image runs on the caller alone: no CPUs looked up or set (three system calls, ~11 us a call)."""
+    monkeypatch.setenv("NUMPYNET_THREADS", "2")
+    model.predict(_many(1))
+    asked = []
+    monkeypatch.setattr(os, "sched_setaffinity", lambda *args: asked.append(args))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda *args: asked.append(args) or {0})
+    model.predict(_many(1))
+    model.predict_on_batch(_many(1))
+    assert asked == []
 
 
 def test_a_caller_on_one_cpu_already_is_left_there(model, monkeypatch):
