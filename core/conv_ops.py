@@ -145,14 +145,17 @@ class AxisPhase(NamedTuple):
 
 
 def _axis_phases(n, pad, k, s, n_out):
-    """The ``AxisPhase``s of an axis of ``n`` inputs, ``pad`` before them, kernel ``k``, stride ``s``."""
+    """The ``AxisPhase``s of an axis of ``n`` inputs, ``pad`` before them, kernel ``k``, stride ``s``.
+
+    Only the residues the inputs have, at most ``n`` of them: a model file may ask for a stride of a
+    billion.
+    """
     phases = []
-    for r in range(s):   # padded position r + s*t is reached by offsets r + s*j from output t - j
-        t0, t1 = -(-(pad - r) // s), -(-(pad + n - r) // s)
-        if t1 > t0:
-            taps = tuple(range(r, k, s))[::-1]
-            before, after = max(0, len(taps) - 1 - t0), max(0, t1 - n_out)
-            phases.append(AxisPhase(r + s * t0 - pad, t1 - t0, taps, t0 - len(taps) + 1 + before, before, after))
+    for r in sorted({(pad + i) % s for i in range(min(n, s))}):   # padded position r + s*t is reached by
+        t0, t1 = -(-(pad - r) // s), -(-(pad + n - r) // s)       # offsets r + s*j from output t - j
+        taps = tuple(range(r, k, s))[::-1]
+        before, after = max(0, len(taps) - 1 - t0), max(0, t1 - n_out)
+        phases.append(AxisPhase(r + s * t0 - pad, t1 - t0, taps, t0 - len(taps) + 1 + before, before, after))
     return phases
 
 

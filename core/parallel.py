@@ -140,7 +140,7 @@ def run(tasks):
     try:
         queue = _Queue(tasks)
         helpers = _helpers_for(parts - 1)
-        placement.place_helpers([helper.tid for helper in helpers])
+        placement.place_helpers(helpers)
         for helper in helpers:
             helper.start(queue.drain)
         try:
@@ -227,6 +227,7 @@ class _Helper:
         self._done.acquire()
         self._work = None
         self.tid, started = None, threading.Event()   # the thread's native id: ``placement`` pins it by that
+        self.cpus = None   # the CPUs ``placement`` last gave it (None: its creator's)
         threading.Thread(target=self._serve, args=(started,), name=name, daemon=True).start()
         started.wait()   # its id known before its first run, which may need it placed
 
@@ -257,7 +258,6 @@ def _forget_helpers():
     """In a forked child the helper threads do not exist: make new ones when needed."""
     global _run_lock
     _helpers.clear()
-    placement.forget()
     _run_lock = threading.Lock()
 
 

@@ -25,7 +25,6 @@ import os
 import sys
 import threading
 
-_pinned = {}   # a helper's native thread id -> the CPU it is pinned to (None: any of ``_PROCESS_CPUS``)
 _local = threading.local()   # per thread: ``holding`` inside ``caller_held``; ``cpus``, its own CPUs once held
 
 
@@ -79,24 +78,26 @@ def caller_held(threads):
             _set(0, mine)
 
 
-def place_helpers(tids):
+def place_helpers(helpers):
     """Inside ``caller_held``, hold the caller on its CPU and pin each helper to a CPU of its own other than
     the caller's; elsewhere let each helper run on any CPU the process could when it imported numpynet.
 
     Args:
-        tids: the helpers' native thread ids (``threading.get_native_id``), in the order they take CPUs.
+        helpers: numpynet's helper threads, in the order they take CPUs: each with ``tid``, its native thread
+            id, and ``cpus``, the CPUs it was last given (None until then: it has its creator's, maybe one).
     """
-    if _sched_getcpu() is None or not tids or not _PROCESS_CPUS:
+    if _sched_getcpu() is None or not helpers or not _PROCESS_CPUS:
         return
-    if getattr(_local, "holding", False) and _local.cpus is None:
+    holding = getattr(_local, "holding", False)
+    if holding and _local.cpus is None:
         _hold_caller()
-    held = getattr(_local, "cpus", None) if getattr(_local, "holding", False) else None
-    others = [c for c in held if c != _sched_getcpu()()] if held else []
-    targets = others[:len(tids)] if len(others) >= len(tids) else [None] * len(tids)
-    for tid, target in zip(tids, targets):
-        if tid not in _pinned or _pinned[tid] != target:   # a new helper has its creator's CPUs, maybe one
-            _pinned[tid] = target
-            _set(tid, _PROCESS_CPUS if target is None else [target])
+    held = _local.cpus if holding else ()
+    others = [[c] for c in held if c != _sched_getcpu()()]
+    wanted = others[:len(helpers)] if len(others) >= len(helpers) else [_PROCESS_CPUS] * len(helpers)
+    for helper, cpus in zip(helpers, wanted):
+        if helper.cpus != cpus:
+            helper.cpus = cpus
+            _set(helper.tid, cpus)
 
 
 def _hold_caller():
@@ -113,8 +114,3 @@ def _set(tid, cpus):
     except OSError:   # a CPU went offline, or the process's CPUs changed: the scheduler places it
         return False
     return True
-
-
-def forget():
-    """Forget every pin (a forked child's helpers are new threads)."""
-    _pinned.clear()

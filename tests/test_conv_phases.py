@@ -77,3 +77,12 @@ def test_phases_are_chosen_where_the_taps_would_multiply_padding():
 ])
 def test_axis_phases(n, pad, k, s, n_out, expected):
     assert conv_ops._axis_phases(n, pad, k, s, n_out) == expected
+    assert conv_ops._axis_phases(n, pad, k, s, n_out) == expected
+
+
+def test_a_stride_of_a_billion_has_a_phase_an_input():
+    """A model file may ask for a stride of a billion: only the residues the inputs have are looked at (a loop
+    over every residue never ends; the fuzz test's mutants found it while phases were chosen at build)."""
+    phases = conv_ops._axis_phases(28, 1, 3, 10 ** 9, 1)
+    assert [p.start for p in phases] == list(range(28)) and all(p.count == 1 for p in phases)
+    assert [p.taps for p in phases if p.taps] == [(1,), (2,)]   # inputs 0 and 1, at padded positions 1 and 2

@@ -111,5 +111,6 @@ def test_a_system_that_refuses_pins_still_predicts(model, monkeypatch):
     def refuse(tid, cpus):
         raise PermissionError("sched_setaffinity: not permitted here")
     monkeypatch.setattr(os, "sched_setaffinity", refuse)
-    placement.forget()   # as if no helper had been pinned yet
+    for helper in parallel._helpers:   # as if no helper had been pinned yet
+        helper.cpus = None
     np.testing.assert_array_equal(model.predict(_many(), batch_size=32), expected)
