@@ -58,11 +58,53 @@ def test_a_conv_layer_writes_each_batch_into_the_same_columns_and_padded_input()
     layer = Conv2D(4, 3, padding="same", seed=0)
     layer.build((2, 8, 8))
     x = np.random.default_rng(0).random((5, 2, 8, 8), dtype=np.float32)
-    layer.forward(x)
+    layer.forward(x, training=True)
     first_cols = layer._cols
-    layer.forward(x[:3])           # a smaller last batch fits in the first one's buffers
+    layer.forward(x[:3], training=True)           # a smaller last batch fits in the first one's buffers
     assert np.shares_memory(layer._cols, first_cols), "the columns were allocated afresh"
     assert len(layer._cols) == 3 * 8 * 8
+
+
+@pytest.mark.parametrize("make, channels", [v for k, v in LAYERS.items() if k.startswith("conv")],
+                         ids=[k for k in LAYERS if k.startswith("conv")])
+def test_inference_forwards_between_training_steps_change_no_number(make, channels):
+    """An inference forward writes a chunk at a time into arrays of its own and keeps no columns: the training
+    steps around it, and a backward straight after it (a saliency map's), match a fresh layer's."""
+    rng = np.random.default_rng(2)
+    reused, fresh = make(), make()
+    for layer in (reused, fresh):
+        layer.build((channels, 9, 7))
+    for step, n in enumerate([6, 3, 7]):
+        x = (rng.standard_normal((n, channels, 9, 7)) - 3).astype(np.float32)
+        fresh.set_weights(reused.get_weights())
+        predicted = reused.forward(x[:n - 1]).copy()
+        assert_array_equal(predicted, fresh.forward(x[:n - 1], training=True), err_msg=f"batch {step}: inference")
+        out, dx, grads = _run(reused, x, step)
+        reused.forward(x[1:])   # inference between a training forward and its backward's reuse of nothing
+        out_f, dx_f, grads_f = _run(fresh, x, step)
+        assert_array_equal(out, out_f, err_msg=f"batch {step}: forward")
+        assert_array_equal(dx, dx_f, err_msg=f"batch {step}: input gradient")
+        grad = np.random.default_rng(step).standard_normal(out.shape).astype(np.float32)
+        reused.forward(x)
+        after_inference = reused.backward(grad)
+        assert_array_equal(after_inference, dx_f, err_msg=f"batch {step}: backward after an inference forward")
+        for k in grads_f:
+            assert_array_equal(grads[k], grads_f[k], err_msg=f"batch {step}: gradient of {k}")
+            assert_array_equal(reused.grads[k], grads_f[k], err_msg=f"batch {step}: {k} after inference")
+
+
+def test_an_inference_forward_keeps_a_chunk_of_columns_not_a_batch():
+    """Reused chunk by chunk, a prediction's columns stay in the core's cache: none the size of the batch's."""
+    layer = Conv2D(64, 3, stride=2, padding=1, seed=0)
+    layer.build((32, 13, 13))
+    x = np.random.default_rng(0).random((128, 32, 13, 13), dtype=np.float32)
+    batch_cols = 128 * 7 * 7 * 3 * 3 * 32
+    layer.forward(x)
+    assert layer._cols is None
+    sizes = [a.size for arrays in layer.scratch._by_thread.values() for a in arrays.values()]
+    assert sizes and max(sizes) < batch_cols / 4, sizes
+    layer.forward(x, training=True)
+    assert layer._cols.size == batch_cols   # training keeps them for dW
 
 
 def test_scratch_grows_for_a_larger_batch_and_refills_a_new_array():
