@@ -1,6 +1,7 @@
 """Convolution arithmetic as pure functions: output sizes, padding, and window offsets.
 
-Conv2D and both pooling layers call these; nothing else computes windows.
+Conv2D and both pooling layers call these; nothing else computes windows but
+``core.conv_regions``, which cuts a padded output into regions of them.
 
 Arrays are channels-last (N, H, W, C) inside. im2col copies a strided
 window *view* into a columns matrix in one NumPy copy; everything that adds
@@ -89,14 +90,14 @@ def im2col(xp, kernel, stride, out_hw, out=None):
 
     Written into ``out`` when given (a layer's columns, kept from batch to batch).
     """
-    windows = _windows(xp, kernel, stride, out_hw)
+    view = windows(xp, kernel, stride, out_hw)
     if out is None:
-        return windows.reshape(len(xp) * math.prod(out_hw), -1)
-    np.copyto(out.reshape(windows.shape), windows)
+        return view.reshape(len(xp) * math.prod(out_hw), -1)
+    np.copyto(out.reshape(view.shape), view)
     return out
 
 
-def _windows(xp, kernel, stride, out_hw):
+def windows(xp, kernel, stride, out_hw):
     """The read-only view (N, OH, OW, kh, kw, C) of padded NHWC ``xp``: the window under each output pixel."""
     n, _, _, c = xp.shape
     sn, sh, sw, sc = xp.strides
@@ -114,7 +115,7 @@ def tap_columns(xp, kernel, stride, out_hw, out):
     two threads, a copy an offset against one: LeNet-5's 1.70 -> 1.34 ms,
     alexnet_mini's 0.74 -> 0.60 ms, cnn_small's 0.58 -> 0.49 ms.
     """
-    by_offset = _windows(xp, kernel, stride, out_hw)[..., 0].transpose(3, 4, 0, 1, 2)   # (kh, kw, N, OH, OW)
+    by_offset = windows(xp, kernel, stride, out_hw)[..., 0].transpose(3, 4, 0, 1, 2)   # (kh, kw, N, OH, OW)
     # ``out`` is a slice of the batch, not contiguous: split its offset axis by strides, so that no reshape
     # can ever hand back a copy and the write be lost
     out_by_offset = as_strided(out, shape=by_offset.shape, strides=(kernel[1] * out.strides[0], *out.strides))
