@@ -240,10 +240,7 @@ class Conv2D(ParamLayer):
             chunk: the work on images a to b of the padded input, given as that slice and a, b.
         """
         x = conv_ops.to_nhwc(x)
-        n, h, w, c = x.shape
-        (top, bottom), (left, right) = self.pads
-        image = (h + top + bottom, w + left + right, c)   # a padded image's shape
-        self._xp_shape = (n, *image)
+        n, image = len(x), self._padded_shape(1)[1:]
         flops = 2.0 * n * np.prod(self.output_shape) * np.prod(self.params["W"].shape[1:])
 
         def padded(a, b):
@@ -254,6 +251,12 @@ class Conv2D(ParamLayer):
             chunk(xp, a, b)
         chunks = conv_ops.batch_chunks(n, (floats_per_image + math.prod(image)) * x.itemsize, flops)
         parallel.run([functools.partial(padded, a, b) for a, b in chunks])
+
+    def _padded_shape(self, n):
+        """The shape of ``n`` images padded, channels-last: (N, H + top + bottom, W + left + right, C)."""
+        c, h, w = self.input_shape
+        (top, bottom), (left, right) = self.pads
+        return (n, h + top + bottom, w + left + right, c)
 
     def linear_backward(self, grad):
         if self.winograd:
@@ -272,7 +275,7 @@ class Conv2D(ParamLayer):
         phases = conv_ops.input_grad_phases(tuple(self.input_shape[1:]), self.kernel, self.stride, self.pads, (oh, ow))
         if phases is not None:
             return self._input_grad_by_phase(g.reshape(n, oh, ow, f), phases)
-        dxp = np.empty(self._xp_shape, g.dtype)
+        dxp = np.empty(self._padded_shape(n), g.dtype)
         per_kernel_offset = self._weights_by_offset().reshape(kh * kw, f, c)
         rows = oh * ow
         per_sample = (rows * f + dxp[0].size) * g.itemsize
@@ -389,7 +392,7 @@ class Conv2D(ParamLayer):
         if not self.need_input_grad:
             return None
         d_cols = (self.params["W"].reshape(f, -1).T @ g_t).reshape(-1, n, oh, ow)
-        dxp = np.zeros(self._xp_shape, grad.dtype)
+        dxp = np.zeros(self._padded_shape(n), grad.dtype)
         for k, sl in conv_ops.offsets(self.kernel, self.stride, (oh, ow)):
             dxp[sl][..., 0] += d_cols[k]
         return conv_ops.to_nchw(conv_ops.unpad_nhwc(dxp, self.pads))
