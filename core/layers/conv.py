@@ -162,7 +162,7 @@ class Conv2D(ParamLayer):
         """
         x = conv_ops.to_nhwc(x)
         n, (f, oh, ow) = len(x), self.output_shape
-        by_offset = np.ascontiguousarray(self.params["W"].transpose(2, 3, 1, 0))   # (kh, kw, C, F)
+        by_offset = self._w_matrix().reshape(*self.kernel, -1, f)   # (kh, kw, C, F)
         mats = [by_offset[slice(*r.taps_y), slice(*r.taps_x)].reshape(-1, f) for r in regions]
         out = np.empty((n * oh * ow, f), x.dtype)
         widest = max(r.size() * len(mat) for r, mat in zip(regions, mats))   # floats an image
