@@ -21,6 +21,8 @@ from . import conv_ops
 
 MIN_SAVING = 0.15   # the share of products regions must save: alexnet_mini's layers save 18% and 31%
 MAX_EDGE_RUNS = 3   # on each side of an axis: more runs of windows in the padding than this, no regions
+MIN_FLOPS = 60e6    # the padded product's work, below which its regions' small products and copies cost more:
+                    # alexnet_mini's layers broke even at 32 images (58 and 75 MFLOP), one image took 1.5-2x
 
 
 class Region(NamedTuple):

@@ -128,8 +128,9 @@ class Conv2D(ParamLayer):
         rows, width = oh * ow, self.kernel[0] * self.kernel[1] * self.input_shape[0]
         kept = None if self._inference else self.scratch.get("cols", (n * rows, width), x.dtype)
         self._cols, self._x = kept, x if kept is None else None   # x: for ``_columns`` to make them again
-        regions = kept is None and conv_regions.edge_regions(tuple(self.input_shape[1:]), self.kernel, self.stride,
-                                                             self.pads, self.output_shape[1:])
+        regions = kept is None and 2.0 * n * rows * width * self.filters >= conv_regions.MIN_FLOPS and \
+            conv_regions.edge_regions(tuple(self.input_shape[1:]), self.kernel, self.stride, self.pads,
+                                      self.output_shape[1:])
         if regions:
             return self._region_forward(x, regions, then)
         out = np.empty((n * rows, self.filters), x.dtype)
