@@ -128,9 +128,7 @@ class Conv2D(ParamLayer):
         rows, width = oh * ow, self.kernel[0] * self.kernel[1] * self.input_shape[0]
         kept = None if self._inference else self.scratch.get("cols", (n * rows, width), x.dtype)
         self._cols, self._x = kept, x if kept is None else None   # x: for ``_columns`` to make them again
-        regions = kept is None and 2.0 * n * rows * width * self.filters >= conv_regions.MIN_FLOPS and \
-            conv_regions.edge_regions(tuple(self.input_shape[1:]), self.kernel, self.stride, self.pads,
-                                      self.output_shape[1:])
+        regions = kept is None and self._regions(2.0 * n * rows * width * self.filters)
         if regions:
             return self._region_forward(x, regions, then)
         out = np.empty((n * rows, self.filters), x.dtype)
@@ -143,6 +141,14 @@ class Conv2D(ParamLayer):
             self._finish(out[a * rows:b * rows], then)
         self._in_chunks(x, rows * (width + self.filters), chunk)
         return conv_ops.to_nchw(out.reshape(n, oh, ow, self.filters))
+
+    def _regions(self, work):
+        """The ``Region``s an inference forward of ``work`` flops by padded columns takes instead, or None:
+        a call under ``conv_regions.MIN_FLOPS`` does better with the one product of the padded columns."""
+        if work < conv_regions.MIN_FLOPS:
+            return None
+        return conv_regions.edge_regions(tuple(self.input_shape[1:]), self.kernel, self.stride, self.pads,
+                                         tuple(self.output_shape[1:]))
 
     def _region_forward(self, x, regions, then):
         """The output in inference, by ``regions`` of it (``core.conv_regions``): no product with the padding.
