@@ -109,6 +109,29 @@ def test_an_inference_forward_keeps_a_chunk_of_columns_not_a_batch(padding):
     assert layer._cols.size == batch_cols   # training keeps them for dW
 
 
+@pytest.mark.parametrize("filters", [20, 5], ids=["channels last", "channel by channel"])
+def test_a_single_channel_inference_forward_keeps_a_chunk_of_columns_not_a_batch(filters):
+    """LeNet-5's and cnn_small's first layers: a row a kernel offset plus one of ones, a chunk at a time in
+    inference, the batch's in training (for dW and the bias's gradient); a backward after an inference
+    forward makes them again."""
+    layer = Conv2D(filters, 5, seed=0)
+    layer.build((1, 28, 28))
+    x = np.random.default_rng(0).random((128, 1, 28, 28), dtype=np.float32)
+    batch_cols = 26 * 128 * 24 * 24
+    predicted = layer.forward(x).copy()
+    assert layer._cols is None
+    sizes = [a.size for arrays in layer.scratch._by_thread.values() for a in arrays.values()]
+    assert sizes and max(sizes) < batch_cols / 3, sizes
+    grad = np.random.default_rng(1).standard_normal(predicted.shape).astype(np.float32)
+    layer.backward(grad)
+    after_inference = {k: g.copy() for k, g in layer.grads.items()}
+    assert_array_equal(layer.forward(x, training=True), predicted)
+    assert layer._cols.shape == (26, 128 * 24 * 24)   # training keeps them
+    layer.backward(grad)
+    for k, g in layer.grads.items():
+        assert_array_equal(after_inference[k], g, err_msg=k)
+
+
 def test_scratch_grows_for_a_larger_batch_and_refills_a_new_array():
     scratch = Scratch()
     small = scratch.get("padded", (2, 3), np.float32, fill=-1.0)
