@@ -194,23 +194,11 @@ class Conv2D(ParamLayer):
         return conv_ops.to_nchw(out.reshape(n, oh, ow, f))
 
     def _columns(self):
-        """The last forward's columns, made again when an inference forward kept none: a backward after one
-        (a saliency map's) is rare, and every prediction would pay for keeping them."""
-        if self._cols is not None:
-            return self._cols
-        (_, oh, ow), x = self.output_shape, self._x
-        if self.input_shape[0] == 1:
-            taps, rows = self.kernel[0] * self.kernel[1], oh * ow
-            cols = self.scratch.get("cols", (taps + 1, len(x) * rows), x.dtype, fill=1)   # ones stay in the last
-            by_offset = cols[:taps].reshape(taps, len(x), oh, ow)
-            self._in_chunks(x, rows * (taps + 1), lambda xp, a, b: conv_ops.tap_columns(
-                xp, self.kernel, self.stride, (oh, ow), by_offset[:, a:b]))
-            return cols
-        rows, width = oh * ow, self.kernel[0] * self.kernel[1] * self.input_shape[0]
-        cols = self.scratch.get("cols", (len(x) * rows, width), x.dtype)
-        self._in_chunks(x, rows * width, lambda xp, a, b: conv_ops.im2col(xp, self.kernel, self.stride, (oh, ow),
-                                                                           cols[a * rows:b * rows]))
-        return cols
+        """The last forward's columns. An inference forward kept none, and a backward after one (a saliency
+        map's, rare) runs the forward again keeping them: every prediction would pay for keeping them."""
+        if self._cols is None:
+            self.linear_forward(self._x)   # outside ``forward``: a training forward, which keeps them
+        return self._cols
 
     def _chunk_cols(self, kept, a, b, rows, width, dtype):
         """Where images a to b's columns go: their rows of the batch's ``kept`` columns, which backward reads,
