@@ -323,7 +323,7 @@ def matmul(a, b, finish=None):
     if _long_sum(a, b):
         out = _long_sum_product(a, b)
     elif parts <= 1:
-        out = a @ b
+        out = _product(a, b)
     else:   # each block finished by its own thread
         out = np.empty((m, n), np.result_type(a, b))
         blocks = [(part, slice(None)) if along_rows else (slice(None), part)
@@ -352,12 +352,21 @@ def matmuls(*pairs):
     least = min(2.0 * a.shape[0] * a.shape[1] * b.shape[1] for a, b in pairs)
     if len(pairs) != parts_for(least * len(pairs), MIN_SPLIT_FLOPS / 2) or any(_long_sum(a, b) for a, b in pairs):
         return [matmul(a, b) for a, b in pairs]
-    return run([functools.partial(np.matmul, a, b) for a, b in pairs])
+    return run([functools.partial(_product, a, b) for a, b in pairs])
 
 
 def _product_block(a, b, out, rows, cols, finish):
-    np.matmul(a[rows], b[:, cols], out=out[rows, cols])
+    _product(a[rows], b[:, cols], out[rows, cols])
     finish(out[rows, cols], cols)
+
+
+def _product(a, b, out=None):
+    """``a @ b``, into ``out`` if given. An inner axis of 1 (a dense layer's weight gradient for a batch of one
+    image) makes an outer product, which NumPy's matmul works out without BLAS: alexnet_mini's 2048 x 1024 took
+    2.4-3.1 ms on one thread, against 0.35-0.5 ms by ``einsum`` (0.65-0.9 ms by broadcasting a product)."""
+    if a.shape[1] == 1:
+        return np.einsum("ik,kj->ij", a, b, out=out)
+    return np.matmul(a, b, out=out)
 
 
 def _long_sum(a, b):

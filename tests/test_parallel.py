@@ -215,6 +215,25 @@ def test_matmul_in_blocks_equals_one_product(two_threads, monkeypatch, m, k, n, 
     assert_allclose(got, a @ b, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("m, n", [(300, 20), (20, 300), (2048, 1024)], ids=["rows", "columns", "alexnet_mini"])
+@BOTH_LAYOUTS
+def test_an_outer_product_equals_one_product(monkeypatch, threads, m, n, transposed):
+    """An inner axis of 1 (a dense layer's weight gradient for one image) goes by ``einsum``, whole or in
+    blocks written into strided views of the result, each block finished once; so do a batch of one's two
+    gradients side by side."""
+    monkeypatch.setattr(parallel, "MIN_SPLIT_FLOPS", 0)
+    a, b = _matrices(m, 1, n, transposed, np.float32)
+    with parallel.using(threads):
+        got = parallel.matmul(a, b, lambda block, cols: block.__iadd__(1))
+        x, g, w = a.T, b, np.ones((m, n), np.float32)   # a dense layer's input, output gradient and weights
+        dw, dx = parallel.matmuls((x.T, g), (g, w.T))
+    assert got.dtype == np.float32 and got.shape == (m, n)
+    assert_allclose(got, a @ b + 1, rtol=1e-6)
+    assert_allclose(dw, a @ b, rtol=1e-6)
+    assert_allclose(dx, np.full((1, m), g.sum()), rtol=1e-5)
+
+
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_two_products_side_by_side_equal_each_alone(monkeypatch, threads):
     """A dense layer's two gradients go to a thread each when they are as many as the threads, else one by one."""
