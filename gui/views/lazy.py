@@ -1,4 +1,5 @@
 """Views that are costly to draw redraw only when someone can see them."""
+from PySide6.QtWidgets import QAbstractScrollArea
 
 
 def on_screen(widget):
@@ -7,9 +8,12 @@ def on_screen(widget):
     ``isVisible()`` alone is not enough: the panels are tabbed docks, and a
     dock behind another tab still counts as visible to Qt, with an empty
     visible region. Redrawing it there costs the GUI thread (and the trainer
-    waiting for the interpreter) for a picture nobody sees.
+    waiting for the interpreter) for a picture nobody sees. A scroll area (a
+    pyqtgraph plot is one) is seen through its viewport, which covers all of
+    it: its own visible region is empty even on screen.
     """
-    return widget.isVisible() and not widget.visibleRegion().isEmpty()
+    seen = widget.viewport() if isinstance(widget, QAbstractScrollArea) else widget
+    return widget.isVisible() and not seen.visibleRegion().isEmpty()
 
 
 class LazyRefresh:

@@ -223,6 +223,19 @@ def test_panels_behind_another_tab_wait_until_their_tab_is_raised(qtbot, setting
     assert evaluation.result.probs.shape == (20, 10)
 
 
+def test_a_plot_is_on_screen_through_its_viewport_and_not_behind_another_tab(qtbot, settings_path, no_pretrained):
+    """A pyqtgraph plot is a scroll area whose viewport covers all of it, so its own visible region is empty
+    even in front: ``on_screen`` looks through the viewport, else a lazy plot would never draw."""
+    window, _ = lenet_window(qtbot, settings_path)
+    plot = window.training_panel.plots.batch_loss
+    window.show_panel("Training")
+    qtbot.waitUntil(lambda: on_screen(plot))
+    assert plot.visibleRegion().isEmpty()   # what Qt says of the plot widget itself
+    window.show_panel("Inside")
+    qtbot.waitUntil(lambda: not on_screen(plot))
+    assert plot.isVisible()   # a dock behind another tab still counts as visible to Qt
+
+
 def test_a_raised_panel_takes_the_training_snapshot_that_waited_behind_its_tab(qtbot, settings_path,
                                                                               no_pretrained):
     window, model = lenet_window(qtbot, settings_path)
