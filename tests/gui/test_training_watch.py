@@ -240,8 +240,15 @@ def test_dead_units_stream_from_a_run_into_the_plot_beside_the_gradient_sizes(qt
     test_training_panel.run_to_end(qtbot, panel)
     steps, shares = view.dead_units.points["ReLU #3"]
     assert len(steps) >= 2 and steps == sorted(steps) and set(shares) == {25.0}
+    assert view.dead_units.curves == {}, "a plot nobody can see draws nothing"
+    view.show()
+    qtbot.waitExposed(view)
     xs, ys = view.dead_units.curves["ReLU #3"].getData()
-    assert list(ys) == shares and view.dead_units.isVisibleTo(view)
+    assert list(xs) == steps and list(ys) == shares and view.dead_units.isVisibleTo(view)
+    test_training_panel.run_to_end(qtbot, panel)   # watched: drawn as the snapshots come
+    steps, shares = view.dead_units.points["ReLU #3"]
+    xs, ys = view.dead_units.curves["ReLU #3"].getData()
+    assert len(xs) > 2 and list(xs) == steps and list(ys) == shares
     assert view.dead_units.toolTip() and view.dead_units.statusTip()
     panel.state.set_model(test_training_panel.tiny_model())   # another model: its own history, from nothing
     assert view.dead_units.points == {} and view.dead_units.isHidden()
