@@ -156,6 +156,28 @@ def _zeros(state, name, like):
     return state[name]
 
 
+# The adaptive optimizers' updates run in place through one scratch array a call: written as expressions,
+# Adam's made seven arrays the size of its parameter, each a pass over memory of its own. alexnet_mini's
+# 2.2M weights on one thread: 9.2 -> 5.5 ms an Adam update (medians of 30); its whole steps at batch 64 took
+# 0.92 of the time with Adam and 0.93-0.94 with RMSprop, AdaGrad and AdaDelta (ten in-process alternations).
+
+def _moving_average(average, rate, new, scratch):
+    """``average = rate * average + (1 - rate) * new``, in place, as ``average += (1 - rate) * (new - average)``.
+    ``scratch`` is overwritten; it may be ``new`` itself."""
+    np.subtract(new, average, out=scratch)
+    scratch *= 1 - rate
+    average += scratch
+
+
+def _divided_step(p, lr, numerator, squares, epsilon, scratch):
+    """``p -= lr * numerator / (sqrt(squares) + epsilon)``, in place through ``scratch``."""
+    np.sqrt(squares, out=scratch)
+    scratch += epsilon
+    np.divide(numerator, scratch, out=scratch)
+    scratch *= lr
+    p -= scratch
+
+
 @keras_names(lr="learning_rate")
 class SGD(Optimizer):
     """Stochastic gradient descent, with optional (Nesterov) momentum, as PyTorch computes it.
@@ -217,9 +239,10 @@ class AdaGrad(Optimizer):
         super().__init__(lr, weight_decay, epsilon=float(epsilon))
 
     def update(self, state, p, g):
-        acc = _zeros(state, "acc", p)
-        acc += g * g
-        p -= self.lr * g / (np.sqrt(acc) + self.epsilon)
+        acc, scratch = _zeros(state, "acc", p), np.empty_like(p)
+        np.multiply(g, g, out=scratch)
+        acc += scratch
+        _divided_step(p, self.lr, g, acc, self.epsilon, scratch)
 
 
 @keras_names(lr="learning_rate")
@@ -245,10 +268,9 @@ class RMSprop(Optimizer):
         super().__init__(lr, weight_decay, rho=float(rho), epsilon=float(epsilon))
 
     def update(self, state, p, g):
-        s = _zeros(state, "s", p)
-        s *= self.rho
-        s += (1 - self.rho) * g * g
-        p -= self.lr * g / (np.sqrt(s) + self.epsilon)
+        s, scratch = _zeros(state, "s", p), np.empty_like(p)
+        _moving_average(s, self.rho, np.multiply(g, g, out=scratch), scratch)
+        _divided_step(p, self.lr, g, s, self.epsilon, scratch)
 
 
 @keras_names(lr="learning_rate")
@@ -276,12 +298,14 @@ class AdaDelta(Optimizer):
 
     def update(self, state, p, g):
         eg, edx = _zeros(state, "eg", p), _zeros(state, "edx", p)
-        eg *= self.rho
-        eg += (1 - self.rho) * g * g
-        dx = np.sqrt(edx + self.epsilon) / np.sqrt(eg + self.epsilon) * g
-        edx *= self.rho
-        edx += (1 - self.rho) * dx * dx
-        p -= self.lr * dx
+        scratch, dx = np.empty_like(p), np.empty_like(p)
+        _moving_average(eg, self.rho, np.multiply(g, g, out=scratch), scratch)
+        np.sqrt(np.add(edx, self.epsilon, out=dx), out=dx)       # dx = sqrt(edx + eps) / sqrt(eg + eps) * g
+        dx /= np.sqrt(np.add(eg, self.epsilon, out=scratch), out=scratch)
+        dx *= g
+        _moving_average(edx, self.rho, np.multiply(dx, dx, out=scratch), scratch)
+        dx *= self.lr
+        p -= dx
 
 
 @keras_names(lr="learning_rate")
@@ -313,14 +337,12 @@ class Adam(Optimizer):
         super().__init__(lr, weight_decay, beta1=float(beta1), beta2=float(beta2), epsilon=float(epsilon))
 
     def update(self, state, p, g):
-        m, v = _zeros(state, "m", p), _zeros(state, "v", p)
-        m *= self.beta1
-        m += (1 - self.beta1) * g
-        v *= self.beta2
-        v += (1 - self.beta2) * g * g
+        m, v, scratch = _zeros(state, "m", p), _zeros(state, "v", p), np.empty_like(p)
+        _moving_average(m, self.beta1, g, scratch)
+        _moving_average(v, self.beta2, np.multiply(g, g, out=scratch), scratch)
         t = self.iterations
         step = self.lr * math.sqrt(1 - self.beta2 ** t) / (1 - self.beta1 ** t)
-        p -= step * m / (np.sqrt(v) + self.epsilon * math.sqrt(1 - self.beta2 ** t))
+        _divided_step(p, step, m, v, self.epsilon * math.sqrt(1 - self.beta2 ** t), scratch)
 
 
 OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, Adam, AdaGrad, AdaDelta, RMSprop)}

@@ -111,6 +111,19 @@ def test_first_two_steps(make, by_hand, wd):
 
 
 @pytest.mark.parametrize("make", [c[0] for c in CASES.values()], ids=CASES.keys())
+def test_a_step_writes_only_the_parameters_and_their_state(make):
+    """The updates run in place through scratch arrays; the app shows a snapshot's gradients after its step, so
+    the gradients must come out as they went in."""
+    params = {k: v.copy() for k, v in P0.items()}
+    grads = {k: v.copy() for k, v in G1.items()}
+    opt = make(0.0)
+    for _ in range(2):
+        opt.step([((0, name), name, params[name], grads[name]) for name in params])
+    for name in grads:
+        np.testing.assert_array_equal(grads[name], G1[name], err_msg=name)
+
+
+@pytest.mark.parametrize("make", [c[0] for c in CASES.values()], ids=CASES.keys())
 def test_float32_parameters_stay_float32_and_in_place(make):
     p = P0["W"].astype(np.float32)
     opt = make(0.01)
