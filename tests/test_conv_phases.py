@@ -5,18 +5,15 @@ the two ways the layer has of making its input gradient must agree on every
 kernel, stride, padding and size of a grid, and each must be chosen where it
 makes fewer products.
 """
-import itertools
+import functools
 
 import numpy as np
 import pytest
+from conv_grid import assert_both_ways_agree, taken_in
 
-from core import conv_ops, zoo
+from core import conv_ops
 from core.layers.conv import Conv2D
 
-GRID = list(itertools.product([1, 2, 3, (2, 3), (3, 2), 4, 5],    # kernel
-                              [1, 2, 3, (2, 1), (1, 3)],          # stride
-                              ["valid", "same", 1, 2],             # padding
-                              [(5, 5), (7, 8), (9, 6)]))           # input height, width
 PHASES = conv_ops.input_grad_phases
 
 
@@ -41,27 +38,15 @@ def _input_grads(kernel, stride, padding, hw, monkeypatch):
 
 
 def test_the_input_gradient_by_phases_equals_the_tap_by_tap_one(monkeypatch):
-    chosen = 0
-    for kernel, stride, padding, hw in GRID:
-        grads = _input_grads(kernel, stride, padding, hw, monkeypatch)
-        if grads is not None:
-            by_phase, by_tap, used = grads
-            np.testing.assert_allclose(by_phase, by_tap, rtol=0, atol=1e-12,
-                                       err_msg=f"kernel {kernel}, stride {stride}, padding {padding}, input {hw}")
-            chosen += used
-    assert chosen >= 100, f"phases were chosen for only {chosen} layers of the grid"
+    assert_both_ways_agree(["valid", "same", 1, 2], functools.partial(_input_grads, monkeypatch=monkeypatch), 100,
+                           "phases were chosen")
 
 
 def test_phases_are_chosen_where_the_taps_would_multiply_padding():
     """alexnet_mini's padded stride-2 layers take phases; LeNet-5's unpadded stride-1 one keeps the taps, where
     phases would multiply the output gradient's zero border instead (2.25x the products)."""
-    def choices(name):
-        model = zoo.build(name, seed=0)
-        return [conv_ops.input_grad_phases(tuple(conv.input_shape[1:]), conv.kernel, conv.stride, conv.pads,
-                                           tuple(conv.output_shape[1:])) is not None
-                for conv in model.layers if isinstance(conv, Conv2D) and conv.input_shape[0] > 1]
-    assert choices("alexnet_mini") == [True, True]
-    assert choices("lenet5") == [False]
+    assert taken_in("alexnet_mini", PHASES) == [True, True]
+    assert taken_in("lenet5", PHASES) == [False]
 
 
 @pytest.mark.parametrize("n, pad, k, s, n_out, expected", [

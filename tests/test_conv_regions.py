@@ -6,18 +6,12 @@ forward that takes regions must give the same output on every kernel, stride,
 padding and size of a grid, on one thread and on two, and take them only
 where they save enough products.
 """
-import itertools
-
 import numpy as np
 import pytest
+from conv_grid import assert_both_ways_agree, taken_in
 
-from core import Sequential, conv_regions, parallel, zoo
+from core import Sequential, conv_regions, parallel
 from core.layers import Conv2D, Dense, Flatten
-
-GRID = list(itertools.product([1, 2, 3, (2, 3), (3, 2), 4, 5],    # kernel
-                              [1, 2, 3, (2, 1), (1, 3)],          # stride
-                              ["same", 1, 2, 3],                   # padding
-                              [(5, 5), (7, 8), (9, 6)]))           # input height, width
 
 
 def _outputs(kernel, stride, padding, hw):
@@ -39,27 +33,14 @@ def _outputs(kernel, stride, padding, hw):
 def test_the_output_by_regions_equals_the_padded_columns_one(monkeypatch, threads):
     monkeypatch.setattr(conv_regions, "MIN_SAVING", 0.0)   # regions wherever the padding costs a product,
     monkeypatch.setattr(conv_regions, "MIN_FLOPS", 0.0)    # however few the images
-    taken = 0
     with parallel.using(threads):
-        for kernel, stride, padding, hw in GRID:
-            outputs = _outputs(kernel, stride, padding, hw)
-            if outputs is not None:
-                by_region, by_columns, used = outputs
-                np.testing.assert_allclose(by_region, by_columns, rtol=0, atol=1e-12,
-                                           err_msg=f"kernel {kernel}, stride {stride}, padding {padding}, input {hw}")
-                taken += used
-    assert taken >= 200, f"regions were taken for only {taken} layers of the grid"
+        assert_both_ways_agree(["same", 1, 2, 3], _outputs, 200, "regions were taken")
 
 
 def test_regions_are_taken_where_they_save_enough_products():
     """alexnet_mini's padded stride-2 layers save 18% and 31% of their products; LeNet-5's has no padding."""
-    def taken(name):
-        model = zoo.build(name, seed=0)
-        return [conv_regions.edge_regions(tuple(conv.input_shape[1:]), conv.kernel, conv.stride, conv.pads,
-                                          tuple(conv.output_shape[1:])) is not None
-                for conv in model.layers if isinstance(conv, Conv2D) and conv.input_shape[0] > 1]
-    assert taken("alexnet_mini") == [True, True]
-    assert taken("lenet5") == [False]
+    assert taken_in("alexnet_mini", conv_regions.edge_regions) == [True, True]
+    assert taken_in("lenet5", conv_regions.edge_regions) == [False]
     # a 'same' 3x3 layer on 28x28 would save 4.7%: not worth the regions' extra products and copies
     assert conv_regions.edge_regions((28, 28), (3, 3), (1, 1), ((1, 1), (1, 1)), (28, 28)) is None
 

@@ -109,6 +109,35 @@ def test_an_inference_forward_keeps_a_chunk_of_columns_not_a_batch(padding):
     assert layer._cols.size == batch_cols   # training keeps them for dW
 
 
+def test_an_inference_forward_ending_on_one_thread_leaves_another_s_in_inference():
+    """``predict`` runs pieces of a batch through the same layer on two threads at once: one piece's forward
+    ending must not turn the other's, still running, into a training forward keeping a batch of columns."""
+    layer = Conv2D(64, 3, stride=2, padding=1, seed=0)
+    layer.build((32, 13, 13))
+    x = np.random.default_rng(0).random((128, 32, 13, 13), dtype=np.float32)
+    batch_cols = 128 * layer.output_shape[1] * layer.output_shape[2] * 3 * 3 * 32
+    entered, other_done, outputs = threading.Event(), threading.Event(), {}
+    make_output = layer.linear_forward
+
+    def linear_forward(x, then=None):   # the piece's thread goes on once the caller's forward has ended
+        if threading.current_thread() is piece:
+            entered.set()
+            other_done.wait(10)
+        return make_output(x, then)
+
+    layer.linear_forward = linear_forward
+    piece = threading.Thread(target=lambda: outputs.setdefault("waiting", layer.forward(x).copy()))
+    piece.start()
+    entered.wait(10)
+    outputs["other"] = layer.forward(x).copy()
+    other_done.set()
+    piece.join()
+    assert_array_equal(outputs["waiting"], outputs["other"])
+    assert layer._cols is None
+    sizes = [a.size for arrays in layer.scratch._by_thread.values() for a in arrays.values()]
+    assert max(sizes) < batch_cols / 3, sizes
+
+
 @pytest.mark.parametrize("filters", [20, 5], ids=["channels last", "channel by channel"])
 def test_a_single_channel_inference_forward_keeps_a_chunk_of_columns_not_a_batch(filters):
     """LeNet-5's and cnn_small's first layers: a row a kernel offset plus one of ones, a chunk at a time in

@@ -20,6 +20,7 @@ fewer multiplies.
 """
 import functools
 import math
+import threading
 
 import numpy as np
 
@@ -27,6 +28,8 @@ from .. import conv_ops, conv_regions, initializers, parallel, winograd
 from ..keras_names import keras_names
 from . import args
 from .base import ParamLayer, fmt_shape, register
+
+_forwards = threading.local()   # ``inference``: this thread is inside a Conv2D's inference ``forward``
 
 
 @register
@@ -72,7 +75,6 @@ class Conv2D(ParamLayer):
     """
 
     category = "Convolution"
-    _inference = False   # True inside ``forward`` in inference: nothing is kept for a backward
 
     def __init__(self, filters, kernel_size, stride=1, padding="valid", activation=None, init=None, seed=None):
         super().__init__(activation, init, seed)
@@ -110,14 +112,23 @@ class Conv2D(ParamLayer):
         """W as (kh*kw*C, F): the row order of the channels-last columns."""
         return self.params["W"].transpose(2, 3, 1, 0).reshape(-1, self.filters)
 
+    @property
+    def _inference(self):
+        """Whether this thread is inside an inference ``forward``: nothing is kept for a backward then.
+
+        Only an inference forward is known to have no backward after it: ``linear_forward`` called alone
+        (a loss path's last layer, in training) keeps its columns or tiles. Per thread, not per layer:
+        ``predict`` runs pieces of a batch through the same layer on two threads at once, and one piece's
+        forward ending must not turn the other's into a training forward.
+        """
+        return getattr(_forwards, "inference", False)
+
     def forward(self, x, training=False):
-        # Only an inference forward is known to have no backward after it: ``linear_forward`` called alone
-        # (a loss path's last layer, in training) keeps its columns or tiles.
-        self._inference = not training
+        _forwards.inference = not training
         try:
             return super().forward(x, training)
         finally:
-            self._inference = False
+            _forwards.inference = False
 
     def linear_forward(self, x, then=None):
         if self.winograd:
