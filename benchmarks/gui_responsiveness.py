@@ -36,6 +36,7 @@ import numpy as np  # noqa: E402
 from PySide6.QtCore import QEventLoop, QObject, QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QLabel  # noqa: E402
 
+import machine  # noqa: E402
 from core import datasets, zoo  # noqa: E402
 from core.callbacks import Callback  # noqa: E402
 from core.datasets import Dataset  # noqa: E402
@@ -191,6 +192,7 @@ def main(argv=None):
     if args.shell_only:   # what the window costs without the views that draw the network
         main_window._build_panels = lambda state: {t: _Placeholder(t) for t in main_window.PANEL_ORDER
                                                    if t not in ("Data", "Training")}
+    print(machine.describe())
     print(f"{args.model}, {args.batches} batches of {args.batch_size} real MNIST images, "
           f"SGD lr {LR} momentum {MOMENTUM}; "
           f"{'only Data and Training panels; ' if args.shell_only else 'every panel; '}"

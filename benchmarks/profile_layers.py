@@ -19,6 +19,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+import machine
 from core import parallel, zoo
 from core.layers import Conv2D, Dense
 from core.optimizers import SGD
@@ -117,6 +118,7 @@ def main():
     rng = np.random.default_rng(0)
     x = rng.random((args.batch_size, *model.input_shape), dtype=np.float32)
     y = rng.integers(0, 10, args.batch_size)
+    print(machine.describe())
     rows = profile(model, x, y, args.repeats)
     total = sum(f + b for _, _, f, b in rows)
     print(f"{args.model}, batch {args.batch_size}: {total * 1e3:.2f} ms a step, "

@@ -39,7 +39,6 @@ of a vgg_mini training process with MNIST loaded.
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -49,6 +48,8 @@ import time
 import types
 
 import numpy as np
+
+import machine
 
 LR, MOMENTUM, WARMUP, PREDICT_N = 0.05, 0.9, 3, 2000
 PREDICT_REPEATS = 5   # one pass over PREDICT_N images takes 20-300 ms: the median of several
@@ -334,9 +335,7 @@ def main():
         except ImportError:
             print("PyTorch is not installed: no comparison (pip install torch==2.13.0)\n")
             args.no_torch = True
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, NumPy {np.__version__}"
-          + ("" if args.no_torch else f", PyTorch {torch_version}"))
+    print(machine.describe("" if args.no_torch else f", PyTorch {torch_version}"))
     busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
     try:
         with tempfile.TemporaryDirectory(prefix="train_speed-") as folder:

@@ -2,6 +2,7 @@
 those products, or the table compares BLAS on work no layer does."""
 import importlib.util
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from core import conv_ops, zoo
 from core.layers import Conv2D, Dense
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))   # where the script finds ``machine``, run as a script
 _spec = importlib.util.spec_from_file_location("profile_layers", ROOT / "benchmarks" / "profile_layers.py")
 profile_layers = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(profile_layers)

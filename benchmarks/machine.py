@@ -1,0 +1,52 @@
+"""The line each benchmark prints first: the machine, and the BLAS kernels NumPy's products run on.
+
+OpenBLAS picks its kernels for the processor it finds, unless
+OPENBLAS_CORETYPE names others (and OPENBLAS_L2_SIZE its cache size). Some
+machines set both to dodge old OpenBLAS bugs: on this project's AMD EPYC,
+OPENBLAS_CORETYPE=Haswell ran a product with AVX2 kernels at about half the
+speed of the AVX-512 ("SkylakeX") ones OpenBLAS picks by itself (alexnet_mini's
+second layer's product, one thread: 2.7 against 1.2-1.6 ms). Every figure
+depends on which ran, so the line names it, and what OpenBLAS would pick
+without the override.
+"""
+import os
+import platform
+import subprocess
+import sys
+
+import numpy as np
+from threadpoolctl import threadpool_info
+
+OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+_ASK = "import numpy, threadpoolctl; print(*[i['architecture'] for i in threadpoolctl.threadpool_info() " \
+       "if i['internal_api'] == 'openblas'])"
+
+
+def describe(extra=""):
+    """The machine line: processor, cores, Python, NumPy (and ``extra``), then the BLAS in use."""
+    return (f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, NumPy {np.__version__}{extra}\n{blas()}")
+
+
+def blas():
+    """Which BLAS NumPy multiplies with, and with which kernels; an override of them named, with what it replaced."""
+    found = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    if not found:
+        return "BLAS: none found by threadpoolctl"
+    info = found[0]
+    line = f"BLAS: {info['internal_api']} {info['version']}"
+    if info["internal_api"] != "openblas":
+        return line
+    line += f", {info['architecture']} kernels"
+    set_here = [f"{name}={os.environ[name]}" for name in OVERRIDES if name in os.environ]
+    if set_here:
+        line += (f", as {' and '.join(set_here)} ask (without them OpenBLAS picks {native_kernels()} here; "
+                 f"`env -u {' -u '.join(OVERRIDES)}` runs a command without them)")
+    return line
+
+
+def native_kernels():
+    """The kernels OpenBLAS picks for this processor by itself: asked of a Python without the overrides."""
+    env = {k: v for k, v in os.environ.items() if k not in OVERRIDES}
+    done = subprocess.run([sys.executable, "-c", _ASK], env=env, capture_output=True, text=True)
+    return done.stdout.strip() or "unknown"
