@@ -33,7 +33,7 @@ def blas():
     found = [i for i in threadpool_info() if i["user_api"] == "blas"]
     if not found:
         return "BLAS: none found by threadpoolctl"
-    info = found[0]
+    info = next((i for i in found if "numpy" in i["filepath"]), found[0])   # NumPy's, beside SciPy's or others
     line = f"BLAS: {info['internal_api']} {info['version']}"
     if info["internal_api"] != "openblas":
         return line
