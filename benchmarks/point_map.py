@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import machine  # noqa: E402
 from core import DatasetError, datasets, load_model  # noqa: E402
 from core.embedding import layer_features, layer_points, pca  # noqa: E402
 from core.layers import Dense  # noqa: E402
@@ -47,6 +48,7 @@ def main():
     args = p.parse_args()
     model = load_model(args.model)
     x, source = images(args.points)
+    print(machine.describe())
     print(f"{len(x):,} {source} images through {Path(args.model).name}; seconds, best of 3\n")
     print(f"{'layer':<14}{'features':>9}{'activations':>13}{'PCA':>8}")
     for i, layer in enumerate(model.layers):

@@ -13,6 +13,7 @@ import statistics
 import tempfile
 import time
 
+import machine
 from core import datasets, runs, zoo
 from core.callbacks import Callback
 from core.optimizers import SGD
@@ -55,6 +56,7 @@ def main():
     args = ap.parse_args()
     ds = datasets.load("mnist")
     ds.x_train, ds.y_train = ds.x_train[:args.limit], ds.y_train[:args.limit]
+    print(machine.describe())
     print(f"MNIST, {len(ds.x_train):,} images an epoch, batch 128, {args.repeats} alternating repeats each\n")
     print(f"{'model':<10}{'plain s/epoch':>14}{'recorded':>10}{'overhead':>10}{'in Recorder':>13}{'share':>8}")
     with tempfile.TemporaryDirectory() as root:
