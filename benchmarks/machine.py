@@ -5,7 +5,7 @@ OPENBLAS_CORETYPE names others (and OPENBLAS_L2_SIZE its cache size). Some
 machines set both to dodge old OpenBLAS bugs: on this project's AMD EPYC,
 OPENBLAS_CORETYPE=Haswell ran a product with AVX2 kernels at about half the
 speed of the AVX-512 ("SkylakeX") ones OpenBLAS picks by itself (alexnet_mini's
-second layer's product, one thread: 2.7 against 1.2-1.6 ms). Every figure
+second layer's product, one thread: 2.7-3.1 against 1.2-1.7 ms). Every figure
 depends on which ran, so the line names it, and what OpenBLAS would pick
 without the override.
 """
