@@ -294,9 +294,11 @@ def _updates(monkeypatch, name, threads):
 
 @pytest.mark.parametrize("name", ["alexnet_mini", "lenet5", "cnn_small"])
 def test_a_training_step_on_two_threads_equals_one_on_one(monkeypatch, name):
-    """The threads may cut the batch into other chunks, so sums may add in another order: round-off apart."""
+    """The threads may cut the batch into other chunks, so sums may add in another order: round-off apart,
+    measured against the parameter's largest change (an element near zero has no digits of its own to keep:
+    OpenBLAS's Haswell kernels left 3e-8 between two of 5e-5, in a weight whose changes reach 1e-4)."""
     for one, two in zip(_updates(monkeypatch, name, "1"), _updates(monkeypatch, name, "2")):
-        assert_allclose(two, one, rtol=1e-4, atol=1e-8)
+        assert_allclose(two, one, rtol=1e-4, atol=1e-4 * np.abs(one).max())
 
 
 def test_a_vgg_mini_step_on_two_threads_agrees_with_one_on_one(monkeypatch):

@@ -129,9 +129,9 @@ def test_backward_takes_its_chunks_from_the_kept_tiles(monkeypatch, tiling):
     layer.forward(x, training=True)
     monkeypatch.undo()                                  # ...backward would take one
     dx, grads = layer.backward(grad), layer.grads
-    np.testing.assert_allclose(dx, expected[0], rtol=1e-5, atol=1e-5)
-    for name in grads:
-        np.testing.assert_allclose(grads[name], expected[1][name], rtol=1e-5, atol=1e-5)
+    for got, want in [(dx, expected[0]), *((grads[name], expected[1][name]) for name in grads)]:
+        # chunks sum in another order: float32 round-off of the array's scale (F4's transforms reach 1e-5 of it)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
 
 
 @pytest.mark.parametrize("tiling", winograd.TILINGS, ids=lambda t: f"F{t.m}")
