@@ -13,19 +13,33 @@ import os
 import platform
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_info
 
 OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+CPUINFO = Path("/proc/cpuinfo")
 _ASK = "import numpy, threadpoolctl; print(*[i['architecture'] for i in threadpoolctl.threadpool_info() " \
        "if i['internal_api'] == 'openblas'])"
 
 
 def describe(extra=""):
     """The machine line: processor, cores, Python, NumPy (and ``extra``), then the BLAS in use."""
-    return (f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+    return (f"machine: {processor()}, {os.cpu_count()} cores, "
             f"Python {platform.python_version()}, NumPy {np.__version__}{extra}\n{blas()}")
+
+
+def processor():
+    """The processor's name with its family and model, where Linux says them: a VM's name ("AMD EPYC") stays the
+    same across processor generations whose figures differ twofold."""
+    try:
+        fields = dict(line.split(":", 1) for line in CPUINFO.read_text().splitlines() if ":" in line)
+    except OSError:
+        return platform.processor() or platform.machine()
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    name = fields.get("model name", platform.machine())
+    return f"{name} (family {fields['cpu family']}, model {fields['model']})" if "cpu family" in fields else name
 
 
 def blas():

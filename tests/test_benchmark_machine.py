@@ -1,11 +1,14 @@
-"""The benchmarks' first line names the BLAS kernels the products ran on, and an override of them: the
-same code read twice as slow with OpenBLAS forced onto older kernels (``benchmarks/machine.py``)."""
+"""The benchmarks' first lines name the BLAS kernels the products ran on, and an override of them: with
+OpenBLAS forced onto older kernels a product here took twice as long (``benchmarks/machine.py``)."""
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+import machine  # noqa: E402
 OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
@@ -29,3 +32,14 @@ def test_an_override_is_named_with_the_kernels_it_replaced():
     line = blas_line(OPENBLAS_CORETYPE="Haswell", OPENBLAS_L2_SIZE="512")
     assert ", Haswell kernels, as OPENBLAS_CORETYPE=Haswell and OPENBLAS_L2_SIZE=512 ask" in line, line
     assert f"without them OpenBLAS picks {native} here" in line, line
+
+
+def test_the_processor_is_named_with_its_family_and_model(tmp_path, monkeypatch):
+    """A VM's "AMD EPYC" is the same name on processors whose products ran twice as fast as each other's."""
+    info = tmp_path / "cpuinfo"
+    core = "processor\t: {}\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\n"
+    info.write_text(core.format(0) + "\n" + core.format(1))
+    monkeypatch.setattr(machine, "CPUINFO", info)
+    assert machine.processor() == "AMD EPYC (family 26, model 2)"
+    monkeypatch.setattr(machine, "CPUINFO", tmp_path / "missing")
+    assert machine.processor() == (platform.processor() or platform.machine())
