@@ -34,10 +34,10 @@ def processor():
     """The processor's name with its family and model, where Linux says them: a VM's name ("AMD EPYC") stays the
     same across processor generations whose figures differ twofold."""
     try:
-        fields = dict(line.split(":", 1) for line in CPUINFO.read_text().splitlines() if ":" in line)
+        lines = CPUINFO.read_text().splitlines()
     except OSError:
         return platform.processor() or platform.machine()
-    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    fields = {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in lines if ":" in line)}
     name = fields.get("model name", platform.machine())
     return f"{name} (family {fields['cpu family']}, model {fields['model']})" if "cpu family" in fields else name
 

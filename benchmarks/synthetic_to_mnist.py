@@ -15,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import machine
 from core import datasets, zoo
 from core.losses import CrossEntropy
 from core.optimizers import SGD
@@ -43,6 +44,7 @@ def main():
     on_mnist = float((predicted == mnist.y_test).mean())
     per_class = [float((predicted[mnist.y_test == d] == d).mean()) for d in range(10)]
 
+    print(machine.describe())
     rows = [("synthetic training images", f"{len(synthetic.x_train):,}"),
             ("generation time", f"{made:.1f} s"),
             ("lenet5 epochs (SGD 0.05, momentum 0.9, batch 128)", f"{args.epochs} in {trained:.0f} s"),

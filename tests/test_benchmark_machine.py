@@ -9,12 +9,11 @@ from pathlib import Path
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 import machine  # noqa: E402
-OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
 def blas_line(**overrides):
     """``machine.blas()`` as a fresh Python prints it with exactly ``overrides`` of OpenBLAS's variables set."""
-    env = {k: v for k, v in os.environ.items() if k not in OVERRIDES} | overrides
+    env = {k: v for k, v in os.environ.items() if k not in machine.OVERRIDES} | overrides
     code = "import machine; print(machine.blas())"
     done = subprocess.run([sys.executable, "-c", code], cwd=BENCHMARKS, env=env, capture_output=True, text=True,
                           check=True)
