@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from core.layers import BatchNorm
+from core import parallel
+from core.layers import BatchNorm, ReLU
 
 
 def _reference(x, gamma, beta, grad, eps, mean=None, var=None):
@@ -77,6 +78,34 @@ def test_fused_batchnorm_matches_the_plain_float64_formulas(name, training):
         assert_allclose(layer.buffers["var"], 0.8 * running["var"] + 0.2 * var, rtol=1e-5, atol=1e-5)
     else:
         assert_allclose(layer.buffers["mean"], running["mean"])
+
+
+@pytest.mark.parametrize("name", SHAPES)
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_backward_with_the_relu_after_it_equals_the_relu_then_batchnorm(monkeypatch, name, training, threads):
+    """``rectified``: the ReLU's mask applied inside BatchNorm's passes gives the numbers of the ReLU's own
+    backward followed by BatchNorm's, bit for bit, on one thread and on two taking small blocks of rows."""
+    monkeypatch.setattr(parallel, "MIN_SPLIT_ELEMENTS", 64)
+    shape, layout = SHAPES[name]
+    rng = np.random.default_rng(1)
+    layer, relu = BatchNorm(), ReLU()
+    layer.build(shape[1:])
+    relu.build(shape[1:])
+    layer.params["gamma"][:] = rng.uniform(0.5, 2, shape[1])
+    x = layout(rng.standard_normal(shape).astype(np.float32))
+    grad = layout(rng.standard_normal(shape).astype(np.float32))
+    with parallel.using(threads):
+        out = relu.forward(layer.forward(x, training=training), training=True)
+        centred = None if layer._centred is None else layer._centred.copy(order="K")   # backward scales it
+        want = layer.backward(relu.backward(grad))
+        want_grads = {k: v.copy() for k, v in layer.grads.items()}
+        layer._x, layer._centred = layer._rows(x), centred
+        got = layer.backward(grad, rectified=out)
+    assert 0.2 < (out == 0).mean() < 0.8
+    np.testing.assert_array_equal(got, want)
+    for k, v in want_grads.items():
+        np.testing.assert_array_equal(layer.grads[k], v, err_msg=k)
 
 
 def _peak_bytes(run):

@@ -94,6 +94,11 @@ class ReLU(Layer):
         self._out = out
         return out
 
+    @property
+    def rectified(self):
+        """The output of the last forward pass, kept: the gradient passes where it is positive."""
+        return self._out
+
     def backward(self, grad):
         # in the kept output's memory order, the layer's own: a convolution below takes it as it is
         out, kept = np.empty_like(self._out, dtype=grad.dtype), self._out

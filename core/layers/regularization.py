@@ -228,7 +228,15 @@ class BatchNorm(Layer):
             running += (1 - m) * batch
         return centred, 1.0 / np.sqrt(var + np.asarray(self.epsilon, var.dtype))
 
-    def backward(self, grad):
+    def backward(self, grad, rectified=None):
+        """The input's gradient, and the parameters' in ``grads``.
+
+        Args:
+            grad: the output's gradient.
+            rectified: None, or the output of a ReLU right after this layer (``ReLU.rectified``) when ``grad`` is
+                that ReLU's output gradient: it is masked where the ReLU's output is not positive, as the ReLU's
+                backward would, a block of rows at a time as the sums read it (``core.model._backward_path``).
+        """
         # The two sums the parameters' gradients need are the same two the input's gradient needs, so each
         # is computed once. xhat = centred * inv_std is never made: the per-channel inv_std is folded into
         # the sums and factors, and the kept centred input is scaled in place as a temporary.
@@ -238,7 +246,9 @@ class BatchNorm(Layer):
         inv_std = self._inv_std
         centred = self._centred if batch_stats else self._x - self.buffers["mean"]
         scale = self.params["gamma"] * inv_std
-        sums = parallel.run([functools.partial(self._gradient_sums, g, centred, rows) for rows in parts])
+        mask = None if rectified is None else (self._rows(rectified), np.empty_like(g))
+        sums = parallel.run([functools.partial(self._gradient_sums, g, centred, rows, mask) for rows in parts])
+        g = g if mask is None else mask[1]
         sum_g, sum_gx = sum(s[0] for s in sums), sum(s[1] for s in sums) * inv_std
         self.grads = {"gamma": sum_gx, "beta": sum_g}
         dx = np.empty_like(g)
@@ -257,8 +267,20 @@ class BatchNorm(Layer):
         self._x = self._centred = None
         return self._unrows(dx, self._like)
 
-    def _gradient_sums(self, g, centred, rows):
-        """sum(g) and sum(g * centred) over a part of the rows, per channel."""
-        products = sum(_by_channel(np.einsum("ij,ij->j", gb, c), g.shape[1])
-                       for (gb, c), _ in _wide_blocks(rows, (g, centred), ()))
-        return self.scratch.column_sums(g[rows]), products
+    def _gradient_sums(self, g, centred, rows, mask=None):
+        """sum(g) and sum(g * centred) over a part of the rows, per channel.
+
+        With ``mask``, (a ReLU's output, where to write the masked gradient), the
+        sums are of g where that output is positive, each block masked and
+        written while it is in cache, just before the products read it.
+        """
+        if mask is None:
+            products = sum(_by_channel(np.einsum("ij,ij->j", gb, c), g.shape[1])
+                           for (gb, c), _ in _wide_blocks(rows, (g, centred), ()))
+            return self.scratch.column_sums(g[rows]), products
+        products = 0
+        for (gb, c, r, m), _ in _wide_blocks(rows, (g, centred, *mask), ()):
+            np.greater(r, 0, out=m)
+            m *= gb
+            products = products + _by_channel(np.einsum("ij,ij->j", m, c), g.shape[1])
+        return self.scratch.column_sums(mask[1][rows]), products
