@@ -108,6 +108,22 @@ def test_backward_with_the_relu_after_it_equals_the_relu_then_batchnorm(monkeypa
         np.testing.assert_array_equal(layer.grads[k], v, err_msg=k)
 
 
+@pytest.mark.parametrize("mean", [0.0, 1e3, -3e4])
+def test_the_variance_keeps_its_digits_beside_a_large_mean(mean):
+    """The variance is the mean square of x - mean (``_centre_batch``). A faster-looking one-pass
+    mean(x^2) - mean^2 loses it to a large mean in float32 (this test fails on it), as a channel of a few
+    hundreds plus small wiggles would."""
+    rng = np.random.default_rng(2)
+    spread = np.array([1e-2, 1.0, 30.0], np.float32)
+    x = _channels_last((mean + rng.standard_normal((16, 3, 8, 8)) * spread.reshape(1, 3, 1, 1)).astype(np.float32))
+    layer = BatchNorm(momentum=0.0)
+    layer.build(x.shape[1:])
+    layer.forward(x, training=True)
+    want = x.astype(np.float64).var(axis=(0, 2, 3))
+    assert_allclose(layer.buffers["var"], want, rtol=2e-3)
+    assert (np.abs(layer.buffers["mean"] - x.astype(np.float64).mean(axis=(0, 2, 3))) < 1e-6 * (abs(mean) + spread)).all()
+
+
 def _peak_bytes(run):
     tracemalloc.start()
     try:
