@@ -53,6 +53,18 @@ def rectify(x, out):
         np.maximum(xs[start:stop], zeros[:stop - start], out=outs[start:stop])
 
 
+def relu_gradient(kept, grad, out):
+    """``grad`` where ``kept``, a ReLU's output, is positive and 0 elsewhere, written into ``out``.
+
+    The mask is written as 0.0 and 1.0 straight into ``out`` (``kept > 0``),
+    then multiplied by the gradient: no temporary array, twice as fast as
+    ``sign(kept)``. ReLU's backward and BatchNorm's, for the ReLU after it, both run it.
+    """
+    np.greater(kept, 0, out=out)
+    out *= grad
+    return out
+
+
 @register
 class ReLU(Layer):
     """max(0, x): the usual activation between layers.
@@ -103,10 +115,8 @@ class ReLU(Layer):
         # in the kept output's memory order, the layer's own: a convolution below takes it as it is
         out, kept = np.empty_like(self._out, dtype=grad.dtype), self._out
 
-        def masked(rows):   # out > 0 written as 0.0 and 1.0: no temporary array, twice as fast as sign(out)
-            np.greater(kept[rows], 0, out=out[rows])
-            out[rows] *= grad[rows]
-        parallel.run([functools.partial(masked, rows) for rows in parallel.row_parts(grad)])
+        parallel.run([lambda rows=rows: relu_gradient(kept[rows], grad[rows], out[rows])
+                      for rows in parallel.row_parts(grad)])
         return out
 
 

@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import memory_order, parallel
 from . import args
+from .activations import relu_gradient
 from .base import Layer, register
 
 
@@ -246,9 +247,9 @@ class BatchNorm(Layer):
         inv_std = self._inv_std
         centred = self._centred if batch_stats else self._x - self.buffers["mean"]
         scale = self.params["gamma"] * inv_std
-        mask = None if rectified is None else (self._rows(rectified), np.empty_like(g))
-        sums = parallel.run([functools.partial(self._gradient_sums, g, centred, rows, mask) for rows in parts])
-        g = g if mask is None else mask[1]
+        relu = None if rectified is None else (self._rows(rectified), np.empty_like(g))
+        sums = parallel.run([functools.partial(self._gradient_sums, g, centred, rows, relu) for rows in parts])
+        g = g if relu is None else relu[1]   # the ReLU's gradient, made by the sums' pass
         sum_g, sum_gx = sum(s[0] for s in sums), sum(s[1] for s in sums) * inv_std
         self.grads = {"gamma": sum_gx, "beta": sum_g}
         dx = np.empty_like(g)
@@ -267,20 +268,16 @@ class BatchNorm(Layer):
         self._x = self._centred = None
         return self._unrows(dx, self._like)
 
-    def _gradient_sums(self, g, centred, rows, mask=None):
+    def _gradient_sums(self, g, centred, rows, relu=None):
         """sum(g) and sum(g * centred) over a part of the rows, per channel.
 
-        With ``mask``, (a ReLU's output, where to write the masked gradient), the
-        sums are of g where that output is positive, each block masked and
+        With ``relu``, (the ReLU's kept output, where its gradient goes), g is
+        first the ReLU's gradient (``relu_gradient``), each block made and
         written while it is in cache, just before the products read it.
         """
-        if mask is None:
-            products = sum(_by_channel(np.einsum("ij,ij->j", gb, c), g.shape[1])
-                           for (gb, c), _ in _wide_blocks(rows, (g, centred), ()))
-            return self.scratch.column_sums(g[rows]), products
+        arrays = (g, centred) if relu is None else (g, centred, *relu)
         products = 0
-        for (gb, c, r, m), _ in _wide_blocks(rows, (g, centred, *mask), ()):
-            np.greater(r, 0, out=m)
-            m *= gb
-            products = products + _by_channel(np.einsum("ij,ij->j", m, c), g.shape[1])
-        return self.scratch.column_sums(mask[1][rows]), products
+        for blocks, _ in _wide_blocks(rows, arrays, ()):
+            gb = blocks[0] if relu is None else relu_gradient(blocks[2], blocks[0], blocks[3])
+            products = products + _by_channel(np.einsum("ij,ij->j", gb, blocks[1]), g.shape[1])
+        return self.scratch.column_sums((g if relu is None else relu[1])[rows]), products
