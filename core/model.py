@@ -920,7 +920,7 @@ def _backward_path(body, head, grad):
         grad = head.linear_backward(grad)
     i = len(body) - 1
     while i >= 0 and grad is not None:   # None: nothing below needs it (see ``input_gradients``)
-        relu = _relu_after_batchnorm(body, i - 1) if i > 0 else None
+        relu = _relu_after_batchnorm(body, i - 1)
         if relu is None:
             grad = body[i].backward(grad)
         else:
@@ -930,8 +930,9 @@ def _backward_path(body, head, grad):
 
 
 def _relu_after_batchnorm(body, i):
-    """The ReLU at ``body[i + 1]`` when ``body[i]`` is a BatchNorm, else None: the pairs that go as one."""
-    fused = type(body[i]) is BatchNorm and i + 1 < len(body) and type(body[i + 1]) is ReLU
+    """The ReLU at ``body[i + 1]`` when ``body[i]`` is a BatchNorm, else None (and for an ``i`` outside ``body``):
+    the pairs that go as one."""
+    fused = 0 <= i < len(body) - 1 and type(body[i]) is BatchNorm and type(body[i + 1]) is ReLU
     return body[i + 1] if fused else None
 
 
